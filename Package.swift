@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+        .library(name: "VigilPipeline", targets: ["VigilPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "VigilModel", swiftSettings: strictSettings),
+        .target(
+            name: "VigilIngest",
+            dependencies: ["VigilModel", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VigilDetection",
+            dependencies: ["VigilModel", "Yams"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VigilStore",
+            dependencies: ["VigilModel", "CSQLite"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VigilPipeline",
+            dependencies: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "VigilPipeline", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilPipelineTests", dependencies: ["VigilPipeline"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilCLITests", dependencies: ["vigil"], swiftSettings: strictSettings),
+    ]
+)

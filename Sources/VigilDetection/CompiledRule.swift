@@ -1,0 +1,28 @@
+import VigilModel
+
+/// A Sigma rule compiled to a match tree over interned field keys.
+public struct CompiledRule: Sendable {
+    public let info: RuleInfo
+    let node: MatchNode
+    /// Each named selection compiled alone, to explain a match (`vigil rules test`).
+    let selections: [(name: String, node: MatchNode)]
+    /// Fields the rule reads, reported as the alert's matched fields.
+    let fieldKeys: [FieldKey]
+    /// Match and non-match test events written beside the rule (`vigil-tests`), as JSON lines.
+    public let testEvents: (match: [String], noMatch: [String])
+
+    /// True when the rule matches `event` (logsource is checked by the caller's index).
+    public func matches(_ event: Event) -> Bool { node.matches(event) }
+
+    /// The names of the selections that match `event`.
+    public func matchingSelections(_ event: Event) -> [String] {
+        selections.filter { $0.node.matches(event) }.map(\.name)
+    }
+
+    /// The detection for a matching `event`, with the values of the fields the rule reads.
+    public func detection(for event: Event) -> Detection {
+        var matched: [EventField] = []
+        for field in event.fields where fieldKeys.contains(field.key) { matched.append(field) }
+        return Detection(rule: info, matchedFields: matched)
+    }
+}

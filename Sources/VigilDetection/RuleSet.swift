@@ -1,0 +1,113 @@
+import Foundation
+import VigilModel
+
+/// A loaded, compiled set of rules, indexed by Sigma logsource.
+public struct RuleSet: Sendable {
+    /// The outcome of loading one rule document.
+    public struct LoadEntry: Sendable {
+        public var file: String
+        public var line: Int
+        public var title: String
+        public var id: String?
+        /// Nil when the rule compiled.
+        public var error: DetectionError?
+    }
+
+    public let rules: [CompiledRule]
+
+    public init(rules: [CompiledRule]) { self.rules = rules }
+
+    /// Loads rules from files and folders (`.yml`/`.yaml`, recursively); the path `builtin`
+    /// names the built-in pack. A broken rule is reported in `entries` and never stops the others.
+    public static func load(paths: [String], placeholders: [String: [String]] = [:]) -> (ruleSet: RuleSet, entries: [LoadEntry], errors: [DetectionError]) {
+        var output = SigmaDocumentReader.Output()
+        for path in paths {
+            if path == "builtin" {
+                for (name, text) in BuiltinRules.embedded {
+                    SigmaDocumentReader.read(yaml: text, file: "builtin:\(name)", into: &output)
+                }
+                continue
+            }
+            for file in ruleFiles(at: path, errors: &output.errors) {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    output.errors.append(DetectionError(.io, "cannot read the rule file; check that it exists and is readable", file: file))
+                    continue
+                }
+                guard let text = String(validating: data, as: UTF8.self) else {
+                    output.errors.append(DetectionError(.badYAML, "the rule file is not valid UTF-8", file: file))
+                    continue
+                }
+                SigmaDocumentReader.read(yaml: text, file: file, into: &output)
+            }
+        }
+        let compiler = RuleCompiler(placeholders: placeholders)
+        var rules: [CompiledRule] = []
+        var entries: [LoadEntry] = []
+        for document in output.rules {
+            var entry = LoadEntry(file: document.file, line: document.line, title: document.title, id: document.id)
+            do {
+                rules.append(try compiler.compile(document, filters: output.filters))
+            } catch {
+                entry.error = error.located(file: document.file, line: document.line)
+            }
+            entries.append(entry)
+        }
+        for document in output.correlations {
+            entries.append(LoadEntry(
+                file: document.file, line: document.line, title: document.title, id: document.id,
+                error: DetectionError(.unsupported, "correlation rules are not evaluated yet", file: document.file, line: document.line)))
+        }
+        return (RuleSet(rules: rules), entries, output.errors)
+    }
+
+    /// The built-in pack alone.
+    public static func builtin() -> RuleSet { load(paths: ["builtin"]).ruleSet }
+
+    /// The rules whose id is not in `disabled`.
+    public func excluding(ids disabled: Set<String>) -> RuleSet {
+        disabled.isEmpty ? self : RuleSet(rules: rules.filter { !disabled.contains($0.info.id) })
+    }
+
+    private static func ruleFiles(at path: String, errors: inout [DetectionError]) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            errors.append(DetectionError(.io, "no such rule file or folder; pass an existing path or 'builtin' to --rules", file: path))
+            return []
+        }
+        guard isDirectory.boolValue else { return [path] }
+        let enumerator = FileManager.default.enumerator(atPath: path)
+        var files: [String] = []
+        while let relative = enumerator?.nextObject() as? String {
+            if relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") {
+                files.append((path as NSString).appendingPathComponent(relative))
+            }
+        }
+        return files.sorted()
+    }
+}
+
+/// Runs a `RuleSet` over events. Keeps a per-logsource cache of candidate rules, so give
+/// each worker thread its own `Detector`.
+public struct Detector {
+    public let ruleSet: RuleSet
+    private var candidates: [LogSource: [Int]] = [:]
+
+    public init(ruleSet: RuleSet) { self.ruleSet = ruleSet }
+
+    /// Appends a detection to `detections` for every rule that matches `event`.
+    public mutating func detect(_ event: Event, into detections: inout [Detection]) {
+        let indices = candidateRules(for: event.logSource)
+        for index in indices {
+            let rule = ruleSet.rules[index]
+            if rule.matches(event) { detections.append(rule.detection(for: event)) }
+        }
+    }
+
+    /// Indices of the rules whose logsource covers `logSource`.
+    mutating func candidateRules(for logSource: LogSource) -> [Int] {
+        if let cached = candidates[logSource] { return cached }
+        let indices = ruleSet.rules.indices.filter { ruleSet.rules[$0].info.logSource.covers(logSource) }
+        candidates[logSource] = indices
+        return indices
+    }
+}

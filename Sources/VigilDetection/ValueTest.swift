@@ -1,0 +1,97 @@
+import Foundation
+import VigilModel
+
+/// One compiled test of a single field value.
+enum ValueTest: @unchecked Sendable {
+    case text(TextPattern, negated: Bool)
+    /// NSRegularExpression is immutable after creation and documented as thread-safe.
+    case regex(NSRegularExpression)
+    case numeric(NumericComparison, Double)
+    case cidr(CIDRNetwork)
+    /// Compares against the value of another field of the same event.
+    case fieldReference(FieldKey, TextPattern.Kind, caseSensitive: Bool)
+
+    func matches(_ value: String, in event: Event) -> Bool {
+        switch self {
+        case .text(let pattern, let negated):
+            return pattern.matches(value) != negated
+        case .regex(let expression):
+            return expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+        case .numeric(let comparison, let bound):
+            guard let number = Double(value) else { return false }
+            return comparison.holds(number, bound)
+        case .cidr(let network):
+            return network.contains(value)
+        case .fieldReference(let key, let kind, let caseSensitive):
+            for field in event.fields where field.key == key {
+                var reference = SigmaString(literal: field.value)
+                switch kind {
+                case .prefix: reference = reference.wrapped(leading: false, trailing: true)
+                case .suffix: reference = reference.wrapped(leading: true, trailing: false)
+                case .contains: reference = reference.wrapped(leading: true, trailing: true)
+                default: break
+                }
+                if TextPattern(reference, caseSensitive: caseSensitive).matches(value) { return true }
+            }
+            return false
+        }
+    }
+}
+
+/// Sigma's `lt`, `lte`, `gt` and `gte`.
+enum NumericComparison: String, Sendable {
+    case lt, lte, gt, gte
+
+    func holds(_ value: Double, _ bound: Double) -> Bool {
+        switch self {
+        case .lt: value < bound
+        case .lte: value <= bound
+        case .gt: value > bound
+        case .gte: value >= bound
+        }
+    }
+}
+
+/// An IPv4 or IPv6 network for the `cidr` modifier.
+struct CIDRNetwork: Sendable {
+    let address: [UInt8]
+    let prefixLength: Int
+
+    /// Parses `10.0.0.0/8` or `fe80::/10`; nil when malformed.
+    init?(_ text: String) {
+        let pieces = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard pieces.count <= 2, let address = CIDRNetwork.parseAddress(String(pieces[0])) else { return nil }
+        let maximum = address.count * 8
+        let length = pieces.count == 2 ? Int(pieces[1]) : maximum
+        guard let length, (0...maximum).contains(length) else { return nil }
+        self.address = address
+        self.prefixLength = length
+    }
+
+    func contains(_ text: String) -> Bool {
+        guard let candidate = CIDRNetwork.parseAddress(text), candidate.count == address.count else { return false }
+        var remaining = prefixLength
+        for index in 0..<address.count where remaining > 0 {
+            let bits = min(8, remaining)
+            let mask: UInt8 = bits == 8 ? 0xFF : ~(0xFF >> UInt8(bits))
+            if candidate[index] & mask != address[index] & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+
+    /// 4 bytes for IPv4, 16 for IPv6 (an IPv4-mapped IPv6 address becomes its IPv4 form).
+    static func parseAddress(_ text: String) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        if text.contains(":") {
+            let cleaned = text.split(separator: "%").first.map(String.init) ?? text
+            guard inet_pton(AF_INET6, cleaned, &bytes) == 1 else { return nil }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+                return Array(bytes[12..<16])
+            }
+            return bytes
+        }
+        guard inet_pton(AF_INET, text, &bytes) == 1 else { return nil }
+        return Array(bytes[0..<4])
+    }
+}

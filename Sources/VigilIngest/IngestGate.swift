@@ -1,0 +1,44 @@
+/// The gate's rules: may data from an integration, in a format, enter the store?
+///
+/// Every path into the store asks the gate first; a refused batch stores nothing.
+public enum IngestGate {
+    /// What the gate needs to know about an integration.
+    public struct IntegrationState: Sendable {
+        public var name: String
+        public var enabled: Bool
+        public var formats: [String]
+
+        public init(name: String, enabled: Bool, formats: [String]) {
+            self.name = name
+            self.enabled = enabled
+            self.formats = formats
+        }
+    }
+
+    /// Why the gate refused.
+    public enum Refusal: Error, Equatable, CustomStringConvertible, Sendable {
+        case unknownIntegration(String)
+        case integrationOff(String)
+        case formatNotSent(integration: String, format: String, sends: [String])
+
+        public var description: String {
+            switch self {
+            case .unknownIntegration(let name):
+                "there is no integration called '\(name)'. See `vigil integration list`, or add one with `vigil integration add`."
+            case .integrationOff(let name):
+                "the integration '\(name)' is off, so its data is refused and nothing was stored. Turn it on with `vigil integration on \(name)`."
+            case .formatNotSent(let integration, let format, let sends):
+                "the integration '\(integration)' does not send '\(format)' data (it sends: \(sends.joined(separator: ", "))). Pick the right --integration or --format."
+            }
+        }
+    }
+
+    /// Admits a batch of `format` data from `integration`, or says why not.
+    public static func admit(_ integration: IntegrationState?, named name: String, format: String) throws(Refusal) {
+        guard let integration else { throw .unknownIntegration(name) }
+        guard integration.enabled else { throw .integrationOff(name) }
+        guard integration.formats.contains(format) else {
+            throw .formatNotSent(integration: name, format: format, sends: integration.formats)
+        }
+    }
+}

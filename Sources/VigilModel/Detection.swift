@@ -1,0 +1,57 @@
+/// What an alert inherits from the rule that raised it.
+public struct RuleInfo: Sendable, Equatable {
+    public var id: String
+    public var title: String
+    public var severity: Severity
+    /// Sigma `status` (stable, test, experimental, …).
+    public var status: String
+    /// Rule author; SigmaHQ's Detection Rule License requires it to stay with every match.
+    public var author: String
+    public var tags: [String]
+    public var references: [String]
+    public var logSource: LogSource
+    /// The file the rule came from, or `builtin:<name>`.
+    public var file: String
+    /// Fields whose values form the deduplication key; empty means rule plus machine.
+    public var dedupeFields: [FieldKey]
+
+    public init(
+        id: String, title: String, severity: Severity, status: String = "", author: String = "",
+        tags: [String] = [], references: [String] = [], logSource: LogSource = LogSource(),
+        file: String = "", dedupeFields: [FieldKey] = []
+    ) {
+        self.id = id
+        self.title = title
+        self.severity = severity
+        self.status = status
+        self.author = author
+        self.tags = tags
+        self.references = references
+        self.logSource = logSource
+        self.file = file
+        self.dedupeFields = dedupeFields
+    }
+
+    /// MITRE ATT&CK technique ids from `attack.tNNNN[.NNN]` tags, uppercased (`T1059.004`).
+    public var attackTechniques: [String] {
+        tags.compactMap { tag in
+            let lower = tag.lowercased()
+            guard lower.hasPrefix("attack.t"), lower.count >= 13 else { return nil }
+            let id = lower.dropFirst("attack.".count)
+            guard id.dropFirst().prefix(4).allSatisfy(\.isNumber) else { return nil }
+            return id.uppercased()
+        }
+    }
+}
+
+/// One rule matching one event.
+public struct Detection: Sendable {
+    public var rule: RuleInfo
+    /// The fields the rule refers to, with the event's values.
+    public var matchedFields: [EventField]
+
+    public init(rule: RuleInfo, matchedFields: [EventField]) {
+        self.rule = rule
+        self.matchedFields = matchedFields
+    }
+}

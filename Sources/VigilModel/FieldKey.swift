@@ -1,0 +1,61 @@
+import Synchronization
+
+/// An interned field name. Parsers and the rule compiler resolve names to keys once, so
+/// matching compares small integers instead of hashing strings per event.
+public struct FieldKey: Hashable, Sendable, Comparable {
+    public let rawValue: UInt32
+
+    /// Interns `name` in the process-wide table (thread-safe).
+    public init(_ name: String) { self = FieldNames.shared.key(for: name) }
+
+    init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// The field name this key stands for.
+    public var name: String { FieldNames.shared.name(of: self) }
+
+    public static func < (lhs: FieldKey, rhs: FieldKey) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The process-wide table of interned field names.
+public final class FieldNames: Sendable {
+    public static let shared = FieldNames()
+
+    private struct Table {
+        var keys: [String: FieldKey] = [:]
+        var names: [String] = []
+    }
+
+    private let table = Mutex(Table())
+
+    /// Returns the key for `name`, interning it on first use.
+    public func key(for name: String) -> FieldKey {
+        table.withLock { table in
+            if let key = table.keys[name] { return key }
+            let key = FieldKey(rawValue: UInt32(table.names.count))
+            table.names.append(name)
+            table.keys[name] = key
+            return key
+        }
+    }
+
+    /// The name interned as `key`.
+    public func name(of key: FieldKey) -> String {
+        table.withLock { $0.names[Int(key.rawValue)] }
+    }
+}
+
+/// A per-thread cache in front of `FieldNames`, for parsers that meet the same names on
+/// every record. Not `Sendable`: give each parser its own.
+public struct FieldKeyCache {
+    private var cache: [String: FieldKey] = [:]
+
+    public init() {}
+
+    /// The key for `name`, taking the global lock only the first time this cache sees it.
+    public mutating func key(for name: String) -> FieldKey {
+        if let key = cache[name] { return key }
+        let key = FieldKey(name)
+        cache[name] = key
+        return key
+    }
+}

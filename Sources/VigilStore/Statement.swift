@@ -1,0 +1,163 @@
+import CSQLite
+
+/// A prepared statement, finalized when released. Parameters are always bound, never spliced.
+package final class Statement {
+    private let handle: OpaquePointer
+    private unowned let connection: Connection
+    package let sql: String
+
+    init(connection: Connection, sql: String) throws(StoreError) {
+        var statement: OpaquePointer?
+        let result = sqlite3_prepare_v3(connection.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard result == SQLITE_OK, let statement else { throw connection.error(result, sql: sql) }
+        self.handle = statement
+        self.connection = connection
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Binds `values` to parameters 1…n. Strings are copied (`SQLITE_TRANSIENT`).
+    @discardableResult
+    package func bind(_ values: (any SQLValue)?...) -> Statement {
+        bind(values)
+    }
+
+    /// Array form of `bind(_:...)`.
+    @discardableResult
+    package func bind(_ values: [(any SQLValue)?]) -> Statement {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            if let value { value.bind(to: handle, at: index) } else { sqlite3_bind_null(handle, index) }
+        }
+        return self
+    }
+
+    /// Binds one text value by position without boxing, for hot paths.
+    package func bindText(_ value: String, at index: Int32) {
+        bindUTF8(value, to: handle, at: index)
+    }
+
+    /// Binds one integer by position without boxing, for hot paths.
+    package func bindInt(_ value: Int64, at index: Int32) {
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    /// Binds NULL by position.
+    package func bindNull(at index: Int32) {
+        sqlite3_bind_null(handle, index)
+    }
+
+    /// Runs a statement that returns no rows.
+    package func run() throws(StoreError) {
+        let result = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard result == SQLITE_DONE || result == SQLITE_ROW else { throw connection.error(result, sql: sql) }
+    }
+
+    /// Steps through the result rows, calling `body` with each.
+    package func forEachRow(_ body: (Row) throws -> Void) throws {
+        defer { sqlite3_reset(handle) }
+        while true {
+            let result = sqlite3_step(handle)
+            switch result {
+            case SQLITE_ROW: try body(Row(handle: handle))
+            case SQLITE_DONE: return
+            default: throw connection.error(result, sql: sql)
+            }
+        }
+    }
+
+    /// All rows mapped through `transform`.
+    package func rows<T>(_ transform: (Row) throws -> T) throws -> [T] {
+        var result: [T] = []
+        try forEachRow { result.append(try transform($0)) }
+        return result
+    }
+
+    /// The first row mapped through `transform`, or nil when there is none.
+    package func firstRow<T>(_ transform: (Row) throws -> T) throws -> T? {
+        defer { sqlite3_reset(handle) }
+        let result = sqlite3_step(handle)
+        switch result {
+        case SQLITE_ROW: return try transform(Row(handle: handle))
+        case SQLITE_DONE: return nil
+        default: throw connection.error(result, sql: sql)
+        }
+    }
+}
+
+/// The current row of a stepping statement; valid only inside the callback.
+package struct Row {
+    let handle: OpaquePointer
+
+    package func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    package func optionalInt(_ column: Int32) -> Int64? {
+        sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
+    }
+
+    package func text(_ column: Int32) -> String { optionalText(column) ?? "" }
+
+    package func optionalText(_ column: Int32) -> String? {
+        guard let pointer = sqlite3_column_text(handle, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
+    }
+
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    package var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    package func columnName(_ column: Int32) -> String { String(cString: sqlite3_column_name(handle, column)) }
+}
+
+/// A Swift value that can be bound to a statement parameter.
+package protocol SQLValue {
+    func bind(to statement: OpaquePointer, at index: Int32)
+}
+
+extension String: SQLValue {
+    package func bind(to statement: OpaquePointer, at index: Int32) {
+        bindUTF8(self, to: statement, at: index)
+    }
+}
+
+extension Int64: SQLValue {
+    package func bind(to statement: OpaquePointer, at index: Int32) { sqlite3_bind_int64(statement, index, self) }
+}
+
+extension Int: SQLValue {
+    package func bind(to statement: OpaquePointer, at index: Int32) { sqlite3_bind_int64(statement, index, Int64(self)) }
+}
+
+extension Bool: SQLValue {
+    package func bind(to statement: OpaquePointer, at index: Int32) { sqlite3_bind_int64(statement, index, self ? 1 : 0) }
+}
+
+extension [UInt8]: SQLValue {
+    package func bind(to statement: OpaquePointer, at index: Int32) {
+        withUnsafeBytes { bytes in
+            _ = sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), csqlite_transient())
+        }
+    }
+}
+
+/// Binds `text` as TEXT (never NULL, even when empty), copying it.
+private func bindUTF8(_ text: String, to statement: OpaquePointer, at index: Int32) {
+    var text = text
+    text.withUTF8 { bytes in
+        guard bytes.count > 0 else {
+            _ = sqlite3_bind_text(statement, index, "", 0, csqlite_transient())
+            return
+        }
+        bytes.withMemoryRebound(to: CChar.self) { chars in
+            _ = sqlite3_bind_text(statement, index, chars.baseAddress, Int32(chars.count), csqlite_transient())
+        }
+    }
+}

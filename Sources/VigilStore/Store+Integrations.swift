@@ -1,0 +1,73 @@
+import VigilModel
+
+/// One integration with its state.
+public struct IntegrationRow: Sendable {
+    public var name: String
+    public var displayName: String
+    public var platforms: [String]
+    public var formats: [String]
+    public var enabled: Bool
+    public var enabledChangedAt: Timestamp?
+    public var activeTokens: Int
+    public var lastDataAt: Timestamp?
+    public var eventsReceived: Int64
+    public var eventsRefused: Int64
+}
+
+extension Store {
+    /// Every integration, by name.
+    public func integrations() throws -> [IntegrationRow] {
+        let now = Timestamp.now().microseconds
+        return try connection.statement("""
+            SELECT i.name, i.display_name, i.platforms, i.formats, i.enabled, i.enabled_changed_at,
+                (SELECT COUNT(*) FROM access_tokens t WHERE t.integration = i.name AND t.revoked_at IS NULL AND t.expires_at > ?),
+                i.last_data_at, i.events_received, i.events_refused
+            FROM integrations i ORDER BY i.name
+            """).bind(now).rows { row in
+            IntegrationRow(
+                name: row.text(0), displayName: row.text(1),
+                platforms: row.text(2).split(separator: ",").map(String.init),
+                formats: row.text(3).split(separator: ",").map(String.init),
+                enabled: row.int(4) != 0, enabledChangedAt: row.optionalInt(5).map(Timestamp.init(microseconds:)),
+                activeTokens: Int(row.int(6)), lastDataAt: row.optionalInt(7).map(Timestamp.init(microseconds:)),
+                eventsReceived: row.int(8), eventsRefused: row.int(9))
+        }
+    }
+
+    /// The integration called `name`, or nil.
+    public func integration(named name: String) throws -> IntegrationRow? {
+        try integrations().first { $0.name == name }
+    }
+
+    /// Turns an integration on or off and records it in the audit log. Turning it off
+    /// revokes every token it has.
+    public func setIntegration(_ name: String, enabled: Bool, actor: String) throws {
+        try connection.transaction {
+            let now = Timestamp.now().microseconds
+            try connection.statement("UPDATE integrations SET enabled = ?, enabled_changed_at = ? WHERE name = ?")
+                .bind(enabled, now, name).run()
+            guard connection.changes > 0 else {
+                throw StoreError(.notFound, "there is no integration called '\(name)'; see `vigil integration list`")
+            }
+            if !enabled {
+                try connection.statement("UPDATE access_tokens SET revoked_at = ?, revoked_reason = 'integration turned off' WHERE integration = ? AND revoked_at IS NULL")
+                    .bind(now, name).run()
+            }
+            try appendAudit(actor: actor, action: enabled ? "integration.on" : "integration.off", target: name)
+        }
+    }
+
+    /// Records a refused ingest: counts it on the integration and in the audit log.
+    public func recordRefusedIngest(integration: String, actor: String, reason: String) throws {
+        try connection.transaction {
+            try connection.statement("UPDATE integrations SET events_refused = events_refused + 1 WHERE name = ?").bind(integration).run()
+            try appendAudit(actor: actor, action: "ingest.refused", target: integration, details: reason)
+        }
+    }
+
+    /// Appends one entry to the audit log (inside the caller's transaction, if any).
+    public func appendAudit(actor: String, action: String, target: String, details: String = "") throws {
+        try connection.statement("INSERT INTO audit_log (time, actor, action, target, details) VALUES (?, ?, ?, ?, ?)")
+            .bind(Timestamp.now().microseconds, actor, action, target, details).run()
+    }
+}

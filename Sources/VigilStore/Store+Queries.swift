@@ -1,0 +1,179 @@
+import VigilModel
+
+/// Filters for the unified alert view; nil means no filter.
+public struct AlertFilter: Sendable {
+    public var platform: OSPlatform?
+    public var minimumSeverity: Severity?
+    public var status: String?
+    public var since: Timestamp?
+    public var until: Timestamp?
+    public var machine: String?
+    public var rule: String?
+    public var limit: Int = 100
+
+    public init(platform: OSPlatform? = nil, minimumSeverity: Severity? = nil, status: String? = nil,
+                since: Timestamp? = nil, until: Timestamp? = nil, machine: String? = nil, rule: String? = nil,
+                limit: Int = 100) {
+        self.platform = platform
+        self.minimumSeverity = minimumSeverity
+        self.status = status
+        self.since = since
+        self.until = until
+        self.machine = machine
+        self.rule = rule
+        self.limit = limit
+    }
+}
+
+/// One row of `alert_view`.
+public struct AlertRow: Sendable {
+    public var id: Int64
+    public var ruleID: String
+    public var title: String
+    public var severity: Severity
+    public var status: String
+    public var classification: String?
+    public var determination: String?
+    public var assignedTo: String?
+    public var eventCount: Int64
+    public var firstEventTime: Timestamp
+    public var lastEventTime: Timestamp
+    public var createdAt: Timestamp
+    public var incidentID: Int64?
+    public var integration: String
+    public var machineID: Int64
+    public var hostname: String
+    public var osPlatform: String
+    public var osVersion: String?
+    public var author: String
+    public var techniques: [String]
+    public var matchedFields: String
+}
+
+/// One machine.
+public struct MachineRow: Sendable {
+    public var id: Int64
+    public var hostname: String
+    public var osPlatform: String
+    public var osVersion: String?
+    public var firstSeen: Timestamp
+    public var lastSeen: Timestamp
+    public var lastIntegration: String?
+    public var eventCount: Int64
+    public var alertCount: Int64
+}
+
+/// Filters for `vigil events`.
+public struct EventFilter: Sendable {
+    public var machine: String?
+    public var category: String?
+    public var since: Timestamp?
+    public var until: Timestamp?
+    public var limit: Int = 100
+
+    public init(machine: String? = nil, category: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil, limit: Int = 100) {
+        self.machine = machine
+        self.category = category
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+}
+
+/// One stored event.
+public struct EventRow: Sendable {
+    public var id: Int64
+    public var time: Timestamp
+    public var hostname: String
+    public var osPlatform: String
+    public var product: String?
+    public var category: String?
+    public var service: String?
+    public var sourceFormat: String
+    public var integration: String
+    /// The fields as a JSON object.
+    public var fieldsJSON: String
+    public var raw: String
+    public var line: Int64?
+}
+
+extension Store {
+    /// Alerts from `alert_view`, newest last event first. Every filter is a bound parameter.
+    public func alerts(_ filter: AlertFilter) throws -> [AlertRow] {
+        var conditions: [String] = []
+        var values: [(any SQLValue)?] = []
+        if let platform = filter.platform { conditions.append("os_platform = ?"); values.append(platform.rawValue) }
+        if let severity = filter.minimumSeverity { conditions.append("severity >= ?"); values.append(severity.rawValue) }
+        if let status = filter.status { conditions.append("status = ?"); values.append(status) }
+        if let since = filter.since { conditions.append("last_event_time >= ?"); values.append(since.microseconds) }
+        if let until = filter.until { conditions.append("first_event_time <= ?"); values.append(until.microseconds) }
+        if let machine = filter.machine { conditions.append("hostname = ? COLLATE NOCASE"); values.append(machine) }
+        if let rule = filter.rule { conditions.append("(rule_id = ? OR title = ?)"); values.append(rule); values.append(rule) }
+        values.append(filter.limit)
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = """
+            SELECT id, rule_id, title, severity, status, classification, determination, assigned_to, event_count,
+                first_event_time, last_event_time, created_at, incident_id, integration, machine_id, hostname,
+                os_platform, os_version, author, techniques, matched_fields
+            FROM alert_view \(whereClause) ORDER BY last_event_time DESC, id DESC LIMIT ?
+            """
+        return try connection.statement(sql).bind(values).rows { row in
+            AlertRow(
+                id: row.int(0), ruleID: row.text(1), title: row.text(2),
+                severity: Severity(rawValue: Int(row.int(3))) ?? .informational, status: row.text(4),
+                classification: row.optionalText(5), determination: row.optionalText(6), assignedTo: row.optionalText(7),
+                eventCount: row.int(8), firstEventTime: Timestamp(microseconds: row.int(9)),
+                lastEventTime: Timestamp(microseconds: row.int(10)), createdAt: Timestamp(microseconds: row.int(11)),
+                incidentID: row.optionalInt(12), integration: row.text(13), machineID: row.int(14), hostname: row.text(15),
+                osPlatform: row.text(16), osVersion: row.optionalText(17), author: row.text(18),
+                techniques: row.text(19).split(separator: ",").map(String.init), matchedFields: row.text(20))
+        }
+    }
+
+    /// Every machine, with its event and alert counts.
+    public func machines() throws -> [MachineRow] {
+        try connection.statement("""
+            SELECT m.id, m.hostname, m.os_platform, m.os_version, m.first_seen, m.last_seen, m.last_integration,
+                (SELECT COUNT(*) FROM events e WHERE e.machine_id = m.id),
+                (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id)
+            FROM machines m ORDER BY m.hostname
+            """).rows { row in
+            MachineRow(id: row.int(0), hostname: row.text(1), osPlatform: row.text(2), osVersion: row.optionalText(3),
+                       firstSeen: Timestamp(microseconds: row.int(4)), lastSeen: Timestamp(microseconds: row.int(5)),
+                       lastIntegration: row.optionalText(6), eventCount: row.int(7), alertCount: row.int(8))
+        }
+    }
+
+    /// Stored events, newest first.
+    public func events(_ filter: EventFilter) throws -> [EventRow] {
+        var conditions: [String] = []
+        var values: [(any SQLValue)?] = []
+        if let machine = filter.machine { conditions.append("m.hostname = ? COLLATE NOCASE"); values.append(machine) }
+        if let category = filter.category { conditions.append("e.category = ?"); values.append(category.lowercased()) }
+        if let since = filter.since { conditions.append("e.time >= ?"); values.append(since.microseconds) }
+        if let until = filter.until { conditions.append("e.time <= ?"); values.append(until.microseconds) }
+        values.append(filter.limit)
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try connection.statement("""
+            SELECT e.id, e.time, m.hostname, m.os_platform, e.product, e.category, e.service, e.source_format,
+                e.integration, e.fields, e.raw, e.line
+            FROM events e JOIN machines m ON m.id = e.machine_id \(whereClause)
+            ORDER BY e.time DESC LIMIT ?
+            """).bind(values).rows { row in
+            EventRow(id: row.int(0), time: Timestamp(microseconds: row.int(1)), hostname: row.text(2), osPlatform: row.text(3),
+                     product: row.optionalText(4), category: row.optionalText(5), service: row.optionalText(6),
+                     sourceFormat: row.text(7), integration: row.text(8), fieldsJSON: row.text(9), raw: row.text(10),
+                     line: row.optionalInt(11))
+        }
+    }
+
+    /// Row counts of the main tables, for tests and `vigil demo`.
+    public func count(_ table: CountedTable) throws -> Int {
+        try connection.statement("SELECT COUNT(*) FROM \(table.rawValue)").firstRow { Int($0.int(0)) } ?? 0
+    }
+
+    /// Tables whose rows `count(_:)` reports (a closed set: table names are never user text).
+    public enum CountedTable: String, Sendable {
+        case events, alerts, machines, rejectedRecords = "rejected_records", imports, alertEvents = "alert_events", auditLog = "audit_log"
+    }
+}

@@ -1,0 +1,32 @@
+import CSQLite
+
+/// A failure in the store, with the SQLite result code and what to do about it.
+///
+/// Bound values never appear in the description: they may hold event payloads or secrets.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public enum Code: Sendable, Equatable {
+        /// SQLite returned this primary result code.
+        case sqlite(Int32)
+        /// The database was written by a newer Vigil.
+        case newerSchema(found: Int, supported: Int)
+        /// A row that must exist does not.
+        case notFound
+        /// A value does not fit the column it is meant for.
+        case invalidValue
+    }
+
+    public var code: Code
+    public var message: String
+    public var sql: String?
+
+    public init(_ code: Code, _ message: String, sql: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    public var description: String {
+        if let sql { return "\(message) (while running: \(sql.prefix(120)))" }
+        return message
+    }
+}

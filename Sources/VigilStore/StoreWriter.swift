@@ -1,0 +1,232 @@
+import VigilModel
+
+/// One event ready to store: the event, its content-derived key and its detections.
+public struct BatchItem: Sendable {
+    public var event: Event
+    public var key: Int64
+    public var detections: [Detection]
+
+    public init(event: Event, key: Int64, detections: [Detection]) {
+        self.event = event
+        self.key = key
+        self.detections = detections
+    }
+}
+
+/// What writing one batch did.
+public struct BatchOutcome: Sendable, Equatable {
+    public var stored = 0
+    public var duplicates = 0
+    public var rejected = 0
+    /// New alerts opened.
+    public var alertsRaised = 0
+    /// Detections folded into an alert that was already open.
+    public var alertsUpdated = 0
+
+    public init() {}
+
+    public static func += (lhs: inout BatchOutcome, rhs: BatchOutcome) {
+        lhs.stored += rhs.stored
+        lhs.duplicates += rhs.duplicates
+        lhs.rejected += rhs.rejected
+        lhs.alertsRaised += rhs.alertsRaised
+        lhs.alertsUpdated += rhs.alertsUpdated
+    }
+}
+
+/// The only writer: stores events, rejected records and alerts in batched transactions
+/// with prepared, reused statements. A batch commits whole or not at all.
+public final class StoreWriter {
+    private let connection: Connection
+    /// A detection within this much event time of an open alert's events updates that alert.
+    public let dedupeWindow: Duration
+    private var knownRules: Set<String> = []
+    private var fieldNames: [String?] = []
+
+    public init(store: Store, dedupeWindow: Duration = .seconds(3600)) {
+        self.connection = store.connection
+        self.dedupeWindow = dedupeWindow
+    }
+
+    /// Records the start of an import and returns its id.
+    public func beginImport(source: String, format: String, integration: String) throws(StoreError) -> Int64 {
+        try connection.statement("INSERT INTO imports (source, format, integration, started_at, status) VALUES (?, ?, ?, ?, 'running')")
+            .bind(source, format, integration, Timestamp.now().microseconds).run()
+        return connection.lastInsertRowID
+    }
+
+    /// Records the end of an import with its totals.
+    public func finishImport(id: Int64, recordsRead: Int, outcome: BatchOutcome, failed: Bool) throws(StoreError) {
+        try connection.statement("""
+            UPDATE imports SET finished_at = ?, records_read = ?, events_stored = ?, rejected = ?, duplicates = ?,
+            alerts_raised = ?, status = ? WHERE id = ?
+            """)
+            .bind(Timestamp.now().microseconds, recordsRead, outcome.stored, outcome.rejected, outcome.duplicates,
+                  outcome.alertsRaised, failed ? "failed" : "completed", id)
+            .run()
+    }
+
+    /// Writes `items` and `rejected` in one transaction.
+    public func write(_ items: [BatchItem], rejected: [RejectedRecord], importID: Int64?) throws -> BatchOutcome {
+        try connection.transaction {
+            var outcome = BatchOutcome()
+            let machineIDs = try upsertMachines(items)
+            let insertEvent = try connection.statement("""
+                INSERT INTO events (id, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+                """)
+            var integrationCounts: [String: (count: Int, last: Timestamp)] = [:]
+            for item in items {
+                let event = item.event
+                insertEvent.bindInt(item.key, at: 1)
+                insertEvent.bindInt(event.time.microseconds, at: 2)
+                insertEvent.bindInt(machineIDs[event.machine.hostname.lowercased()]!, at: 3)
+                insertEvent.bindText(event.integration, at: 4)
+                insertEvent.bindText(event.sourceFormat, at: 5)
+                bindOptional(insertEvent, event.logSource.product, at: 6)
+                bindOptional(insertEvent, event.logSource.category, at: 7)
+                bindOptional(insertEvent, event.logSource.service, at: 8)
+                insertEvent.bindText(JSONText.object(fields: event.fields, name: name(of:)), at: 9)
+                insertEvent.bindText(event.raw, at: 10)
+                if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
+                insertEvent.bindInt(Int64(event.line), at: 12)
+                try insertEvent.run()
+                guard connection.changes > 0 else {
+                    outcome.duplicates += 1
+                    continue
+                }
+                outcome.stored += 1
+                let previous = integrationCounts[event.integration]
+                integrationCounts[event.integration] = ((previous?.count ?? 0) + 1, max(previous?.last ?? event.time, Timestamp.now()))
+                for detection in item.detections {
+                    let raised = try recordDetection(detection, event: event, eventID: item.key,
+                                                     machineID: machineIDs[event.machine.hostname.lowercased()]!)
+                    if raised { outcome.alertsRaised += 1 } else { outcome.alertsUpdated += 1 }
+                }
+            }
+            if let importID {
+                let insertRejected = try connection.statement("INSERT INTO rejected_records (import_id, line, reason, raw_prefix) VALUES (?, ?, ?, ?)")
+                for record in rejected {
+                    try insertRejected.bind(importID, record.line, record.reason, record.rawPrefix).run()
+                }
+            }
+            outcome.rejected = rejected.count
+            for (integration, counts) in integrationCounts {
+                try connection.statement("UPDATE integrations SET events_received = events_received + ?, last_data_at = ? WHERE name = ?")
+                    .bind(counts.count, counts.last.microseconds, integration).run()
+            }
+            return outcome
+        }
+    }
+
+    private func bindOptional(_ statement: Statement, _ value: String?, at index: Int32) {
+        if let value { statement.bindText(value, at: index) } else { statement.bindNull(at: index) }
+    }
+
+    /// Field names by key, cached so serializing fields does not take the global lock per field.
+    private func name(of key: FieldKey) -> String {
+        let index = Int(key.rawValue)
+        if index < fieldNames.count, let name = fieldNames[index] { return name }
+        if index >= fieldNames.count { fieldNames += Array(repeating: nil, count: index - fieldNames.count + 1) }
+        let name = key.name
+        fieldNames[index] = name
+        return name
+    }
+
+    /// Upserts every machine in the batch once and returns ids by lowercased hostname.
+    private func upsertMachines(_ items: [BatchItem]) throws -> [String: Int64] {
+        var seen: [String: (identity: MachineIdentity, first: Timestamp, last: Timestamp, integration: String)] = [:]
+        for item in items {
+            let key = item.event.machine.hostname.lowercased()
+            let time = item.event.time
+            if var entry = seen[key] {
+                entry.first = min(entry.first, time)
+                entry.last = max(entry.last, time)
+                if entry.identity.platform == .unknown { entry.identity.platform = item.event.machine.platform }
+                if entry.identity.osVersion == nil { entry.identity.osVersion = item.event.machine.osVersion }
+                seen[key] = entry
+            } else {
+                seen[key] = (item.event.machine, time, time, item.event.integration)
+            }
+        }
+        let upsert = try connection.statement("""
+            INSERT INTO machines (hostname, os_platform, os_version, first_seen, last_seen, last_integration)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(hostname) DO UPDATE SET
+                os_platform = CASE WHEN excluded.os_platform != 'unknown' THEN excluded.os_platform ELSE machines.os_platform END,
+                os_version = COALESCE(excluded.os_version, machines.os_version),
+                first_seen = MIN(machines.first_seen, excluded.first_seen),
+                last_seen = MAX(machines.last_seen, excluded.last_seen),
+                last_integration = excluded.last_integration
+            RETURNING id
+            """)
+        var ids: [String: Int64] = [:]
+        for (key, entry) in seen {
+            upsert.bind(entry.identity.hostname, entry.identity.platform.rawValue, entry.identity.osVersion,
+                        entry.first.microseconds, entry.last.microseconds, entry.integration)
+            guard let id = try upsert.firstRow({ $0.int(0) }) else {
+                throw StoreError(.notFound, "the machine upsert returned no id")
+            }
+            ids[key] = id
+        }
+        return ids
+    }
+
+    /// Folds a detection into an open alert for the same rule, machine and dedupe key within
+    /// the window, or opens a new one. Returns true when it opened a new alert.
+    private func recordDetection(_ detection: Detection, event: Event, eventID: Int64, machineID: Int64) throws -> Bool {
+        let rule = detection.rule
+        try registerRule(rule)
+        let dedupeKey = rule.dedupeFields.map { key in event.value(of: key) ?? "" }.joined(separator: "\u{1F}")
+        let time = event.time.microseconds
+        let window = dedupeWindow.microseconds
+        let open = try connection.statement("""
+            SELECT id FROM alerts
+            WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ?
+              AND last_event_time >= ? AND first_event_time <= ?
+            ORDER BY last_event_time DESC LIMIT 1
+            """)
+            .bind(rule.id, machineID, dedupeKey, time - window, time + window)
+            .firstRow { $0.int(0) }
+        let now = Timestamp.now().microseconds
+        let alertID: Int64
+        if let open {
+            try connection.statement("""
+                UPDATE alerts SET event_count = event_count + 1, first_event_time = MIN(first_event_time, ?),
+                last_event_time = MAX(last_event_time, ?), updated_at = ? WHERE id = ?
+                """)
+                .bind(time, time, now, open).run()
+            alertID = open
+        } else {
+            let matched = JSONText.object(fields: detection.matchedFields, name: name(of:))
+            try connection.statement("""
+                INSERT INTO alerts (rule_id, title, severity, machine_id, integration, dedupe_key, event_count,
+                    first_event_time, last_event_time, created_at, updated_at, matched_fields)
+                VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
+                """)
+                .bind(rule.id, rule.title, rule.severity.rawValue, machineID, event.integration, dedupeKey,
+                      time, time, now, now, matched)
+                .run()
+            alertID = connection.lastInsertRowID
+        }
+        try connection.statement("INSERT INTO alert_events (alert_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bind(alertID, eventID).run()
+        return open == nil
+    }
+
+    private func registerRule(_ rule: RuleInfo) throws {
+        guard !knownRules.contains(rule.id) else { return }
+        try connection.statement("""
+            INSERT INTO rules (id, title, level, status, author, tags, techniques, refs, logsource, file)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET title = excluded.title, level = excluded.level, status = excluded.status,
+                author = excluded.author, tags = excluded.tags, techniques = excluded.techniques, refs = excluded.refs,
+                logsource = excluded.logsource, file = excluded.file
+            """)
+            .bind(rule.id, rule.title, rule.severity.name, rule.status, rule.author, rule.tags.joined(separator: ","),
+                  rule.attackTechniques.joined(separator: ","), rule.references.joined(separator: " "),
+                  rule.logSource.description, rule.file)
+            .run()
+        knownRules.insert(rule.id)
+    }
+}

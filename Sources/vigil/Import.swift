@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import VigilDetection
+import VigilIngest
+import VigilModel
+import VigilPipeline
+import VigilStore
+
+extension SourceFormat: ExpressibleByArgument {}
+
+extension Vigil {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import event logs through an integration: parse, detect, correlate and store.",
+            discussion: "FILE may be plain or gzip-compressed; `-` reads stdin. Malformed records are counted and kept with their line numbers; the rest still land."
+        )
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "The integration the data comes through (see `vigil integration list`).")
+        var integration: String
+
+        @Option(help: "The source format.")
+        var format: SourceFormat = .json
+
+        @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack (the default).")
+        var rules: [String] = []
+
+        @Flag(help: "Print the summary as one JSON object.")
+        var json = false
+
+        @Argument(help: "Files to import (`-` for stdin).")
+        var files: [String]
+
+        func validate() throws {
+            if files.isEmpty { throw ValidationError("name at least one FILE to import, or `-` for stdin") }
+        }
+
+        func run() throws {
+            let opened = try store.open()
+            let ruleSet = try loadRules(rules)
+            let pipeline = ImportPipeline(store: opened, ruleSet: ruleSet)
+            let bar = ProgressBar()
+            let summary: ImportSummary
+            do {
+                summary = try pipeline.importFiles(files, format: format, integration: integration, actor: currentActor) { bar.update($0) }
+            } catch let refusal as IngestGate.Refusal {
+                writeStderr("error: \(refusal.description)")
+                throw ExitCode(3)
+            } catch {
+                bar.finish()
+                throw CLIError("the import failed: \(error). Batches committed before the failure are kept; rerun the import to finish it, duplicates are skipped.")
+            }
+            bar.finish()
+            printSummary(summary, json: json)
+        }
+    }
+}
+
+/// Loads `--rules` (the built-in pack when empty); broken rules are reported on stderr.
+func loadRules(_ paths: [String]) throws -> RuleSet {
+    let loaded = RuleSet.load(paths: paths.isEmpty ? ["builtin"] : paths)
+    for error in loaded.errors { writeStderr("warning: \(error)") }
+    for entry in loaded.entries { if let error = entry.error { writeStderr("warning: rule skipped: \(error)") } }
+    return loaded.ruleSet
+}
+
+func printSummary(_ summary: ImportSummary, json: Bool) {
+    let outcome = summary.outcome
+    if json {
+        print("{\"records_read\":\(summary.recordsRead),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond))}")
+        return
+    }
+    print("""
+        records read      \(summary.recordsRead)
+        events stored     \(outcome.stored)
+        rejected          \(outcome.rejected)
+        duplicates        \(outcome.duplicates)
+        alerts raised     \(outcome.alertsRaised) (and \(outcome.alertsUpdated) repeat detections folded into open alerts)
+        elapsed           \(String(format: "%.2f", summary.elapsedSeconds)) s (\(Int(summary.eventsPerSecond)) events/s)
+        """)
+    for record in summary.rejectedSample {
+        writeStderr("rejected line \(record.line): \(record.reason)")
+    }
+    if outcome.rejected > summary.rejectedSample.count {
+        writeStderr("… \(outcome.rejected - summary.rejectedSample.count) more rejected records are stored in the rejected_records table")
+    }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+final class ProgressBar {
+    private let enabled = isatty(STDERR_FILENO) == 1
+    private var lastDraw = 0.0
+    private var drawn = false
+
+    func update(_ progress: ImportProgress) {
+        guard enabled, progress.elapsedSeconds - lastDraw >= 0.2 else { return }
+        lastDraw = progress.elapsedSeconds
+        var line = "\r"
+        if let total = progress.totalBytes, total > 0 {
+            let fraction = min(1, Double(progress.bytesRead) / Double(total))
+            let filled = Int(fraction * 30)
+            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] "
+            line += String(format: "%3.0f%% ", fraction * 100)
+        }
+        let rate = progress.elapsedSeconds > 0 ? Double(progress.recordsRead) / progress.elapsedSeconds : 0
+        line += "\(progress.recordsRead) records, \(Int(rate)) records/s"
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        drawn = false
+    }
+}

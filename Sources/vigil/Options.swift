@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import VigilModel
+import VigilStore
+
+/// `--db PATH`, shared by every command that opens the database.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "The database file (default: $VIGIL_DB, else ./vigil.sqlite).")
+    var db: String?
+
+    var path: String { db ?? ProcessInfo.processInfo.environment["VIGIL_DB"] ?? "vigil.sqlite" }
+
+    func open() throws -> Store {
+        do {
+            return try Store(path: path)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// `--format`, shared by every listing command.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format.")
+    var format: OutputFormat = .table
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, jsonl, csv
+}
+
+/// A failure to report on stderr, exiting 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The local user, recorded as the actor in the audit log.
+var currentActor: String {
+    ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown"
+}
+
+/// Parses `--since`/`--until`: ISO 8601, or a time relative to now such as `30m`, `24h`, `7d`, `2w`.
+func parseTimeArgument(_ text: String, option: String) throws -> Timestamp {
+    if let absolute = Timestamp(parsing: text), text.contains("-") { return absolute }
+    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+    if let unit = text.last, let seconds = units[unit], let amount = Int64(text.dropLast()), amount >= 0 {
+        return Timestamp(microseconds: Timestamp.now().microseconds - amount * seconds * 1_000_000)
+    }
+    throw ValidationError("\(option) '\(text)' is neither ISO 8601 (2026-11-27T10:00:00Z) nor relative (30m, 24h, 7d, 2w)")
+}
+
+func writeStderr(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `vigil` command line.
+@main
+struct Vigil: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Alert correlation for Linux, macOS, iOS and Android sensor data.",
+        discussion: """
+            Exit codes: 0 success, 1 failure, 3 refused by the ingest gate, 64 bad usage.
+            The database is --db PATH, else $VIGIL_DB, else ./vigil.sqlite.
+            """,
+        subcommands: [
+            Init.self, Import.self, Alerts.self, Machines.self, Events.self, IntegrationCommand.self,
+            DetectionTest.self, Demo.self,
+        ]
+    )
+}
