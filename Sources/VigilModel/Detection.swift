@@ -36,7 +36,7 @@ public struct RuleInfo: Sendable, Equatable {
     public var attackTechniques: [String] {
         tags.compactMap { tag in
             let lower = tag.lowercased()
-            guard lower.hasPrefix("attack.t"), lower.count >= 13 else { return nil }
+            guard lower.hasPrefix("attack.t"), lower.count >= 12 else { return nil }
             let id = lower.dropFirst("attack.".count)
             guard id.dropFirst().prefix(4).allSatisfy(\.isNumber) else { return nil }
             return id.uppercased()

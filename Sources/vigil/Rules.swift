@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import VigilDetection
+import VigilIngest
+import VigilModel
+
+extension Vigil {
+    struct RulesCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rules",
+            abstract: "Inspect, check and test Sigma rules.",
+            subcommands: [List.self, Check.self, Test.self])
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List rules: id, title, level, logsource, file.")
+            @OptionGroup var output: OutputOptions
+            @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack (the default).")
+            var rules: [String] = []
+
+            func run() throws {
+                let ruleSet = try loadRules(rules)
+                var table = OutputTable(columns: ["id", "title", "level", "status", "logsource", "author", "file"],
+                                        tableColumns: ["id", "title", "level", "logsource", "file"])
+                table.rows = ruleSet.rules.map { rule in
+                    [.text(rule.info.id), .text(rule.info.title), .text(rule.info.severity.name), .text(rule.info.status),
+                     .text(rule.info.logSource.description), .text(rule.info.author), .text(rule.info.file)]
+                }
+                print(table.render(output.format))
+            }
+        }
+
+        struct Check: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Load rules and report, per rule, ok or the reason it is unsupported; then a total.",
+                discussion: "Exits 1 when any rule fails to load.")
+            @Argument(help: "Rule files or folders; `builtin` is the built-in pack.") var paths: [String]
+            @Flag(help: "Print only failures and the total.") var quiet = false
+
+            func run() throws {
+                let loaded = RuleSet.load(paths: paths)
+                var failures = loaded.errors.count
+                for error in loaded.errors { print("error  \(error)") }
+                for entry in loaded.entries {
+                    if let error = entry.error {
+                        failures += 1
+                        print("unsupported  \(entry.file):\(entry.line)  \(entry.title)  \(error.code.rawValue): \(error.message)")
+                    } else if !quiet {
+                        print("ok  \(entry.file)  \(entry.title)")
+                    }
+                }
+                print("\(loaded.ruleSet.rules.count) ok, \(failures) unsupported or broken")
+                if failures > 0 { throw ExitCode.failure }
+            }
+        }
+
+        struct Test: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Run one rule over a log file and show which events match, and which selections made them match.")
+            @Argument(help: "A rule file.") var rule: String
+            @Argument(help: "A log file.") var file: String
+            @Option(help: "The log's format.") var format: SourceFormat = .json
+
+            func run() throws {
+                let loaded = RuleSet.load(paths: [rule])
+                if let error = loaded.errors.first ?? loaded.entries.compactMap(\.error).first { throw CLIError(error.description) }
+                guard !loaded.ruleSet.rules.isEmpty else { throw CLIError("\(rule) holds no detection rule") }
+                var detector = Detector(ruleSet: loaded.ruleSet)
+                var matches = 0
+                try forEachEvent(in: file, format: format) { event in
+                    var detections: [Detection] = []
+                    detector.detect(event, into: &detections)
+                    for detection in detections {
+                        let compiled = loaded.ruleSet.rules.first { $0.info.id == detection.rule.id }!
+                        matches += 1
+                        print("line \(event.line): \(detection.rule.title) [selections: \(compiled.matchingSelections(event).joined(separator: ", "))]")
+                        print("  \(event.raw.prefix(200))")
+                    }
+                }
+                print("\(matches) matching events")
+            }
+        }
+    }
+}
+
+/// Streams the events of one file through its parser, without a database.
+func forEachEvent(in path: String, format: SourceFormat, integration: String = "hunt", _ body: (Event) throws -> Void) throws {
+    let framer = RecordFramer(source: try ByteSource(path: path))
+    var parser = format.makeParser(integration: integration)
+    var items: [RecordFramer.Item] = []
+    var events: [Event] = []
+    var more = true
+    while more {
+        items.removeAll(keepingCapacity: true)
+        more = try framer.next(into: &items, limit: 4096)
+        events.removeAll(keepingCapacity: true)
+        for item in items {
+            if case .record(let record) = item {
+                if let rejected = parser.parse(record, into: &events) {
+                    writeStderr("\(path):\(rejected.line): rejected: \(rejected.reason)")
+                }
+            }
+        }
+        if !more { parser.finish(into: &events) }
+        for event in events { try body(event) }
+    }
+}

@@ -1,0 +1,210 @@
+import Testing
+import VigilDetection
+
+/// Examples from the Sigma specification (rules, modifiers appendix) and its escaping rules.
+@Suite struct SigmaSpecificationTests {
+    @Test(arguments: [
+        // Plain values: whole-value, case-insensitive, non-ASCII folded.
+        ("f: abc", #"{"f":"ABC"}"#, true),
+        ("f: abc", #"{"f":"abcd"}"#, false),
+        ("f: 'ÄÖÜ straße'", #"{"f":"äöü STRASSE"}"#, false),
+        ("f: 'ÄÖÜ'", #"{"f":"äöü"}"#, true),
+        ("f: 'Ärger'", #"{"f":"äRGER"}"#, true),
+        // Wildcards.
+        ("f: 'a*c'", #"{"f":"abbbc"}"#, true),
+        ("f: 'a?c'", #"{"f":"abc"}"#, true),
+        ("f: 'a?c'", #"{"f":"aéc"}"#, true),
+        ("f: 'a?c'", #"{"f":"abbc"}"#, false),
+        // Escaping: \* and \? are literal, \\ is one backslash, other backslashes are literal.
+        (#"f: 'a\*c'"#, #"{"f":"a*c"}"#, true),
+        (#"f: 'a\*c'"#, #"{"f":"abc"}"#, false),
+        (#"f: 'a\?c'"#, #"{"f":"a?c"}"#, true),
+        (#"f: 'a\?c'"#, #"{"f":"abc"}"#, false),
+        (#"f: 'C:\Windows'"#, #"{"f":"C:\\Windows"}"#, true),
+        (#"f: 'a\\*'"#, #"{"f":"a\\bcd"}"#, true),
+        (#"f: 'a\\\*'"#, #"{"f":"a\\*"}"#, true),
+        (#"f: 'a\\\*'"#, #"{"f":"a\\b"}"#, false),
+        // Empty and null.
+        ("f: ''", #"{"f":""}"#, true),
+        ("f: ''", #"{"g":"x"}"#, false),
+        ("f: null", #"{"g":"x"}"#, true),
+        ("f: null", #"{"f":"x"}"#, false),
+        // Lists are OR; numbers compare as text.
+        ("f: [a, b]", #"{"f":"B"}"#, true),
+        ("f: 3", #"{"f":3}"#, true),
+        // String modifiers.
+        ("f|contains: bc", #"{"f":"ABCD"}"#, true),
+        ("f|startswith: ab", #"{"f":"ABCD"}"#, true),
+        ("f|startswith: bc", #"{"f":"ABCD"}"#, false),
+        ("f|endswith: cd", #"{"f":"ABCD"}"#, true),
+        ("f|contains|all: [a, d]", #"{"f":"ABCD"}"#, true),
+        ("f|contains|all: [a, z]", #"{"f":"ABCD"}"#, false),
+        ("f|cased: Abc", #"{"f":"abc"}"#, false),
+        ("f|cased: Abc", #"{"f":"Abc"}"#, true),
+        ("f|contains|cased: Bc", #"{"f":"aBcd"}"#, true),
+        ("f|exists: true", #"{"f":""}"#, true),
+        ("f|exists: true", #"{"g":""}"#, false),
+        ("f|exists: false", #"{"g":""}"#, true),
+        ("f|windash|contains: ' -s '", #"{"f":"cmd /s x"}"#, true),
+        ("f|windash|contains: ' -s '", #"{"f":"cmd \u2013s x"}"#, true),
+        ("f|windash|contains: ' -s '", #"{"f":"cmd +s x"}"#, false),
+        // Regular expressions: case-sensitive unless i; m and s flags.
+        ("f|re: '^a.c$'", #"{"f":"abc"}"#, true),
+        ("f|re: '^a.c$'", #"{"f":"ABC"}"#, false),
+        ("f|re|i: '^a.c$'", #"{"f":"ABC"}"#, true),
+        ("f|re: '^b$'", #"{"f":"a\nb"}"#, false),
+        ("f|re|m: '^b$'", #"{"f":"a\nb"}"#, true),
+        ("f|re: 'a.b'", #"{"f":"a\nb"}"#, false),
+        ("f|re|s: 'a.b'", #"{"f":"a\nb"}"#, true),
+        // Encodings.
+        ("f|base64: 'abc'", #"{"f":"YWJj"}"#, true),
+        ("f|base64offset|contains: 'http://'", #"{"f":"xxaHR0cDovL"}"#, true),
+        ("f|base64offset|contains: 'http://'", #"{"f":"xxodHRwOi8v"}"#, true),
+        ("f|base64offset|contains: 'http://'", #"{"f":"xxFodHRwOi8v"}"#, true),
+        ("f|base64offset|contains: 'http://'", #"{"f":"xxaHR0cHM6Ly"}"#, false),
+        ("f|utf16le|base64: 'ab'", #"{"f":"YQBiAA=="}"#, true),
+        ("f|wide|base64: 'ab'", #"{"f":"YQBiAA=="}"#, true),
+        ("f|utf16be|base64: 'ab'", #"{"f":"AGEAYg=="}"#, true),
+        ("f|utf16|base64: 'ab'", #"{"f":"//5hAGIA"}"#, true),
+        // Comparisons.
+        ("f|lt: 10", #"{"f":"9"}"#, true),
+        ("f|lt: 10", #"{"f":"10"}"#, false),
+        ("f|lte: 10", #"{"f":"10"}"#, true),
+        ("f|gt: 10", #"{"f":"10.5"}"#, true),
+        ("f|gte: 10", #"{"f":"9"}"#, false),
+        ("f|gt: 10", #"{"f":"many"}"#, false),
+        ("f|neq: abc", #"{"f":"abd"}"#, true),
+        ("f|neq: abc", #"{"f":"ABC"}"#, false),
+        // Network.
+        ("f|cidr: 10.0.0.0/8", #"{"f":"10.1.2.3"}"#, true),
+        ("f|cidr: 10.0.0.0/8", #"{"f":"11.1.2.3"}"#, false),
+        ("f|cidr: 192.168.1.0/25", #"{"f":"192.168.1.128"}"#, false),
+        ("f|cidr: 'fe80::/10'", #"{"f":"fe80::1"}"#, true),
+        ("f|cidr: 'fe80::/10'", #"{"f":"2001:db8::1"}"#, false),
+        ("f|cidr: 'fe80::/10'", #"{"f":"not an ip"}"#, false),
+        // References.
+        ("f|fieldref: g", #"{"f":"same","g":"SAME"}"#, true),
+        ("f|fieldref: g", #"{"f":"same","g":"other"}"#, false),
+        ("f|fieldref|startswith: g", #"{"f":"prefix-rest","g":"prefix"}"#, true),
+    ])
+    func modifier(selection: String, json: String, expected: Bool) throws {
+        #expect(try matches(rule("selection:\n    " + selection), json) == expected)
+    }
+
+    @Test func keywordsSearchTheRawRecord() throws {
+        let yaml = rule("keywords:\n    - 'rm -rf'\n    - 'shred*passwd'", condition: "keywords")
+        #expect(try matches(yaml, #"{"msg":"ran RM -RF /"}"#))
+        #expect(try matches(yaml, #"{"msg":"shred -u /etc/passwd"}"#))
+        #expect(try !matches(yaml, #"{"msg":"ls"}"#))
+    }
+
+    @Test func aListOfMapsIsOrOfAnds() throws {
+        let yaml = rule("selection:\n    - a: 1\n      b: 2\n    - c: 3")
+        #expect(try matches(yaml, #"{"a":"1","b":"2"}"#))
+        #expect(try !matches(yaml, #"{"a":"1","b":"3"}"#))
+        #expect(try matches(yaml, #"{"c":"3"}"#))
+    }
+
+    @Test(arguments: [
+        // not > and > or
+        ("a or b and c", #"{"a":"1"}"#, true),
+        ("a or b and c", #"{"b":"1"}"#, false),
+        ("(a or b) and c", #"{"a":"1"}"#, false),
+        ("not a and b", #"{"b":"1"}"#, true),
+        ("not a and b", #"{"a":"1","b":"1"}"#, false),
+        ("not (a and b)", #"{"a":"1","b":"1"}"#, false),
+        ("1 of sel*", #"{"b":"1"}"#, false),
+        ("1 of sel*", #"{"s2":"1"}"#, true),
+        ("all of sel*", #"{"s1":"1","s2":"1"}"#, true),
+        ("all of sel*", #"{"s1":"1"}"#, false),
+        ("all of them", #"{"a":"1","b":"1","c":"1","s1":"1","s2":"1"}"#, true),
+        ("1 of them", #"{"c":"1"}"#, true),
+        ("1 of them", #"{"x":"1"}"#, false),
+        ("a and not 1 of sel*", #"{"a":"1"}"#, true),
+        ("a and not 1 of sel*", #"{"a":"1","s1":"1"}"#, false),
+    ])
+    func conditionPrecedence(condition: String, json: String, expected: Bool) throws {
+        let yaml = rule("a:\n    a: 1\nb:\n    b: 1\nc:\n    c: 1\nsel1:\n    s1: 1\nsel2:\n    s2: 1\n_hidden:\n    x: 1", condition: condition)
+        #expect(try matches(yaml, json) == expected)
+    }
+
+    @Test(arguments: [
+        ("f|nosuch: x", "unknown-modifier"),
+        ("f|re: '(unclosed'", "bad-regex"),
+        ("f|cidr: 300.1.1.1/8", "bad-value"),
+    ])
+    func brokenRulesReportWhy(selection: String, code: String) throws {
+        #expect {
+            try compile(rule("selection:\n    " + selection))
+        } throws: { error in
+            (error as? DetectionError)?.code.rawValue == code && (error as? DetectionError)?.line != nil
+        }
+    }
+
+    @Test(arguments: ["selection and", "selection or (x", "nothing", "2 of", "selection | count() > 5"])
+    func badConditionsAreReported(condition: String) {
+        #expect(throws: DetectionError.self) { try compile(rule("selection:\n    f: x", condition: condition)) }
+    }
+
+    @Test func oneBrokenRuleDoesNotStopTheOthers() throws {
+        let good = rule("selection:\n    f: x")
+        let yaml = good + "\n---\n" + rule("selection:\n    f|bogus: x") + "\n---\n" + good
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-mixed.yml").path
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
+        let loaded = RuleSet.load(paths: [path])
+        #expect(loaded.ruleSet.rules.count == 2)
+        #expect(loaded.entries.compactMap(\.error).count == 1)
+    }
+
+    @Test func collectionActionsGlobalAndRepeat() throws {
+        let yaml = """
+            action: global
+            title: shared
+            logsource:
+                product: test
+            detection:
+                condition: selection
+            ---
+            detection:
+                selection:
+                    f: one
+            ---
+            action: repeat
+            title: second
+            detection:
+                selection:
+                    f: two
+            """
+        let rules = try compile(yaml)
+        #expect(rules.rules.map(\.info.title) == ["shared", "second"])
+        #expect(try matchingTitles(rules, event(#"{"f":"two","logsource":{"product":"test"}}"#)) == ["second"])
+    }
+
+    @Test func filtersExcludeMatches() throws {
+        let yaml = """
+            title: base
+            id: 11111111-1111-1111-1111-111111111111
+            logsource:
+                product: test
+            detection:
+                selection:
+                    f|startswith: run
+                condition: selection
+            ---
+            title: exclude the updater
+            logsource:
+                product: test
+            filter:
+                rules:
+                    - 11111111-1111-1111-1111-111111111111
+                selection:
+                    f: run-updater
+                condition: selection
+            """
+        let rules = try compile(yaml)
+        #expect(try matchingTitles(rules, event(#"{"f":"run-x","logsource":{"product":"test"}}"#)) == ["base"])
+        #expect(try matchingTitles(rules, event(#"{"f":"run-updater","logsource":{"product":"test"}}"#)).isEmpty)
+    }
+}
+
+import Foundation

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+import VigilIngest
+import VigilModel
+
+/// Frames and parses `input` as the import pipeline does.
+func parseJSON(_ input: String, gzip: Bool = false) throws -> (events: [Event], rejected: [RejectedRecord]) {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-test-\(UUID().uuidString).json").path
+    try Data(input.utf8).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try parseFile(path)
+}
+
+func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: [Event], rejected: [RejectedRecord]) {
+    let framer = RecordFramer(source: try ByteSource(path: path))
+    var parser = format.makeParser(integration: "test")
+    var items: [RecordFramer.Item] = []
+    var events: [Event] = []
+    var rejected: [RejectedRecord] = []
+    var more = true
+    while more {
+        items.removeAll()
+        more = try framer.next(into: &items, limit: 3)
+        for item in items {
+            switch item {
+            case .record(let record): if let rejection = parser.parse(record, into: &events) { rejected.append(rejection) }
+            case .rejected(let rejection): rejected.append(rejection)
+            }
+        }
+    }
+    parser.finish(into: &events)
+    return (events, rejected)
+}
+
+@Suite struct JSONEventParserTests {
+    @Test func readsEnvelopeAndFlattensNestedKeys() throws {
+        let line = #"{"@timestamp":"2026-11-27T10:00:00Z","host":{"name":"web-01","os":{"platform":"ubuntu","version":"22.04"}},"process":{"command_line":"ls -la","args":["ls","-la"]},"CommandLine":"ls -la","pid":42,"ok":true,"gone":null,"logsource":{"category":"process_creation"}}"#
+        let (events, rejected) = try parseJSON(line + "\n")
+        #expect(rejected.isEmpty)
+        let event = try #require(events.first)
+        #expect(event.time == Timestamp(parsing: "2026-11-27T10:00:00Z"))
+        #expect(event.machine == MachineIdentity(hostname: "web-01", platform: .linux, osVersion: "22.04"))
+        #expect(event.logSource == LogSource(product: "linux", category: "process_creation"))
+        #expect(event.value(of: FieldKey("process.command_line")) == "ls -la")
+        #expect(event.fields.filter { $0.key == FieldKey("process.args") }.map(\.value) == ["ls", "-la"])
+        #expect(event.value(of: FieldKey("pid")) == "42")
+        #expect(event.value(of: FieldKey("ok")) == "true")
+        #expect(event.value(of: FieldKey("gone")) == nil)
+        #expect(event.value(of: FieldKey("logsource.category")) == nil)
+        #expect(event.raw == line)
+    }
+
+    @Test func decodesEscapes() throws {
+        let (events, _) = try parseJSON(#"{"a":"tab\there \"q\" \u00e9 \ud83d\ude00 \/"}"# + "\n")
+        #expect(events.first?.value(of: FieldKey("a")) == "tab\there \"q\" é 😀 /")
+    }
+
+    @Test func malformedLinesAreRejectedWithLineNumbersAndGoodLinesLand() throws {
+        let input = """
+            {"n":1}
+            {"n":2
+            not json
+            {"n":3}
+            [1,2]
+            {"n":"unterminated}
+            {"n":4} trailing
+            {"n":5}
+            """
+        let (events, rejected) = try parseJSON(input)
+        #expect(events.compactMap { $0.value(of: FieldKey("n")) } == ["1", "3", "5"])
+        #expect(rejected.map(\.line) == [2, 3, 5, 6, 7])
+        #expect(rejected.allSatisfy { $0.reason.hasPrefix("invalid JSON at byte") })
+    }
+
+    @Test func emptyLinesAndCRLFAreHandled() throws {
+        let (events, rejected) = try parseJSON("{\"n\":1}\r\n\r\n   \n{\"n\":2}\r\n")
+        #expect(rejected.isEmpty)
+        #expect(events.map(\.line) == [1, 4])
+        #expect(events.map(\.raw) == ["{\"n\":1}", "{\"n\":2}"])
+    }
+
+    @Test func invalidUTF8IsRejectedAndTheRestLands() throws {
+        var bytes = Array("{\"n\":1}\n{\"n\":\"".utf8)
+        bytes += [0xC3, 0x28]
+        bytes += Array("\"}\n{\"n\":3}\n".utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-utf8-\(UUID().uuidString)").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (events, rejected) = try parseFile(path)
+        #expect(events.count == 2)
+        #expect(rejected.count == 1)
+        #expect(rejected.first?.line == 2)
+        #expect(rejected.first?.reason == "invalid UTF-8 at byte 7")
+    }
+
+    @Test func truncatedFinalLineIsRejected() throws {
+        let (events, rejected) = try parseJSON("{\"n\":1}\n{\"n\":")
+        #expect(events.count == 1)
+        #expect(rejected.map(\.line) == [2])
+    }
+
+    @Test func readsAJSONArrayWithElementLineNumbers() throws {
+        let input = "[\n  {\"n\":1},\n  {\"n\":\"a,]}\"},\n  {\"n\":{\"x\":[3]}}\n]\n"
+        let (events, rejected) = try parseJSON(input)
+        #expect(rejected.isEmpty)
+        #expect(events.map(\.line) == [2, 3, 4])
+        #expect(events[1].value(of: FieldKey("n")) == "a,]}")
+        #expect(events[2].value(of: FieldKey("n.x")) == "3")
+    }
+
+    @Test func readsGzip() throws {
+        let plain = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-gz-\(UUID().uuidString).json").path
+        try Data((0..<5000).map { "{\"n\":\($0)}\n" }.joined().utf8).write(to: URL(fileURLWithPath: plain))
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-f", plain]
+        try gzip.run()
+        gzip.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: plain + ".gz") }
+        let (events, rejected) = try parseFile(plain + ".gz")
+        #expect(rejected.isEmpty)
+        #expect(events.count == 5000)
+        #expect(events.last?.value(of: FieldKey("n")) == "4999")
+    }
+
+    @Test func missingFileIsAClearError() {
+        #expect(throws: IngestError.self) { try ByteSource(path: "/nonexistent/vigil.json") }
+    }
+}
+
+@Suite struct IngestGateTests {
+    @Test func admitsOnlyAnEnabledIntegrationForItsFormats() throws {
+        let on = IngestGate.IntegrationState(name: "clamav", enabled: true, formats: ["clamav"])
+        try IngestGate.admit(on, named: "clamav", format: "clamav")
+        #expect(throws: IngestGate.Refusal.formatNotSent(integration: "clamav", format: "json", sends: ["clamav"])) {
+            try IngestGate.admit(on, named: "clamav", format: "json")
+        }
+        var off = on
+        off.enabled = false
+        #expect(throws: IngestGate.Refusal.integrationOff("clamav")) { try IngestGate.admit(off, named: "clamav", format: "clamav") }
+        #expect(throws: IngestGate.Refusal.unknownIntegration("nope")) { try IngestGate.admit(nil, named: "nope", format: "json") }
+    }
+}

@@ -1,0 +1,60 @@
+import Testing
+import VigilModel
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2026-11-27T21:56:19Z", Int64(1_795_816_579_000_000)),
+        ("2026-11-27T21:56:19.123Z", Int64(1_795_816_579_123_000)),
+        ("2026-11-27 21:56:19", Int64(1_795_816_579_000_000)),
+        ("2026-11-27T22:56:19+01:00", Int64(1_795_816_579_000_000)),
+        ("2026-11-27T20:56:19.5-0100", Int64(1_795_816_579_500_000)),
+        ("1795816579", Int64(1_795_816_579_000_000)),
+        ("1795816579.25", Int64(1_795_816_579_250_000)),
+        ("1795816579123", Int64(1_795_816_579_123_000)),
+        ("1970-01-01T00:00:00Z", Int64(0)),
+        ("1969-12-31T23:59:59Z", Int64(-1_000_000)),
+    ])
+    func parses(text: String, microseconds: Int64) {
+        #expect(Timestamp(parsing: text)?.microseconds == microseconds)
+    }
+
+    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-27T25:00:00Z", "2026-11-27T21:56:19Zjunk", "12ab"])
+    func rejects(text: String) {
+        #expect(Timestamp(parsing: text) == nil)
+    }
+
+    @Test func formatsRoundTrip() {
+        for micros: Int64 in [0, 1_795_816_579_123_000, 951_782_400_000_000, -86_400_000_000, 4_102_444_800_000_000] {
+            let time = Timestamp(microseconds: micros)
+            #expect(Timestamp(parsing: time.iso8601) == time)
+        }
+        #expect(Timestamp(microseconds: 951_782_400_000_000).iso8601 == "2000-02-29T00:00:00.000Z")
+    }
+}
+
+@Suite struct PlatformTests {
+    @Test(arguments: [
+        ("Darwin", OSPlatform.macos), ("macOS", .macos), ("ubuntu", .linux), ("Linux", .linux), ("iPadOS", .ios),
+        ("iOS", .ios), ("Android", .android), ("Windows", .windows), ("plan9", .unknown),
+    ])
+    func mapsReportedNames(reported: String, platform: OSPlatform) {
+        #expect(OSPlatform(reported: reported) == platform)
+    }
+
+    @Test func attackTechniquesComeFromTags() {
+        let rule = RuleInfo(id: "x", title: "x", severity: .high, tags: ["attack.t1059.004", "attack.execution", "attack.T1105", "cve.2021-1"])
+        #expect(rule.attackTechniques == ["T1059.004", "T1105"])
+    }
+}
+
+@Suite struct JSONTextTests {
+    @Test func escapes() {
+        #expect(JSONText.quoted("a\"b\\c\nd\u{01}é") == #""a\"b\\c\nd\u0001é""#)
+    }
+
+    @Test func repeatedFieldsBecomeArrays() {
+        let a = FieldKey("a"), b = FieldKey("b")
+        let text = JSONText.object(fields: [EventField(a, "1"), EventField(b, "x"), EventField(a, "2")], name: \.name)
+        #expect(text == #"{"a":["1","2"],"b":"x"}"#)
+    }
+}
