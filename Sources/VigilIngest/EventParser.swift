@@ -22,11 +22,13 @@ extension EventParser {
 /// The source formats Vigil reads, and a parser for each.
 public enum SourceFormat: String, CaseIterable, Sendable {
     case json
+    case auditd
 
     /// A fresh parser for this format; `integration` is stamped on every event.
     public func makeParser(integration: String) -> any EventParser {
         switch self {
         case .json: JSONEventParser(integration: integration)
+        case .auditd: AuditdParser(integration: integration)
         }
     }
 }

@@ -172,5 +172,14 @@ LEFT JOIN rules r ON r.id = a.rule_id
 LEFT JOIN integrations i ON i.name = a.integration
 LEFT JOIN incidents n ON n.id = a.incident_id;
 """#),
+        (name: "0002_rule_overrides.sql", text: #"""
+-- Rules turned off (or back on) by an operator with `vigil rules disable|enable ID`.
+CREATE TABLE rule_overrides (
+    rule_id    TEXT PRIMARY KEY,
+    enabled    INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL,
+    actor      TEXT NOT NULL
+);
+"""#),
     ]
 }

@@ -40,7 +40,7 @@ extension Vigil {
                 until: try until.map { try parseTimeArgument($0, option: "--until") },
                 machine: machine, rule: rule, limit: limit)
             let rows = try store.open().alerts(filter)
-            print(alertTable(rows).render(output.format))
+            emit(alertTable(rows).render(output.format))
         }
     }
 }

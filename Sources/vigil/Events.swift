@@ -33,7 +33,7 @@ extension Vigil {
                  OutputValue(event.product), OutputValue(event.category), OutputValue(event.service), .text(event.sourceFormat),
                  .text(event.integration), event.line.map(OutputValue.integer) ?? .null, .json(event.fieldsJSON), .text(event.raw)]
             }
-            print(table.render(output.format))
+            emit(table.render(output.format))
         }
     }
 }

@@ -24,7 +24,7 @@ extension Vigil {
                      .text(row.formats.joined(separator: ",")), .text(row.enabled ? "on" : "off"), OutputValue(row.enabledChangedAt),
                      .integer(Int64(row.activeTokens)), OutputValue(row.lastDataAt), .integer(row.eventsReceived), .integer(row.eventsRefused)]
                 }
-                print(table.render(output.format))
+                emit(table.render(output.format))
             }
         }
 

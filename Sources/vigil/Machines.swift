@@ -17,7 +17,7 @@ extension Vigil {
                  OutputValue(machine.firstSeen), OutputValue(machine.lastSeen), OutputValue(machine.lastIntegration),
                  .integer(machine.eventCount), .integer(machine.alertCount)]
             }
-            print(table.render(output.format))
+            emit(table.render(output.format))
         }
     }
 }

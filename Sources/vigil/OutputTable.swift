@@ -84,3 +84,8 @@ struct OutputTable {
         return ([line(headers)] + cells.map(line)).joined(separator: "\n")
     }
 }
+
+/// Prints rendered output; nothing at all when it is empty (an empty JSON-lines listing).
+func emit(_ rendered: String) {
+    if !rendered.isEmpty { print(rendered) }
+}

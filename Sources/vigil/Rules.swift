@@ -25,7 +25,7 @@ extension Vigil {
                     [.text(rule.info.id), .text(rule.info.title), .text(rule.info.severity.name), .text(rule.info.status),
                      .text(rule.info.logSource.description), .text(rule.info.author), .text(rule.info.file)]
                 }
-                print(table.render(output.format))
+                emit(table.render(output.format))
             }
         }
 

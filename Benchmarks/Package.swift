@@ -1,0 +1,21 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Benchmarks live in their own package so their dependencies never slow the main build.
+// Run with: swift package --package-path Benchmarks benchmark
+let package = Package(
+    name: "VigilBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Parsing",
+            dependencies: [.product(name: "Vigil", package: "main"), .product(name: "Benchmark", package: "benchmark")],
+            path: "Parsing",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

@@ -1,0 +1,59 @@
+import ArgumentParser
+import VigilDetection
+import VigilIngest
+import VigilModel
+
+extension Vigil {
+    struct Hunt: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run rules over log files without a database, for fast triage.",
+            discussion: "Prints one record per (event, rule) match. Streams; exits 0 whether or not anything matched.")
+
+        @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack (the default).")
+        var rules: [String] = []
+
+        @Option(help: "The source format.")
+        var format: SourceFormat = .json
+
+        @Option(name: .customLong("output-format"), help: "Output format.")
+        var outputFormat: OutputFormat = .table
+
+        @Argument(help: "Log files (`-` for stdin).")
+        var files: [String]
+
+        func validate() throws {
+            if files.isEmpty { throw ValidationError("name at least one FILE to hunt through") }
+        }
+
+        func run() throws {
+            var detector = Detector(ruleSet: try loadRules(rules))
+            let columns = ["rule_id", "title", "severity", "file", "line", "hostname", "time", "author", "matched_fields"]
+            var table = OutputTable(columns: columns, tableColumns: ["severity", "title", "file", "line", "hostname", "time"])
+            var detections: [Detection] = []
+            var matches = 0
+            if outputFormat == .csv { print(columns.joined(separator: ",")) }
+            for file in files {
+                try forEachEvent(in: file, format: format) { event in
+                    detections.removeAll(keepingCapacity: true)
+                    detector.detect(event, into: &detections)
+                    for detection in detections {
+                        matches += 1
+                        let row: [OutputValue] = [
+                            .text(detection.rule.id), .text(detection.rule.title), .text(detection.rule.severity.name), .text(file),
+                            .integer(Int64(event.line)), .text(event.machine.hostname), OutputValue(event.time),
+                            .text(detection.rule.author), .json(JSONText.object(fields: detection.matchedFields, name: \.name)),
+                        ]
+                        switch outputFormat {
+                        // Streaming formats print as they go; the table and JSON array need every row first.
+                        case .jsonl: print(OutputTable(columns: columns, rows: [row]).render(.jsonl))
+                        case .csv: print(OutputTable(columns: columns, rows: [row]).render(.csv).split(separator: "\n").last.map(String.init) ?? "")
+                        case .table, .json: table.rows.append(row)
+                        }
+                    }
+                }
+            }
+            if outputFormat == .table || outputFormat == .json { emit(table.render(outputFormat)) }
+            writeStderr("\(matches) matches")
+        }
+    }
+}

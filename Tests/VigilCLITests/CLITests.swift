@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+/// Runs the built `vigil` binary and captures its output and exit code.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func vigilBinary() -> URL {
+    // Tests run from the build products folder, next to the `vigil` executable.
+    var folder = Bundle.main.bundleURL
+    for _ in 0..<3 {
+        let candidate = folder.appendingPathComponent("vigil")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        folder.deleteLastPathComponent()
+    }
+    let built = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/vigil").standardized
+    return built
+}
+
+@discardableResult
+func vigil(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], in directory: URL) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = vigilBinary()
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+final class Scratch {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cli-\(UUID().uuidString)")
+    init() { try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func write(_ name: String, _ text: String) throws {
+        try Data(text.utf8).write(to: url.appendingPathComponent(name))
+    }
+}
+
+let sampleEvents = """
+    {"@timestamp":"2026-11-27T10:00:00Z","host":{"name":"web-01","os":{"platform":"linux","version":"22.04"}},"logsource":{"category":"antivirus"},"Signature":"Win.Test.EICAR_HDB-1","Filename":"/tmp/eicar.com.txt"}
+    {"@timestamp":"2026-11-27T10:00:05Z","host":{"name":"mbp","os":{"platform":"macos","version":"14.5"}},"logsource":{"category":"process_creation"},"Image":"/bin/ls","CommandLine":"ls"}
+    this line is broken
+    {"@timestamp":"2026-11-27T10:00:09Z","hostname":"pixel","os_platform":"android","logsource":{"category":"antivirus"},"Signature":"Android.Banker.Anubis"}
+    """
+
+@Suite struct CLITests {
+    @Test func initImportAlertsInEveryFormat() throws {
+        let scratch = Scratch()
+        try scratch.write("events.ndjson", sampleEvents)
+        #expect(try vigil(["init"], in: scratch.url).status == 0)
+        #expect(try vigil(["integration", "on", "json"], in: scratch.url).status == 0)
+        let imported = try vigil(["import", "--integration", "json", "--format", "json", "events.ndjson"], in: scratch.url)
+        #expect(imported.status == 0)
+        #expect(imported.stdout.contains("records read      4"))
+        #expect(imported.stdout.contains("events stored     3"))
+        #expect(imported.stdout.contains("rejected          1"))
+        #expect(imported.stderr.contains("rejected line 3: invalid JSON at byte 1"))
+
+        let table = try vigil(["alerts"], in: scratch.url)
+        #expect(table.status == 0)
+        #expect(table.stdout.hasPrefix("ID  SEVERITY"))
+        #expect(table.stdout.contains("EICAR test file detected"))
+
+        let json = try vigil(["alerts", "--format", "json"], in: scratch.url)
+        let alerts = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(alerts.count == 2)
+        let eicar = try #require(alerts.first { $0["title"] as? String == "EICAR test file detected" })
+        for key in ["id", "rule_id", "title", "severity", "status", "hostname", "os_platform", "event_count", "first_event_time",
+                    "last_event_time", "incident_id", "integration", "author"] {
+            #expect(eicar.keys.contains(key), "missing \(key)")
+        }
+        #expect(eicar["hostname"] as? String == "web-01")
+        #expect(eicar["event_count"] as? Int == 1)
+
+        let jsonl = try vigil(["alerts", "--format", "jsonl", "--os", "android"], in: scratch.url)
+        #expect(jsonl.stdout.split(separator: "\n").count == 1)
+        #expect(jsonl.stdout.contains("\"title\":\"Antivirus detection\""))
+
+        let csv = try vigil(["alerts", "--format", "csv", "--severity", "high"], in: scratch.url)
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("id,rule_id,title,severity") == true)
+        #expect(lines.count == 3)
+
+        let events = try vigil(["events", "--format", "json", "--category", "process_creation"], in: scratch.url)
+        let eventRows = try #require(try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? [[String: Any]])
+        #expect(eventRows.count == 1)
+        #expect((eventRows.first?["fields"] as? [String: Any])?["CommandLine"] as? String == "ls")
+
+        let machines = try vigil(["machines", "--format", "csv"], in: scratch.url)
+        #expect(machines.stdout.split(separator: "\n").count == 4)
+    }
+
+    @Test func reimportIsIdempotent() throws {
+        let scratch = Scratch()
+        try scratch.write("events.ndjson", sampleEvents)
+        let db = ["--db", "x.sqlite"]
+        try vigil(["integration", "on", "json"] + db, in: scratch.url)
+        try vigil(["import", "--integration", "json", "events.ndjson"] + db, in: scratch.url)
+        let again = try vigil(["import", "--integration", "json", "--json", "events.ndjson"] + db, in: scratch.url)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("\"events_stored\":0,\"rejected\":1,\"duplicates\":3,\"alerts_raised\":0"))
+        let alerts = try vigil(["alerts", "--format", "jsonl"] + db, in: scratch.url)
+        #expect(alerts.stdout.split(separator: "\n").count == 2)
+    }
+
+    @Test func importFromStdinUsesVIGIL_DB() throws {
+        let scratch = Scratch()
+        let environment = ["VIGIL_DB": scratch.url.appendingPathComponent("env.sqlite").path]
+        try vigil(["integration", "on", "json"], environment: environment, in: scratch.url)
+        let result = try vigil(["import", "--integration", "json", "-"], stdin: sampleEvents, environment: environment, in: scratch.url)
+        #expect(result.status == 0)
+        #expect(FileManager.default.fileExists(atPath: environment["VIGIL_DB"]!))
+        #expect(!FileManager.default.fileExists(atPath: scratch.url.appendingPathComponent("vigil.sqlite").path))
+    }
+
+    @Test func theGateRefusesWithExitCode3() throws {
+        let scratch = Scratch()
+        try scratch.write("events.ndjson", sampleEvents)
+        let result = try vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("vigil integration on json"))
+        #expect(try vigil(["alerts", "--format", "jsonl"], in: scratch.url).stdout.isEmpty)
+    }
+
+    @Test(arguments: [["alerts", "--bogus"], ["alerts", "--severity", "huge"], ["import", "--integration", "json"], ["alerts", "--since", "someday"]])
+    func badUsageExits64WithAUsageLine(arguments: [String]) throws {
+        let scratch = Scratch()
+        let result = try vigil(arguments, in: scratch.url)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("Usage:") || result.stderr.contains("Error:"))
+    }
+
+    @Test func detectionTestWritesTheEICARFile() throws {
+        let scratch = Scratch()
+        let result = try vigil(["detection-test", "--output", "eicar.com.txt"], in: scratch.url)
+        #expect(result.status == 0)
+        let contents = try Data(contentsOf: scratch.url.appendingPathComponent("eicar.com.txt"))
+        #expect(contents.count == 68)
+        #expect(result.stdout.contains("EICAR-STANDARD-ANTIVIRUS-TEST-FILE"))
+        #expect(result.stderr.contains("vigil import --integration clamav"))
+    }
+
+    @Test func demoPrintsAMultiOSAlertView() throws {
+        let scratch = Scratch()
+        let result = try vigil(["demo", "--format", "json"], in: scratch.url)
+        #expect(result.status == 0)
+        let alerts = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(Set(alerts.compactMap { $0["os_platform"] as? String }) == ["linux", "macos", "ios", "android"])
+        #expect(alerts.contains { $0["title"] as? String == "EICAR test file detected" })
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import VigilIngest
+import VigilModel
+
+func parseAuditd(_ text: String) throws -> (events: [Event], rejected: [RejectedRecord]) {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-auditd-\(UUID().uuidString).log").path
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try parseFile(path, format: .auditd)
+}
+
+@Suite struct AuditdParserTests {
+    @Test func everyRecordIsAnAuditdEventWithItsKeys() throws {
+        let line = #"node=web-01 type=USER_CMD msg=audit(1604996384.965:93777): pid=1 uid=0 msg='cwd="/root" cmd=6C73202D6C61 terminal=pts/0 res=success' comm="my prog""#
+        let (events, rejected) = try parseAuditd(line + "\n")
+        #expect(rejected.isEmpty)
+        let event = try #require(events.first)
+        #expect(events.count == 1)
+        #expect(event.logSource == LogSource(product: "linux", service: "auditd"))
+        #expect(event.machine.hostname == "web-01")
+        #expect(event.time == Timestamp(microseconds: 1_604_996_384_965_000))
+        #expect(event.value(of: FieldKey("type")) == "USER_CMD")
+        #expect(event.value(of: FieldKey("cmd")) == "ls -la")
+        #expect(event.value(of: FieldKey("cwd")) == "/root")
+        #expect(event.value(of: FieldKey("res")) == "success")
+        #expect(event.value(of: FieldKey("comm")) == "my prog")
+    }
+
+    @Test func enrichedFieldsAfterTheSeparatorAreKept() throws {
+        let line = "type=SYSCALL msg=audit(1.0:5): arch=c000003e syscall=59 uid=0 exe=\"/bin/ls\"\u{1D}ARCH=x86_64 SYSCALL=execve UID=\"root\""
+        let (events, _) = try parseAuditd(line + "\n")
+        #expect(events.first?.value(of: FieldKey("SYSCALL")) == "execve")
+        #expect(events.first?.value(of: FieldKey("UID")) == "root")
+        #expect(events.first?.value(of: FieldKey("syscall")) == "59")
+    }
+
+    @Test func interleavedGroupsYieldProcessCreationEvents() throws {
+        let input = """
+            type=SYSCALL msg=audit(100.000:1): syscall=59 success=yes ppid=10 pid=11 uid=1000 comm="curl" exe="/usr/bin/curl"\u{1D}UID="alice"
+            type=SYSCALL msg=audit(100.001:2): syscall=59 success=yes ppid=20 pid=21 uid=0 comm="sh" exe="/bin/sh"
+            type=EXECVE msg=audit(100.000:1): argc=3 a0="curl" a1="-o" a2=2F746D702F612062
+            type=EXECVE msg=audit(100.001:2): argc=2 a0="sh" a1="-c"
+            type=CWD msg=audit(100.000:1): cwd="/home/alice"
+            type=PROCTITLE msg=audit(100.000:1): proctitle=6375726C002D6F
+            type=EOE msg=audit(100.000:1):
+            type=SYSCALL msg=audit(100.002:3): syscall=2 success=yes ppid=1 pid=2 uid=0 exe="/bin/cat"
+            """
+        let (events, rejected) = try parseAuditd(input + "\n")
+        #expect(rejected.isEmpty)
+        #expect(events.filter { $0.logSource.service == "auditd" }.count == 8)
+        #expect(events.first { $0.value(of: FieldKey("type")) == "PROCTITLE" }?.value(of: FieldKey("proctitle")) == "curl -o")
+        let processes = events.filter { $0.logSource.category == "process_creation" }
+        #expect(processes.count == 2)
+        let curl = try #require(processes.first { $0.value(of: FieldKey("Image")) == "/usr/bin/curl" })
+        #expect(curl.value(of: FieldKey("CommandLine")) == "curl -o /tmp/a b")
+        #expect(curl.value(of: FieldKey("CurrentDirectory")) == "/home/alice")
+        #expect(curl.value(of: FieldKey("User")) == "alice")
+        #expect(curl.value(of: FieldKey("ProcessId")) == "11")
+        #expect(curl.value(of: FieldKey("ParentProcessId")) == "10")
+        #expect(curl.line == 1)
+        #expect(curl.raw.split(separator: "\n").count == 5)
+        let shell = try #require(processes.first { $0.value(of: FieldKey("Image")) == "/bin/sh" })
+        #expect(shell.value(of: FieldKey("CommandLine")) == "sh -c")
+    }
+
+    @Test func garbageIsRejectedAndTheRestLands() throws {
+        let (events, rejected) = try parseAuditd("type=EOE msg=audit(1.0:1):\nhello world\ntype=EOE msg=audit(1.0:2):\n")
+        #expect(events.count == 2)
+        #expect(rejected.map(\.line) == [2])
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+@testable import VigilStore
+import VigilModel
+
+/// A fresh database path per test, removed afterwards.
+final class TemporaryDatabase {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-store-\(UUID().uuidString).sqlite").path
+    deinit { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+}
+
+func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 1_800_000_000) -> Event {
+    Event(time: Timestamp(seconds: seconds), machine: MachineIdentity(hostname: host, platform: .linux, osVersion: "22.04"),
+          sourceFormat: "json", integration: "json", logSource: LogSource(product: "linux", category: "process_creation"),
+          fields: [EventField(FieldKey("CommandLine"), "ls")], raw: raw, line: 1)
+}
+
+@Suite struct MigrationTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+
+    @Test func embeddedSchemaMatchesTheSchemaFolder() throws {
+        let folder = Self.root.appendingPathComponent("schema")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(files == Migrations.embedded.map(\.name), "run scripts/embed-resources.sh")
+        for (name, text) in Migrations.embedded {
+            let onDisk = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            #expect(onDisk == text + "\n", "\(name) drifted from schema/; run scripts/embed-resources.sh")
+        }
+    }
+
+    @Test func aNewDatabaseIsMigratedAndEachMigrationRecorded() throws {
+        let database = TemporaryDatabase()
+        let store = try Store(path: database.path)
+        #expect(try store.schemaVersion() == Migrations.latestVersion)
+        let recorded = try store.connection.statement("SELECT version FROM schema_migrations ORDER BY version").rows { Int($0.int(0)) }
+        #expect(recorded == Migrations.all.map(\.version))
+        let journal = try store.connection.statement("PRAGMA journal_mode").firstRow { $0.text(0) }
+        #expect(journal == "wal")
+        let view = try store.connection.statement("SELECT COUNT(*) FROM sqlite_master WHERE type = 'view' AND name = 'alert_view'").firstRow { $0.int(0) }
+        #expect(view == 1)
+    }
+
+    @Test func anOlderDatabaseIsMigratedOnOpen() throws {
+        let database = TemporaryDatabase()
+        do {
+            let connection = try Connection(path: database.path)
+            try connection.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
+            let first = Migrations.all[0]
+            try connection.execute(first.sql)
+            try connection.statement("INSERT INTO schema_migrations VALUES (?, ?, 0)").bind(first.version, first.name).run()
+        }
+        let store = try Store(path: database.path)
+        #expect(try store.schemaVersion() == Migrations.latestVersion)
+    }
+
+    @Test func aNewerDatabaseIsRefused() throws {
+        let database = TemporaryDatabase()
+        do {
+            let store = try Store(path: database.path)
+            try store.connection.statement("INSERT INTO schema_migrations VALUES (?, 'future.sql', 0)").bind(Migrations.latestVersion + 1).run()
+        }
+        #expect {
+            try Store(path: database.path)
+        } throws: { error in
+            guard let error = error as? StoreError, case .newerSchema = error.code else { return false }
+            return error.message.contains("newer") && error.message.contains("Upgrade vigil")
+        }
+    }
+
+    @Test func reopeningKeepsTheData() throws {
+        let database = TemporaryDatabase()
+        do {
+            let store = try Store(path: database.path)
+            _ = try StoreWriter(store: store).write([BatchItem(event: sampleEvent(), key: 1, detections: [])], rejected: [], importID: nil)
+        }
+        let reopened = try Store(path: database.path)
+        #expect(try reopened.count(.events) == 1)
+        #expect(try reopened.machines().map(\.hostname) == ["web-01"])
+    }
+}
+
+@Suite struct WriterTests {
+    @Test func aFailingBatchRollsBackWhole() throws {
+        let database = TemporaryDatabase()
+        let store = try Store(path: database.path)
+        let writer = StoreWriter(store: store)
+        // A detection for a rule whose id violates NOT NULL cannot happen; make the alert insert fail instead
+        // by dropping the alerts table, after events of the same batch were written.
+        try store.connection.execute("DROP VIEW alert_view; ALTER TABLE alerts RENAME TO alerts_gone")
+        let detection = Detection(rule: RuleInfo(id: "r", title: "t", severity: .high), matchedFields: [])
+        let items = [
+            BatchItem(event: sampleEvent(raw: "a"), key: 10, detections: []),
+            BatchItem(event: sampleEvent(host: "db-01", raw: "b"), key: 11, detections: [detection]),
+        ]
+        #expect(throws: (any Error).self) { try writer.write(items, rejected: [], importID: nil) }
+        #expect(try store.count(.events) == 0)
+        #expect(try store.count(.machines) == 0)
+    }
+
+    @Test func duplicatesAreSkippedAndRepeatsFoldIntoOneAlert() throws {
+        let database = TemporaryDatabase()
+        let store = try Store(path: database.path)
+        let writer = StoreWriter(store: store, dedupeWindow: .seconds(3600))
+        let rule = RuleInfo(id: "r1", title: "Test rule", severity: .medium, author: "Someone")
+        let detection = Detection(rule: rule, matchedFields: [EventField(FieldKey("CommandLine"), "ls")])
+        func item(_ key: Int64, _ seconds: Double) -> BatchItem {
+            BatchItem(event: sampleEvent(raw: "e\(key)", seconds: seconds), key: key, detections: [detection])
+        }
+        var outcome = try writer.write([item(1, 1000), item(2, 1600), item(1, 1000)], rejected: [], importID: nil)
+        #expect(outcome.stored == 2)
+        #expect(outcome.duplicates == 1)
+        #expect(outcome.alertsRaised == 1)
+        #expect(outcome.alertsUpdated == 1)
+        outcome = try writer.write([item(3, 1000 + 7200)], rejected: [], importID: nil)
+        #expect(outcome.alertsRaised == 1)
+        let alerts = try store.alerts(AlertFilter())
+        #expect(alerts.count == 2)
+        let first = try #require(alerts.last)
+        #expect(first.eventCount == 2)
+        #expect(first.firstEventTime == Timestamp(seconds: 1000))
+        #expect(first.lastEventTime == Timestamp(seconds: 1600))
+        #expect(first.author == "Someone")
+        #expect(try store.count(.alertEvents) == 3)
+    }
+
+    @Test func alertFiltersAreApplied() throws {
+        let database = TemporaryDatabase()
+        let store = try Store(path: database.path)
+        let writer = StoreWriter(store: store)
+        let high = Detection(rule: RuleInfo(id: "h", title: "High one", severity: .high), matchedFields: [])
+        let low = Detection(rule: RuleInfo(id: "l", title: "Low one", severity: .low), matchedFields: [])
+        _ = try writer.write([
+            BatchItem(event: sampleEvent(host: "a", raw: "1", seconds: 1000), key: 1, detections: [high]),
+            BatchItem(event: sampleEvent(host: "b", raw: "2", seconds: 5000), key: 2, detections: [low]),
+        ], rejected: [], importID: nil)
+        #expect(try store.alerts(AlertFilter(minimumSeverity: .medium)).map(\.title) == ["High one"])
+        #expect(try store.alerts(AlertFilter(machine: "B")).map(\.title) == ["Low one"])
+        #expect(try store.alerts(AlertFilter(since: Timestamp(seconds: 2000))).map(\.title) == ["Low one"])
+        #expect(try store.alerts(AlertFilter(until: Timestamp(seconds: 2000))).map(\.title) == ["High one"])
+        #expect(try store.alerts(AlertFilter(rule: "h")).map(\.title) == ["High one"])
+        #expect(try store.alerts(AlertFilter(platform: .macos)).isEmpty)
+        #expect(try store.alerts(AlertFilter(limit: 1)).count == 1)
+        // A filter value is bound, never spliced into SQL.
+        #expect(try store.alerts(AlertFilter(machine: "a' OR '1'='1")).isEmpty)
+    }
+
+    @Test func turningAnIntegrationOffIsAudited() throws {
+        let database = TemporaryDatabase()
+        let store = try Store(path: database.path)
+        try store.setIntegration("clamav", enabled: true, actor: "tester")
+        try store.setIntegration("clamav", enabled: false, actor: "tester")
+        #expect(try store.integration(named: "clamav")?.enabled == false)
+        #expect(try store.count(.auditLog) == 2)
+        #expect(throws: StoreError.self) { try store.setIntegration("nope", enabled: true, actor: "tester") }
+    }
+}
