@@ -39,14 +39,14 @@ public struct AuditdParser: EventParser {
         let comm = FieldKey("comm"), auid = FieldKey("auid"), serial = FieldKey("audit_serial")
     }
 
-    let integration: String
+    let context: ParserContext
     private var fieldKeys = FieldKeyCache()
     private var groups: [String: Group] = [:]
     private var groupOrder: [String] = []
     /// The time of the last stamped record, given to unstamped ones.
     private var lastTime: Timestamp?
 
-    public init(integration: String) { self.integration = integration }
+    public init(context: ParserContext) { self.context = context }
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
         let text = record.text
@@ -66,11 +66,11 @@ public struct AuditdParser: EventParser {
             fields.append(EventField(fieldKeys.key(for: key), value))
         }
         fields.append(EventField(Self.keys.serial, header.serial))
-        let machine = MachineIdentity(hostname: header.node ?? "unknown", platform: .linux)
+        let machine = MachineIdentity(hostname: header.node ?? context.defaultHostname, platform: .linux)
         let time = header.time ?? lastTime ?? Timestamp.now()
         lastTime = time
         events.append(Event(
-            time: time, machine: machine, sourceFormat: Self.format, integration: integration,
+            time: time, machine: machine, sourceFormat: Self.format, integration: context.integration,
             logSource: LogSource(product: "linux", service: "auditd"), fields: fields, raw: text, line: record.line))
 
         guard !header.serial.isEmpty else { return nil }
@@ -116,7 +116,7 @@ public struct AuditdParser: EventParser {
         if let ppid = syscallValue(keys.ppid) { fields.append(EventField(keys.parentProcessID, ppid)) }
         for key in [keys.comm, keys.auid, keys.uid] { if let value = syscallValue(key) { fields.append(EventField(key, value)) } }
         events.append(Event(
-            time: group.time, machine: group.machine, sourceFormat: Self.format, integration: integration,
+            time: group.time, machine: group.machine, sourceFormat: Self.format, integration: context.integration,
             logSource: LogSource(product: "linux", category: "process_creation"), fields: fields,
             raw: group.records.joined(separator: "\n"), line: group.firstLine))
     }

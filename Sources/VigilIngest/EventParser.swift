@@ -13,22 +13,84 @@ public protocol EventParser {
 
     /// Appends any events still held at the end of the input.
     mutating func finish(into events: inout [Event])
+
+    /// Records read fine that carry no event and never will (status and summary lines).
+    var skippedRecords: Int { get }
 }
 
 extension EventParser {
     public mutating func finish(into events: inout [Event]) {}
+    public var skippedRecords: Int { 0 }
 }
 
 /// The source formats Vigil reads, and a parser for each.
 public enum SourceFormat: String, CaseIterable, Sendable {
-    case json
     case auditd
+    case sysmonLinux = "sysmon-linux"
+    case santa
+    case eslogger
+    case jamfProtect = "jamf-protect"
+    case unifiedLog = "unified-log"
+    case osquery
+    case clamav
+    case cef
+    case mobileThreatDefense = "mobile-threat-defense"
+    case syslog
+    case json
 
-    /// A fresh parser for this format; `integration` is stamped on every event.
-    public func makeParser(integration: String) -> any EventParser {
+    /// A fresh parser for this format.
+    public func makeParser(context: ParserContext) -> any EventParser {
         switch self {
-        case .json: JSONEventParser(integration: integration)
-        case .auditd: AuditdParser(integration: integration)
+        case .auditd: AuditdParser(context: context)
+        case .sysmonLinux: SysmonLinuxParser(context: context)
+        case .santa: SantaParser(context: context)
+        case .eslogger: EndpointSecurityParser(context: context)
+        case .jamfProtect: EndpointSecurityParser(context: context, formatName: rawValue)
+        case .unifiedLog: UnifiedLogParser(context: context)
+        case .osquery: OsqueryParser(context: context)
+        case .clamav: ClamAVParser(context: context)
+        case .cef: CEFParser(context: context)
+        case .mobileThreatDefense: MobileThreatDefenseParser(context: context)
+        case .syslog: SyslogParser(context: context)
+        case .json: JSONEventParser(context: context)
         }
+    }
+
+    /// Picks the format of an input from its first records; nil when nothing fits.
+    ///
+    /// Each sample record votes; the format most records agree on wins, the more specific
+    /// formats first on a tie.
+    public static func detect(sample: [String]) -> SourceFormat? {
+        var votes: [SourceFormat: Int] = [:]
+        for line in sample.prefix(50) {
+            if let format = detect(line: line) { votes[format, default: 0] += 1 }
+        }
+        return allCases.filter { votes[$0] != nil }.max { votes[$0]! < votes[$1]! }
+    }
+
+    static func detect(line: String) -> SourceFormat? {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        if trimmed.contains("CEF:") && trimmed.contains("|") { return .cef }
+        if trimmed.hasPrefix("type=") || trimmed.hasPrefix("node="), trimmed.contains("msg=audit(") || trimmed.contains("msg=?") { return .auditd }
+        if trimmed.hasPrefix("{") {
+            if trimmed.contains("\"event_type\""), trimmed.contains("\"event\"") {
+                return trimmed.contains("\"Jamf\"") || trimmed.contains("\"protectVersion\"") ? .jamfProtect : .eslogger
+            }
+            if trimmed.contains("\"hostIdentifier\""), trimmed.contains("\"name\"") { return .osquery }
+            if trimmed.contains("\"eventMessage\""), trimmed.contains("\"processImagePath\"") || trimmed.contains("\"subsystem\"") { return .unifiedLog }
+            if trimmed.contains("\"DevicePlatform_s\"") || trimmed.contains("\"ThreatType_s\"") { return .mobileThreatDefense }
+            return .json
+        }
+        if trimmed.hasPrefix("[") {
+            if trimmed.contains("] I santad:") || trimmed.contains("santad: action=") { return .santa }
+            return nil
+        }
+        if trimmed.contains(" -> "), ClamAVParser.ctime(trimmed.prefix { $0 != "-" }.dropLast()) != nil { return .clamav }
+        if trimmed.hasPrefix("/"), trimmed.hasSuffix(" FOUND") || trimmed.hasSuffix(": OK") { return .clamav }
+        if trimmed.hasPrefix("----------- SCAN SUMMARY") { return .clamav }
+        if let header = SyslogHeader(String(trimmed)) {
+            return header.message.contains("<Event><System>") || header.program.lowercased().hasPrefix("sysmon") ? .sysmonLinux : .syslog
+        }
+        return nil
     }
 }

@@ -33,11 +33,12 @@ public enum IngestGate {
         }
     }
 
-    /// Admits a batch of `format` data from `integration`, or says why not.
-    public static func admit(_ integration: IntegrationState?, named name: String, format: String) throws(Refusal) {
+    /// Admits a batch of `format` data from `integration`, or says why not; a nil format
+    /// checks only that the integration exists and is on.
+    public static func admit(_ integration: IntegrationState?, named name: String, format: String?) throws(Refusal) {
         guard let integration else { throw .unknownIntegration(name) }
         guard integration.enabled else { throw .integrationOff(name) }
-        guard integration.formats.contains(format) else {
+        if let format, !integration.formats.contains(format) {
             throw .formatNotSent(integration: name, format: format, sends: integration.formats)
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import VigilModel
 
 #if canImport(Glibc)
@@ -57,16 +58,31 @@ public final class RecordFramer {
         return true
     }
 
-    /// A JSON array starts with `[` (after white space and a UTF-8 BOM); anything else is lines.
+    /// The first lines of the input, for format detection, without consuming anything. The
+    /// elements of a JSON array come back as one line.
+    public func sample(maxLines: Int = 50) throws(IngestError) -> [String] {
+        if mode == nil { try detectMode() }
+        let window = buffer[start..<min(end, start + 65_536)]
+        let text = String(decoding: window, as: UTF8.self)
+        if mode == .jsonArray { return [text.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)] }
+        return text.split(separator: "\n", omittingEmptySubsequences: true).prefix(maxLines).map {
+            String($0.hasSuffix("\r") ? $0.dropLast() : $0)
+        }
+    }
+
+    /// A JSON array starts with `[` then `{` or `]` (after white space and a UTF-8 BOM); anything else is lines.
     private func detectMode() throws(IngestError) {
-        try fill()
+        while !atEnd, end - start < 65_536 { try fill() }
         var index = start
         if end - index >= 3, buffer[index] == 0xEF, buffer[index + 1] == 0xBB, buffer[index + 2] == 0xBF {
             index += 3
             start = index
         }
         while index < end, isWhitespace(buffer[index]) { index += 1 }
-        if index < end, buffer[index] == UInt8(ascii: "[") {
+        var next = index + 1
+        while next < end, isWhitespace(buffer[next]) { next += 1 }
+        // `[{` or `[]` opens a JSON array of events; `[2026-…] santad: …` is a log line.
+        if index < end, buffer[index] == UInt8(ascii: "["), next < end, buffer[next] == UInt8(ascii: "{") || buffer[next] == UInt8(ascii: "]") {
             mode = .jsonArray
             for byte in buffer[start...index] where byte == 0x0A { lineCounter += 1 }
             start = index + 1

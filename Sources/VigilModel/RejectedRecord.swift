@@ -1,5 +1,5 @@
 /// A record that could not be parsed: where it was, why, and a bounded prefix of it.
-public struct RejectedRecord: Sendable, Equatable {
+public struct RejectedRecord: Error, Sendable, Equatable {
     public var line: Int
     public var reason: String
     /// At most `RejectedRecord.prefixLimit` bytes of the record.

@@ -3,9 +3,23 @@ import VigilIngest
 import VigilModel
 import VigilStore
 
-/// Totals for one import.
+/// How the format of an input is chosen.
+public enum FormatChoice: Sendable, Equatable {
+    /// Detect it from a sample of each input.
+    case auto
+    case fixed(SourceFormat)
+}
+
+/// Totals for one import. They add up: `recordsRead` = records that yielded events +
+/// `skipped` + `outcome.rejected`, and `eventsParsed` = `outcome.stored` + `outcome.duplicates`.
 public struct ImportSummary: Sendable {
     public var recordsRead = 0
+    /// Records that were read fine but carry no event (a scan summary line, say).
+    public var skipped = 0
+    /// Events the parsers produced (auditd yields a process_creation event per execve group too).
+    public var eventsParsed = 0
+    /// The format of each input, in order (detected ones included).
+    public var formats: [SourceFormat] = []
     public var outcome = BatchOutcome()
     public var elapsedSeconds = 0.0
     /// Rejected records with line numbers, at most `ImportPipeline.rejectedSampleLimit`.
@@ -41,14 +55,19 @@ public final class ImportPipeline {
     ///
     /// The gate is asked first: when it refuses, the refusal is audited and thrown, and nothing is stored.
     public func importFiles(
-        _ paths: [String], format: SourceFormat, integration: String, actor: String,
+        _ paths: [String], format: FormatChoice, integration: String, actor: String, defaultHostname: String = "unknown",
         progress: ((ImportProgress) -> Void)? = nil
     ) throws -> ImportSummary {
         let state = try store.integration(named: integration).map {
             IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats)
         }
+        // With `auto`, the gate checks each file's detected format; the integration must exist and be on first.
         do {
-            try IngestGate.admit(state, named: integration, format: format.rawValue)
+            if case .fixed(let format) = format {
+                try IngestGate.admit(state, named: integration, format: format.rawValue)
+            } else {
+                try IngestGate.admit(state, named: integration, format: nil)
+            }
         } catch {
             if state != nil {
                 try store.recordRefusedIngest(integration: integration, actor: actor, reason: error.description)
@@ -60,10 +79,28 @@ public final class ImportPipeline {
         let started = clock.now
         for path in paths {
             let source = try ByteSource(path: path)
-            let importID = try writer.beginImport(source: path, format: format.rawValue, integration: integration)
+            let framer = RecordFramer(source: source)
+            let fileFormat: SourceFormat
+            switch format {
+            case .fixed(let fixed): fileFormat = fixed
+            case .auto:
+                guard let detected = SourceFormat.detect(sample: try framer.sample()) else {
+                    throw IngestError(.format, "cannot tell the format of \(path); name it with --format (\(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                do {
+                    try IngestGate.admit(state, named: integration, format: detected.rawValue)
+                } catch {
+                    try store.recordRefusedIngest(integration: integration, actor: actor, reason: error.description)
+                    throw error
+                }
+                fileFormat = detected
+            }
+            summary.formats.append(fileFormat)
+            let importID = try writer.beginImport(source: path, format: fileFormat.rawValue, integration: integration)
             var fileSummary = ImportSummary()
             do {
-                try run(source: source, format: format, integration: integration, importID: importID, summary: &fileSummary) { recordsRead in
+                let context = ParserContext(integration: integration, defaultHostname: defaultHostname)
+                try run(framer: framer, parser: fileFormat.makeParser(context: context), importID: importID, summary: &fileSummary) { recordsRead in
                     progress?(ImportProgress(recordsRead: summary.recordsRead + recordsRead, bytesRead: source.bytesRead,
                                              totalBytes: source.totalBytes, elapsedSeconds: (clock.now - started).seconds))
                 }
@@ -73,6 +110,8 @@ public final class ImportPipeline {
             }
             try writer.finishImport(id: importID, recordsRead: fileSummary.recordsRead, outcome: fileSummary.outcome, failed: false)
             summary.recordsRead += fileSummary.recordsRead
+            summary.eventsParsed += fileSummary.eventsParsed
+            summary.skipped += fileSummary.skipped
             summary.outcome += fileSummary.outcome
             summary.rejectedSample += fileSummary.rejectedSample.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
         }
@@ -81,11 +120,10 @@ public final class ImportPipeline {
     }
 
     private func run(
-        source: ByteSource, format: SourceFormat, integration: String, importID: Int64,
+        framer: RecordFramer, parser: any EventParser, importID: Int64,
         summary: inout ImportSummary, progress: (Int) -> Void
     ) throws {
-        let framer = RecordFramer(source: source)
-        var parser = format.makeParser(integration: integration)
+        var parser = parser
         var framed: [RecordFramer.Item] = []
         var events: [Event] = []
         var items: [BatchItem] = []
@@ -104,8 +142,12 @@ public final class ImportPipeline {
                     rejected.append(rejection)
                 }
             }
-            if !more { parser.finish(into: &events) }
+            if !more {
+                parser.finish(into: &events)
+                summary.skipped = parser.skippedRecords
+            }
             summary.recordsRead += framed.count
+            summary.eventsParsed += events.count
             items.removeAll(keepingCapacity: true)
             for event in events {
                 var detections: [Detection] = []

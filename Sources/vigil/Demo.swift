@@ -28,7 +28,7 @@ extension Vigil {
                 throw CLIError("cannot write the demo input to \(input)")
             }
             let pipeline = ImportPipeline(store: store, ruleSet: RuleSet.builtin())
-            let summary = try pipeline.importFiles([input], format: .json, integration: "json", actor: currentActor)
+            let summary = try pipeline.importFiles([input], format: .fixed(.json), integration: "json", actor: currentActor)
             writeStderr("demo database: \(db) (use --db \(db) with any command to explore it)")
             writeStderr("imported \(summary.recordsRead) events from 5 machines: \(summary.outcome.stored) stored, \(summary.outcome.alertsRaised) alerts")
             emit(alertTable(try store.alerts(AlertFilter())).render(output.format))

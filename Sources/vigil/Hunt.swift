@@ -1,5 +1,6 @@
 import ArgumentParser
 import VigilDetection
+import VigilPipeline
 import VigilIngest
 import VigilModel
 
@@ -12,8 +13,8 @@ extension Vigil {
         @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack (the default).")
         var rules: [String] = []
 
-        @Option(help: "The source format.")
-        var format: SourceFormat = .json
+        @Option(help: "The source format; `auto` detects it from each file's first records.")
+        var format: FormatChoice = .auto
 
         @Option(name: .customLong("output-format"), help: "Output format.")
         var outputFormat: OutputFormat = .table

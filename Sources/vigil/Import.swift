@@ -6,6 +6,17 @@ import VigilModel
 import VigilPipeline
 import VigilStore
 
+extension FormatChoice: ExpressibleByArgument {
+    public init?(argument: String) {
+        if argument == "auto" { self = .auto }
+        else if let format = SourceFormat(rawValue: argument) { self = .fixed(format) }
+        else { return nil }
+    }
+
+    public var defaultValueDescription: String { self == .auto ? "auto" : "" }
+    public static var allValueStrings: [String] { ["auto"] + SourceFormat.allCases.map(\.rawValue) }
+}
+
 extension SourceFormat: ExpressibleByArgument {}
 
 extension Vigil {
@@ -20,8 +31,11 @@ extension Vigil {
         @Option(help: "The integration the data comes through (see `vigil integration list`).")
         var integration: String
 
-        @Option(help: "The source format.")
-        var format: SourceFormat = .json
+        @Option(help: "The source format; `auto` detects it from each file's first records.")
+        var format: FormatChoice = .auto
+
+        @Option(help: "The machine for records that name none (ClamAV scan logs, Santa, eslogger); default: this host's name.")
+        var hostname: String?
 
         @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack (the default).")
         var rules: [String] = []
@@ -43,7 +57,9 @@ extension Vigil {
             let bar = ProgressBar()
             let summary: ImportSummary
             do {
-                summary = try pipeline.importFiles(files, format: format, integration: integration, actor: currentActor) { bar.update($0) }
+                summary = try pipeline.importFiles(
+                    files, format: format, integration: integration, actor: currentActor,
+                    defaultHostname: hostname ?? ProcessInfo.processInfo.hostName) { bar.update($0) }
             } catch let refusal as IngestGate.Refusal {
                 writeStderr("error: \(refusal.description)")
                 throw ExitCode(3)
@@ -68,11 +84,14 @@ func loadRules(_ paths: [String]) throws -> RuleSet {
 func printSummary(_ summary: ImportSummary, json: Bool) {
     let outcome = summary.outcome
     if json {
-        print("{\"records_read\":\(summary.recordsRead),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond))}")
+        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond))}")
         return
     }
     print("""
+        format            \(summary.formats.map(\.rawValue).joined(separator: ", "))
         records read      \(summary.recordsRead)
+        skipped           \(summary.skipped) (records that carry no event)
+        events parsed     \(summary.eventsParsed)
         events stored     \(outcome.stored)
         rejected          \(outcome.rejected)
         duplicates        \(outcome.duplicates)

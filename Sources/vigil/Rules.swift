@@ -3,6 +3,7 @@ import Foundation
 import VigilDetection
 import VigilIngest
 import VigilModel
+import VigilPipeline
 
 extension Vigil {
     struct RulesCommand: ParsableCommand {
@@ -58,7 +59,7 @@ extension Vigil {
                 abstract: "Run one rule over a log file and show which events match, and which selections made them match.")
             @Argument(help: "A rule file.") var rule: String
             @Argument(help: "A log file.") var file: String
-            @Option(help: "The log's format.") var format: SourceFormat = .json
+            @Option(help: "The log's format; `auto` detects it.") var format: FormatChoice = .auto
 
             func run() throws {
                 let loaded = RuleSet.load(paths: [rule])
@@ -83,9 +84,19 @@ extension Vigil {
 }
 
 /// Streams the events of one file through its parser, without a database.
-func forEachEvent(in path: String, format: SourceFormat, integration: String = "hunt", _ body: (Event) throws -> Void) throws {
+func forEachEvent(in path: String, format: FormatChoice, _ body: (Event) throws -> Void) throws {
     let framer = RecordFramer(source: try ByteSource(path: path))
-    var parser = format.makeParser(integration: integration)
+    let chosen: SourceFormat
+    switch format {
+    case .fixed(let fixed): chosen = fixed
+    case .auto:
+        guard let detected = SourceFormat.detect(sample: try framer.sample()) else {
+            throw CLIError("cannot tell the format of \(path); name it with --format")
+        }
+        writeStderr("\(path): format \(detected.rawValue) (detected)")
+        chosen = detected
+    }
+    var parser = chosen.makeParser(context: ParserContext(integration: "hunt", defaultHostname: ProcessInfo.processInfo.hostName))
     var items: [RecordFramer.Item] = []
     var events: [Event] = []
     var more = true

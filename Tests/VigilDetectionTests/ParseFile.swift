@@ -4,7 +4,7 @@ import VigilModel
 /// Frames and parses a file as the import pipeline does.
 func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: [Event], rejected: [RejectedRecord]) {
     let framer = RecordFramer(source: try ByteSource(path: path))
-    var parser = format.makeParser(integration: "test")
+    var parser = format.makeParser(context: ParserContext(integration: "test"))
     var items: [RecordFramer.Item] = []
     var events: [Event] = []
     var rejected: [RejectedRecord] = []

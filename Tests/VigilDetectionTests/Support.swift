@@ -5,7 +5,7 @@ import VigilModel
 
 /// One event from a generic-JSON object.
 func event(_ json: String) -> Event {
-    var parser = JSONEventParser(integration: "test")
+    var parser = JSONEventParser(context: ParserContext(integration: "test"))
     var events: [Event] = []
     if let rejected = parser.parse(RawRecord(line: 1, text: json), into: &events) {
         fatalError("bad test event \(json): \(rejected.reason)")

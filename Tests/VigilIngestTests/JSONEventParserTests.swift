@@ -13,7 +13,7 @@ func parseJSON(_ input: String, gzip: Bool = false) throws -> (events: [Event], 
 
 func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: [Event], rejected: [RejectedRecord]) {
     let framer = RecordFramer(source: try ByteSource(path: path))
-    var parser = format.makeParser(integration: "test")
+    var parser = format.makeParser(context: ParserContext(integration: "test"))
     var items: [RecordFramer.Item] = []
     var events: [Event] = []
     var rejected: [RejectedRecord] = []

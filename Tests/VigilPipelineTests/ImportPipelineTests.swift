@@ -26,7 +26,7 @@ final class Workspace {
         try store.setIntegration("json", enabled: true, actor: "test")
         let input = try workspace.file("demo.ndjson", DemoData.lines(endingAt: Timestamp.now()).joined(separator: "\n"))
         let summary = try ImportPipeline(store: store, ruleSet: .builtin())
-            .importFiles([input], format: .json, integration: "json", actor: "test")
+            .importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         #expect(summary.recordsRead == summary.outcome.stored + summary.outcome.rejected + summary.outcome.duplicates)
         let alerts = try store.alerts(AlertFilter())
         #expect(Set(alerts.map(\.osPlatform)) == ["linux", "macos", "ios", "android"])
@@ -40,9 +40,9 @@ final class Workspace {
         try store.setIntegration("json", enabled: true, actor: "test")
         let input = try workspace.file("a.ndjson", DemoData.lines(endingAt: Timestamp(seconds: 1_800_000_000)).joined(separator: "\n"))
         let pipeline = ImportPipeline(store: store, ruleSet: .builtin())
-        let first = try pipeline.importFiles([input], format: .json, integration: "json", actor: "test")
+        let first = try pipeline.importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         let alertsAfterFirst = try store.count(.alerts)
-        let second = try pipeline.importFiles([input], format: .json, integration: "json", actor: "test")
+        let second = try pipeline.importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         #expect(second.outcome.stored == 0)
         #expect(second.outcome.duplicates == first.outcome.stored)
         #expect(second.outcome.alertsRaised == 0)
@@ -55,7 +55,7 @@ final class Workspace {
         let store = try Store(path: workspace.database)
         let input = try workspace.file("a.ndjson", #"{"hostname":"x","Signature":"Eicar-Test-Signature"}"#)
         #expect(throws: IngestGate.Refusal.integrationOff("json")) {
-            try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([input], format: .json, integration: "json", actor: "test")
+            try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         }
         for table: Store.CountedTable in [.events, .machines, .alerts, .imports, .rejectedRecords] {
             #expect(try store.count(table) == 0, "\(table)")
@@ -68,7 +68,7 @@ final class Workspace {
         let store = try Store(path: workspace.database)
         try store.setIntegration("json", enabled: true, actor: "test")
         let input = try workspace.file("a.ndjson", "{\"n\":1}\n{broken\n{\"n\":2}\n")
-        let summary = try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([input], format: .json, integration: "json", actor: "test")
+        let summary = try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         #expect(summary.recordsRead == 3)
         #expect(summary.outcome.stored == 2)
         #expect(summary.outcome.rejected == 1)

@@ -1,0 +1,199 @@
+import Foundation
+import VigilModel
+
+/// Common Event Format from antivirus, EDR and mobile-threat-defense products, bare
+/// (`CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|key=value …`) or after a syslog header.
+///
+/// Header escapes (`\|`, `\\`) and extension escapes (`\=`, `\\`, `\n`, `\r`) follow the CEF
+/// specification. Events are category `antivirus`, with the header as `DeviceVendor`,
+/// `DeviceProduct`, `DeviceVersion`, `SignatureID`, `Name`, `Severity`; each extension key
+/// kept, and each `csN` also under its `csNLabel`. `Signature` is the custom string labelled
+/// as the threat (Malware, Threat, Virus, …), else the quoted name in a `"X" was detected`
+/// message, else a `threatName`-like key; a record with none of these (a web block, a
+/// setting change) carries no `Signature`; `Filename` comes from `fname`,
+/// `filePath` or an "Infected object"/"File" label; `Action` from `act`. The machine is
+/// `dhost`, `shost` or `dvchost`; the platform comes from an OS key or label, or the product name.
+public struct CEFParser: EventParser {
+    public static let format = "cef"
+
+    static let headerNames = ["CEFVersion", "DeviceVendor", "DeviceProduct", "DeviceVersion", "SignatureID", "Name", "Severity"]
+    static let threatLabels = ["malware", "threat", "virus", "signature", "detection name", "threat name"]
+    static let fileLabels = ["infected object", "file", "file path", "filename"]
+    static let osKeys = ["deviceOsName", "os", "deviceOs", "dvcos", "osName", "cs_os", "platform"]
+    static let versionKeys = ["deviceOsVersion", "osVersion", "os_version"]
+
+    let context: ParserContext
+    private var keys = FieldKeyCache()
+
+    public init(context: ParserContext) { self.context = context }
+
+    public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
+        let text = record.text
+        guard let start = text.range(of: "CEF:") else {
+            return RejectedRecord(line: record.line, reason: "not a CEF record: no 'CEF:' header", raw: text)
+        }
+        let syslog = start.lowerBound > text.startIndex ? SyslogHeader(String(text[..<start.lowerBound]) + ": x") : nil
+        var header: [String] = []
+        var current = ""
+        var index = start.upperBound
+        var escaped = false
+        while index < text.endIndex, header.count < 7 {
+            let character = text[index]
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "|" {
+                header.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+            index = text.index(after: index)
+        }
+        guard header.count == 7 else {
+            return RejectedRecord(line: record.line, reason: "the CEF header has \(header.count + 1) of its 8 '|'-separated fields", raw: text)
+        }
+        var fields: [EventField] = zip(Self.headerNames, header).map { EventField(keys.key(for: $0), $1) }
+        let extensions = Self.parseExtension(text[index...])
+        var labels: [String: String] = [:]
+        for (key, value) in extensions where key.hasSuffix("Label") { labels[String(key.dropLast(5))] = value }
+        var signature: String?
+        var filename: String?
+        for (key, value) in extensions {
+            fields.append(EventField(keys.key(for: key), value))
+            if let label = labels[key] {
+                fields.append(EventField(keys.key(for: label), value))
+                let lowered = label.lowercased()
+                if signature == nil, Self.threatLabels.contains(where: { lowered.contains($0) }) { signature = value }
+                if filename == nil, Self.fileLabels.contains(lowered) { filename = value }
+            }
+        }
+        let extensionValue = { (names: [String]) in names.lazy.compactMap { name in extensions.first { $0.key == name }?.value }.first { !$0.isEmpty } }
+        // Many products name the threat only in the message: `"EICAR_Test_File" was detected …`.
+        if signature == nil, let message = extensionValue(["msg"]), message.hasPrefix("\""),
+            let close = message.dropFirst().firstIndex(of: "\""), message[close...].hasPrefix("\" was detected")
+        {
+            signature = String(message[message.index(after: message.startIndex)..<close])
+        }
+        if signature == nil { signature = extensionValue(["threatName", "malwareName", "virusName", "threat"]) }
+        if let signature { fields.append(EventField(keys.key(for: "Signature"), signature)) }
+        if let file = extensionValue(["fname", "filePath"]) ?? filename { fields.append(EventField(keys.key(for: "Filename"), file)) }
+        if let action = extensionValue(["act"]) { fields.append(EventField(keys.key(for: "Action"), action)) }
+
+        let labelledOS = labels.first { ["os", "platform", "device os", "operating system"].contains($0.value.lowercased()) }
+            .flatMap { label in extensions.first { $0.key == label.key }?.value }
+        let reportedOS = extensionValue(Self.osKeys) ?? labelledOS
+        var platform = reportedOS.map(OSPlatform.init(reported:)) ?? .unknown
+        if platform == .unknown { platform = OSPlatform(reported: header[2]) }
+        let hostname = extensionValue(["dhost", "shost", "dvchost", "deviceHostName"]) ?? syslog?.hostname ?? context.defaultHostname
+        let time = extensionValue(["rt", "end", "start", "deviceReceiptTime", "details_clientTimestamp"]).flatMap(Self.time) ?? syslog?.time ?? Timestamp.now()
+        events.append(Event(
+            time: time, machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: extensionValue(Self.versionKeys)),
+            sourceFormat: Self.format, integration: context.integration,
+            logSource: LogSource(product: platform.sigmaProduct, category: "antivirus"), fields: fields, raw: text, line: record.line))
+        return nil
+    }
+
+    /// Splits `key=value key2=value two` into pairs: a value runs to the next ` key=`.
+    static func parseExtension(_ text: Substring) -> [(key: String, value: String)] {
+        var pairs: [(key: String, value: String)] = []
+        var key: String?
+        var value = ""
+        var token = ""
+        var index = text.startIndex
+        func finishValue() {
+            if let key { pairs.append((key, value.trimmingCharacters(in: .whitespaces))) }
+        }
+        while index < text.endIndex {
+            let character = text[index]
+            if character == "\\", text.index(after: index) < text.endIndex {
+                let next = text[text.index(after: index)]
+                switch next {
+                case "n": token += "\n"
+                case "r": token += "\r"
+                default: token.append(next)
+                }
+                index = text.index(index, offsetBy: 2)
+                continue
+            }
+            if character == "=" {
+                // `token` ends with the next key: the text after its last space.
+                if let space = token.lastIndex(of: " ") {
+                    value += token[..<space]
+                    finishValue()
+                    key = String(token[token.index(after: space)...])
+                } else {
+                    if key != nil { value += token; finishValue() }
+                    key = token
+                }
+                value = ""
+                token = ""
+            } else {
+                token.append(character)
+            }
+            index = text.index(after: index)
+        }
+        value += token
+        finishValue()
+        return pairs.filter { !$0.key.isEmpty }
+    }
+
+    /// `rt` and friends: epoch milliseconds, or `MMM dd yyyy HH:mm:ss[.SSS][ zone]`.
+    static func time(_ text: String) -> Timestamp? {
+        if let epoch = Timestamp(parsing: text) { return epoch }
+        let parts = text.split(separator: " ")
+        guard parts.count >= 4, let month = SyslogHeader.months.firstIndex(of: String(parts[0])), let day = Int(parts[1]),
+            let year = Int(parts[2])
+        else { return nil }
+        let clock = parts[3].split(whereSeparator: { $0 == ":" || $0 == "." }).compactMap { Int($0) }
+        guard clock.count >= 3 else { return nil }
+        return Timestamp(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2],
+                         microsecond: clock.count > 3 ? clock[3] * 1000 : 0)
+    }
+}
+
+/// Mobile threat defense incidents as JSON (the Azure Sentinel custom-log shape of Better
+/// Mobile and similar products): each becomes an `antivirus` event of an iOS or Android machine.
+public struct MobileThreatDefenseParser: EventParser {
+    public static let format = "mobile-threat-defense"
+
+    /// Vendor keys → Sigma names.
+    public static let map = FieldMap([
+        ("ThreatTitle_s", "Signature"), ("ThreatType_s", "Signature"), ("threat_name", "Signature"), ("threatName", "Signature"),
+        ("Status_s", "Action"), ("status", "Action"), ("AppName_s", "Filename"), ("app_name", "Filename"),
+    ])
+    static let platformKeys = ["DevicePlatform_s", "device_platform", "platform", "os_type", "DeviceOSType_s"].map(FieldKey.init)
+    static let versionKeys = ["DeviceOS_s", "os_version", "osVersion", "DeviceOSVersion_s"].map(FieldKey.init)
+    static let hostKeys = ["DeviceName_s", "device_name", "Computer", "DeviceId_g", "device_id"].map(FieldKey.init)
+    static let timeKeys = ["EventTimeStamp_t", "TimeGenerated", "timestamp", "event_time"].map(FieldKey.init)
+
+    let context: ParserContext
+    private var reader = JSONRecordReader()
+
+    public init(context: ParserContext) { self.context = context }
+
+    public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
+        var fields: [EventField]
+        switch reader.fields(of: record) {
+        case .failure(let rejection): return rejection
+        case .success(let parsed): fields = parsed
+        }
+        guard let platformName = fields.first(Self.platformKeys) else {
+            return RejectedRecord(line: record.line, reason: "not a mobile threat defense incident: no device platform", raw: record.text)
+        }
+        let platform = OSPlatform(reported: platformName)
+        guard let time = fields.first(Self.timeKeys).flatMap(Timestamp.init(parsing:)) else {
+            return RejectedRecord(line: record.line, reason: "the incident has no parsable time", raw: record.text)
+        }
+        Self.map.apply(to: &fields)
+        events.append(Event(
+            time: time,
+            machine: MachineIdentity(hostname: fields.first(Self.hostKeys) ?? context.defaultHostname, platform: platform,
+                                     osVersion: fields.first(Self.versionKeys)),
+            sourceFormat: Self.format, integration: context.integration,
+            logSource: LogSource(product: platform.sigmaProduct, category: "antivirus"), fields: fields, raw: record.text, line: record.line))
+        return nil
+    }
+}

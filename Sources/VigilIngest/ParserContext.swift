@@ -1,0 +1,48 @@
+import VigilModel
+
+/// What every parser stamps on its events besides what the record says.
+public struct ParserContext: Sendable {
+    /// The integration the data came through.
+    public var integration: String
+    /// The machine for records that do not name one (a ClamAV scan log, say).
+    public var defaultHostname: String
+
+    public init(integration: String, defaultHostname: String = "unknown") {
+        self.integration = integration
+        self.defaultHostname = defaultHostname
+    }
+}
+
+/// Flattens a JSON record for the JSON-shaped formats, or says why it cannot.
+struct JSONRecordReader {
+    private var flattener = JSONFlattener()
+
+    mutating func fields(of record: RawRecord) -> Result<[EventField], RejectedRecord> {
+        var fields: [EventField] = []
+        var text = record.text
+        var syntaxError: JSONFlattener.SyntaxError?
+        text.withUTF8 { bytes in
+            do throws(JSONFlattener.SyntaxError) {
+                try flattener.flatten(bytes, into: &fields)
+            } catch {
+                syntaxError = error
+            }
+        }
+        if let syntaxError {
+            return .failure(RejectedRecord(line: record.line, reason: "invalid JSON at byte \(syntaxError.offset + 1): \(syntaxError.message)", raw: record.text))
+        }
+        return .success(fields)
+    }
+}
+
+extension [EventField] {
+    /// The first non-empty value of any of `keys`, in the order given.
+    func first(_ keys: [FieldKey]) -> String? {
+        for key in keys {
+            for field in self where field.key == key && !field.value.isEmpty { return field.value }
+        }
+        return nil
+    }
+
+    func first(_ key: FieldKey) -> String? { first([key]) }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import VigilModel
+
+/// Google Santa's `santad` log: `[<ISO time>] I santad: action=EXEC|decision=…|path=…|args=…`.
+/// EXEC becomes process_creation; file actions (WRITE, RENAME, DELETE, LINK) become file_event;
+/// other actions (DISKAPPEAR, …) stay as product macos events. Every key is kept.
+public struct SantaParser: EventParser {
+    public static let format = "santa"
+
+    /// Santa keys → Sigma names for executions.
+    public static let execMap = FieldMap([("path", "Image"), ("args", "CommandLine"), ("pid", "ProcessId"),
+                                          ("ppid", "ParentProcessId"), ("user", "User"), ("sha256", "sha256")])
+    /// Santa keys → Sigma names for file operations.
+    public static let fileMap = FieldMap([("path", "TargetFilename"), ("processpath", "Image"), ("pid", "ProcessId"),
+                                          ("user", "User"), ("newpath", "TargetFilename")])
+
+    let context: ParserContext
+    private var keys = FieldKeyCache()
+    private static let actionKey = FieldKey("action")
+
+    public init(context: ParserContext) { self.context = context }
+
+    public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
+        let text = record.text
+        guard text.hasPrefix("["), let close = text.firstIndex(of: "]"),
+            let time = Timestamp(parsing: String(text[text.index(after: text.startIndex)..<close])),
+            let marker = text.range(of: "santad: ")
+        else {
+            return RejectedRecord(line: record.line, reason: "not a santad log line: expected '[<time>] I santad: key=value|…'", raw: text)
+        }
+        var fields: [EventField] = []
+        for pair in text[marker.upperBound...].split(separator: "|") {
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            fields.append(EventField(keys.key(for: String(pair[..<equals])), String(pair[pair.index(after: equals)...])))
+        }
+        guard let action = fields.first(Self.actionKey) else {
+            return RejectedRecord(line: record.line, reason: "the santad line has no action=", raw: text)
+        }
+        var category: String?
+        switch action {
+        case "EXEC":
+            category = "process_creation"
+            Self.execMap.apply(to: &fields)
+        case "WRITE", "RENAME", "DELETE", "LINK":
+            category = "file_event"
+            Self.fileMap.apply(to: &fields)
+        default:
+            break
+        }
+        events.append(Event(
+            time: time, machine: MachineIdentity(hostname: context.defaultHostname, platform: .macos),
+            sourceFormat: Self.format, integration: context.integration,
+            logSource: LogSource(product: "macos", category: category), fields: fields, raw: text, line: record.line))
+        return nil
+    }
+}
