@@ -21,7 +21,7 @@ let benchmarks: @Sendable () -> Void = {
             .mallocCountTotal: .init(absolute: [.p90: 20_000]),
         ])
     ) { benchmark in
-        var parser = JSONEventParser(integration: "bench")
+        var parser = JSONEventParser(context: ParserContext(integration: "bench"))
         var events: [Event] = []
         events.reserveCapacity(jsonRecords.count)
         for _ in benchmark.scaledIterations {

@@ -13,7 +13,7 @@ public enum DemoData {
             ("mbp-alice", "macos", "14.5"), ("iphone-bob", "ios", "17.5"), ("pixel-carol", "android", "14"),
         ]
         var lines: [String] = []
-        var clock = now - .seconds(6 * 3600)
+        var clock = now - .seconds(1800)
         func line(_ host: (name: String, platform: String, version: String), category: String, _ fields: [(String, String)]) -> String {
             clock = clock + .seconds(7)
             var object = "{\"@timestamp\":\(JSONText.quoted(clock.iso8601)),\"host\":{\"name\":\(JSONText.quoted(host.name)),"

@@ -61,6 +61,10 @@ public struct MachineRow: Sendable {
     public var lastIntegration: String?
     public var eventCount: Int64
     public var alertCount: Int64
+    /// Whether the reported OS version is on the compatibility list; nil when the machine reported none.
+    public var supported: Bool?
+    /// False when every integration the machine reported through is off.
+    public var active: Bool
 }
 
 /// Filters for `vigil events`.
@@ -130,17 +134,25 @@ extension Store {
         }
     }
 
-    /// Every machine, with its event and alert counts.
+    /// Every machine, with its event and alert counts, OS support and activity.
     public func machines() throws -> [MachineRow] {
-        try connection.statement("""
+        let list = try compatibility()
+        return try connection.statement("""
             SELECT m.id, m.hostname, m.os_platform, m.os_version, m.first_seen, m.last_seen, m.last_integration,
                 (SELECT COUNT(*) FROM events e WHERE e.machine_id = m.id),
-                (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id)
+                (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id),
+                (SELECT COUNT(*) FROM machine_integrations mi JOIN integrations i ON i.name = mi.integration
+                    WHERE mi.machine_id = m.id AND i.enabled = 1)
             FROM machines m ORDER BY m.hostname
             """).rows { row in
-            MachineRow(id: row.int(0), hostname: row.text(1), osPlatform: row.text(2), osVersion: row.optionalText(3),
-                       firstSeen: Timestamp(microseconds: row.int(4)), lastSeen: Timestamp(microseconds: row.int(5)),
-                       lastIntegration: row.optionalText(6), eventCount: row.int(7), alertCount: row.int(8))
+            let platform = row.text(2)
+            let version = row.optionalText(3)
+            return MachineRow(
+                id: row.int(0), hostname: row.text(1), osPlatform: platform, osVersion: version,
+                firstSeen: Timestamp(microseconds: row.int(4)), lastSeen: Timestamp(microseconds: row.int(5)),
+                lastIntegration: row.optionalText(6), eventCount: row.int(7), alertCount: row.int(8),
+                supported: version.map { Compatibility.isSupported(platform: platform, version: $0, list: list) },
+                active: row.int(9) > 0)
         }
     }
 

@@ -160,6 +160,10 @@ public final class StoreWriter {
                 last_integration = excluded.last_integration
             RETURNING id
             """)
+        let link = try connection.statement("""
+            INSERT INTO machine_integrations (machine_id, integration, last_seen) VALUES (?, ?, ?)
+            ON CONFLICT(machine_id, integration) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
+            """)
         var ids: [String: Int64] = [:]
         for (key, entry) in seen {
             upsert.bind(entry.identity.hostname, entry.identity.platform.rawValue, entry.identity.osVersion,
@@ -167,6 +171,7 @@ public final class StoreWriter {
             guard let id = try upsert.firstRow({ $0.int(0) }) else {
                 throw StoreError(.notFound, "the machine upsert returned no id")
             }
+            try link.bind(id, entry.integration, entry.last.microseconds).run()
             ids[key] = id
         }
         return ids

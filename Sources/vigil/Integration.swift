@@ -1,12 +1,18 @@
 import ArgumentParser
+import VigilIngest
+import VigilModel
 import VigilStore
 
 extension Vigil {
     struct IntegrationCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "integration",
-            abstract: "Third-party integrations: list them, turn them on or off.",
-            subcommands: [List.self, On.self, Off.self])
+            abstract: "Third-party integrations: list, add, turn on or off, and manage their push tokens.",
+            subcommands: [List.self, Add.self, On.self, Off.self, Token.self, Tokens.self, Revoke.self])
+
+        /// Tokens live 7 days unless asked otherwise, and never longer than 90.
+        static let defaultValidity: Int64 = 7 * 86_400
+        static let maximumValidity: Int64 = 90 * 86_400
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List integrations with their state and traffic.")
@@ -58,5 +64,116 @@ extension Vigil {
                 print("integration \(name) is off; its tokens are revoked")
             }
         }
+    
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a custom integration (it starts off).")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "Its name (letters, digits, - and _).") var name: String
+            @Option(parsing: .upToNextOption, help: "Platforms it covers: linux, macos, ios, android.") var platforms: [String]
+            @Option(parsing: .upToNextOption, help: "Formats it sends (see `vigil import --help`).") var formats: [String]
+            @Option(help: "A readable name.") var displayName: String?
+
+            func validate() throws {
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw ValidationError("the name may hold only letters, digits, - and _")
+                }
+                let platformList = platforms.flatMap { $0.split(separator: ",").map(String.init) }
+                for platform in platformList where !["linux", "macos", "ios", "android"].contains(platform) {
+                    throw ValidationError("unknown platform '\(platform)'; use linux, macos, ios or android")
+                }
+                for format in formats.flatMap({ $0.split(separator: ",") }) where SourceFormat(rawValue: String(format)) == nil {
+                    throw ValidationError("unknown format '\(format)'; use \(SourceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if platformList.isEmpty || formats.isEmpty { throw ValidationError("name at least one platform and one format") }
+            }
+
+            func run() throws {
+                let definition = IntegrationDefinition(
+                    name: name, displayName: displayName ?? name,
+                    platforms: platforms.flatMap { $0.split(separator: ",").map(String.init) },
+                    formats: formats.flatMap { $0.split(separator: ",").map(String.init) })
+                do {
+                    try store.open().addIntegration(definition, actor: currentActor)
+                } catch let error as StoreError {
+                    throw CLIError(error.description)
+                }
+                print("integration \(name) added (off); turn it on with `vigil integration on \(name)`")
+            }
+        }
+
+        struct Token: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Generate a push token: printed once, alone on stdout; details go to stderr.",
+                discussion: "Generate it close to when you share it: it expires. Only its hash is stored.")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The integration's name.") var name: String
+            @Option(name: .customLong("valid-for"), help: "How long it is valid: 30m, 12h, 7d (at most 90d).") var validFor = "7d"
+
+            func validate() throws {
+                guard let seconds = parseDuration(validFor), seconds > 0 else {
+                    throw ValidationError("--valid-for '\(validFor)' is not a duration such as 30m, 12h or 7d")
+                }
+                if seconds > IntegrationCommand.maximumValidity {
+                    throw ValidationError("--valid-for may be at most 90d: tokens are meant to be short-lived")
+                }
+            }
+
+            func run() throws {
+                let seconds = parseDuration(validFor)!
+                let (token, hash) = AccessToken.generate()
+                let expires = Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000)
+                let id: Int64
+                do {
+                    id = try store.open().createToken(integration: name, hash: hash, expiresAt: expires, actor: currentActor)
+                } catch let error as StoreError {
+                    throw CLIError(error.description)
+                }
+                print(token)
+                writeStderr("token \(id) for \(name), valid until \(expires.iso8601). It is shown only now: paste it into the sensor's Vigil settings.")
+            }
+        }
+
+        struct Tokens: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List an integration's tokens (never their secrets).")
+            @OptionGroup var store: StoreOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The integration's name.") var name: String
+
+            func run() throws {
+                let now = Timestamp.now()
+                let rows = try store.open().tokens(integration: name)
+                var table = OutputTable(columns: ["id", "integration", "created", "expires", "last_used", "revoked", "state"])
+                table.rows = rows.map { token in
+                    let state = token.revokedAt != nil ? "revoked" : (token.expiresAt <= now ? "expired" : "active")
+                    return [.integer(token.id), .text(token.integration), OutputValue(token.createdAt), OutputValue(token.expiresAt),
+                            OutputValue(token.lastUsedAt), OutputValue(token.revokedAt), .text(state)]
+                }
+                emit(table.render(output.format))
+            }
+        }
+
+        struct Revoke: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke one token of an integration.")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The integration's name.") var name: String
+            @Argument(help: "The token id (see `vigil integration tokens NAME`).") var tokenID: Int64
+
+            func run() throws {
+                do {
+                    try store.open().revokeToken(integration: name, id: tokenID, actor: currentActor)
+                } catch let error as StoreError {
+                    throw CLIError(error.description)
+                }
+                print("token \(tokenID) of \(name) is revoked")
+            }
+        }
     }
+}
+
+/// `30m`, `12h`, `7d`, `2w` or plain seconds, in seconds.
+func parseDuration(_ text: String) -> Int64? {
+    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+    if let plain = Int64(text) { return plain }
+    guard let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()) else { return nil }
+    return amount * multiplier
 }

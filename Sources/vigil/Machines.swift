@@ -10,10 +10,11 @@ extension Vigil {
 
         func run() throws {
             let rows = try store.open().machines()
-            var table = OutputTable(columns: ["id", "hostname", "os_platform", "os_version", "first_seen", "last_seen",
-                                              "last_integration", "event_count", "alert_count"])
+            var table = OutputTable(columns: ["id", "hostname", "os_platform", "os_version", "supported", "status", "first_seen",
+                                              "last_seen", "last_integration", "event_count", "alert_count"])
             table.rows = rows.map { machine in
                 [.integer(machine.id), .text(machine.hostname), .text(machine.osPlatform), OutputValue(machine.osVersion),
+                 machine.supported.map { .json($0 ? "true" : "false") } ?? .null, .text(machine.active ? "active" : "inactive"),
                  OutputValue(machine.firstSeen), OutputValue(machine.lastSeen), OutputValue(machine.lastIntegration),
                  .integer(machine.eventCount), .integer(machine.alertCount)]
             }

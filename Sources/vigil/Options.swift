@@ -37,7 +37,9 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// The local user, recorded as the actor in the audit log.
 var currentActor: String {
-    ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown"
+    if let user = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] { return user }
+    if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+    return "uid \(getuid())"
 }
 
 /// Parses `--since`/`--until`: ISO 8601, or a time relative to now such as `30m`, `24h`, `7d`, `2w`.

@@ -12,7 +12,7 @@ struct Vigil: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, Import.self, Alerts.self, Machines.self, Events.self, IntegrationCommand.self,
-            RulesCommand.self, Hunt.self, DetectionTest.self, Demo.self,
+            RulesCommand.self, Hunt.self, CompatibilityCommand.self, Audit.self, DetectionTest.self, Demo.self,
         ]
     )
 }

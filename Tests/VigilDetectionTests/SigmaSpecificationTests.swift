@@ -1,5 +1,6 @@
 import Testing
 import VigilDetection
+import VigilModel
 
 /// Examples from the Sigma specification (rules, modifiers appendix) and its escaping rules.
 @Suite struct SigmaSpecificationTests {

@@ -88,7 +88,7 @@ func parseCorpusFile(_ relativePath: String, format explicit: SourceFormat? = ni
         while let path = enumerator?.nextObject() as? String {
             let isData = !path.hasPrefix("_licenses") && !path.hasSuffix(".md") && !path.hasSuffix(".hdb") && !path.hasSuffix(".yaml")
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: corpusLogs.appendingPathComponent(path).path, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: corpusLogs.appendingPathComponent(path).path, isDirectory: &isDirectory)
             if isData && !isDirectory.boolValue { files.append(path) }
         }
         #expect(files.sorted() == Self.expectations.map(\.0).sorted())

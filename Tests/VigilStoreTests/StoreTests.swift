@@ -10,7 +10,7 @@ final class TemporaryDatabase {
 }
 
 func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 1_800_000_000) -> Event {
-    Event(time: Timestamp(seconds: seconds), machine: MachineIdentity(hostname: host, platform: .linux, osVersion: "22.04"),
+    Event(time: Timestamp(seconds: seconds), machine: MachineIdentity(hostname: host, platform: .linux, osVersion: "Ubuntu 22.04"),
           sourceFormat: "json", integration: "json", logSource: LogSource(product: "linux", category: "process_creation"),
           fields: [EventField(FieldKey("CommandLine"), "ls")], raw: raw, line: 1)
 }

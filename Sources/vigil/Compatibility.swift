@@ -1,0 +1,64 @@
+import ArgumentParser
+import VigilStore
+
+extension Vigil {
+    struct CompatibilityCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "compatibility",
+            abstract: "The supported OS versions per platform; machines outside it are flagged unsupported (their data is still ingested).",
+            subcommands: [List.self, Add.self], defaultSubcommand: List.self)
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print the compatibility list.")
+            @OptionGroup var store: StoreOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                var table = OutputTable(columns: ["platform", "distribution", "version", "note"])
+                table.rows = try store.open().compatibility().map { [.text($0.platform), .text($0.distribution), .text($0.version), .text($0.note)] }
+                emit(table.render(output.format))
+            }
+        }
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a supported OS version.")
+            @OptionGroup var store: StoreOptions
+            @Option(help: "linux, macos, ios or android.") var platform: String
+            @Option(help: "Linux only: the distribution (ubuntu, debian, rhel, …).") var distribution = ""
+            @Option(help: "The version, matched as a prefix (22.04, 9, 17).") var version: String
+            @Option(help: "A note.") var note = ""
+
+            func validate() throws {
+                guard ["linux", "macos", "ios", "android"].contains(platform) else { throw ValidationError("--platform must be linux, macos, ios or android") }
+                if platform == "linux" && distribution.isEmpty { throw ValidationError("a Linux entry needs --distribution") }
+                if platform != "linux" && !distribution.isEmpty { throw ValidationError("--distribution is for Linux entries only") }
+            }
+
+            func run() throws {
+                try store.open().addCompatibility(CompatibilityRow(platform: platform, distribution: distribution, version: version, note: note),
+                                                  actor: currentActor)
+                print("added \(platform) \(distribution) \(version)".replacingOccurrences(of: "  ", with: " "))
+            }
+        }
+    }
+
+    struct Audit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The audit log: toggles, tokens, refused ingests and alert changes, newest first.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Only this action or family (integration, token.create, ingest.refused, …).") var action: String?
+        @Option(help: "Only this target (an integration name, an alert id).") var target: String?
+        @Option(help: "Entries at or after this time (ISO 8601, or 30m, 24h, 7d).") var since: String?
+        @Option(help: "At most this many entries.") var limit = 100
+
+        func run() throws {
+            let rows = try store.open().audit(action: action, target: target,
+                                              since: try since.map { try parseTimeArgument($0, option: "--since") }, limit: limit)
+            var table = OutputTable(columns: ["id", "time", "actor", "action", "target", "details"])
+            table.rows = rows.map { [.integer($0.id), OutputValue($0.time), .text($0.actor), .text($0.action), .text($0.target), .text($0.details)] }
+            emit(table.render(output.format))
+        }
+    }
+}
+
+import Foundation

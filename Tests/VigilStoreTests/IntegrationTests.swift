@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import VigilStore
+import VigilModel
+
+@Suite struct IntegrationStoreTests {
+    @Test func toggleSequenceRevokesTokensAndNeedsANewOne() throws {
+        let database = TemporaryDatabase()
+        let store = try Store(path: database.path)
+        #expect(throws: StoreError.self) {
+            try store.createToken(integration: "clamav", hash: [1], expiresAt: Timestamp.now() + .seconds(60), actor: "t")
+        }
+        try store.setIntegration("clamav", enabled: true, actor: "t")
+        let first = try store.createToken(integration: "clamav", hash: [1], expiresAt: Timestamp.now() + .seconds(60), actor: "t")
+        #expect(try store.integration(named: "clamav")?.activeTokens == 1)
+        try store.setIntegration("clamav", enabled: false, actor: "t")
+        try store.setIntegration("clamav", enabled: true, actor: "t")
+        #expect(try store.integration(named: "clamav")?.activeTokens == 0)
+        #expect(try store.storedToken(hash: [1])?.revokedAt != nil)
+        let second = try store.createToken(integration: "clamav", hash: [2], expiresAt: Timestamp.now() + .seconds(60), actor: "t")
+        #expect(second != first)
+        #expect(try store.storedToken(hash: [2])?.revokedAt == nil)
+        try store.revokeToken(integration: "clamav", id: second, actor: "t")
+        #expect(throws: StoreError.self) { try store.revokeToken(integration: "clamav", id: second, actor: "t") }
+        let actions = try store.audit().map(\.action)
+        #expect(actions == ["token.revoke", "token.create", "integration.on", "integration.off", "token.create", "integration.on"])
+        #expect(try store.audit(action: "token").count == 3)
+        #expect(try store.tokens(integration: "clamav").count == 2)
+    }
+
+    @Test func customIntegrationsStartOff() throws {
+        let database = TemporaryDatabase()
+        let store = try Store(path: database.path)
+        try store.addIntegration(IntegrationDefinition(name: "acme-mtd", displayName: "Acme", platforms: ["ios"], formats: ["cef"]), actor: "t")
+        let added = try #require(try store.integration(named: "acme-mtd"))
+        #expect(!added.enabled)
+        #expect(added.formats == ["cef"])
+        #expect(throws: StoreError.self) {
+            try store.addIntegration(IntegrationDefinition(name: "acme-mtd", displayName: "Acme", platforms: ["ios"], formats: ["cef"]), actor: "t")
+        }
+    }
+
+    @Test(arguments: [
+        ("linux", "Ubuntu 22.04", true), ("linux", "Ubuntu 22.04.4 LTS", true), ("linux", "Ubuntu 18.04", false),
+        ("linux", "Red Hat Enterprise Linux 9.3", true), ("linux", "CentOS 7", false), ("linux", "22.04", false),
+        ("macos", "14.5", true), ("macos", "12.7", false), ("ios", "17.5", true), ("ios", "15.8", false),
+        ("android", "14", true), ("android", "6.0.1", false),
+    ])
+    func compatibility(platform: String, version: String, supported: Bool) throws {
+        let database = TemporaryDatabase()
+        let list = try Store(path: database.path).compatibility()
+        #expect(Compatibility.isSupported(platform: platform, version: version, list: list) == supported)
+    }
+
+    @Test func machinesAreFlaggedUnsupportedAndInactive() throws {
+        let database = TemporaryDatabase()
+        let store = try Store(path: database.path)
+        try store.setIntegration("json", enabled: true, actor: "t")
+        var old = sampleEvent(host: "old-phone", raw: "a")
+        old.machine = MachineIdentity(hostname: "old-phone", platform: .android, osVersion: "6.0.1")
+        let new = sampleEvent(host: "web-01", raw: "b")
+        _ = try StoreWriter(store: store).write([BatchItem(event: old, key: 1, detections: []), BatchItem(event: new, key: 2, detections: [])],
+                                                rejected: [], importID: nil)
+        var machines = try store.machines()
+        #expect(machines.first { $0.hostname == "old-phone" }?.supported == false)
+        #expect(machines.first { $0.hostname == "web-01" }?.supported == true)
+        #expect(machines.allSatisfy { $0.active })
+        try store.setIntegration("json", enabled: false, actor: "t")
+        machines = try store.machines()
+        #expect(machines.allSatisfy { !$0.active })
+        // Stored data stays queryable.
+        #expect(try store.count(.events) == 2)
+        try store.addCompatibility(CompatibilityRow(platform: "android", distribution: "", version: "6", note: "legacy fleet"), actor: "t")
+        #expect(try store.machines().first { $0.hostname == "old-phone" }?.supported == true)
+    }
+}
