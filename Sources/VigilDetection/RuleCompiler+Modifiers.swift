@@ -74,6 +74,9 @@ extension RuleCompiler {
             tests += try valueTests(for: scalar.text, modifiers: modifiers, isKeyword: isKeyword)
         }
 
+        if !requireAll {
+            tests = Self.merged(tests)
+        }
         var nodes = nullNodes
         if !tests.isEmpty {
             if let key {
@@ -85,6 +88,21 @@ extension RuleCompiler {
         if nodes.isEmpty { return .constant(false) }
         if nodes.count == 1 { return nodes[0] }
         return requireAll ? .and(nodes) : .or(nodes)
+    }
+
+    /// Replaces the plain literals among `tests` (OR semantics) with one `MultiPattern` when there are enough.
+    static func merged(_ tests: [ValueTest]) -> [ValueTest] {
+        var literals: [TextPattern] = []
+        var others: [ValueTest] = []
+        for test in tests {
+            if case .text(let pattern, negated: false) = test, !pattern.caseSensitive, pattern.kind != .glob, pattern.kind != .anything, !pattern.needle.isEmpty {
+                literals.append(pattern)
+            } else {
+                others.append(test)
+            }
+        }
+        guard let merged = MultiPattern(literals) else { return tests }
+        return [.anyText(merged)] + others
     }
 
     private func valueTests(for text: String, modifiers: [SigmaModifier], isKeyword: Bool) throws(DetectionError) -> [ValueTest] {

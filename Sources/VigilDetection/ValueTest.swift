@@ -4,6 +4,8 @@ import VigilModel
 /// One compiled test of a single field value.
 enum ValueTest: @unchecked Sendable {
     case text(TextPattern, negated: Bool)
+    /// Several literals merged; matches when any of them does.
+    case anyText(MultiPattern)
     /// NSRegularExpression is immutable after creation and documented as thread-safe.
     case regex(NSRegularExpression)
     case numeric(NumericComparison, Double)
@@ -15,6 +17,8 @@ enum ValueTest: @unchecked Sendable {
         switch self {
         case .text(let pattern, let negated):
             return pattern.matches(value) != negated
+        case .anyText(let patterns):
+            return patterns.matches(value)
         case .regex(let expression):
             return expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
         case .numeric(let comparison, let bound):

@@ -10,8 +10,7 @@ extension Vigil {
             abstract: "Run rules over log files without a database, for fast triage.",
             discussion: "Prints one record per (event, rule) match. Streams; exits 0 whether or not anything matched.")
 
-        @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack (the default).")
-        var rules: [String] = []
+        @OptionGroup var ruleOptions: RuleOptions
 
         @Option(help: "The source format; `auto` detects it from each file's first records.")
         var format: FormatChoice = .auto
@@ -27,7 +26,7 @@ extension Vigil {
         }
 
         func run() throws {
-            var detector = Detector(ruleSet: try loadRules(rules))
+            var detector = Detector(ruleSet: try ruleOptions.load())
             let columns = ["rule_id", "title", "severity", "file", "line", "hostname", "time", "author", "matched_fields"]
             var table = OutputTable(columns: columns, tableColumns: ["severity", "title", "file", "line", "hostname", "time"])
             var detections: [Detection] = []

@@ -37,8 +37,7 @@ extension Vigil {
         @Option(help: "The machine for records that name none (ClamAV scan logs, Santa, eslogger); default: this host's name.")
         var hostname: String?
 
-        @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack (the default).")
-        var rules: [String] = []
+        @OptionGroup var ruleOptions: RuleOptions
 
         @Flag(help: "Print the summary as one JSON object.")
         var json = false
@@ -52,7 +51,7 @@ extension Vigil {
 
         func run() throws {
             let opened = try store.open()
-            let ruleSet = try loadRules(rules)
+            let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())
             let pipeline = ImportPipeline(store: opened, ruleSet: ruleSet)
             let bar = ProgressBar()
             let summary: ImportSummary
@@ -71,14 +70,6 @@ extension Vigil {
             printSummary(summary, json: json)
         }
     }
-}
-
-/// Loads `--rules` (the built-in pack when empty); broken rules are reported on stderr.
-func loadRules(_ paths: [String]) throws -> RuleSet {
-    let loaded = RuleSet.load(paths: paths.isEmpty ? ["builtin"] : paths)
-    for error in loaded.errors { writeStderr("warning: \(error)") }
-    for entry in loaded.entries { if let error = entry.error { writeStderr("warning: rule skipped: \(error)") } }
-    return loaded.ruleSet
 }
 
 func printSummary(_ summary: ImportSummary, json: Bool) {

@@ -4,27 +4,30 @@ import VigilDetection
 import VigilIngest
 import VigilModel
 import VigilPipeline
+import VigilStore
 
 extension Vigil {
     struct RulesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rules",
             abstract: "Inspect, check and test Sigma rules.",
-            subcommands: [List.self, Check.self, Test.self])
+            subcommands: [List.self, Check.self, Test.self, Disable.self, Enable.self])
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List rules: id, title, level, logsource, file.")
+            static let configuration = CommandConfiguration(abstract: "List rules: id, title, level, logsource, file, enabled.")
+            @OptionGroup var store: StoreOptions
             @OptionGroup var output: OutputOptions
-            @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack (the default).")
-            var rules: [String] = []
+            @OptionGroup var ruleOptions: RuleOptions
 
             func run() throws {
-                let ruleSet = try loadRules(rules)
-                var table = OutputTable(columns: ["id", "title", "level", "status", "logsource", "author", "file"],
-                                        tableColumns: ["id", "title", "level", "logsource", "file"])
+                let ruleSet = try ruleOptions.load()
+                let disabled = try store.open().disabledRuleIDs()
+                var table = OutputTable(columns: ["id", "title", "level", "status", "logsource", "author", "file", "enabled"],
+                                        tableColumns: ["id", "title", "level", "logsource", "file", "enabled"])
                 table.rows = ruleSet.rules.map { rule in
                     [.text(rule.info.id), .text(rule.info.title), .text(rule.info.severity.name), .text(rule.info.status),
-                     .text(rule.info.logSource.description), .text(rule.info.author), .text(rule.info.file)]
+                     .text(rule.info.logSource.description), .text(rule.info.author), .text(rule.info.file),
+                     .json(disabled.contains(rule.info.id) ? "false" : "true")]
                 }
                 emit(table.render(output.format))
             }
@@ -36,9 +39,10 @@ extension Vigil {
                 discussion: "Exits 1 when any rule fails to load.")
             @Argument(help: "Rule files or folders; `builtin` is the built-in pack.") var paths: [String]
             @Flag(help: "Print only failures and the total.") var quiet = false
+            @Option(help: "A YAML map of placeholder name to values, for the `expand` modifier.") var placeholders: String?
 
             func run() throws {
-                let loaded = RuleSet.load(paths: paths)
+                let loaded = RuleSet.load(paths: paths, placeholders: try loadPlaceholders(placeholders))
                 var failures = loaded.errors.count
                 for error in loaded.errors { print("error  \(error)") }
                 for entry in loaded.entries {
@@ -80,6 +84,60 @@ extension Vigil {
                 print("\(matches) matching events")
             }
         }
+    }
+}
+
+extension Vigil.RulesCommand {
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Turn a rule off for imports and the server (it still loads).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The rule id (see `vigil rules list`).") var id: String
+
+        func run() throws {
+            try store.open().setRule(id, enabled: false, actor: currentActor)
+            print("rule \(id) is disabled")
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Turn a disabled rule back on.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The rule id.") var id: String
+
+        func run() throws {
+            try store.open().setRule(id, enabled: true, actor: currentActor)
+            print("rule \(id) is enabled")
+        }
+    }
+}
+
+/// `--rules` and `--placeholders`, shared by every command that runs rules.
+struct RuleOptions: ParsableArguments {
+    @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack, the default when none is named.")
+    var rules: [String] = []
+
+    @Option(help: "A YAML map of placeholder name to values, for the Sigma `expand` modifier.")
+    var placeholders: String?
+
+    /// Loads the rules; broken rules are reported on stderr and skipped.
+    func load() throws -> RuleSet {
+        let loaded = RuleSet.load(paths: rules.isEmpty ? ["builtin"] : rules, placeholders: try loadPlaceholders(placeholders))
+        for error in loaded.errors { writeStderr("warning: \(error)") }
+        for entry in loaded.entries { if let error = entry.error { writeStderr("warning: rule skipped: \(error)") } }
+        return loaded.ruleSet
+    }
+}
+
+/// Reads a placeholder table: `{name: [value, …]}` in YAML.
+func loadPlaceholders(_ path: String?) throws -> [String: [String]] {
+    guard let path else { return [:] }
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw CLIError("cannot read the placeholder table \(path)")
+    }
+    do {
+        return try PlaceholderTable.parse(yaml: text)
+    } catch {
+        throw CLIError("\(path): \(error)")
     }
 }
 

@@ -164,3 +164,37 @@ let sampleEvents = """
         #expect(alerts.contains { $0["title"] as? String == "EICAR test file detected" })
     }
 }
+
+@Suite struct RuleCommandTests {
+    @Test func checkReportsEveryCorpusRuleOK() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/corpus/sigma").standardized.path
+        let result = try vigil(["rules", "check", "--quiet", corpus, "builtin"], in: FileManager.default.temporaryDirectory)
+        #expect(result.status == 0)
+        #expect(result.stdout.hasSuffix("332 ok, 0 unsupported or broken\n"))
+    }
+
+    @Test func aDisabledRuleRaisesNothing() throws {
+        let scratch = Scratch()
+        try scratch.write("events.ndjson", sampleEvents)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        #expect(try vigil(["rules", "disable", "3c6b2a9e-5f0d-4e8a-9b7c-0e1d2f3a4b5c"], in: scratch.url).status == 0)
+        try vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
+        let alerts = try vigil(["alerts", "--format", "jsonl"], in: scratch.url)
+        #expect(!alerts.stdout.contains("EICAR"))
+        #expect(alerts.stdout.contains("Antivirus detection"))
+        #expect(try vigil(["rules", "list", "--format", "csv"], in: scratch.url).stdout.contains("vigil_eicar_test_file.yml,false"))
+    }
+
+    @Test func huntPrintsOneRecordPerMatchAndExitsZero() throws {
+        let scratch = Scratch()
+        try scratch.write("events.ndjson", sampleEvents)
+        let result = try vigil(["hunt", "--output-format", "jsonl", "events.ndjson"], in: scratch.url)
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.contains("\"file\":\"events.ndjson\"") && $0.contains("\"line\":") && $0.contains("\"hostname\":") })
+        #expect(result.stderr.contains("format json (detected)"))
+        try scratch.write("clean.ndjson", #"{"a":"b"}"#)
+        #expect(try vigil(["hunt", "clean.ndjson"], in: scratch.url).status == 0)
+    }
+}

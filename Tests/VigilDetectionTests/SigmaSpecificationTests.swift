@@ -209,3 +209,18 @@ import VigilModel
 }
 
 import Foundation
+
+@Suite struct ExpandModifierTests {
+    @Test func placeholdersExpandFromTheTable() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-expand-\(UUID().uuidString).yml").path
+        try Data(rule("selection:\n    User|expand: '%admins%'").utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let table = try PlaceholderTable.parse(yaml: "admins: [root, toor]\n")
+        let loaded = RuleSet.load(paths: [path], placeholders: table)
+        #expect(loaded.entries.allSatisfy { $0.error == nil })
+        #expect(!matchingTitles(loaded.ruleSet, event(#"{"User":"toor","logsource":{"product":"test"}}"#)).isEmpty)
+        #expect(matchingTitles(loaded.ruleSet, event(#"{"User":"alice","logsource":{"product":"test"}}"#)).isEmpty)
+        let missing = RuleSet.load(paths: [path])
+        #expect(missing.entries.first?.error?.message.contains("%admins%") == true)
+    }
+}

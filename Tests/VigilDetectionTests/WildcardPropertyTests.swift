@@ -37,3 +37,34 @@ import VigilDetection
         #expect(checked == 3000)
     }
 }
+
+/// Merged multi-literal matching against a plain reference over the same literals.
+@Suite struct MultiPatternPropertyTests {
+    @Test(arguments: ["contains", "startswith", "endswith", ""])
+    func agreesWithPlainStringOperations(modifier: String) throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Character] = ["a", "B", "c", "/", "É", "e"]
+        func random(_ range: ClosedRange<Int>) -> String {
+            String((0..<Int.random(in: range, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        }
+        for _ in 0..<100 {
+            let literals = (0..<Int.random(in: 4...8, using: &generator)).map { _ in random(1...3) }
+            let spec = modifier.isEmpty ? "f" : "f|\(modifier)"
+            let rules = try compile(rule("selection:\n    \(spec):\n" + literals.map { "        - '\($0)'" }.joined(separator: "\n")))
+            for _ in 0..<20 {
+                let text = random(0...6)
+                let value = text.lowercased()
+                let expected = literals.map { $0.lowercased() }.contains { literal in
+                    switch modifier {
+                    case "contains": value.contains(literal)
+                    case "startswith": value.hasPrefix(literal)
+                    case "endswith": value.hasSuffix(literal)
+                    default: value == literal
+                    }
+                }
+                let actual = !matchingTitles(rules, event(#"{"f":"\#(text)","logsource":{"product":"test"}}"#)).isEmpty
+                #expect(actual == expected, "\(modifier) \(literals) on '\(text)'")
+            }
+        }
+    }
+}
