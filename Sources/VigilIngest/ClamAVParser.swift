@@ -43,10 +43,7 @@ public struct ClamAVParser: EventParser {
             flushPending(at: stamp, into: &events)
             return nil
         }
-        if let colon = text.range(of: ": ", options: .backwards), text.hasPrefix("/") || text.hasPrefix("."),
-            text.hasSuffix(" FOUND") || text.hasSuffix(": OK") || text.hasSuffix(" ERROR")
-        {
-            _ = colon
+        if text.contains(": "), text.hasSuffix(" FOUND") || text.hasSuffix(": OK") || text.hasSuffix(" ERROR") {
             pending.append(makeEvent(message: text[...], time: Timestamp(microseconds: 0), record: record))
             if pending.count > Self.pendingLimit { flushPending(at: .now(), into: &events) }
             return nil
@@ -75,7 +72,9 @@ public struct ClamAVParser: EventParser {
         var fields = [EventField(keys.message, String(message))]
         var category: String?
         // "/path: Signature(md5:size) FOUND" or "/path: Signature FOUND" or "/path: OK"
-        if let separator = message.range(of: ": ", options: .backwards), message.hasPrefix("/") || message.hasPrefix(".") {
+        if let separator = message.range(of: ": ", options: .backwards),
+            message.hasSuffix(" FOUND") || message.hasSuffix(": OK") || message.hasSuffix(" ERROR")
+        {
             let path = message[..<separator.lowerBound]
             let verdict = message[separator.upperBound...]
             fields.append(EventField(keys.filename, String(path)))

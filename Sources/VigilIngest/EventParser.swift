@@ -86,7 +86,7 @@ public enum SourceFormat: String, CaseIterable, Sendable {
             return nil
         }
         if trimmed.contains(" -> "), ClamAVParser.ctime(trimmed.prefix { $0 != "-" }.dropLast()) != nil { return .clamav }
-        if trimmed.hasPrefix("/"), trimmed.hasSuffix(" FOUND") || trimmed.hasSuffix(": OK") { return .clamav }
+        if trimmed.contains(": "), trimmed.hasSuffix(" FOUND") || trimmed.hasSuffix(": OK") { return .clamav }
         if trimmed.hasPrefix("----------- SCAN SUMMARY") { return .clamav }
         if let header = SyslogHeader(String(trimmed)) {
             return header.message.contains("<Event><System>") || header.program.lowercased().hasPrefix("sysmon") ? .sysmonLinux : .syslog

@@ -16,8 +16,9 @@ import Testing
         try scratch.write("local.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Win.Test.EICAR_HDB-1\n")
         let scan = Process()
         scan.executableURL = URL(fileURLWithPath: clamscan)
-        scan.arguments = ["--database=" + directory.appendingPathComponent("local.hdb").path, "-l",
-                          directory.appendingPathComponent("clamav.log").path, directory.appendingPathComponent("eicar.com.txt").path]
+        // A relative path, as an operator would type it: ClamAV then logs `eicar.com.txt: … FOUND`.
+        scan.currentDirectoryURL = directory
+        scan.arguments = ["--database=local.hdb", "-l", "clamav.log", "eicar.com.txt"]
         scan.standardOutput = FileHandle.nullDevice
         scan.standardError = FileHandle.nullDevice
         try scan.run()
