@@ -3,6 +3,8 @@ import VigilModel
 /// A Sigma rule compiled to a match tree over interned field keys.
 public struct CompiledRule: Sendable {
     public let info: RuleInfo
+    /// Sigma `name`, by which correlation rules may refer to it.
+    public let name: String?
     let node: MatchNode
     /// Each named selection compiled alone, to explain a match (`vigil rules test`).
     let selections: [(name: String, node: MatchNode)]

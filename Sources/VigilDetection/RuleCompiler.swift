@@ -34,7 +34,7 @@ struct RuleCompiler {
             id: id, title: title, severity: severity, status: body["status"]?.string ?? "",
             author: body["author"]?.string ?? "", tags: body["tags"]?.strings ?? [],
             references: body["references"]?.strings ?? [], logSource: logSource, file: document.file,
-            dedupeFields: dedupeFields
+            dedupeFields: dedupeFields, description: body["description"]?.string ?? ""
         )
         var keys: [FieldKey] = []
         for key in node.fieldKeys where !keys.contains(key) { keys.append(key) }
@@ -43,7 +43,7 @@ struct RuleCompiler {
             match: Self.testLines(tests?["match"]),
             noMatch: Self.testLines(tests?["nomatch"])
         )
-        return CompiledRule(info: info, node: node, selections: selections, fieldKeys: keys, testEvents: testEvents)
+        return CompiledRule(info: info, name: document.name, node: node, selections: selections, fieldKeys: keys, testEvents: testEvents)
     }
 
     private static func testLines(_ value: YAMLValue?) -> [String] {

@@ -14,8 +14,12 @@ public struct RuleSet: Sendable {
     }
 
     public let rules: [CompiledRule]
+    public let correlations: [CorrelationRule]
 
-    public init(rules: [CompiledRule]) { self.rules = rules }
+    public init(rules: [CompiledRule], correlations: [CorrelationRule] = []) {
+        self.rules = rules
+        self.correlations = correlations
+    }
 
     /// Loads rules from files and folders (`.yml`/`.yaml`, recursively); the path `builtin`
     /// names the built-in pack. A broken rule is reported in `entries` and never stops the others.
@@ -52,12 +56,45 @@ public struct RuleSet: Sendable {
             }
             entries.append(entry)
         }
-        for document in output.correlations {
-            entries.append(LoadEntry(
-                file: document.file, line: document.line, title: document.title, id: document.id,
-                error: DetectionError(.unsupported, "correlation rules are not evaluated yet", file: document.file, line: document.line)))
+        // Correlations may refer to rules and to other correlations, by id or name.
+        var correlations: [CorrelationRule] = []
+        var pending = output.correlations
+        while !pending.isEmpty {
+            var progressed = false
+            var stillPending: [SigmaRuleDocument] = []
+            for document in pending {
+                let resolve = { (reference: String) -> String? in
+                    rules.first { $0.info.id == reference || $0.name == reference }?.info.id
+                        ?? correlations.first { $0.info.id == reference || $0.name == reference }?.info.id
+                }
+                let references = document.body["correlation"]?["rules"]?.strings ?? []
+                let waitsForCorrelation = references.contains { reference in
+                    resolve(reference) == nil && pending.contains { $0.id == reference || $0.name == reference }
+                }
+                if waitsForCorrelation {
+                    stillPending.append(document)
+                    continue
+                }
+                var entry = LoadEntry(file: document.file, line: document.line, title: document.title, id: document.id)
+                do {
+                    correlations.append(try compiler.compileCorrelation(document, resolve: resolve))
+                } catch {
+                    entry.error = error
+                }
+                entries.append(entry)
+                progressed = true
+            }
+            if !progressed {
+                for document in stillPending {
+                    entries.append(LoadEntry(
+                        file: document.file, line: document.line, title: document.title, id: document.id,
+                        error: DetectionError(.badRule, "correlation rules refer to each other in a cycle", file: document.file, line: document.line)))
+                }
+                break
+            }
+            pending = stillPending
         }
-        return (RuleSet(rules: rules), entries, output.errors)
+        return (RuleSet(rules: rules, correlations: correlations), entries, output.errors)
     }
 
     /// The built-in pack alone.
@@ -65,7 +102,8 @@ public struct RuleSet: Sendable {
 
     /// The rules whose id is not in `disabled`.
     public func excluding(ids disabled: Set<String>) -> RuleSet {
-        disabled.isEmpty ? self : RuleSet(rules: rules.filter { !disabled.contains($0.info.id) })
+        disabled.isEmpty ? self : RuleSet(rules: rules.filter { !disabled.contains($0.info.id) },
+                                          correlations: correlations.filter { !disabled.contains($0.info.id) })
     }
 
     private static func ruleFiles(at path: String, errors: inout [DetectionError]) -> [String] {

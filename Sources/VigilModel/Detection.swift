@@ -14,12 +14,15 @@ public struct RuleInfo: Sendable, Equatable {
     public var file: String
     /// Fields whose values form the deduplication key; empty means rule plus machine.
     public var dedupeFields: [FieldKey]
+    /// Sigma `description`.
+    public var description: String
 
     public init(
         id: String, title: String, severity: Severity, status: String = "", author: String = "",
         tags: [String] = [], references: [String] = [], logSource: LogSource = LogSource(),
-        file: String = "", dedupeFields: [FieldKey] = []
+        file: String = "", dedupeFields: [FieldKey] = [], description: String = ""
     ) {
+        self.description = description
         self.id = id
         self.title = title
         self.severity = severity
@@ -44,14 +47,17 @@ public struct RuleInfo: Sendable, Equatable {
     }
 }
 
-/// One rule matching one event.
+/// One rule matching one event, or a correlation rule matching a set of events.
 public struct Detection: Sendable {
     public var rule: RuleInfo
-    /// The fields the rule refers to, with the event's values.
+    /// The fields the rule refers to, with the event's values (for a correlation: its group-by values and count).
     public var matchedFields: [EventField]
+    /// For a correlation: the content keys of the other events in its window, linked to the alert too.
+    public var relatedEventKeys: [Int64]
 
-    public init(rule: RuleInfo, matchedFields: [EventField]) {
+    public init(rule: RuleInfo, matchedFields: [EventField], relatedEventKeys: [Int64] = []) {
         self.rule = rule
         self.matchedFields = matchedFields
+        self.relatedEventKeys = relatedEventKeys
     }
 }

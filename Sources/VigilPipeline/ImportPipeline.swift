@@ -43,12 +43,15 @@ public final class ImportPipeline {
     private let store: Store
     private let writer: StoreWriter
     private var detector: Detector
+    private let correlator: CorrelationEngine
+    private var correlationStateLoaded = false
     public var batchSize = 8_192
 
-    public init(store: Store, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600)) {
+    public init(store: Store, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy()) {
         self.store = store
-        self.writer = StoreWriter(store: store, dedupeWindow: dedupeWindow)
+        self.writer = StoreWriter(store: store, dedupeWindow: dedupeWindow, policy: incidentPolicy)
         self.detector = Detector(ruleSet: ruleSet)
+        self.correlator = CorrelationEngine(ruleSet: ruleSet)
     }
 
     /// Imports `paths` (`-` is stdin) as `format` through `integration`.
@@ -73,6 +76,11 @@ public final class ImportPipeline {
                 try store.recordRefusedIngest(integration: integration, actor: actor, reason: error.description)
             }
             throw error
+        }
+        // Correlation windows carry over from earlier imports.
+        if !correlator.isEmpty, !correlationStateLoaded {
+            try correlator.importState(store.correlationState())
+            correlationStateLoaded = true
         }
         var summary = ImportSummary()
         let clock = ContinuousClock()
@@ -115,6 +123,7 @@ public final class ImportPipeline {
             summary.outcome += fileSummary.outcome
             summary.rejectedSample += fileSummary.rejectedSample.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
         }
+        if !correlator.isEmpty { try store.saveCorrelationState(correlator.exportState()) }
         summary.elapsedSeconds = (clock.now - started).seconds
         return summary
     }
@@ -152,7 +161,11 @@ public final class ImportPipeline {
             for event in events {
                 var detections: [Detection] = []
                 detector.detect(event, into: &detections)
-                items.append(BatchItem(event: event, key: EventKey.compute(event), detections: detections))
+                let key = EventKey.compute(event)
+                if !detections.isEmpty, !correlator.isEmpty {
+                    detections = correlator.process(event: event, key: key, detections: detections)
+                }
+                items.append(BatchItem(event: event, key: key, detections: detections))
             }
             summary.outcome += try writer.write(items, rejected: rejected, importID: importID)
             summary.rejectedSample += rejected.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)

@@ -1,15 +1,40 @@
 import VigilModel
 
-/// Filters for the unified alert view; nil means no filter.
+/// Filters, sorting and paging for the unified alert view; nil means no filter.
 public struct AlertFilter: Sendable {
+    public enum Sort: String, Sendable, CaseIterable {
+        case lastEvent = "last_event_time", firstEvent = "first_event_time", created = "created_at", severity, eventCount = "event_count", id
+    }
+
+    /// The largest page any query returns.
+    public static let pageCap = 1000
+
     public var platform: OSPlatform?
     public var minimumSeverity: Severity?
+    /// Exactly these severities (`--severity-in high,critical`).
+    public var severities: Set<Severity>?
     public var status: String?
+    public var classification: String?
     public var since: Timestamp?
     public var until: Timestamp?
+    public var firstSince: Timestamp?
+    public var firstUntil: Timestamp?
+    public var createdSince: Timestamp?
+    public var createdUntil: Timestamp?
+    /// Hostname, or machine id as digits.
     public var machine: String?
+    /// Rule id or title.
     public var rule: String?
+    /// A MITRE ATT&CK technique id; `T1059` also matches its sub-techniques.
+    public var technique: String?
+    public var integration: String?
+    public var incident: Int64?
+    /// Words searched in the title and the rule's description.
+    public var text: String?
+    public var sort: Sort = .lastEvent
+    public var ascending = false
     public var limit: Int = 100
+    public var offset: Int = 0
 
     public init(platform: OSPlatform? = nil, minimumSeverity: Severity? = nil, status: String? = nil,
                 since: Timestamp? = nil, until: Timestamp? = nil, machine: String? = nil, rule: String? = nil,
@@ -22,6 +47,44 @@ public struct AlertFilter: Sendable {
         self.machine = machine
         self.rule = rule
         self.limit = limit
+    }
+
+    /// The WHERE clause and its bound values.
+    func whereClause() -> (sql: String, values: [(any SQLValue)?]) {
+        var conditions: [String] = []
+        var values: [(any SQLValue)?] = []
+        func add(_ condition: String, _ bound: (any SQLValue)...) {
+            conditions.append(condition)
+            values += bound.map { Optional($0) }
+        }
+        if let platform { add("os_platform = ?", platform.rawValue) }
+        if let minimumSeverity { add("severity >= ?", minimumSeverity.rawValue) }
+        if let severities, !severities.isEmpty {
+            conditions.append("severity IN (" + severities.map { _ in "?" }.joined(separator: ",") + ")")
+            values += severities.map { Optional($0.rawValue) }
+        }
+        if let status { add("status = ?", status) }
+        if let classification { add("classification = ?", classification) }
+        if let since { add("last_event_time >= ?", since.microseconds) }
+        if let until { add("last_event_time <= ?", until.microseconds) }
+        if let firstSince { add("first_event_time >= ?", firstSince.microseconds) }
+        if let firstUntil { add("first_event_time <= ?", firstUntil.microseconds) }
+        if let createdSince { add("created_at >= ?", createdSince.microseconds) }
+        if let createdUntil { add("created_at <= ?", createdUntil.microseconds) }
+        if let machine {
+            if let id = Int64(machine) { add("(machine_id = ? OR hostname = ? COLLATE NOCASE)", id, machine) }
+            else { add("hostname = ? COLLATE NOCASE", machine) }
+        }
+        if let rule { add("(rule_id = ? OR title = ?)", rule, rule) }
+        if let technique { add("(',' || techniques || ',' LIKE '%,' || ? || ',%' OR ',' || techniques || ',' LIKE '%,' || ? || '.%')", technique.uppercased(), technique.uppercased()) }
+        if let integration { add("integration = ?", integration) }
+        if let incident { add("incident_id = ?", incident) }
+        if let text {
+            for word in text.split(separator: " ") {
+                add("(title LIKE '%' || ? || '%' OR description LIKE '%' || ? || '%')", String(word), String(word))
+            }
+        }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), values)
     }
 }
 
@@ -48,6 +111,7 @@ public struct AlertRow: Sendable {
     public var author: String
     public var techniques: [String]
     public var matchedFields: String
+    public var description: String
 }
 
 /// One machine.
@@ -102,36 +166,39 @@ public struct EventRow: Sendable {
 }
 
 extension Store {
-    /// Alerts from `alert_view`, newest last event first. Every filter is a bound parameter.
+    /// Alerts from `alert_view`, sorted and paged (at most `AlertFilter.pageCap` per page).
+    /// Every filter is a bound parameter; the sort column comes from a closed set.
     public func alerts(_ filter: AlertFilter) throws -> [AlertRow] {
-        var conditions: [String] = []
-        var values: [(any SQLValue)?] = []
-        if let platform = filter.platform { conditions.append("os_platform = ?"); values.append(platform.rawValue) }
-        if let severity = filter.minimumSeverity { conditions.append("severity >= ?"); values.append(severity.rawValue) }
-        if let status = filter.status { conditions.append("status = ?"); values.append(status) }
-        if let since = filter.since { conditions.append("last_event_time >= ?"); values.append(since.microseconds) }
-        if let until = filter.until { conditions.append("first_event_time <= ?"); values.append(until.microseconds) }
-        if let machine = filter.machine { conditions.append("hostname = ? COLLATE NOCASE"); values.append(machine) }
-        if let rule = filter.rule { conditions.append("(rule_id = ? OR title = ?)"); values.append(rule); values.append(rule) }
-        values.append(filter.limit)
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        var (whereClause, values) = filter.whereClause()
+        values.append(min(max(filter.limit, 1), AlertFilter.pageCap))
+        values.append(max(filter.offset, 0))
+        let direction = filter.ascending ? "ASC" : "DESC"
         let sql = """
             SELECT id, rule_id, title, severity, status, classification, determination, assigned_to, event_count,
                 first_event_time, last_event_time, created_at, incident_id, integration, machine_id, hostname,
-                os_platform, os_version, author, techniques, matched_fields
-            FROM alert_view \(whereClause) ORDER BY last_event_time DESC, id DESC LIMIT ?
+                os_platform, os_version, author, techniques, matched_fields, description
+            FROM alert_view \(whereClause) ORDER BY \(filter.sort.rawValue) \(direction), id \(direction) LIMIT ? OFFSET ?
             """
-        return try connection.statement(sql).bind(values).rows { row in
-            AlertRow(
-                id: row.int(0), ruleID: row.text(1), title: row.text(2),
-                severity: Severity(rawValue: Int(row.int(3))) ?? .informational, status: row.text(4),
-                classification: row.optionalText(5), determination: row.optionalText(6), assignedTo: row.optionalText(7),
-                eventCount: row.int(8), firstEventTime: Timestamp(microseconds: row.int(9)),
-                lastEventTime: Timestamp(microseconds: row.int(10)), createdAt: Timestamp(microseconds: row.int(11)),
-                incidentID: row.optionalInt(12), integration: row.text(13), machineID: row.int(14), hostname: row.text(15),
-                osPlatform: row.text(16), osVersion: row.optionalText(17), author: row.text(18),
-                techniques: row.text(19).split(separator: ",").map(String.init), matchedFields: row.text(20))
-        }
+        return try connection.statement(sql).bind(values).rows(Self.alertRow)
+    }
+
+    static func alertRow(_ row: Row) -> AlertRow {
+        AlertRow(
+            id: row.int(0), ruleID: row.text(1), title: row.text(2),
+            severity: Severity(rawValue: Int(row.int(3))) ?? .informational, status: row.text(4),
+            classification: row.optionalText(5), determination: row.optionalText(6), assignedTo: row.optionalText(7),
+            eventCount: row.int(8), firstEventTime: Timestamp(microseconds: row.int(9)),
+            lastEventTime: Timestamp(microseconds: row.int(10)), createdAt: Timestamp(microseconds: row.int(11)),
+            incidentID: row.optionalInt(12), integration: row.text(13), machineID: row.int(14), hostname: row.text(15),
+            osPlatform: row.text(16), osVersion: row.optionalText(17), author: row.text(18),
+            techniques: row.text(19).split(separator: ",").map(String.init), matchedFields: row.text(20), description: row.text(21))
+    }
+
+    /// Alert counts by severity and OS platform, for the same filters.
+    public func alertSummary(_ filter: AlertFilter) throws -> [(severity: Severity, platform: String, count: Int)] {
+        let (whereClause, values) = filter.whereClause()
+        return try connection.statement("SELECT severity, os_platform, COUNT(*) FROM alert_view \(whereClause) GROUP BY severity, os_platform ORDER BY severity DESC, os_platform")
+            .bind(values).rows { (Severity(rawValue: Int($0.int(0))) ?? .informational, $0.text(1), Int($0.int(2))) }
     }
 
     /// Every machine, with its event and alert counts, OS support and activity.
@@ -171,12 +238,14 @@ extension Store {
                 e.integration, e.fields, e.raw, e.line
             FROM events e JOIN machines m ON m.id = e.machine_id \(whereClause)
             ORDER BY e.time DESC LIMIT ?
-            """).bind(values).rows { row in
-            EventRow(id: row.int(0), time: Timestamp(microseconds: row.int(1)), hostname: row.text(2), osPlatform: row.text(3),
-                     product: row.optionalText(4), category: row.optionalText(5), service: row.optionalText(6),
-                     sourceFormat: row.text(7), integration: row.text(8), fieldsJSON: row.text(9), raw: row.text(10),
-                     line: row.optionalInt(11))
-        }
+            """).bind(values).rows(Self.eventRow)
+    }
+
+    static func eventRow(_ row: Row) -> EventRow {
+        EventRow(id: row.int(0), time: Timestamp(microseconds: row.int(1)), hostname: row.text(2), osPlatform: row.text(3),
+                 product: row.optionalText(4), category: row.optionalText(5), service: row.optionalText(6),
+                 sourceFormat: row.text(7), integration: row.text(8), fieldsJSON: row.text(9), raw: row.text(10),
+                 line: row.optionalInt(11))
     }
 
     /// Row counts of the main tables, for tests and `vigil demo`.

@@ -37,15 +37,18 @@ public struct BatchOutcome: Sendable, Equatable {
 /// The only writer: stores events, rejected records and alerts in batched transactions
 /// with prepared, reused statements. A batch commits whole or not at all.
 public final class StoreWriter {
-    private let connection: Connection
+    let connection: Connection
     /// A detection within this much event time of an open alert's events updates that alert.
     public let dedupeWindow: Duration
+    /// How new alerts are grouped into incidents.
+    public let policy: IncidentPolicy
     private var knownRules: Set<String> = []
     private var fieldNames: [String?] = []
 
-    public init(store: Store, dedupeWindow: Duration = .seconds(3600)) {
+    public init(store: Store, dedupeWindow: Duration = .seconds(3600), policy: IncidentPolicy = IncidentPolicy()) {
         self.connection = store.connection
         self.dedupeWindow = dedupeWindow
+        self.policy = policy
     }
 
     /// Records the start of an import and returns its id.
@@ -213,24 +216,35 @@ public final class StoreWriter {
                       time, time, now, now, matched)
                 .run()
             alertID = connection.lastInsertRowID
+            try assignIncident(alertID: alertID, rule: rule, event: event, machineID: machineID)
         }
-        try connection.statement("INSERT INTO alert_events (alert_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .bind(alertID, eventID).run()
+        let link = try connection.statement("INSERT INTO alert_events (alert_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        try link.bind(alertID, eventID).run()
+        for related in detection.relatedEventKeys { try link.bind(alertID, related).run() }
+        if open != nil {
+            // A correlation's count is how many events its alert links.
+            if !detection.relatedEventKeys.isEmpty {
+                try connection.statement("UPDATE alerts SET event_count = (SELECT COUNT(*) FROM alert_events WHERE alert_id = ?) WHERE id = ?")
+                    .bind(alertID, alertID).run()
+            }
+        } else if !detection.relatedEventKeys.isEmpty {
+            try connection.statement("UPDATE alerts SET event_count = ? WHERE id = ?").bind(detection.relatedEventKeys.count + 1, alertID).run()
+        }
         return open == nil
     }
 
     private func registerRule(_ rule: RuleInfo) throws {
         guard !knownRules.contains(rule.id) else { return }
         try connection.statement("""
-            INSERT INTO rules (id, title, level, status, author, tags, techniques, refs, logsource, file)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO rules (id, title, level, status, author, tags, techniques, refs, logsource, file, description)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET title = excluded.title, level = excluded.level, status = excluded.status,
                 author = excluded.author, tags = excluded.tags, techniques = excluded.techniques, refs = excluded.refs,
-                logsource = excluded.logsource, file = excluded.file
+                logsource = excluded.logsource, file = excluded.file, description = excluded.description
             """)
             .bind(rule.id, rule.title, rule.severity.name, rule.status, rule.author, rule.tags.joined(separator: ","),
                   rule.attackTechniques.joined(separator: ","), rule.references.joined(separator: " "),
-                  rule.logSource.description, rule.file)
+                  rule.logSource.description, rule.file, rule.description)
             .run()
         knownRules.insert(rule.id)
     }

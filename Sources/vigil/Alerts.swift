@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import VigilModel
 import VigilStore
 
@@ -10,37 +11,89 @@ extension Severity: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.name) }
 }
 
+extension AlertFilter.Sort: ExpressibleByArgument {}
+
+/// The alert filters shared by `vigil alerts` and `vigil alert update --where …`.
+struct AlertFilterOptions: ParsableArguments {
+    @Option(help: "Only this OS platform.") var os: OSPlatform?
+    @Option(help: "Minimum severity.") var severity: Severity?
+    @Option(name: .customLong("severity-in"), help: "Only these severities, comma-separated (high,critical).") var severityIn: String?
+    @Option(help: "Only this status (new, in_progress, resolved).") var status: String?
+    @Option(help: "Only this classification (true_positive, false_positive, informational_expected_activity).") var classification: String?
+    @Option(help: "Last event at or after (ISO 8601, or 30m, 24h, 7d).") var since: String?
+    @Option(help: "Last event at or before.") var until: String?
+    @Option(name: .customLong("first-since"), help: "First event at or after.") var firstSince: String?
+    @Option(name: .customLong("first-until"), help: "First event at or before.") var firstUntil: String?
+    @Option(name: .customLong("created-since"), help: "Alert created at or after.") var createdSince: String?
+    @Option(name: .customLong("created-until"), help: "Alert created at or before.") var createdUntil: String?
+    @Option(help: "Only this machine (hostname or id).") var machine: String?
+    @Option(help: "Only this rule (id or title).") var rule: String?
+    @Option(help: "Only this MITRE ATT&CK technique (T1059 includes its sub-techniques).") var technique: String?
+    @Option(help: "Only this integration (the detection source).") var integration: String?
+    @Option(help: "Only alerts of this incident.") var incident: Int64?
+    @Option(help: "Words to find in the title or the rule's description.") var search: String?
+
+    func validate() throws {
+        if let status, !AlertUpdate.statuses.contains(status) { throw ValidationError("--status must be new, in_progress or resolved") }
+        if let classification, !AlertUpdate.classifications.contains(classification) {
+            throw ValidationError("--classification must be one of \(AlertUpdate.classifications.joined(separator: ", "))")
+        }
+        for name in severityIn?.split(separator: ",") ?? [] where Severity(name: String(name)) == nil {
+            throw ValidationError("--severity-in: unknown severity '\(name)'")
+        }
+    }
+
+    func filter() throws -> AlertFilter {
+        var filter = AlertFilter(platform: os, minimumSeverity: severity, status: status, machine: machine, rule: rule)
+        filter.severities = severityIn.map { Set($0.split(separator: ",").compactMap { Severity(name: String($0)) }) }
+        filter.classification = classification
+        let time = { (text: String?, option: String) in try text.map { try parseTimeArgument($0, option: option) } }
+        filter.since = try time(since, "--since")
+        filter.until = try time(until, "--until")
+        filter.firstSince = try time(firstSince, "--first-since")
+        filter.firstUntil = try time(firstUntil, "--first-until")
+        filter.createdSince = try time(createdSince, "--created-since")
+        filter.createdUntil = try time(createdUntil, "--created-until")
+        filter.technique = technique
+        filter.integration = integration
+        filter.incident = incident
+        filter.text = search
+        return filter
+    }
+}
+
 extension Vigil {
     struct Alerts: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List alerts from the unified alert view, newest first.")
+        static let configuration = CommandConfiguration(abstract: "List alerts from the unified alert view across every OS and source.")
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
-
-        @Option(help: "Only this OS platform.") var os: OSPlatform?
-        @Option(help: "Minimum severity.") var severity: Severity?
-        @Option(help: "Only this status (new, in_progress, resolved).") var status: String?
-        @Option(help: "Alerts with events at or after this time (ISO 8601, or 30m, 24h, 7d).") var since: String?
-        @Option(help: "Alerts with events at or before this time.") var until: String?
-        @Option(help: "Only this machine (hostname).") var machine: String?
-        @Option(help: "Only this rule (id or title).") var rule: String?
-        @Option(help: "At most this many alerts.") var limit = 100
+        @OptionGroup var filters: AlertFilterOptions
+        @Option(help: "Sort by.") var sort: AlertFilter.Sort = .lastEvent
+        @Flag(help: "Oldest or lowest first.") var ascending = false
+        @Option(help: "At most this many alerts (at most 1000).") var limit = 100
+        @Option(help: "Skip this many alerts (paging).") var offset = 0
+        @Flag(help: "Show counts by severity and OS platform instead of alerts.") var summary = false
 
         func validate() throws {
-            if limit <= 0 { throw ValidationError("--limit must be positive") }
-            if let status, !["new", "in_progress", "resolved"].contains(status) {
-                throw ValidationError("--status must be new, in_progress or resolved")
-            }
+            if limit <= 0 || limit > AlertFilter.pageCap { throw ValidationError("--limit must be between 1 and \(AlertFilter.pageCap)") }
+            if offset < 0 { throw ValidationError("--offset must not be negative") }
         }
 
         func run() throws {
-            let filter = AlertFilter(
-                platform: os, minimumSeverity: severity, status: status,
-                since: try since.map { try parseTimeArgument($0, option: "--since") },
-                until: try until.map { try parseTimeArgument($0, option: "--until") },
-                machine: machine, rule: rule, limit: limit)
-            let rows = try store.open().alerts(filter)
-            emit(alertTable(rows).render(output.format))
+            var filter = try filters.filter()
+            filter.sort = sort
+            filter.ascending = ascending
+            filter.limit = limit
+            filter.offset = offset
+            let opened = try store.open()
+            if summary {
+                var table = OutputTable(columns: ["severity", "os_platform", "count"])
+                table.rows = try opened.alertSummary(filter).map { [.text($0.severity.name), .text($0.platform), .integer(Int64($0.count))] }
+                emit(table.render(output.format))
+                return
+            }
+            emit(alertTable(try opened.alerts(filter)).render(output.format))
         }
     }
 }
@@ -48,15 +101,16 @@ extension Vigil {
 func alertTable(_ rows: [AlertRow]) -> OutputTable {
     var table = OutputTable(
         columns: ["id", "rule_id", "title", "severity", "status", "classification", "determination", "assigned_to",
-                  "hostname", "os_platform", "os_version", "event_count", "first_event_time", "last_event_time",
-                  "incident_id", "integration", "author", "mitre_techniques", "matched_fields"],
-        tableColumns: ["id", "severity", "status", "title", "hostname", "os_platform", "event_count", "last_event_time", "integration"])
+                  "machine_id", "hostname", "os_platform", "os_version", "event_count", "first_event_time", "last_event_time",
+                  "created_at", "incident_id", "integration", "author", "mitre_techniques", "matched_fields"],
+        tableColumns: ["id", "severity", "status", "title", "hostname", "os_platform", "event_count", "last_event_time", "incident_id", "integration"])
     table.rows = rows.map { alert in
         [.integer(alert.id), .text(alert.ruleID), .text(alert.title), .text(alert.severity.name), .text(alert.status),
          OutputValue(alert.classification), OutputValue(alert.determination), OutputValue(alert.assignedTo),
-         .text(alert.hostname), .text(alert.osPlatform), OutputValue(alert.osVersion), .integer(alert.eventCount),
-         OutputValue(alert.firstEventTime), OutputValue(alert.lastEventTime), alert.incidentID.map(OutputValue.integer) ?? .null,
-         .text(alert.integration), .text(alert.author), .text(alert.techniques.joined(separator: ",")), .json(alert.matchedFields)]
+         .integer(alert.machineID), .text(alert.hostname), .text(alert.osPlatform), OutputValue(alert.osVersion), .integer(alert.eventCount),
+         OutputValue(alert.firstEventTime), OutputValue(alert.lastEventTime), OutputValue(alert.createdAt),
+         alert.incidentID.map(OutputValue.integer) ?? .null, .text(alert.integration), .text(alert.author),
+         .json("[" + alert.techniques.map(JSONText.quoted).joined(separator: ",") + "]"), .json(alert.matchedFields)]
     }
     return table
 }

@@ -11,7 +11,7 @@ struct Vigil: AsyncParsableCommand {
             The database is --db PATH, else $VIGIL_DB, else ./vigil.sqlite.
             """,
         subcommands: [
-            Init.self, Import.self, Alerts.self, Machines.self, Events.self, IntegrationCommand.self,
+            Init.self, Import.self, Alerts.self, AlertCommand.self, Incidents.self, IncidentCommand.self, Machines.self, Events.self, IntegrationCommand.self,
             RulesCommand.self, Hunt.self, CompatibilityCommand.self, Audit.self, DetectionTest.self, Demo.self,
         ]
     )

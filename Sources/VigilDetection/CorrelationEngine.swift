@@ -1,0 +1,151 @@
+import Foundation
+import VigilModel
+
+/// Evaluates Sigma correlation rules on event time with true sliding windows per group.
+///
+/// Each group keeps only the events inside its window plus the allowed lateness, so memory
+/// is bounded by the window. A window is every set of events within `timespan` of each other
+/// (both ends inclusive); the condition is checked for the window ending at each event, and
+/// once a window fires, the group fires again only for a window that starts after it ended.
+/// Events up to `lateness` older than the newest seen are still placed in order.
+public final class CorrelationEngine {
+    /// One matched event inside a group's window.
+    struct Entry: Codable, Equatable {
+        var time: Int64
+        var key: Int64
+        var rule: Int
+        var value: String?
+    }
+
+    struct GroupState: Codable {
+        var entries: [Entry] = []
+        var lastFired: Int64?
+    }
+
+    public let correlations: [CorrelationRule]
+    /// How far behind the newest event an event may arrive and still count.
+    public var lateness: Duration
+    private var correlationsByRule: [String: [Int]] = [:]
+    private var suppressed: Set<String> = []
+    private var states: [[String: GroupState]]
+    private var newest: Int64 = .min
+    private static let countKey = FieldKey("correlation_count")
+    /// At most this many event links per correlation alert.
+    static let linkLimit = 1000
+
+    public init(ruleSet: RuleSet, lateness: Duration = .seconds(600)) {
+        correlations = ruleSet.correlations
+        self.lateness = lateness
+        states = Array(repeating: [:], count: correlations.count)
+        var generating: Set<String> = []
+        for (index, correlation) in correlations.enumerated() {
+            for id in correlation.ruleIDs {
+                correlationsByRule[id, default: []].append(index)
+                if correlation.generate { generating.insert(id) } else { suppressed.insert(id) }
+            }
+        }
+        suppressed.subtract(generating)
+    }
+
+    /// True when there is nothing to correlate.
+    public var isEmpty: Bool { correlations.isEmpty }
+
+    /// Feeds the detections of one event; returns the detections to raise as alerts: the
+    /// event's own (except rules correlated with `generate: false`) and any correlation that fired.
+    public func process(event: Event, key: Int64, detections: [Detection]) -> [Detection] {
+        guard !correlations.isEmpty else { return detections }
+        newest = max(newest, event.time.microseconds)
+        var raised: [Detection] = []
+        var queue = detections
+        while !queue.isEmpty {
+            let detection = queue.removeFirst()
+            if !suppressed.contains(detection.rule.id) { raised.append(detection) }
+            for index in correlationsByRule[detection.rule.id] ?? [] {
+                if let fired = feed(index, event: event, key: key, ruleID: detection.rule.id) { queue.append(fired) }
+            }
+        }
+        return raised
+    }
+
+    private func feed(_ index: Int, event: Event, key: Int64, ruleID: String) -> Detection? {
+        let correlation = correlations[index]
+        let time = event.time.microseconds
+        let span = correlation.timespan.microseconds
+        guard time >= newest - span - lateness.microseconds else { return nil }  // too late to matter
+        let groupValues = correlation.groupValues(for: event, ruleID: ruleID)
+        let groupKey = groupValues.joined(separator: "\u{1F}")
+        var state = states[index][groupKey] ?? GroupState()
+        // The same event again (a re-import) changes nothing.
+        guard !state.entries.contains(where: { $0.key == key && $0.rule == (correlation.ruleIDs.firstIndex(of: ruleID) ?? 0) }) else { return nil }
+        let ruleIndex = correlation.ruleIDs.firstIndex(of: ruleID) ?? 0
+        let value = correlation.valueField.map { event.value(of: FieldKey($0)) ?? "" }
+        let entry = Entry(time: time, key: key, rule: ruleIndex, value: value)
+        let position = state.entries.firstIndex { $0.time > time } ?? state.entries.endIndex
+        state.entries.insert(entry, at: position)
+        // Forget what no future window can reach.
+        let horizon = newest - span - lateness.microseconds
+        if let keep = state.entries.firstIndex(where: { $0.time >= horizon }), keep > 0 { state.entries.removeFirst(keep) }
+
+        var fired: Detection?
+        // Windows that contain the new event end at it or at a later event within the span.
+        for end in state.entries where end.time >= time && end.time <= time + span {
+            let window = state.entries.filter { $0.time >= end.time - span && $0.time <= end.time }
+            if let last = state.lastFired, end.time - span <= last { continue }
+            let measure = Self.measure(correlation, window)
+            guard correlation.condition.holds(measure) else { continue }
+            state.lastFired = end.time
+            var fields = zip(correlation.groupBy, groupValues).map { EventField(FieldKey($0), $1) }
+            fields.append(EventField(Self.countKey, String(measure)))
+            fired = Detection(rule: correlation.info, matchedFields: fields,
+                              relatedEventKeys: window.prefix(Self.linkLimit).map(\.key).filter { $0 != key })
+            break
+        }
+        states[index][groupKey] = state.entries.isEmpty ? nil : state
+        return fired
+    }
+
+    /// The number the condition is checked against, for one window.
+    static func measure(_ correlation: CorrelationRule, _ window: [Entry]) -> Int {
+        switch correlation.kind {
+        case .eventCount:
+            return window.count
+        case .valueCount:
+            return Set(window.compactMap(\.value)).count
+        case .temporal:
+            return Set(window.map(\.rule)).count
+        case .temporalOrdered:
+            // The longest prefix of the rules that occurs in order (greedy earliest matches).
+            var matched = 0
+            var cursor = Int64.min
+            for rule in correlation.ruleIDs.indices {
+                guard let next = window.first(where: { $0.rule == rule && $0.time >= cursor }) else { break }
+                cursor = next.time
+                matched += 1
+            }
+            return matched
+        }
+    }
+
+    /// The window state, to keep between imports: (correlation id, group key, JSON).
+    public func exportState() throws -> [(correlationID: String, groupKey: String, state: String)] {
+        let encoder = JSONEncoder()
+        var rows: [(correlationID: String, groupKey: String, state: String)] = []
+        for (index, groups) in states.enumerated() {
+            for (groupKey, state) in groups {
+                rows.append((correlations[index].info.id, groupKey, String(decoding: try encoder.encode(state), as: UTF8.self)))
+            }
+        }
+        return rows
+    }
+
+    /// Restores state saved by `exportState`; rows of correlations no longer loaded are ignored.
+    public func importState(_ rows: [(correlationID: String, groupKey: String, state: String)]) throws {
+        let decoder = JSONDecoder()
+        for row in rows {
+            guard let index = correlations.firstIndex(where: { $0.info.id == row.correlationID }) else { continue }
+            let state = try decoder.decode(GroupState.self, from: Data(row.state.utf8))
+            states[index][row.groupKey] = state
+            if let last = state.entries.last?.time { newest = max(newest, last) }
+        }
+    }
+}

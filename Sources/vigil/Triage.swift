@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import VigilModel
+import VigilStore
+
+extension Vigil {
+    struct AlertCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "alert", abstract: "Show or triage alerts.", subcommands: [Show.self, Update.self])
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Every field of an alert, its events with their raw records, its incident and its history.")
+            @OptionGroup var store: StoreOptions
+            @Option(help: "Output format: table (readable text) or json.") var format: OutputFormat = .table
+            @Argument(help: "The alert id.") var id: Int64
+
+            func run() throws {
+                let opened = try store.open()
+                guard let alert = try opened.alert(id: id) else { throw CLIError("there is no alert \(id); see `vigil alerts`") }
+                let events = try opened.alertEvents(id: id)
+                let incident = try alert.incidentID.flatMap { try opened.incident(id: $0) }
+                let history = try opened.history(of: "alert:\(id)")
+                let comments = try opened.comments(alertID: id)
+                if format == .json || format == .jsonl {
+                    var object = String(alertTable([alert]).render(.jsonl).dropLast())
+                    object += ",\"description\":" + JSONText.quoted(alert.description)
+                    object += ",\"events\":[" + events.map { event in
+                        "{\"id\":\(event.id),\"time\":\(JSONText.quoted(event.time.iso8601)),\"category\":\(event.category.map(JSONText.quoted) ?? "null"),\"fields\":\(event.fieldsJSON),\"raw\":\(JSONText.quoted(event.raw))}"
+                    }.joined(separator: ",") + "]"
+                    object += ",\"incident\":" + (incident.map { "{\"id\":\($0.id),\"title\":\(JSONText.quoted($0.title)),\"status\":\(JSONText.quoted($0.status)),\"reason\":\(JSONText.quoted($0.reason))}" } ?? "null")
+                    object += ",\"comments\":[" + comments.map { "{\"author\":\(JSONText.quoted($0.author)),\"text\":\(JSONText.quoted($0.text)),\"time\":\(JSONText.quoted($0.createdAt.iso8601))}" }.joined(separator: ",") + "]"
+                    object += ",\"history\":[" + history.map { "{\"time\":\(JSONText.quoted($0.time.iso8601)),\"actor\":\(JSONText.quoted($0.actor)),\"action\":\(JSONText.quoted($0.action)),\"details\":\(JSONText.quoted($0.details))}" }.joined(separator: ",") + "]}"
+                    print(object)
+                    return
+                }
+                let table = alertTable([alert])
+                for (column, value) in zip(table.columns, table.rows[0]) {
+                    print(column.padding(toLength: 18, withPad: " ", startingAt: 0) + value.plain)
+                }
+                print("description       \(alert.description.replacingOccurrences(of: "\n", with: " "))")
+                if let incident {
+                    print("\nincident \(incident.id): \(incident.title) [\(incident.status)]")
+                    for reason in incident.reason.split(separator: "\n") { print("  grouped: \(reason)") }
+                }
+                print("\nevents (\(events.count)):")
+                for event in events { print("  \(event.time.iso8601)  \(event.category ?? "-")  \(event.raw)") }
+                if !comments.isEmpty {
+                    print("\ncomments:")
+                    for comment in comments { print("  \(comment.createdAt.iso8601)  \(comment.author): \(comment.text)") }
+                }
+                print("\nhistory:")
+                print("  \(alert.createdAt.iso8601)  vigil: alert raised")
+                for entry in history { print("  \(entry.time.iso8601)  \(entry.actor): \(entry.details)") }
+            }
+        }
+
+        struct Update: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Triage alerts: status, classification, determination, assignee, comment. Name alert ids, or use --where with the `vigil alerts` filters for a bulk update.")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "Alert ids.") var ids: [Int64] = []
+            @Flag(name: .customLong("where"), help: "Update every alert that matches the filters instead of named ids.") var byFilter = false
+            @OptionGroup(title: "Filters for --where") var filters: AlertFilterOptions
+            @Option(name: .customLong("set-status"), help: "new, in-progress or resolved.") var setStatus: String?
+            @Option(name: .customLong("set-classification"), help: "true-positive, false-positive or informational-expected-activity.") var setClassification: String?
+            @Option(help: "Free-text determination (malware, phishing, security testing, …).") var determination: String?
+            @Option(help: "Assign to this user.") var assign: String?
+            @Option(help: "Add a comment.") var comment: String?
+
+            var status: String? { setStatus?.replacingOccurrences(of: "-", with: "_") }
+            var classification: String? { setClassification?.replacingOccurrences(of: "-", with: "_") }
+
+            func validate() throws {
+                if ids.isEmpty && !byFilter { throw ValidationError("name alert ids, or pass --where with filters for a bulk update") }
+                if !ids.isEmpty && byFilter { throw ValidationError("name alert ids or use --where, not both") }
+                if let status, !AlertUpdate.statuses.contains(status) { throw ValidationError("--set-status must be new, in-progress or resolved") }
+                if let classification, !AlertUpdate.classifications.contains(classification) {
+                    throw ValidationError("--set-classification must be true-positive, false-positive or informational-expected-activity")
+                }
+                if status == nil && classification == nil && determination == nil && assign == nil && comment == nil {
+                    throw ValidationError("nothing to change: pass --set-status, --set-classification, --determination, --assign or --comment")
+                }
+            }
+
+            func run() throws {
+                let opened = try store.open()
+                var targets = ids
+                if byFilter {
+                    var filter = try filters.filter()
+                    filter.limit = AlertFilter.pageCap
+                    targets = try opened.alerts(filter).map(\.id)
+                }
+                let update = AlertUpdate(status: status, classification: classification, determination: determination, assignedTo: assign, comment: comment)
+                do {
+                    let changed = try opened.updateAlerts(ids: targets, update, actor: currentActor)
+                    print("updated \(changed) of \(targets.count) alerts")
+                } catch let error as StoreError {
+                    throw CLIError(error.description)
+                }
+            }
+        }
+    }
+
+    struct Incidents: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List incidents: related alerts grouped, with why.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Only this status.") var status: String?
+        @Option(help: "Minimum severity.") var severity: Severity?
+        @Option(help: "At most this many.") var limit = 100
+
+        func run() throws {
+            emit(incidentTable(try store.open().incidents(status: status, minimumSeverity: severity, limit: limit)).render(output.format))
+        }
+    }
+
+    struct IncidentCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "incident", abstract: "Show or update one incident.", subcommands: [Show.self, Update.self])
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "An incident, why its alerts were grouped, its alerts and history.")
+            @OptionGroup var store: StoreOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The incident id.") var id: Int64
+
+            func run() throws {
+                let opened = try store.open()
+                guard let incident = try opened.incident(id: id) else { throw CLIError("there is no incident \(id); see `vigil incidents`") }
+                var filter = AlertFilter(limit: AlertFilter.pageCap)
+                filter.incident = id
+                let alerts = try opened.alerts(filter)
+                if output.format != .table {
+                    emit(incidentTable([incident]).render(output.format))
+                    emit(alertTable(alerts).render(output.format))
+                    return
+                }
+                print("incident \(incident.id): \(incident.title)")
+                print("severity \(incident.severity.name), status \(incident.status), machines \(incident.machines.joined(separator: ", "))")
+                print("why grouped:")
+                for reason in incident.reason.split(separator: "\n") { print("  - \(reason)") }
+                print("")
+                emit(alertTable(alerts).render(.table))
+                let history = try opened.history(of: "incident:\(id)")
+                if !history.isEmpty {
+                    print("\nhistory:")
+                    for entry in history { print("  \(entry.time.iso8601)  \(entry.actor): \(entry.details)") }
+                }
+            }
+        }
+
+        struct Update: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Set an incident's status (it then stops following its alerts), assignee, classification, or comment.")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The incident id.") var id: Int64
+            @Option(name: .customLong("set-status"), help: "new, in-progress or resolved.") var setStatus: String?
+            @Option(name: .customLong("set-classification"), help: "true-positive, false-positive or informational-expected-activity.") var setClassification: String?
+            @Option(help: "Assign to this user.") var assign: String?
+            @Option(help: "Add a comment.") var comment: String?
+
+            func run() throws {
+                do {
+                    try store.open().updateIncident(
+                        id: id, status: setStatus?.replacingOccurrences(of: "-", with: "_"), assignedTo: assign,
+                        classification: setClassification?.replacingOccurrences(of: "-", with: "_"), comment: comment, actor: currentActor)
+                } catch let error as StoreError {
+                    throw CLIError(error.description)
+                }
+                print("incident \(id) updated")
+            }
+        }
+    }
+}
+
+func incidentTable(_ rows: [IncidentRow]) -> OutputTable {
+    var table = OutputTable(
+        columns: ["id", "title", "severity", "status", "alert_count", "machines", "first_event_time", "last_event_time",
+                  "assigned_to", "classification", "reason"],
+        tableColumns: ["id", "severity", "status", "alert_count", "machines", "last_event_time", "title"])
+    table.rows = rows.map { incident in
+        [.integer(incident.id), .text(incident.title), .text(incident.severity.name), .text(incident.status), .integer(incident.alertCount),
+         .text(incident.machines.joined(separator: ",")), OutputValue(incident.firstEventTime), OutputValue(incident.lastEventTime),
+         OutputValue(incident.assignedTo), OutputValue(incident.classification), .text(incident.reason)]
+    }
+    return table
+}
