@@ -97,7 +97,8 @@ public final class CorrelationEngine {
             var fields = zip(correlation.groupBy, groupValues).map { EventField(FieldKey($0), $1) }
             fields.append(EventField(Self.countKey, String(measure)))
             fired = Detection(rule: correlation.info, matchedFields: fields,
-                              relatedEventKeys: window.prefix(Self.linkLimit).map(\.key).filter { $0 != key })
+                              relatedEventKeys: window.prefix(Self.linkLimit).map(\.key).filter { $0 != key },
+                              windowStart: window.first.map { Timestamp(microseconds: $0.time) })
             break
         }
         states[index][groupKey] = state.entries.isEmpty ? nil : state

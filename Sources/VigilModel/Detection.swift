@@ -54,10 +54,13 @@ public struct Detection: Sendable {
     public var matchedFields: [EventField]
     /// For a correlation: the content keys of the other events in its window, linked to the alert too.
     public var relatedEventKeys: [Int64]
+    /// For a correlation: the time of the first event in its window.
+    public var windowStart: Timestamp?
 
-    public init(rule: RuleInfo, matchedFields: [EventField], relatedEventKeys: [Int64] = []) {
+    public init(rule: RuleInfo, matchedFields: [EventField], relatedEventKeys: [Int64] = [], windowStart: Timestamp? = nil) {
         self.rule = rule
         self.matchedFields = matchedFields
         self.relatedEventKeys = relatedEventKeys
+        self.windowStart = windowStart
     }
 }

@@ -187,6 +187,7 @@ public final class StoreWriter {
         try registerRule(rule)
         let dedupeKey = rule.dedupeFields.map { key in event.value(of: key) ?? "" }.joined(separator: "\u{1F}")
         let time = event.time.microseconds
+        let firstTime = min(detection.windowStart?.microseconds ?? time, time)
         let window = dedupeWindow.microseconds
         let open = try connection.statement("""
             SELECT id FROM alerts
@@ -203,7 +204,7 @@ public final class StoreWriter {
                 UPDATE alerts SET event_count = event_count + 1, first_event_time = MIN(first_event_time, ?),
                 last_event_time = MAX(last_event_time, ?), updated_at = ? WHERE id = ?
                 """)
-                .bind(time, time, now, open).run()
+                .bind(firstTime, time, now, open).run()
             alertID = open
         } else {
             let matched = JSONText.object(fields: detection.matchedFields, name: name(of:))
@@ -213,7 +214,7 @@ public final class StoreWriter {
                 VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
                 """)
                 .bind(rule.id, rule.title, rule.severity.rawValue, machineID, event.integration, dedupeKey,
-                      time, time, now, now, matched)
+                      firstTime, time, now, now, matched)
                 .run()
             alertID = connection.lastInsertRowID
             try assignIncident(alertID: alertID, rule: rule, event: event, machineID: machineID)
