@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -50,11 +53,22 @@ let package = Package(
             dependencies: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "VigilServer",
+            dependencies: [
+                "VigilPipeline", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilPipeline", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel",
+                "VigilPipeline", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "VigilServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -63,6 +77,11 @@ let package = Package(
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest"], swiftSettings: strictSettings),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"], swiftSettings: strictSettings),
         .testTarget(name: "VigilPipelineTests", dependencies: ["VigilPipeline"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "VigilServerTests",
+            dependencies: ["VigilServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "VigilCLITests", dependencies: ["vigil"], swiftSettings: strictSettings),
     ]
 )

@@ -43,6 +43,19 @@ public final class ByteSource {
         }
     }
 
+    /// Reads from bytes already in memory (an HTTP body that is a JSON array, say).
+    public init(bytes: [UInt8], name: String) throws(IngestError) {
+        path = name
+        descriptor = -1
+        ownsDescriptor = false
+        memory = bytes
+        totalBytes = Int64(bytes.count)
+        if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { inflater = try Inflater(path: name) }
+    }
+
+    private var memory: [UInt8]?
+    private var memoryOffset = 0
+
     deinit {
         if ownsDescriptor { close(descriptor) }
     }
@@ -72,6 +85,13 @@ public final class ByteSource {
     }
 
     private func readRaw(into buffer: inout [UInt8], offset: Int, count: Int) throws(IngestError) -> Int {
+        if let memory {
+            let take = min(count, memory.count - memoryOffset)
+            buffer.replaceSubrange(offset..<(offset + take), with: memory[memoryOffset..<(memoryOffset + take)])
+            memoryOffset += take
+            bytesRead += Int64(take)
+            return take
+        }
         while true {
             let result = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + offset, count) }
             if result >= 0 {

@@ -18,6 +18,18 @@ public final class Store {
         try seedIntegrations()
     }
 
+    /// Opens an existing database for reading and triage without migrating it (the server's
+    /// request handlers); writes go through the single writer's connection.
+    public init(readingAt path: String) throws(StoreError) {
+        self.path = path
+        connection = try Connection(path: path, create: false)
+        let version = try Migrations.currentVersion(connection)
+        guard version == Migrations.latestVersion else {
+            throw StoreError(.newerSchema(found: version, supported: Migrations.latestVersion),
+                             "the database at \(path) has schema version \(version), not \(Migrations.latestVersion); open it once with `vigil init`")
+        }
+    }
+
     /// The schema version of the open database.
     public func schemaVersion() throws(StoreError) -> Int { try Migrations.currentVersion(connection) }
 

@@ -69,9 +69,45 @@ public final class StoreWriter {
             .run()
     }
 
+    /// One pushed batch: where it came from and what it holds.
+    public struct PushedBatch: Sendable {
+        public var source: String
+        public var format: String
+        public var integration: String
+        public var recordsRead: Int
+        public var items: [BatchItem]
+        public var rejected: [RejectedRecord]
+
+        public init(source: String, format: String, integration: String, recordsRead: Int, items: [BatchItem], rejected: [RejectedRecord]) {
+            self.source = source
+            self.format = format
+            self.integration = integration
+            self.recordsRead = recordsRead
+            self.items = items
+            self.rejected = rejected
+        }
+    }
+
+    /// Writes several pushed batches (concurrent HTTP pushes) in one transaction, each recorded
+    /// as its own import; one outcome per batch, in order.
+    public func write(batches: [PushedBatch]) throws -> [BatchOutcome] {
+        try connection.transaction {
+            try batches.map { batch in
+                let importID = try beginImport(source: batch.source, format: batch.format, integration: batch.integration)
+                let outcome = try writeUnlocked(batch.items, rejected: batch.rejected, importID: importID)
+                try finishImport(id: importID, recordsRead: batch.recordsRead, outcome: outcome, failed: false)
+                return outcome
+            }
+        }
+    }
+
     /// Writes `items` and `rejected` in one transaction.
     public func write(_ items: [BatchItem], rejected: [RejectedRecord], importID: Int64?) throws -> BatchOutcome {
-        try connection.transaction {
+        try connection.transaction { try writeUnlocked(items, rejected: rejected, importID: importID) }
+    }
+
+    private func writeUnlocked(_ items: [BatchItem], rejected: [RejectedRecord], importID: Int64?) throws -> BatchOutcome {
+        do {
             var outcome = BatchOutcome()
             let machineIDs = try upsertMachines(items)
             let insertEvent = try connection.statement("""

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilPipeline
 import Foundation
 import VigilModel
 import VigilStore
@@ -98,19 +99,3 @@ extension Vigil {
     }
 }
 
-func alertTable(_ rows: [AlertRow]) -> OutputTable {
-    var table = OutputTable(
-        columns: ["id", "rule_id", "title", "severity", "status", "classification", "determination", "assigned_to",
-                  "machine_id", "hostname", "os_platform", "os_version", "event_count", "first_event_time", "last_event_time",
-                  "created_at", "incident_id", "integration", "author", "mitre_techniques", "matched_fields"],
-        tableColumns: ["id", "severity", "status", "title", "hostname", "os_platform", "event_count", "last_event_time", "incident_id", "integration"])
-    table.rows = rows.map { alert in
-        [.integer(alert.id), .text(alert.ruleID), .text(alert.title), .text(alert.severity.name), .text(alert.status),
-         OutputValue(alert.classification), OutputValue(alert.determination), OutputValue(alert.assignedTo),
-         .integer(alert.machineID), .text(alert.hostname), .text(alert.osPlatform), OutputValue(alert.osVersion), .integer(alert.eventCount),
-         OutputValue(alert.firstEventTime), OutputValue(alert.lastEventTime), OutputValue(alert.createdAt),
-         alert.incidentID.map(OutputValue.integer) ?? .null, .text(alert.integration), .text(alert.author),
-         .json("[" + alert.techniques.map(JSONText.quoted).joined(separator: ",") + "]"), .json(alert.matchedFields)]
-    }
-    return table
-}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilPipeline
 import VigilIngest
 import VigilModel
 import VigilStore

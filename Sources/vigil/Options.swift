@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilPipeline
 import Foundation
 import VigilModel
 import VigilStore
@@ -25,9 +26,7 @@ struct OutputOptions: ParsableArguments {
     var format: OutputFormat = .table
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, jsonl, csv
-}
+extension OutputFormat: ExpressibleByArgument {}
 
 /// A failure to report on stderr, exiting 1.
 struct CLIError: Error, CustomStringConvertible {

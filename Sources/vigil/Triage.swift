@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilPipeline
 import Foundation
 import VigilModel
 import VigilStore
@@ -172,15 +173,3 @@ extension Vigil {
     }
 }
 
-func incidentTable(_ rows: [IncidentRow]) -> OutputTable {
-    var table = OutputTable(
-        columns: ["id", "title", "severity", "status", "alert_count", "machines", "first_event_time", "last_event_time",
-                  "assigned_to", "classification", "reason"],
-        tableColumns: ["id", "severity", "status", "alert_count", "machines", "last_event_time", "title"])
-    table.rows = rows.map { incident in
-        [.integer(incident.id), .text(incident.title), .text(incident.severity.name), .text(incident.status), .integer(incident.alertCount),
-         .text(incident.machines.joined(separator: ",")), OutputValue(incident.firstEventTime), OutputValue(incident.lastEventTime),
-         OutputValue(incident.assignedTo), OutputValue(incident.classification), .text(incident.reason)]
-    }
-    return table
-}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilPipeline
 
 /// The `vigil` command line.
 @main
