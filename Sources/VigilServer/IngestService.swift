@@ -1,0 +1,136 @@
+import Foundation
+import VigilDetection
+import VigilIngest
+import VigilModel
+import VigilStore
+
+/// The server's single writer: verifies push tokens and API keys, and commits pushed batches.
+///
+/// Batches that arrive while a commit is running are written together in the next
+/// transaction (group commit), so many small pushes do not cost one transaction each.
+/// Correlation runs here too, in arrival order, since its windows are shared state.
+public actor IngestService {
+    private let store: Store
+    private let writer: StoreWriter
+    private let correlator: CorrelationEngine
+    private var queue: [(batch: StoreWriter.PushedBatch, continuation: CheckedContinuation<BatchOutcome, any Error>)] = []
+    private var flushing = false
+    public let metrics = ServerMetrics()
+
+    /// Opens the writer connection on `path` (migrating it) and loads saved correlation windows.
+    public init(databasePath: String, ruleSet: RuleSet) throws {
+        store = try Store(path: databasePath)
+        writer = StoreWriter(store: store)
+        correlator = CorrelationEngine(ruleSet: ruleSet)
+        if !correlator.isEmpty { try correlator.importState(store.correlationState()) }
+    }
+
+    /// The integration a push token belongs to, or why it may not push.
+    public func authorizePush(token: String?) throws -> Result<(tokenID: Int64, integration: IngestGate.IntegrationState), IngestGate.TokenRefusal> {
+        let store = self.store
+        let verdict = try IngestGate.verify(
+            presented: token, now: .now(),
+            lookup: { hash in
+                try store.storedToken(hash: hash).map { StoredToken(id: $0.id, integration: $0.integration, hash: $0.hash, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt) }
+            },
+            integration: { name in try store.integration(named: name).map { IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats) } })
+        switch verdict {
+        case .success(let stored):
+            try store.markTokenUsed(id: stored.id)
+            guard let integration = try store.integration(named: stored.integration) else { return .failure(.unknown) }
+            return .success((stored.id, IngestGate.IntegrationState(name: integration.name, enabled: integration.enabled, formats: integration.formats)))
+        case .failure(let refusal):
+            if case .integrationOff(let name) = refusal { try recordRefusal(integration: name, reason: refusal.description) }
+            return .failure(refusal)
+        }
+    }
+
+    /// Counts and audits a refused push.
+    public func recordRefusal(integration: String, reason: String) throws {
+        metrics.refused(integration: integration)
+        try store.recordRefusedIngest(integration: integration, actor: "http", reason: reason)
+    }
+
+    /// The name of the API key with this text, or nil when it is unknown or revoked.
+    public func authorizeAPIKey(_ key: String?) throws -> String? {
+        guard let key, key.hasPrefix(APIKey.prefix) else { return nil }
+        let digest = AccessToken.hash(key)
+        guard let stored = try store.useAPIKey(hash: digest), AccessToken.constantTimeEqual(stored.hash, digest) else { return nil }
+        return stored.name
+    }
+
+    /// Triage over HTTP goes through the writer connection too.
+    public func updateAlert(id: Int64, _ update: AlertUpdate, actor: String) throws -> Int {
+        try store.updateAlerts(ids: [id], update, actor: actor)
+    }
+
+    /// Commits a pushed batch (after checking its integration is still on) and returns what it did.
+    public func submit(_ batch: StoreWriter.PushedBatch) async throws -> BatchOutcome {
+        guard let integration = try store.integration(named: batch.integration), integration.enabled else {
+            try recordRefusal(integration: batch.integration, reason: "integration turned off during the push")
+            throw IngestGate.TokenRefusal.integrationOff(batch.integration)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.append((batch, continuation))
+            metrics.queueDepth = queue.count
+            if !flushing {
+                flushing = true
+                Task { self.flush() }
+            }
+        }
+    }
+
+    private func flush() {
+        while !queue.isEmpty {
+            let work = queue
+            queue.removeAll()
+            metrics.queueDepth = 0
+            let started = ContinuousClock.now
+            let batches = work.map { entry in
+                var batch = entry.batch
+                if !correlator.isEmpty {
+                    batch.items = batch.items.map { item in
+                        var item = item
+                        if !item.detections.isEmpty {
+                            item.detections = correlator.process(event: item.event, key: item.key, detections: item.detections)
+                        }
+                        return item
+                    }
+                }
+                return batch
+            }
+            do {
+                let outcomes = try writer.write(batches: batches)
+                metrics.recordBatch(seconds: (ContinuousClock.now - started).secondsValue, batches: batches, outcomes: outcomes)
+                for (entry, outcome) in zip(work, outcomes) { entry.continuation.resume(returning: outcome) }
+            } catch {
+                for entry in work { entry.continuation.resume(throwing: error) }
+            }
+        }
+        flushing = false
+    }
+
+    /// Saves correlation windows; called at shutdown after in-flight requests finished.
+    public func shutdown() throws {
+        if !correlator.isEmpty { try store.saveCorrelationState(correlator.exportState()) }
+    }
+}
+
+/// Read and triage keys for the HTTP API: `vglk_` + 256 random bits. Only their hash is stored.
+public enum APIKey {
+    public static let prefix = "vglk_"
+
+    /// A new key and the hash to store.
+    public static func generate() -> (key: String, hash: [UInt8]) {
+        let (token, _) = AccessToken.generate()
+        let key = prefix + token.dropFirst(AccessToken.prefix.count)
+        return (key, AccessToken.hash(key))
+    }
+}
+
+extension Duration {
+    var secondsValue: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import VigilModel
+import VigilPipeline
+import VigilStore
+
+/// Alert, incident, machine and integration reads, and alert triage, with an API key.
+/// Reads use their own connection per request (WAL readers never block the writer).
+struct QueryController: Sendable {
+    let service: IngestService
+    let databasePath: String
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/api/v1/alerts") { request, _ in
+            let actor = try await authorize(request)
+            _ = actor
+            var filter = try Self.filter(request.uri.queryParameters)
+            let store = try reader()
+            let rows = try store.alerts(filter)
+            let next = rows.count == filter.limit ? Self.cursor(offset: filter.offset + rows.count) : nil
+            filter.offset += rows.count
+            return Response.json("{\"alerts\":" + alertTable(rows).render(.json) + ",\"next\":" + (next.map(JSONText.quoted) ?? "null") + "}")
+        }
+        router.get("/api/v1/alerts/:id") { request, context in
+            _ = try await authorize(request)
+            let id = try context.parameters.require("id", as: Int64.self)
+            let store = try reader()
+            guard let alert = try store.alert(id: id) else { throw apiError(.notFound, "there is no alert \(id)") }
+            let events = try store.alertEvents(id: id)
+            let history = try store.history(of: "alert:\(id)")
+            let comments = try store.comments(alertID: id)
+            let incident = try alert.incidentID.flatMap { try store.incident(id: $0) }
+            var object = String(alertTable([alert]).render(.jsonl))
+            object.removeLast()
+            object += ",\"description\":" + JSONText.quoted(alert.description)
+            object += ",\"events\":[" + events.map { "{\"id\":\($0.id),\"time\":\(JSONText.quoted($0.time.iso8601)),\"fields\":\($0.fieldsJSON),\"raw\":\(JSONText.quoted($0.raw))}" }.joined(separator: ",") + "]"
+            object += ",\"incident\":" + (incident.map { String(incidentTable([$0]).render(.jsonl)) } ?? "null")
+            object += ",\"comments\":[" + comments.map { "{\"author\":\(JSONText.quoted($0.author)),\"text\":\(JSONText.quoted($0.text)),\"time\":\(JSONText.quoted($0.createdAt.iso8601))}" }.joined(separator: ",") + "]"
+            object += ",\"history\":[" + history.map { "{\"time\":\(JSONText.quoted($0.time.iso8601)),\"actor\":\(JSONText.quoted($0.actor)),\"details\":\(JSONText.quoted($0.details))}" }.joined(separator: ",") + "]}"
+            return Response.json(object)
+        }
+        router.patch("/api/v1/alerts/:id") { request, context in
+            let actor = try await authorize(request)
+            let id = try context.parameters.require("id", as: Int64.self)
+            var request = request
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8)) as? [String: Any] else {
+                throw apiError(.badRequest, "send a JSON object with any of: status, classification, determination, assignedTo, comment")
+            }
+            let allowed: Set<String> = ["status", "classification", "determination", "assignedTo", "comment"]
+            if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
+                throw apiError(.badRequest, "unknown field '\(unknown)'; use status, classification, determination, assignedTo, comment")
+            }
+            let text = { (key: String) in (object[key] as? String).map { $0.replacingOccurrences(of: "-", with: "_") } }
+            let update = AlertUpdate(status: text("status"), classification: text("classification"),
+                                     determination: object["determination"] as? String, assignedTo: object["assignedTo"] as? String,
+                                     comment: object["comment"] as? String)
+            do {
+                _ = try await service.updateAlert(id: id, update, actor: "apikey:\(actor)")
+            } catch let error as StoreError {
+                throw apiError(error.code == .notFound ? .notFound : .badRequest, error.message)
+            }
+            guard let alert = try reader().alert(id: id) else { throw apiError(.notFound, "there is no alert \(id)") }
+            var row = String(alertTable([alert]).render(.jsonl))
+            if row.hasSuffix("\n") { row.removeLast() }
+            return Response.json(row)
+        }
+        router.get("/api/v1/incidents") { request, _ in
+            _ = try await authorize(request)
+            let parameters = request.uri.queryParameters
+            let limit = min(parameters.get("limit").flatMap(Int.init) ?? 100, AlertFilter.pageCap)
+            let rows = try reader().incidents(status: parameters.get("status"), minimumSeverity: parameters.get("severity").flatMap(Severity.init(name:)), limit: limit)
+            return Response.json("{\"incidents\":" + incidentTable(rows).render(.json) + "}")
+        }
+        router.get("/api/v1/machines") { request, _ in
+            _ = try await authorize(request)
+            return Response.json("{\"machines\":" + machineTable(try reader().machines()).render(.json) + "}")
+        }
+        router.get("/api/v1/integrations") { request, _ in
+            _ = try await authorize(request)
+            var table = OutputTable(columns: ["name", "display_name", "platforms", "formats", "enabled", "since", "active_tokens",
+                                              "last_data_at", "events_received", "events_refused"])
+            table.rows = try reader().integrations().map { row in
+                [.text(row.name), .text(row.displayName), .json("[" + row.platforms.map(JSONText.quoted).joined(separator: ",") + "]"),
+                 .json("[" + row.formats.map(JSONText.quoted).joined(separator: ",") + "]"), .json(row.enabled ? "true" : "false"),
+                 OutputValue(row.enabledChangedAt), .integer(Int64(row.activeTokens)), OutputValue(row.lastDataAt),
+                 .integer(row.eventsReceived), .integer(row.eventsRefused)]
+            }
+            return Response.json("{\"integrations\":" + table.render(.json) + "}")
+        }
+    }
+
+    /// The API key's name, or a 401 that says what is wrong.
+    private func authorize(_ request: Request) async throws -> String {
+        let key = IngestController.bearer(request)
+        if let key, key.hasPrefix("vgl_") {
+            throw apiError(.unauthorized, "this is a push token, which can only push data; read with an API key from `vigil apikey create`")
+        }
+        guard let name = try await service.authorizeAPIKey(key) else {
+            throw apiError(.unauthorized, key == nil ? "no API key: send 'Authorization: Bearer <key>' with a key from `vigil apikey create`"
+                                                     : "the API key is unknown or revoked; create one with `vigil apikey create`")
+        }
+        return name
+    }
+
+    private func reader() throws -> Store {
+        do { return try Store(readingAt: databasePath) } catch { throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)") }
+    }
+
+    static func cursor(offset: Int) -> String { Data("offset:\(offset)".utf8).base64EncodedString() }
+
+    /// The `vigil alerts` filters as query parameters; `cursor` continues a listing.
+    static func filter(_ parameters: FlatDictionary<Substring, Substring>) throws -> AlertFilter {
+        var filter = AlertFilter()
+        func time(_ name: String) throws -> Timestamp? {
+            guard let text = parameters.get(name) else { return nil }
+            if let absolute = Timestamp(parsing: text), text.contains("-") { return absolute }
+            let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+            if let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()) {
+                return Timestamp(microseconds: Timestamp.now().microseconds - amount * multiplier * 1_000_000)
+            }
+            throw apiError(.badRequest, "\(name) '\(text)' is neither ISO 8601 nor relative (30m, 24h, 7d)")
+        }
+        if let os = parameters.get("os") {
+            guard let platform = OSPlatform(rawValue: os) else { throw apiError(.badRequest, "os must be one of \(OSPlatform.allCases.map(\.rawValue).joined(separator: ", "))") }
+            filter.platform = platform
+        }
+        if let severity = parameters.get("severity") {
+            guard let parsed = Severity(name: severity) else { throw apiError(.badRequest, "unknown severity '\(severity)'") }
+            filter.minimumSeverity = parsed
+        }
+        if let list = parameters.get("severity_in") { filter.severities = Set(list.split(separator: ",").compactMap { Severity(name: String($0)) }) }
+        filter.status = parameters.get("status")
+        filter.classification = parameters.get("classification")
+        filter.since = try time("since")
+        filter.until = try time("until")
+        filter.firstSince = try time("first_since")
+        filter.firstUntil = try time("first_until")
+        filter.createdSince = try time("created_since")
+        filter.createdUntil = try time("created_until")
+        filter.machine = parameters.get("machine")
+        filter.rule = parameters.get("rule")
+        filter.technique = parameters.get("technique")
+        filter.integration = parameters.get("integration")
+        filter.incident = parameters.get("incident").flatMap { Int64($0) }
+        filter.text = parameters.get("search")
+        if let sort = parameters.get("sort") {
+            guard let parsed = AlertFilter.Sort(rawValue: sort) else {
+                throw apiError(.badRequest, "sort must be one of \(AlertFilter.Sort.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.sort = parsed
+        }
+        filter.ascending = parameters.get("order") == "asc"
+        if let limit = parameters.get("limit") {
+            guard let value = Int(limit), value > 0 else { throw apiError(.badRequest, "limit must be a positive number") }
+            filter.limit = min(value, AlertFilter.pageCap)
+        }
+        if let cursor = parameters.get("cursor") {
+            guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8), text.hasPrefix("offset:"),
+                let offset = Int(text.dropFirst(7)), offset >= 0
+            else { throw apiError(.badRequest, "the cursor is not one this server issued; start again without it") }
+            filter.offset = offset
+        }
+        return filter
+    }
+}

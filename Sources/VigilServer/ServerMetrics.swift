@@ -1,0 +1,72 @@
+import Synchronization
+import VigilStore
+
+/// Counters for `GET /metrics`, in Prometheus text format.
+public final class ServerMetrics: Sendable {
+    private struct Counters {
+        var accepted: [String: Int] = [:]
+        var rejected: [String: Int] = [:]
+        var refused: [String: Int] = [:]
+        var alertsRaised = 0
+        var batchSeconds = 0.0
+        var batchCount = 0
+        var batchSecondsMax = 0.0
+        var queueDepth = 0
+        var requests: [String: Int] = [:]
+    }
+
+    private let counters = Mutex(Counters())
+
+    public init() {}
+
+    var queueDepth: Int {
+        get { counters.withLock { $0.queueDepth } }
+        set { counters.withLock { $0.queueDepth = newValue } }
+    }
+
+    func refused(integration: String) {
+        counters.withLock { $0.refused[integration, default: 0] += 1 }
+    }
+
+    func recordBatch(seconds: Double, batches: [StoreWriter.PushedBatch], outcomes: [BatchOutcome]) {
+        counters.withLock { counters in
+            counters.batchSeconds += seconds
+            counters.batchCount += 1
+            counters.batchSecondsMax = max(counters.batchSecondsMax, seconds)
+            for (batch, outcome) in zip(batches, outcomes) {
+                counters.accepted[batch.integration, default: 0] += outcome.stored
+                counters.rejected[batch.integration, default: 0] += outcome.rejected
+                counters.alertsRaised += outcome.alertsRaised
+            }
+        }
+    }
+
+    /// Counts a finished request by status code.
+    public func request(status: Int) {
+        counters.withLock { $0.requests[String(status), default: 0] += 1 }
+    }
+
+    /// The Prometheus exposition text.
+    public func render() -> String {
+        counters.withLock { counters in
+            var lines: [String] = []
+            func family(_ name: String, _ type: String, _ help: String, _ values: [(labels: String, value: String)]) {
+                lines.append("# HELP \(name) \(help)")
+                lines.append("# TYPE \(name) \(type)")
+                for (labels, value) in values { lines.append("\(name)\(labels) \(value)") }
+            }
+            let byIntegration = { (values: [String: Int]) in values.sorted { $0.key < $1.key }.map { (labels: "{integration=\"\($0.key)\"}", value: String($0.value)) } }
+            family("vigil_events_received_total", "counter", "Events stored from pushes, per integration.", byIntegration(counters.accepted))
+            family("vigil_events_rejected_total", "counter", "Pushed records rejected as malformed, per integration.", byIntegration(counters.rejected))
+            family("vigil_pushes_refused_total", "counter", "Pushes refused by the gate, per integration.", byIntegration(counters.refused))
+            family("vigil_alerts_raised_total", "counter", "Alerts opened from pushed data.", [("", String(counters.alertsRaised))])
+            family("vigil_writer_batch_seconds", "summary", "Time to commit one group of pushed batches.",
+                   [("_sum", String(counters.batchSeconds)), ("_count", String(counters.batchCount))])
+            family("vigil_writer_batch_seconds_max", "gauge", "Longest commit so far.", [("", String(counters.batchSecondsMax))])
+            family("vigil_writer_queue_depth", "gauge", "Pushed batches waiting for the writer.", [("", String(counters.queueDepth))])
+            family("vigil_http_requests_total", "counter", "HTTP requests by status.",
+                   counters.requests.sorted { $0.key < $1.key }.map { (labels: "{status=\"\($0.key)\"}", value: String($0.value)) })
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+}

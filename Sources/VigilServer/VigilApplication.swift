@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import ServiceLifecycle
+import VigilDetection
+import VigilModel
+import VigilStore
+
+/// What `vigil serve` needs.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var databasePath: String
+    /// The largest push body accepted, after decompression.
+    public var bodyLimit = 16 * 1024 * 1024
+    public var ruleSet: RuleSet
+
+    public init(databasePath: String, ruleSet: RuleSet) {
+        self.databasePath = databasePath
+        self.ruleSet = ruleSet
+    }
+}
+
+/// Builds the Hummingbird application: the router plus the ingest service, whose shutdown
+/// runs after in-flight requests finished.
+public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+    let service = try IngestService(databasePath: configuration.databasePath, ruleSet: configuration.ruleSet)
+    let router = buildRouter(configuration, service: service, logger: logger)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
+        logger: logger)
+    app.addServices([WriterShutdownService(service: service, logger: logger)] as [any Service])
+    return app
+}
+
+/// The routes: push ingest (token), queries and triage (API key), health and metrics.
+public func buildRouter(_ configuration: ServerConfiguration, service: IngestService, logger: Logger) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: RequestLogMiddleware(metrics: service.metrics))
+    router.get("/health") { _, _ in
+        Response.json(#"{"status":"ok"}"#)
+    }
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
+    }
+    let ingest = IngestController(service: service, configuration: configuration)
+    router.post("/api/v1/ingest") { request, context in try await ingest.push(request, context: context) }
+    let queries = QueryController(service: service, databasePath: configuration.databasePath)
+    queries.register(on: router)
+    return router
+}
+
+/// Saves correlation state once the server stopped taking requests.
+struct WriterShutdownService: Service {
+    let service: IngestService
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await service.shutdown()
+        logger.info("writer flushed and closed")
+    }
+}
+
+extension Response {
+    /// A JSON response.
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// A JSON error with a message that says what to do.
+func apiError(_ status: HTTPResponse.Status, _ message: String) -> HTTPError {
+    HTTPError(status, message: message)
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import VigilDetection
+import VigilPipeline
+import VigilServer
+import VigilStore
+
+extension Vigil {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the HTTP API: push ingest with integration tokens, alert queries and triage with API keys.",
+            discussion: "SIGINT or SIGTERM stops accepting, finishes in-flight requests, commits the writer and exits 0.")
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var ruleOptions: RuleOptions
+        @Option(help: "Address to listen on.") var host = "127.0.0.1"
+        @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
+        @Option(name: .customLong("body-limit"), help: "Largest push body in bytes, after decompression.") var bodyLimit = 16 * 1024 * 1024
+
+        func validate() throws {
+            if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535") }
+            if bodyLimit <= 0 { throw ValidationError("--body-limit must be positive") }
+        }
+
+        func run() async throws {
+            let opened = try store.open()
+            let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())
+            var configuration = ServerConfiguration(databasePath: store.path, ruleSet: ruleSet)
+            configuration.host = host
+            configuration.port = port
+            configuration.bodyLimit = bodyLimit
+            var logger = Logger(label: "vigil")
+            logger.logLevel = .info
+            let app = try buildApplication(configuration, logger: logger)
+            try await app.runService()
+        }
+    }
+
+    struct APIKeyCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "apikey", abstract: "API keys for reading and triaging over HTTP (they can never push).",
+            subcommands: [Create.self, List.self, Revoke.self])
+
+        struct Create: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a key: printed once, alone on stdout.")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "A name for whoever uses it.") var name: String
+
+            func run() throws {
+                let (key, hash) = APIKey.generate()
+                let id = try store.open().createAPIKey(name: name, hash: hash, actor: currentActor)
+                print(key)
+                writeStderr("API key \(id) (\(name)). It is shown only now.")
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List API keys (never the keys themselves).")
+            @OptionGroup var store: StoreOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                var table = OutputTable(columns: ["id", "name", "created", "last_used", "revoked"])
+                table.rows = try store.open().apiKeys().map {
+                    [.integer($0.id), .text($0.name), OutputValue($0.createdAt), OutputValue($0.lastUsedAt), OutputValue($0.revokedAt)]
+                }
+                emit(table.render(output.format))
+            }
+        }
+
+        struct Revoke: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke an API key.")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The key id.") var id: Int64
+
+            func run() throws {
+                do { try store.open().revokeAPIKey(id: id, actor: currentActor) } catch let error as StoreError { throw CLIError(error.description) }
+                print("API key \(id) is revoked")
+            }
+        }
+    }
+}
