@@ -81,7 +81,13 @@ let package = Package(
         .testTarget(name: "VigilPipelineTests", dependencies: ["VigilPipeline"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilServerTests",
-            dependencies: ["VigilServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "VigilServer", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "Yams",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "VigilCLITests", dependencies: ["vigil"], swiftSettings: strictSettings),

@@ -1,3 +1,6 @@
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Foundation
 import Testing
 
@@ -196,5 +199,35 @@ let sampleEvents = """
         #expect(result.stderr.contains("format json (detected)"))
         try scratch.write("clean.ndjson", #"{"a":"b"}"#)
         #expect(try vigil(["hunt", "clean.ndjson"], in: scratch.url).status == 0)
+    }
+}
+
+@Suite struct ServeCommandTests {
+    @Test func sigtermStopsTheServerCleanlyWithExitZero() async throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        let port = Int.random(in: 20_000...40_000)
+        let process = Process()
+        process.executableURL = vigilBinary()
+        process.arguments = ["serve", "--port", String(port)]
+        process.currentDirectoryURL = scratch.url
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = err
+        try process.run()
+        var healthy = false
+        for _ in 0..<50 where !healthy {
+            try await Task.sleep(for: .milliseconds(100))
+            if let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!) {
+                healthy = String(decoding: data, as: UTF8.self).contains("ok")
+            }
+        }
+        #expect(healthy)
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("writer flushed and closed"))
+        #expect(log.contains("path=/health status=200"))
     }
 }
