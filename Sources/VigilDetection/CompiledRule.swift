@@ -1,7 +1,8 @@
 import VigilModel
 
-/// A Sigma rule compiled to a match tree over interned field keys.
-public struct CompiledRule: Sendable {
+/// A Sigma rule compiled to a match tree over interned field keys. A class, so the detector
+/// hands rules around by reference instead of copying their many fields per event.
+public final class CompiledRule: Sendable {
     public let info: RuleInfo
     /// Sigma `name`, by which correlation rules may refer to it.
     public let name: String?
@@ -12,6 +13,16 @@ public struct CompiledRule: Sendable {
     let fieldKeys: [FieldKey]
     /// Match and non-match test events written beside the rule (`vigil-tests`), as JSON lines.
     public let testEvents: (match: [String], noMatch: [String])
+
+    init(info: RuleInfo, name: String?, node: MatchNode, selections: [(name: String, node: MatchNode)], fieldKeys: [FieldKey],
+         testEvents: (match: [String], noMatch: [String])) {
+        self.info = info
+        self.name = name
+        self.node = node
+        self.selections = selections
+        self.fieldKeys = fieldKeys
+        self.testEvents = testEvents
+    }
 
     /// True when the rule matches `event` (logsource is checked by the caller's index).
     public func matches(_ event: Event) -> Bool { node.matches(event) }

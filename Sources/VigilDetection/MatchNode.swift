@@ -15,10 +15,10 @@ indirect enum MatchNode: Sendable {
     func matches(_ event: Event) -> Bool {
         switch self {
         case .and(let nodes):
-            for node in nodes where !node.matches(event) { return false }
+            for index in nodes.indices where !nodes[index].matches(event) { return false }
             return true
         case .or(let nodes):
-            for node in nodes where node.matches(event) { return true }
+            for index in nodes.indices where nodes[index].matches(event) { return true }
             return false
         case .not(let node):
             return !node.matches(event)
@@ -52,7 +52,7 @@ indirect enum MatchNode: Sendable {
 
 /// The tests on one field of one detection item.
 struct FieldTest: Sendable {
-    enum Presence: Sendable {
+    enum Presence: Sendable, Equatable {
         /// Match the values against `tests`.
         case values
         /// `null`, or `exists: false`: the field must be absent.
@@ -68,27 +68,32 @@ struct FieldTest: Sendable {
     let requireAll: Bool
 
     func matches(_ event: Event) -> Bool {
-        switch presence {
-        case .mustBeAbsent:
-            return !event.fields.contains { $0.key == key }
-        case .mustBePresent:
-            return event.fields.contains { $0.key == key }
-        case .values:
-            if requireAll {
-                for test in tests {
-                    var matched = false
-                    for field in event.fields where field.key == key && test.matches(field.value, in: event) {
-                        matched = true
-                        break
-                    }
-                    if !matched { return false }
-                }
+        // Index loops: reading `fields[index].key` does not copy (and retain) the value string.
+        event.fields.withUnsafeBufferPointer { fields in
+            switch presence {
+            case .mustBeAbsent:
+                for index in fields.indices where fields[index].key == key { return false }
                 return true
+            case .mustBePresent:
+                for index in fields.indices where fields[index].key == key { return true }
+                return false
+            case .values:
+                if requireAll {
+                    for test in tests {
+                        var matched = false
+                        for index in fields.indices where fields[index].key == key && test.matches(fields[index].value, in: event) {
+                            matched = true
+                            break
+                        }
+                        if !matched { return false }
+                    }
+                    return true
+                }
+                for index in fields.indices where fields[index].key == key {
+                    for test in tests where test.matches(fields[index].value, in: event) { return true }
+                }
+                return false
             }
-            for field in event.fields where field.key == key {
-                for test in tests where test.matches(field.value, in: event) { return true }
-            }
-            return false
         }
     }
 }

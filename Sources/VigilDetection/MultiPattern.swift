@@ -9,9 +9,27 @@ struct MultiPattern: Sendable {
     }
 
     private var needles: [Needle] = []
-    /// Needle indices by first byte (equals, prefix, contains) or last byte (suffix).
-    private var byFirstByte = [[Int32]](repeating: [], count: 256)
-    private var byLastByte = [[Int32]](repeating: [], count: 256)
+    /// Needle indices by first byte (equals, prefix, contains) or last byte (suffix), as flat
+    /// arrays with 257 offsets each, so lookups copy nothing.
+    private var byFirstByte = Buckets()
+    private var byLastByte = Buckets()
+
+    private struct Buckets: Sendable {
+        var offsets = [Int32](repeating: 0, count: 257)
+        var indices: [Int32] = []
+
+        init() {}
+
+        init(_ lists: [[Int32]]) {
+            for (byte, list) in lists.enumerated() {
+                offsets[byte] = Int32(indices.count)
+                indices += list
+            }
+            offsets[256] = Int32(indices.count)
+        }
+
+        @inline(__always) func range(_ byte: UInt8) -> Range<Int> { Int(offsets[Int(byte)])..<Int(offsets[Int(byte) + 1]) }
+    }
     private var hasContains = false
     /// The patterns, for the slow path on non-ASCII values.
     private let patterns: [TextPattern]
@@ -26,50 +44,66 @@ struct MultiPattern: Sendable {
             guard !pattern.caseSensitive, !pattern.needle.isEmpty, pattern.kind != .glob, pattern.kind != .anything else { return nil }
         }
         self.patterns = patterns
+        var first = [[Int32]](repeating: [], count: 256)
+        var last = [[Int32]](repeating: [], count: 256)
         for (index, pattern) in patterns.enumerated() {
             needles.append(Needle(bytes: pattern.needle, kind: pattern.kind))
             if pattern.kind == .suffix {
-                byLastByte[Int(pattern.needle.last!)].append(Int32(index))
+                last[Int(pattern.needle.last!)].append(Int32(index))
             } else {
-                byFirstByte[Int(pattern.needle.first!)].append(Int32(index))
+                first[Int(pattern.needle.first!)].append(Int32(index))
                 if pattern.kind == .contains { hasContains = true }
             }
         }
+        byFirstByte = Buckets(first)
+        byLastByte = Buckets(last)
     }
+
+    /// The literal of every merged pattern (for the rule prefilter).
+    var literalNeedles: [[UInt8]]? { needles.map(\.bytes) }
 
     func matches(_ value: String) -> Bool {
         var value = value
-        let fast = value.withUTF8 { matchesFolded($0) }
-        if fast { return true }
-        // Non-ASCII text may still match after full Unicode lowercasing.
-        guard value.utf8.contains(where: { $0 >= 0x80 }) else { return false }
+        let outcome = value.withUTF8 { bytes -> Bool? in
+            if matchesFolded(bytes) { return true }
+            // Non-ASCII text may still match after full Unicode lowercasing.
+            return TextPattern.isASCII(bytes) ? false : nil
+        }
+        if let outcome { return outcome }
         return patterns.contains { $0.matches(value) }
     }
 
     private func matchesFolded(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let firstByte = value.first, let lastByte = value.last else { return false }
-        for index in byLastByte[Int(TextPattern.lower(lastByte))] {
-            let needle = needles[Int(index)].bytes
-            if value.count >= needle.count, TextPattern.equal(value, value.count - needle.count, needle[...], fold: true) { return true }
-        }
-        for index in byFirstByte[Int(TextPattern.lower(firstByte))] {
-            let needle = needles[Int(index)]
-            guard value.count >= needle.bytes.count else { continue }
-            switch needle.kind {
-            case .equals: if value.count == needle.bytes.count, TextPattern.equal(value, 0, needle.bytes[...], fold: true) { return true }
-            case .prefix, .contains: if TextPattern.equal(value, 0, needle.bytes[...], fold: true) { return true }
-            default: break
+        return needles.withUnsafeBufferPointer { needles in
+            byLastByte.indices.withUnsafeBufferPointer { lastIndices in
+                byFirstByte.indices.withUnsafeBufferPointer { firstIndices in
+                    for slot in byLastByte.range(TextPattern.lower(lastByte)) {
+                        let needle = needles[Int(lastIndices[slot])].bytes
+                        if value.count >= needle.count, TextPattern.equal(value, value.count - needle.count, needle[...], fold: true) { return true }
+                    }
+                    for slot in byFirstByte.range(TextPattern.lower(firstByte)) {
+                        let needle = needles[Int(firstIndices[slot])]
+                        guard value.count >= needle.bytes.count else { continue }
+                        switch needle.kind {
+                        case .equals: if value.count == needle.bytes.count, TextPattern.equal(value, 0, needle.bytes[...], fold: true) { return true }
+                        case .prefix, .contains: if TextPattern.equal(value, 0, needle.bytes[...], fold: true) { return true }
+                        default: break
+                        }
+                    }
+                    guard hasContains else { return false }
+                    var position = 1
+                    while position < value.count {
+                        for slot in byFirstByte.range(TextPattern.lower(value[position])) {
+                            let needle = needles[Int(firstIndices[slot])]
+                            guard needle.kind == .contains, value.count - position >= needle.bytes.count else { continue }
+                            if TextPattern.equal(value, position, needle.bytes[...], fold: true) { return true }
+                        }
+                        position += 1
+                    }
+                    return false
+                }
             }
         }
-        guard hasContains else { return false }
-        var position = 1
-        while position < value.count {
-            for index in byFirstByte[Int(TextPattern.lower(value[position]))] where needles[Int(index)].kind == .contains {
-                let needle = needles[Int(index)].bytes
-                if value.count - position >= needle.count, TextPattern.equal(value, position, needle[...], fold: true) { return true }
-            }
-            position += 1
-        }
-        return false
     }
 }

@@ -15,10 +15,12 @@ public struct RuleSet: Sendable {
 
     public let rules: [CompiledRule]
     public let correlations: [CorrelationRule]
+    let prefilter: RulePrefilter
 
     public init(rules: [CompiledRule], correlations: [CorrelationRule] = []) {
         self.rules = rules
         self.correlations = correlations
+        self.prefilter = RulePrefilter(rules: rules)
     }
 
     /// Loads rules from files and folders (`.yml`/`.yaml`, recursively); the path `builtin`
@@ -124,28 +126,64 @@ public struct RuleSet: Sendable {
     }
 }
 
-/// Runs a `RuleSet` over events. Keeps a per-logsource cache of candidate rules, so give
-/// each worker thread its own `Detector`.
+/// Runs a `RuleSet` over events. Keeps a per-logsource cache of candidate rules and
+/// scratch space for the prefilter, so give each worker thread its own `Detector`.
 public struct Detector {
     public let ruleSet: RuleSet
-    private var candidates: [LogSource: [Int]] = [:]
 
-    public init(ruleSet: RuleSet) { self.ruleSet = ruleSet }
+    /// The rules that can apply to one logsource, and which prefilter fields they need.
+    private struct Candidates {
+        var rules: [Int32]
+        var neededFields: [Bool]
+        var anyFiltered: Bool
+    }
+
+    private var candidates: [LogSource: Candidates] = [:]
+    private var marks: [Bool]
+
+    public init(ruleSet: RuleSet) {
+        self.ruleSet = ruleSet
+        marks = [Bool](repeating: false, count: ruleSet.rules.count)
+    }
 
     /// Appends a detection to `detections` for every rule that matches `event`.
     public mutating func detect(_ event: Event, into detections: inout [Detection]) {
-        let indices = candidateRules(for: event.logSource)
-        for index in indices {
-            let rule = ruleSet.rules[index]
-            if rule.matches(event) { detections.append(rule.detection(for: event)) }
+        let entry = candidateEntry(for: event.logSource)
+        guard !entry.rules.isEmpty else { return }
+        let prefilter = ruleSet.prefilter
+        if entry.anyFiltered { prefilter.mark(event, needed: entry.neededFields, into: &marks) }
+        ruleSet.rules.withUnsafeBufferPointer { rules in
+            for index in entry.rules {
+                let position = Int(index)
+                if prefilter.filtered[position] {
+                    guard marks[position] else { continue }
+                    marks[position] = false
+                }
+                let rule = rules[position]
+                if rule.matches(event) { detections.append(rule.detection(for: event)) }
+            }
+        }
+        // Clear marks set for rules outside this logsource's candidates.
+        if entry.anyFiltered, marks.contains(true) {
+            for index in marks.indices { marks[index] = false }
         }
     }
 
     /// Indices of the rules whose logsource covers `logSource`.
     mutating func candidateRules(for logSource: LogSource) -> [Int] {
+        candidateEntry(for: logSource).rules.map(Int.init)
+    }
+
+    private mutating func candidateEntry(for logSource: LogSource) -> Candidates {
         if let cached = candidates[logSource] { return cached }
-        let indices = ruleSet.rules.indices.filter { ruleSet.rules[$0].info.logSource.covers(logSource) }
-        candidates[logSource] = indices
-        return indices
+        let rules = ruleSet.rules.indices.filter { ruleSet.rules[$0].info.logSource.covers(logSource) }.map(Int32.init)
+        let prefilter = ruleSet.prefilter
+        var needed = [Bool](repeating: false, count: prefilter.indexes.count)
+        for (slot, index) in prefilter.indexes.enumerated() {
+            needed[slot] = index.rules.contains { rules.contains($0) }
+        }
+        let entry = Candidates(rules: rules, neededFields: needed, anyFiltered: rules.contains { prefilter.filtered[Int($0)] })
+        candidates[logSource] = entry
+        return entry
     }
 }

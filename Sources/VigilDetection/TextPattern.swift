@@ -17,6 +17,8 @@ struct TextPattern: Sendable {
     let needle: [UInt8]
     let glob: [GlobToken]
     let caseSensitive: Bool
+    /// For a glob: its longest literal, which any match must contain (a cheap first test).
+    let requiredLiteral: [UInt8]
 
     init(_ value: SigmaString, caseSensitive: Bool) {
         self.caseSensitive = caseSensitive
@@ -28,29 +30,29 @@ struct TextPattern: Sendable {
         }
         switch parts.count {
         case 0:
-            (kind, needle, glob) = (.equals, [], [])
+            (kind, needle, glob, requiredLiteral) = (.equals, [], [], [])
             return
         case 1:
             if let literal = bytes(parts[0]) {
-                (kind, needle, glob) = (.equals, literal, [])
+                (kind, needle, glob, requiredLiteral) = (.equals, literal, [], [])
                 return
             }
             if parts[0] == .anyRun {
-                (kind, needle, glob) = (.anything, [], [])
+                (kind, needle, glob, requiredLiteral) = (.anything, [], [], [])
                 return
             }
         case 2:
             if parts[1] == .anyRun, let literal = bytes(parts[0]) {
-                (kind, needle, glob) = (.prefix, literal, [])
+                (kind, needle, glob, requiredLiteral) = (.prefix, literal, [], [])
                 return
             }
             if parts[0] == .anyRun, let literal = bytes(parts[1]) {
-                (kind, needle, glob) = (.suffix, literal, [])
+                (kind, needle, glob, requiredLiteral) = (.suffix, literal, [], [])
                 return
             }
         case 3:
             if parts[0] == .anyRun, parts[2] == .anyRun, let literal = bytes(parts[1]) {
-                (kind, needle, glob) = (.contains, literal, [])
+                (kind, needle, glob, requiredLiteral) = (.contains, literal, [], [])
                 return
             }
         default:
@@ -65,16 +67,40 @@ struct TextPattern: Sendable {
             case .anyOne: .anyOne
             }
         }
+        requiredLiteral = glob.compactMap { token -> [UInt8]? in
+            if case .literal(let bytes) = token { return bytes }
+            return nil
+        }.max { $0.count < $1.count } ?? []
     }
 
     /// True when `value` matches.
     func matches(_ value: String) -> Bool {
         var value = value
-        let fast = value.withUTF8 { matchesBytes($0, fold: !caseSensitive) }
-        if fast || caseSensitive { return fast }
-        guard value.utf8.contains(where: { $0 >= 0x80 }) else { return false }
+        let outcome = value.withUTF8 { bytes -> Bool? in
+            if matchesBytes(bytes, fold: !caseSensitive) { return true }
+            // Only a non-ASCII value can still match after full Unicode lowercasing.
+            return caseSensitive || Self.isASCII(bytes) ? false : nil
+        }
+        if let outcome { return outcome }
         var lowered = value.lowercased()
         return lowered.withUTF8 { matchesBytes($0, fold: false) }
+    }
+
+    /// True when every byte is ASCII, checked eight bytes at a time.
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var index = 0
+        let count = bytes.count
+        while index + 8 <= count {
+            if UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            index += 8
+        }
+        while index < count {
+            if base[index] >= 0x80 { return false }
+            index += 1
+        }
+        return true
     }
 
     private func matchesBytes(_ value: UnsafeBufferPointer<UInt8>, fold: Bool) -> Bool {
@@ -90,6 +116,7 @@ struct TextPattern: Sendable {
         case .contains:
             return Self.find(needle[...], in: value, from: 0, fold: fold) != nil
         case .glob:
+            guard Self.find(requiredLiteral[...], in: value, from: 0, fold: fold) != nil else { return false }
             return Self.globMatch(glob[...], value, 0, fold: fold)
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -42,15 +43,17 @@ public final class ImportPipeline {
 
     private let store: Store
     private let writer: StoreWriter
-    private var detector: Detector
+    private let ruleSet: RuleSet
     private let correlator: CorrelationEngine
     private var correlationStateLoaded = false
     public var batchSize = 8_192
+    /// Prepare batches on a second thread while the writer commits (true), or do all on one.
+    public var parallel = true
 
     public init(store: Store, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy()) {
         self.store = store
         self.writer = StoreWriter(store: store, dedupeWindow: dedupeWindow, policy: incidentPolicy)
-        self.detector = Detector(ruleSet: ruleSet)
+        self.ruleSet = ruleSet
         self.correlator = CorrelationEngine(ruleSet: ruleSet)
     }
 
@@ -132,45 +135,41 @@ public final class ImportPipeline {
         framer: RecordFramer, parser: any EventParser, importID: Int64,
         summary: inout ImportSummary, progress: (Int) -> Void
     ) throws {
-        var parser = parser
-        var framed: [RecordFramer.Item] = []
-        var events: [Event] = []
-        var items: [BatchItem] = []
-        var rejected: [RejectedRecord] = []
-        var more = true
-        while more {
-            framed.removeAll(keepingCapacity: true)
-            more = try framer.next(into: &framed, limit: batchSize)
-            events.removeAll(keepingCapacity: true)
-            rejected.removeAll(keepingCapacity: true)
-            for item in framed {
-                switch item {
-                case .record(let record):
-                    if let rejection = parser.parse(record, into: &events) { rejected.append(rejection) }
-                case .rejected(let rejection):
-                    rejected.append(rejection)
-                }
-            }
-            if !more {
-                parser.finish(into: &events)
-                summary.skipped = parser.skippedRecords
-            }
-            summary.recordsRead += framed.count
-            summary.eventsParsed += events.count
-            items.removeAll(keepingCapacity: true)
-            for event in events {
-                var detections: [Detection] = []
-                detector.detect(event, into: &detections)
-                let key = EventKey.compute(event)
-                if !detections.isEmpty, !correlator.isEmpty {
-                    detections = correlator.process(event: event, key: key, detections: detections)
-                }
-                items.append(BatchItem(event: event, key: key, detections: detections))
-            }
-            summary.outcome += try writer.write(items, rejected: rejected, importID: importID)
-            summary.rejectedSample += rejected.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
+        let producer = BatchProducer(framer: framer, parser: parser, ruleSet: ruleSet, correlator: correlator, batchSize: batchSize)
+        func write(_ batch: PreparedBatch) throws {
+            summary.recordsRead += batch.recordsRead
+            summary.eventsParsed += batch.eventsParsed
+            summary.outcome += try writer.write(batch.items, rejected: batch.rejected, importID: importID)
+            summary.rejectedSample += batch.rejected.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
             progress(summary.recordsRead)
         }
+        if parallel {
+            // The producer thread prepares batch n+1 while this thread commits batch n.
+            let queue = BoundedQueue<Result<PreparedBatch?, any Error>>(capacity: 2)
+            let owned = Handoff(producer)
+            let thread = Thread {
+                do {
+                    while let batch = try owned.value.next() { queue.put(.success(batch)) }
+                    queue.put(.success(nil))
+                } catch {
+                    queue.put(.failure(error))
+                }
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
+            while let batch = try queue.take().get() {
+                do {
+                    try write(batch)
+                } catch {
+                    // Let the producer finish so its thread ends, then report the failure.
+                    while (try? queue.take().get()) != nil {}
+                    throw error
+                }
+            }
+        } else {
+            while let batch = try producer.next() { try write(batch) }
+        }
+        summary.skipped = producer.skippedRecords
     }
 }
 

@@ -42,7 +42,9 @@ public final class Store {
                 for integration in IntegrationCatalogue.builtin {
                     try connection.statement("""
                         INSERT INTO integrations (name, display_name, platforms, formats, builtin)
-                        VALUES (?, ?, ?, ?, 1) ON CONFLICT(name) DO NOTHING
+                        VALUES (?, ?, ?, ?, 1)
+                        ON CONFLICT(name) DO UPDATE SET display_name = excluded.display_name, platforms = excluded.platforms,
+                            formats = excluded.formats WHERE integrations.builtin = 1
                         """)
                         .bind(integration.name, integration.displayName, integration.platforms.joined(separator: ","),
                               integration.formats.joined(separator: ","))
@@ -82,8 +84,8 @@ public enum IntegrationCatalogue {
         IntegrationDefinition(name: "osquery", displayName: "osquery", platforms: ["linux", "macos"], formats: ["osquery"]),
         IntegrationDefinition(name: "clamav", displayName: "ClamAV", platforms: ["linux", "macos"], formats: ["clamav"]),
         IntegrationDefinition(name: "santa", displayName: "Santa", platforms: ["macos"], formats: ["santa"]),
-        IntegrationDefinition(name: "jamf-protect", displayName: "Jamf Protect", platforms: ["macos", "ios"], formats: ["jamf-protect", "eslogger"]),
-        IntegrationDefinition(name: "eslogger", displayName: "Apple Endpoint Security (eslogger)", platforms: ["macos"], formats: ["eslogger"]),
+        IntegrationDefinition(name: "jamf-protect", displayName: "Jamf Protect", platforms: ["macos", "ios"], formats: ["jamf-protect", "eslogger", "unified-log"]),
+        IntegrationDefinition(name: "eslogger", displayName: "Apple Endpoint Security (eslogger)", platforms: ["macos"], formats: ["eslogger", "unified-log"]),
         IntegrationDefinition(name: "cef", displayName: "CEF antivirus and EDR", platforms: ["linux", "macos", "ios", "android"], formats: ["cef"]),
         IntegrationDefinition(name: "mobile-threat-defense", displayName: "Mobile threat defense", platforms: ["ios", "android"], formats: ["mobile-threat-defense", "cef", "json"]),
     ]

@@ -5,11 +5,14 @@ public struct BatchItem: Sendable {
     public var event: Event
     public var key: Int64
     public var detections: [Detection]
+    /// The event's fields as JSON, when the caller serialized them already (off the writer's thread).
+    public var fieldsJSON: String?
 
-    public init(event: Event, key: Int64, detections: [Detection]) {
+    public init(event: Event, key: Int64, detections: [Detection], fieldsJSON: String? = nil) {
         self.event = event
         self.key = key
         self.detections = detections
+        self.fieldsJSON = fieldsJSON
     }
 }
 
@@ -43,7 +46,7 @@ public final class StoreWriter {
     /// How new alerts are grouped into incidents.
     public let policy: IncidentPolicy
     private var knownRules: Set<String> = []
-    private var fieldNames: [String?] = []
+    private var names = FieldNameCache()
 
     public init(store: Store, dedupeWindow: Duration = .seconds(3600), policy: IncidentPolicy = IncidentPolicy()) {
         self.connection = store.connection
@@ -125,7 +128,7 @@ public final class StoreWriter {
                 bindOptional(insertEvent, event.logSource.product, at: 6)
                 bindOptional(insertEvent, event.logSource.category, at: 7)
                 bindOptional(insertEvent, event.logSource.service, at: 8)
-                insertEvent.bindText(JSONText.object(fields: event.fields, name: name(of:)), at: 9)
+                insertEvent.bindText(item.fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) }), at: 9)
                 insertEvent.bindText(event.raw, at: 10)
                 if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
                 insertEvent.bindInt(Int64(event.line), at: 12)
@@ -160,16 +163,6 @@ public final class StoreWriter {
 
     private func bindOptional(_ statement: Statement, _ value: String?, at index: Int32) {
         if let value { statement.bindText(value, at: index) } else { statement.bindNull(at: index) }
-    }
-
-    /// Field names by key, cached so serializing fields does not take the global lock per field.
-    private func name(of key: FieldKey) -> String {
-        let index = Int(key.rawValue)
-        if index < fieldNames.count, let name = fieldNames[index] { return name }
-        if index >= fieldNames.count { fieldNames += Array(repeating: nil, count: index - fieldNames.count + 1) }
-        let name = key.name
-        fieldNames[index] = name
-        return name
     }
 
     /// Upserts every machine in the batch once and returns ids by lowercased hostname.
@@ -243,7 +236,7 @@ public final class StoreWriter {
                 .bind(firstTime, time, now, open).run()
             alertID = open
         } else {
-            let matched = JSONText.object(fields: detection.matchedFields, name: name(of:))
+            let matched = JSONText.object(fields: detection.matchedFields, name: { names.name(of: $0) })
             try connection.statement("""
                 INSERT INTO alerts (rule_id, title, severity, machine_id, integration, dedupe_key, event_count,
                     first_event_time, last_event_time, created_at, updated_at, matched_fields)

@@ -13,7 +13,7 @@ struct Vigil: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, Import.self, Alerts.self, AlertCommand.self, Incidents.self, IncidentCommand.self, Machines.self, Events.self, IntegrationCommand.self,
-            RulesCommand.self, Hunt.self, Serve.self, APIKeyCommand.self, CompatibilityCommand.self, Audit.self, DetectionTest.self, Demo.self,
+            RulesCommand.self, Hunt.self, Serve.self, APIKeyCommand.self, Bench.self, CompatibilityCommand.self, Audit.self, DetectionTest.self, Demo.self,
         ]
     )
 }

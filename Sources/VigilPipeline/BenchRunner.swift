@@ -1,0 +1,183 @@
+import Foundation
+import VigilDetection
+import VigilIngest
+import VigilModel
+import VigilStore
+
+/// The figures `vigil bench` reports, all measured in one run.
+public struct BenchReport: Sendable {
+    public var events = 0
+    public var rules = 0
+    public var parseEventsPerSecond = 0.0
+    public var detectEventsPerSecond = 0.0
+    public var storeCeilingRowsPerSecond = 0.0
+    public var importEventsPerSecond = 0.0
+    public var huntEventsPerSecond = 0.0
+    public var peakRSSBytes = 0
+    public var alertsRaised = 0
+
+    public var importToCeilingRatio: Double { storeCeilingRowsPerSecond > 0 ? importEventsPerSecond / storeCeilingRowsPerSecond : 0 }
+    public var huntToParseRatio: Double { parseEventsPerSecond > 0 ? huntEventsPerSecond / parseEventsPerSecond : 0 }
+
+    /// One JSON object with stable snake_case keys.
+    public var json: String {
+        func rate(_ value: Double) -> String { String(Int(value.rounded())) }
+        return """
+            {"events":\(events),"rules":\(rules),"parse_events_per_s":\(rate(parseEventsPerSecond)),\
+            "detect_events_per_s":\(rate(detectEventsPerSecond)),"store_ceiling_rows_per_s":\(rate(storeCeilingRowsPerSecond)),\
+            "import_events_per_s":\(rate(importEventsPerSecond)),"import_to_ceiling_ratio":\(String(format: "%.3f", importToCeilingRatio)),\
+            "hunt_events_per_s":\(rate(huntEventsPerSecond)),"hunt_to_parse_ratio":\(String(format: "%.3f", huntToParseRatio)),\
+            "alerts_raised":\(alertsRaised),"peak_rss_bytes":\(peakRSSBytes)}
+            """
+    }
+}
+
+/// Runs the throughput benchmark: a generated mixed workload through each stage, and the
+/// store ceiling, in one process so the ratios compare like with like.
+public enum BenchRunner {
+    /// Events kept in memory for the detection and ceiling measurements (bounded memory).
+    static let poolLimit = 50_000
+
+    public static func run(events: Int, formats: [SourceFormat]?, ruleSet: RuleSet, log: (String) -> Void) throws -> BenchReport {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var report = BenchReport()
+        report.rules = ruleSet.rules.count + ruleSet.correlations.count
+
+        log("generating about \(events) events")
+        let files = try BenchWorkload.write(events: events, to: directory, formats: formats)
+
+        // Parse: framing and parsing only; keep a pool of events for later stages.
+        log("parsing")
+        var pool: [Event] = []
+        var parsed = 0
+        var seconds = try timed {
+            for file in files {
+                let framer = RecordFramer(source: try ByteSource(path: file.path))
+                var parser = file.format.makeParser(context: ParserContext(integration: "bench", defaultHostname: "bench-host"))
+                var items: [RecordFramer.Item] = []
+                var batch: [Event] = []
+                var more = true
+                while more {
+                    items.removeAll(keepingCapacity: true)
+                    more = try framer.next(into: &items, limit: 8_192)
+                    batch.removeAll(keepingCapacity: true)
+                    for case .record(let record) in items { _ = parser.parse(record, into: &batch) }
+                    if !more { parser.finish(into: &batch) }
+                    parsed += batch.count
+                    for event in batch where pool.count < poolLimit || parsed % 7 == 0 {
+                        if pool.count < poolLimit { pool.append(event) } else { pool[parsed % poolLimit] = event }
+                    }
+                }
+            }
+        }
+        report.events = parsed
+        report.parseEventsPerSecond = Double(parsed) / seconds
+
+        // Detect: every rule over the events, on both cores, each thread with its own detector.
+        log("detecting with \(report.rules) rules on 2 threads")
+        let perThread = max(parsed / 2, 1)
+        let sharedPool = Handoff(pool)
+        let detected = Counter()
+        seconds = try timed {
+            DispatchQueue.concurrentPerform(iterations: 2) { worker in
+                var detector = Detector(ruleSet: ruleSet)
+                var detections: [Detection] = []
+                var count = 0
+                let events = sharedPool.value
+                for index in 0..<perThread {
+                    detections.removeAll(keepingCapacity: true)
+                    detector.detect(events[(index * 2 + worker) % events.count], into: &detections)
+                    count += detections.count
+                }
+                detected.add(count)
+            }
+        }
+        report.detectEventsPerSecond = Double(perThread * 2) / seconds
+
+        // Store ceiling: the same rows, raw prepared inserts into a fresh database.
+        log("measuring the store ceiling")
+        var names = FieldNameCache()
+        let rows = pool.map { event in
+            StoreCeiling.Row(time: event.time.microseconds, integration: event.integration, format: event.sourceFormat,
+                             product: event.logSource.product, category: event.logSource.category, service: event.logSource.service,
+                             fields: JSONText.object(fields: event.fields, name: { names.name(of: $0) }), raw: event.raw, line: Int64(event.line))
+        }
+        pool = []
+        report.storeCeilingRowsPerSecond = try StoreCeiling.measure(path: directory.appendingPathComponent("ceiling.sqlite").path, pool: rows, total: parsed)
+
+        // End to end: the real import of every file into a fresh database.
+        log("importing end to end")
+        let store = try Store(path: directory.appendingPathComponent("import.sqlite").path)
+        for integration in try store.integrations() { try store.setIntegration(integration.name, enabled: true, actor: "bench") }
+        let pipeline = ImportPipeline(store: store, ruleSet: ruleSet)
+        var eventsImported = 0
+        seconds = try timed {
+            for file in files {
+                let integration = try store.integrations().first { $0.formats.contains(file.format.rawValue) }?.name ?? "json"
+                let summary = try pipeline.importFiles([file.path], format: .fixed(file.format), integration: integration, actor: "bench",
+                                                       defaultHostname: "bench-host")
+                eventsImported += summary.eventsParsed
+                report.alertsRaised += summary.outcome.alertsRaised
+            }
+        }
+        report.importEventsPerSecond = Double(eventsImported) / seconds
+
+        // Hunt: parse and match, no database, one thread (as `vigil hunt` runs).
+        log("hunting")
+        var hunted = 0
+        seconds = try timed {
+            var detector = Detector(ruleSet: ruleSet)
+            var detections: [Detection] = []
+            for file in files {
+                let framer = RecordFramer(source: try ByteSource(path: file.path))
+                var parser = file.format.makeParser(context: ParserContext(integration: "hunt", defaultHostname: "bench-host"))
+                var items: [RecordFramer.Item] = []
+                var batch: [Event] = []
+                var more = true
+                while more {
+                    items.removeAll(keepingCapacity: true)
+                    more = try framer.next(into: &items, limit: 8_192)
+                    batch.removeAll(keepingCapacity: true)
+                    for case .record(let record) in items { _ = parser.parse(record, into: &batch) }
+                    if !more { parser.finish(into: &batch) }
+                    for event in batch {
+                        detections.removeAll(keepingCapacity: true)
+                        detector.detect(event, into: &detections)
+                    }
+                    hunted += batch.count
+                }
+            }
+        }
+        report.huntEventsPerSecond = Double(hunted) / seconds
+        report.peakRSSBytes = peakResidentBytes()
+        return report
+    }
+
+    static func timed(_ body: () throws -> Void) throws -> Double {
+        let clock = ContinuousClock()
+        let started = clock.now
+        try body()
+        return (clock.now - started).seconds
+    }
+
+    /// The process's peak resident set size.
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
+    }
+}
+
+/// A thread-safe running total.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+
+    func add(_ value: Int) {
+        lock.lock()
+        total += value
+        lock.unlock()
+    }
+}

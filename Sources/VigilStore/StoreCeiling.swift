@@ -1,0 +1,77 @@
+import VigilModel
+
+/// The store ceiling for `vigil bench`: raw prepared-statement inserts of event rows into a
+/// fresh database with Vigil's schema and pragmas, batched like the writer batches. Nothing
+/// else happens per row, so this is the fastest an import could store them.
+public enum StoreCeiling {
+    /// One events-table row, already serialized.
+    public struct Row: Sendable {
+        public var time: Int64
+        public var integration: String
+        public var format: String
+        public var product: String?
+        public var category: String?
+        public var service: String?
+        public var fields: String
+        public var raw: String
+        public var line: Int64
+
+        public init(time: Int64, integration: String, format: String, product: String?, category: String?, service: String?, fields: String, raw: String, line: Int64) {
+            self.time = time
+            self.integration = integration
+            self.format = format
+            self.product = product
+            self.category = category
+            self.service = service
+            self.fields = fields
+            self.raw = raw
+            self.line = line
+        }
+    }
+
+    /// Inserts `total` rows, cycling through `pool` with fresh random-looking ids (as content
+    /// keys are), `batchSize` per transaction, into a new database at `path`. Returns rows/s.
+    public static func measure(path: String, pool: [Row], total: Int, batchSize: Int = 8_192) throws -> Double {
+        precondition(!pool.isEmpty)
+        let store = try Store(path: path)
+        let connection = store.connection
+        try connection.execute("INSERT INTO machines (id, hostname, os_platform, first_seen, last_seen) VALUES (1, 'bench', 'linux', 0, 0)")
+        let insert = try connection.statement("""
+            INSERT INTO events (id, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
+            VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT(id) DO NOTHING
+            """)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let clock = ContinuousClock()
+        let started = clock.now
+        var written = 0
+        while written < total {
+            let count = min(batchSize, total - written)
+            try connection.transaction {
+                for offset in 0..<count {
+                    let row = pool[(written + offset) % pool.count]
+                    // SplitMix64: ids spread like SHA-256-derived keys.
+                    state &+= 0x9E37_79B9_7F4A_7C15
+                    var mixed = state
+                    mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                    mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+                    mixed ^= mixed >> 31
+                    insert.bindInt(Int64(bitPattern: mixed >> 1), at: 1)
+                    insert.bindInt(row.time, at: 2)
+                    insert.bindText(row.integration, at: 3)
+                    insert.bindText(row.format, at: 4)
+                    if let product = row.product { insert.bindText(product, at: 5) } else { insert.bindNull(at: 5) }
+                    if let category = row.category { insert.bindText(category, at: 6) } else { insert.bindNull(at: 6) }
+                    if let service = row.service { insert.bindText(service, at: 7) } else { insert.bindNull(at: 7) }
+                    insert.bindText(row.fields, at: 8)
+                    insert.bindText(row.raw, at: 9)
+                    insert.bindInt(row.line, at: 10)
+                    try insert.run()
+                }
+            }
+            written += count
+        }
+        let elapsed = clock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Double(total) / seconds
+    }
+}

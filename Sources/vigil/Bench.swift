@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import VigilIngest
+import VigilPipeline
+
+extension Vigil {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure throughput on a generated mixed workload: parse, detect, the store ceiling, end-to-end import and hunt, in one run.",
+            discussion: "Ratios are the point: the machine may be shared and noisy, so compare rates from the same run.")
+
+        @Option(help: "About how many events to generate.") var events = 1_000_000
+        @Option(parsing: .upToNextOption, help: "Only these formats (default: every format, mixed).") var format: [SourceFormat] = []
+        @OptionGroup var ruleOptions: RuleOptions
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            if events < 1_000 { throw ValidationError("--events must be at least 1000") }
+        }
+
+        func run() throws {
+            let ruleSet = try ruleOptions.load()
+            let report = try BenchRunner.run(events: events, formats: format.isEmpty ? nil : format, ruleSet: ruleSet) { writeStderr("bench: \($0)") }
+            if json {
+                print(report.json)
+                return
+            }
+            func rate(_ value: Double) -> String { String(format: "%12.0f", value) }
+            print("""
+                events                  \(report.events)
+                rules                   \(report.rules)
+                parse                   \(rate(report.parseEventsPerSecond)) events/s
+                detect (2 threads)      \(rate(report.detectEventsPerSecond)) events/s
+                store ceiling           \(rate(report.storeCeilingRowsPerSecond)) rows/s
+                import (end to end)     \(rate(report.importEventsPerSecond)) events/s   = \(String(format: "%.2f", report.importToCeilingRatio)) × the ceiling
+                hunt                    \(rate(report.huntEventsPerSecond)) events/s   = \(String(format: "%.2f", report.huntToParseRatio)) × parse
+                alerts raised           \(report.alertsRaised)
+                peak RSS                \(report.peakRSSBytes / 1_048_576) MiB
+                """)
+        }
+    }
+}
