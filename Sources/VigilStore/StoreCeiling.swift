@@ -29,16 +29,16 @@ public enum StoreCeiling {
         }
     }
 
-    /// Inserts `total` rows, cycling through `pool` with fresh random-looking ids (as content
-    /// keys are), `batchSize` per transaction, into a new database at `path`. Returns rows/s.
+    /// Inserts `total` rows, cycling through `pool` with fresh random-looking content keys
+    /// (as SHA-256-derived keys are) into the same table and unique key index, `batchSize` per transaction, into a new database at `path`. Returns rows/s.
     public static func measure(path: String, pool: [Row], total: Int, batchSize: Int = 8_192) throws -> Double {
         precondition(!pool.isEmpty)
         let store = try Store(path: path)
         let connection = store.connection
         try connection.execute("INSERT INTO machines (id, hostname, os_platform, first_seen, last_seen) VALUES (1, 'bench', 'linux', 0, 0)")
         let insert = try connection.statement("""
-            INSERT INTO events (id, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
-            VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT(id) DO NOTHING
+            INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
+            VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT(key) DO NOTHING
             """)
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         let clock = ContinuousClock()
@@ -49,7 +49,7 @@ public enum StoreCeiling {
             try connection.transaction {
                 for offset in 0..<count {
                     let row = pool[(written + offset) % pool.count]
-                    // SplitMix64: ids spread like SHA-256-derived keys.
+                    // SplitMix64: keys spread like SHA-256-derived ones.
                     state &+= 0x9E37_79B9_7F4A_7C15
                     var mixed = state
                     mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -114,8 +114,8 @@ public final class StoreWriter {
             var outcome = BatchOutcome()
             let machineIDs = try upsertMachines(items)
             let insertEvent = try connection.statement("""
-                INSERT INTO events (id, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+                INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
                 """)
             var integrationCounts: [String: (count: Int, last: Timestamp)] = [:]
             for item in items {
@@ -138,10 +138,11 @@ public final class StoreWriter {
                     continue
                 }
                 outcome.stored += 1
+                let eventID = connection.lastInsertRowID
                 let previous = integrationCounts[event.integration]
                 integrationCounts[event.integration] = ((previous?.count ?? 0) + 1, max(previous?.last ?? event.time, Timestamp.now()))
                 for detection in item.detections {
-                    let raised = try recordDetection(detection, event: event, eventID: item.key,
+                    let raised = try recordDetection(detection, event: event, eventID: eventID,
                                                      machineID: machineIDs[event.machine.hostname.lowercased()]!)
                     if raised { outcome.alertsRaised += 1 } else { outcome.alertsUpdated += 1 }
                 }
@@ -250,7 +251,11 @@ public final class StoreWriter {
         }
         let link = try connection.statement("INSERT INTO alert_events (alert_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
         try link.bind(alertID, eventID).run()
-        for related in detection.relatedEventKeys { try link.bind(alertID, related).run() }
+        if !detection.relatedEventKeys.isEmpty {
+            let linkByKey = try connection.statement(
+                "INSERT INTO alert_events (alert_id, event_id) SELECT ?, id FROM events WHERE key = ? ON CONFLICT DO NOTHING")
+            for related in detection.relatedEventKeys { try linkByKey.bind(alertID, related).run() }
+        }
         if open != nil {
             // A correlation's count is how many events its alert links.
             if !detection.relatedEventKeys.isEmpty {
