@@ -29,7 +29,7 @@ public struct CEFParser: EventParser {
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
         let text = record.text
-        guard let start = text.range(of: "CEF:") else {
+        guard let start = text.byteRange(of: "CEF:") else {
             return RejectedRecord(line: record.line, reason: "not a CEF record: no 'CEF:' header", raw: text)
         }
         let syslog = start.lowerBound > text.startIndex ? SyslogHeader(String(text[..<start.lowerBound]) + ": x") : nil

@@ -26,9 +26,9 @@ public struct ClamAVParser: EventParser {
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
         let text = record.text
-        if let arrow = text.range(of: " -> "), let time = Self.ctime(text[..<arrow.lowerBound]) {
+        if let arrow = text.byteRange(of: " -> "), let time = Self.ctime(text[..<arrow.lowerBound]) {
             let message = text[arrow.upperBound...]
-            if message.contains("(OS: Darwin") { platform = .macos }
+            if message.hasBytes("(OS: Darwin") { platform = .macos }
             events.append(makeEvent(message: message, time: time, record: record))
             return nil
         }
@@ -43,7 +43,7 @@ public struct ClamAVParser: EventParser {
             flushPending(at: stamp, into: &events)
             return nil
         }
-        if text.contains(": "), text.hasSuffix(" FOUND") || text.hasSuffix(": OK") || text.hasSuffix(" ERROR") {
+        if text.hasBytes(": "), text.hasSuffix(" FOUND") || text.hasSuffix(": OK") || text.hasSuffix(" ERROR") {
             pending.append(makeEvent(message: text[...], time: Timestamp(microseconds: 0), record: record))
             if pending.count > Self.pendingLimit { flushPending(at: .now(), into: &events) }
             return nil

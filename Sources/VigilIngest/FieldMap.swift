@@ -97,7 +97,7 @@ struct SyslogHeader {
 
 /// Decodes the five predefined XML entities and numeric character references.
 func decodeXMLEntities(_ text: Substring) -> String {
-    guard text.contains("&") else { return String(text) }
+    guard text.contains(where: { $0 == "&" }) else { return String(text) }
     var output = ""
     var rest = text
     while let amp = rest.firstIndex(of: "&") {

@@ -47,7 +47,7 @@ public struct OsqueryParser: EventParser {
         let query = Self.queries.first { name.contains($0.fragment) }
         // Snapshot results carry many rows; each becomes an event with the record's other keys.
         let rows: [[EventField]]
-        if record.text.contains("\"snapshot\"") {
+        if record.text.hasBytes("\"snapshot\"") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(record.text.utf8)) as? [String: Any],
                 let snapshot = object["snapshot"] as? [[String: Any]]
             else {

@@ -24,7 +24,7 @@ public struct SantaParser: EventParser {
         let text = record.text
         guard text.hasPrefix("["), let close = text.firstIndex(of: "]"),
             let time = Timestamp(parsing: String(text[text.index(after: text.startIndex)..<close])),
-            let marker = text.range(of: "santad: ")
+            let marker = text.byteRange(of: "santad: ")
         else {
             return RejectedRecord(line: record.line, reason: "not a santad log line: expected '[<time>] I santad: key=value|…'", raw: text)
         }

@@ -87,7 +87,7 @@ public struct SysmonLinuxParser: EventParser {
         guard let header = SyslogHeader(record.text) else {
             return RejectedRecord(line: record.line, reason: "not a Sysmon for Linux syslog line", raw: record.text)
         }
-        guard let xmlStart = header.message.range(of: "<Event>")?.lowerBound else {
+        guard let xmlStart = header.message.byteRange(of: "<Event>")?.lowerBound else {
             if header.program.lowercased().hasPrefix("sysmon") {
                 skippedRecords += 1
                 return nil
@@ -95,17 +95,17 @@ public struct SysmonLinuxParser: EventParser {
             return RejectedRecord(line: record.line, reason: "a syslog line from '\(header.program)', not a Sysmon event", raw: record.text)
         }
         let xml = header.message[xmlStart...]
-        guard xml.contains("</Event>") else {
+        guard xml.hasBytes("</Event>") else {
             return RejectedRecord(line: record.line, reason: "the Sysmon event XML is truncated (no </Event>)", raw: record.text)
         }
-        guard let eventID = Self.element("EventID", in: xml) else {
+        guard let eventID = Self.element("<EventID>", "</EventID>", in: xml) else {
             return RejectedRecord(line: record.line, reason: "the Sysmon event has no EventID", raw: record.text)
         }
         var fields = [EventField(Self.eventIDKey, eventID)]
-        let computer = Self.element("Computer", in: xml)
+        let computer = Self.element("<Computer>", "</Computer>", in: xml)
         if let computer { fields.append(EventField(Self.computerKey, computer)) }
         var rest = xml
-        while let nameStart = rest.range(of: "<Data Name=\"") {
+        while let nameStart = rest.byteRange(of: "<Data Name=\"") {
             let afterName = rest[nameStart.upperBound...]
             guard let nameEnd = afterName.firstIndex(of: "\"") else { break }
             let name = String(afterName[..<nameEnd])
@@ -116,12 +116,12 @@ public struct SysmonLinuxParser: EventParser {
             }
             guard valueRest.first == ">" else { break }
             valueRest = valueRest.dropFirst()
-            guard let close = valueRest.range(of: "</Data>") else { break }
+            guard let close = valueRest.byteRange(of: "</Data>") else { break }
             fields.append(EventField(keys.key(for: name), decodeXMLEntities(valueRest[..<close.lowerBound])))
             rest = valueRest[close.upperBound...]
         }
         var time = header.time
-        if let stamp = Self.attribute("SystemTime", of: "TimeCreated", in: xml), let parsed = Timestamp(parsing: stamp) { time = parsed }
+        if let stamp = Self.attribute("SystemTime=\"", of: "<TimeCreated ", in: xml), let parsed = Timestamp(parsing: stamp) { time = parsed }
         events.append(Event(
             time: time, machine: MachineIdentity(hostname: computer ?? header.hostname, platform: .linux),
             sourceFormat: Self.format, integration: context.integration,
@@ -130,13 +130,15 @@ public struct SysmonLinuxParser: EventParser {
         return nil
     }
 
-    static func element(_ name: String, in xml: Substring) -> String? {
-        guard let open = xml.range(of: "<\(name)>"), let close = xml[open.upperBound...].range(of: "</\(name)>") else { return nil }
-        return decodeXMLEntities(xml[open.upperBound..<close.lowerBound])
+    /// The text of the element between `open` and `close` tags.
+    static func element(_ open: StaticString, _ close: StaticString, in xml: Substring) -> String? {
+        guard let start = xml.byteRange(of: open), let end = xml[start.upperBound...].byteRange(of: close) else { return nil }
+        return decodeXMLEntities(xml[start.upperBound..<end.lowerBound])
     }
 
-    static func attribute(_ attribute: String, of element: String, in xml: Substring) -> String? {
-        guard let open = xml.range(of: "<\(element) "), let key = xml[open.upperBound...].range(of: "\(attribute)=\"") else { return nil }
+    /// The value of an attribute (`key` is `name="`) of the element that starts with `open`.
+    static func attribute(_ key: StaticString, of open: StaticString, in xml: Substring) -> String? {
+        guard let start = xml.byteRange(of: open), let key = xml[start.upperBound...].byteRange(of: key) else { return nil }
         let value = xml[key.upperBound...]
         guard let end = value.firstIndex(of: "\"") else { return nil }
         return String(value[..<end])

@@ -18,10 +18,11 @@ struct PreparedBatch {
 final class BatchProducer {
     private let framer: RecordFramer
     private var parser: any EventParser
-    private var detector: Detector
+    /// Per-worker state; detection runs on `workers` threads, each touching only its own.
+    private let workerStates: [WorkerState]
+    private let workers: Int
     private let correlator: CorrelationEngine
     private let batchSize: Int
-    private var names = FieldNameCache()
     private var finished = false
     private var framed: [RecordFramer.Item] = []
     private var events: [Event] = []
@@ -29,7 +30,8 @@ final class BatchProducer {
     init(framer: RecordFramer, parser: any EventParser, ruleSet: RuleSet, correlator: CorrelationEngine, batchSize: Int) {
         self.framer = framer
         self.parser = parser
-        self.detector = Detector(ruleSet: ruleSet)
+        workers = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
+        workerStates = (0..<workers).map { _ in WorkerState(detector: Detector(ruleSet: ruleSet)) }
         self.correlator = correlator
         self.batchSize = batchSize
     }
@@ -54,22 +56,63 @@ final class BatchProducer {
             parser.finish(into: &events)
             finished = true
         }
-        var items: [BatchItem] = []
-        items.reserveCapacity(events.count)
-        var detections: [Detection] = []
-        for event in events {
-            detections.removeAll(keepingCapacity: true)
-            detector.detect(event, into: &detections)
-            let key = EventKey.compute(event)
-            var raised = detections
-            if !detections.isEmpty, !correlator.isEmpty {
-                raised = correlator.process(event: event, key: key, detections: detections)
+        // Detection, keys and serialization in parallel over slices of the batch; each worker
+        // writes only its own slots of `prepared`.
+        let count = events.count
+        var prepared = [Prepared](repeating: Prepared(), count: count)
+        let workers = count >= 256 ? self.workers : 1
+        prepared.withUnsafeMutableBufferPointer { slots in
+            let shared = Handoff((slots: slots, events: events, producer: Unmanaged.passUnretained(self)))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let (slots, events, producer) = shared.value
+                let lower = count * worker / workers, upper = count * (worker + 1) / workers
+                producer.takeUnretainedValue().prepare(events[lower..<upper], worker: worker, into: slots, offset: lower)
             }
-            items.append(BatchItem(event: event, key: key, detections: raised,
-                                   fieldsJSON: JSONText.object(fields: event.fields, name: { names.name(of: $0) })))
+        }
+        // Correlation needs input order, so it runs here, after the workers.
+        var items: [BatchItem] = []
+        items.reserveCapacity(count)
+        for index in 0..<count {
+            let event = events[index]
+            var raised = prepared[index].detections
+            if !raised.isEmpty, !correlator.isEmpty {
+                raised = correlator.process(event: event, key: prepared[index].key, detections: raised)
+            }
+            items.append(BatchItem(event: event, key: prepared[index].key, detections: raised, fieldsJSON: prepared[index].fieldsJSON))
         }
         return PreparedBatch(items: items, rejected: rejected, recordsRead: framed.count, eventsParsed: events.count)
     }
+}
+
+/// What a worker computes for one event.
+struct Prepared {
+    var detections: [Detection] = []
+    var key: Int64 = 0
+    var fieldsJSON = ""
+}
+
+extension BatchProducer {
+    /// Detects, keys and serializes `events`, writing slot `offset + i` for event `i`. Worker
+    /// `worker` uses only its own detector and name cache.
+    fileprivate func prepare(_ events: ArraySlice<Event>, worker: Int, into slots: UnsafeMutableBufferPointer<Prepared>, offset: Int) {
+        let state = workerStates[worker]
+        var position = offset
+        for event in events {
+            var detections: [Detection] = []
+            state.detector.detect(event, into: &detections)
+            slots[position] = Prepared(
+                detections: detections, key: EventKey.compute(event),
+                fieldsJSON: JSONText.object(fields: event.fields, name: { state.names.name(of: $0) }))
+            position += 1
+        }
+    }
+}
+
+/// One detection worker's own detector and field-name cache.
+final class WorkerState {
+    var detector: Detector
+    var names = FieldNameCache()
+    init(detector: Detector) { self.detector = detector }
 }
 
 /// A blocking, bounded hand-off between the producer thread and the writer.

@@ -87,15 +87,14 @@ extension StoreWriter {
         }
         let now = Timestamp.now().microseconds
         if let joined {
-            let reason = try connection.statement("SELECT reason FROM incidents WHERE id = ?").bind(joined.incident).firstRow { $0.text(0) } ?? ""
-            let reasons = reason.split(separator: "\n").map(String.init)
-            let updatedReason = reasons.contains(joined.reason) ? reason : reason + "\n" + joined.reason
+            // A reason is added once; the list stops growing at 4,000 characters.
             try connection.statement("""
-                UPDATE incidents SET severity = MAX(severity, ?), reason = ?, updated_at = ?,
+                UPDATE incidents SET severity = MAX(severity, ?), updated_at = ?,
+                    reason = CASE WHEN instr(reason, ?) > 0 OR length(reason) > 4000 THEN reason ELSE reason || char(10) || ? END,
                     first_event_time = MIN(first_event_time, ?), last_event_time = MAX(last_event_time, ?),
                     status = CASE WHEN status_set_manually = 0 AND status = 'resolved' THEN 'new' ELSE status END
                 WHERE id = ?
-                """).bind(rule.severity.rawValue, updatedReason, now, time, time, joined.incident).run()
+                """).bind(rule.severity.rawValue, now, joined.reason, joined.reason, time, time, joined.incident).run()
             try connection.statement("UPDATE alerts SET incident_id = ? WHERE id = ?").bind(joined.incident, alertID).run()
         } else {
             try connection.statement("""

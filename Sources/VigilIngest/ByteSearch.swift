@@ -1,0 +1,32 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension StringProtocol {
+    /// The first occurrence of `needle`, found with `memchr` and `memcmp` over the UTF-8 bytes. Parsers
+    /// use it instead of Foundation's `range(of:)`, which bridges to NSString and ran at a
+    /// tenth of the speed in profiles.
+    func byteRange(of needle: StaticString) -> Range<Index>? {
+        let found: Int? = utf8.withContiguousStorageIfAvailable { haystack -> Int? in
+            let count = needle.utf8CodeUnitCount
+            guard let base = haystack.baseAddress, count > 0, count <= haystack.count else { return nil }
+            let first = Int32(needle.utf8Start.pointee)
+            var offset = 0
+            let last = haystack.count - count
+            while offset <= last {
+                // memchr finds candidates for the first byte; memcmp confirms the rest.
+                guard let hit = memchr(base + offset, first, last - offset + 1) else { return nil }
+                let position = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                if memcmp(base + position, needle.utf8Start, count) == 0 { return position }
+                offset = position + 1
+            }
+            return nil
+        } ?? nil
+        guard let found else { return nil }
+        let lower = utf8.index(startIndex, offsetBy: found)
+        return lower..<utf8.index(lower, offsetBy: needle.utf8CodeUnitCount)
+    }
+
+    /// True when `needle` occurs (a byte search, see `byteRange(of:)`).
+    func hasBytes(_ needle: StaticString) -> Bool { byteRange(of: needle) != nil }
+}
