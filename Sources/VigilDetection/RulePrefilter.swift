@@ -24,6 +24,12 @@ struct RulePrefilter: Sendable {
         var entries: [Int32] = []
         /// Every rule that needs this field (a non-ASCII value marks them all).
         var rules: [Int32] = []
+        /// The literals' bytes back to back, and each literal's start (count + 1 offsets).
+        var literalBytes: [UInt8] = []
+        var literalStarts: [Int32] = []
+        /// The owners back to back, and each literal's first owner (count + 1 offsets).
+        var ownerList: [Int32] = []
+        var ownerStarts: [Int32] = []
     }
 
     /// Per rule: true when it has a prefilter and may be skipped unless marked.
@@ -71,6 +77,15 @@ struct RulePrefilter: Sendable {
             offsets[65_536] = Int32(entries.count)
             indexes[slot].offsets = offsets
             indexes[slot].entries = entries
+            // Flat copies for the scan, which must not retain per literal.
+            for (literal, owners) in zip(indexes[slot].literals, indexes[slot].owners) {
+                indexes[slot].literalStarts.append(Int32(indexes[slot].literalBytes.count))
+                indexes[slot].literalBytes += literal
+                indexes[slot].ownerStarts.append(Int32(indexes[slot].ownerList.count))
+                indexes[slot].ownerList += owners
+            }
+            indexes[slot].literalStarts.append(Int32(indexes[slot].literalBytes.count))
+            indexes[slot].ownerStarts.append(Int32(indexes[slot].ownerList.count))
         }
         let maxKey = byField.keys.map { Int($0.rawValue) }.max() ?? -1
         var slotByKey = [Int32](repeating: -1, count: maxKey + 1)
@@ -145,28 +160,45 @@ struct RulePrefilter: Sendable {
     }
 
     private func scan(_ value: String, slot: Int, into marks: inout [Bool]) {
-        let index = indexes[slot]
-        var value = value
-        value.withUTF8 { bytes in
-            guard TextPattern.isASCII(bytes) else {
-                // Unicode lowercasing could change the match; let every such rule be evaluated.
-                for rule in index.rules { marks[Int(rule)] = true }
-                return
-            }
-            guard bytes.count >= 2 else { return }
-            index.offsets.withUnsafeBufferPointer { offsets in
-                index.entries.withUnsafeBufferPointer { entries in
-                    var previous = TextPattern.lower(bytes[0])
-                    for position in 0..<(bytes.count - 1) {
-                        let next = TextPattern.lower(bytes[position + 1])
-                        let bigram = Int(previous) << 8 | Int(next)
-                        previous = next
-                        let start = Int(offsets[bigram]), end = Int(offsets[bigram + 1])
-                        guard start < end else { continue }
-                        for entry in start..<end {
-                            let literal = index.literals[Int(entries[entry])]
-                            if bytes.count - position >= literal.count, TextPattern.equal(bytes, position, literal[...], fold: true) {
-                                for owner in index.owners[Int(entries[entry])] { marks[Int(owner)] = true }
+        indexes.withUnsafeBufferPointer { indexes in
+            let index = indexes[slot]
+            var value = value
+            value.withUTF8 { bytes in
+                guard TextPattern.isASCII(bytes) else {
+                    // Unicode lowercasing could change the match; let every such rule be evaluated.
+                    for rule in index.rules { marks[Int(rule)] = true }
+                    return
+                }
+                guard bytes.count >= 2 else { return }
+                index.offsets.withUnsafeBufferPointer { offsets in
+                    index.entries.withUnsafeBufferPointer { entries in
+                        index.literalBytes.withUnsafeBufferPointer { literalBytes in
+                            index.literalStarts.withUnsafeBufferPointer { literalStarts in
+                                index.ownerList.withUnsafeBufferPointer { ownerList in
+                                    index.ownerStarts.withUnsafeBufferPointer { ownerStarts in
+                                        var previous = TextPattern.lower(bytes[0])
+                                        for position in 0..<(bytes.count - 1) {
+                                            let next = TextPattern.lower(bytes[position + 1])
+                                            let bigram = Int(previous) << 8 | Int(next)
+                                            previous = next
+                                            let start = Int(offsets[bigram]), end = Int(offsets[bigram + 1])
+                                            guard start < end else { continue }
+                                            for entry in start..<end {
+                                                let literal = Int(entries[entry])
+                                                let from = Int(literalStarts[literal]), to = Int(literalStarts[literal + 1])
+                                                guard bytes.count - position >= to - from else { continue }
+                                                var equal = true
+                                                var cursor = position
+                                                for byteIndex in from..<to {
+                                                    if TextPattern.lower(bytes[cursor]) != literalBytes[byteIndex] { equal = false; break }
+                                                    cursor += 1
+                                                }
+                                                guard equal else { continue }
+                                                for owner in Int(ownerStarts[literal])..<Int(ownerStarts[literal + 1]) { marks[Int(ownerList[owner])] = true }
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

@@ -15,6 +15,7 @@ import VigilModel
 /// `dhost`, `shost` or `dvchost`; the platform comes from an OS key or label, or the product name.
 public struct CEFParser: EventParser {
     public static let format = "cef"
+    public static let isStateless = true
 
     static let headerNames = ["CEFVersion", "DeviceVendor", "DeviceProduct", "DeviceVersion", "SignatureID", "Name", "Severity"]
     static let threatLabels = ["malware", "threat", "virus", "signature", "detection name", "threat name"]
@@ -158,6 +159,7 @@ public struct CEFParser: EventParser {
 /// Mobile and similar products): each becomes an `antivirus` event of an iOS or Android machine.
 public struct MobileThreatDefenseParser: EventParser {
     public static let format = "mobile-threat-defense"
+    public static let isStateless = true
 
     /// Vendor keys → Sigma names.
     public static let map = FieldMap([

@@ -9,6 +9,7 @@ import VigilModel
 /// macos events.
 public struct EndpointSecurityParser: EventParser {
     public static let format = "eslogger"
+    public static let isStateless = true
 
     /// `es_event_type_t` → (name, Sigma category).
     public static let eventTypes: [String: (name: String, category: String?)] = [
@@ -105,6 +106,7 @@ public struct EndpointSecurityParser: EventParser {
 /// key kept; `processImagePath` also becomes `Image` and `eventMessage` `message`.
 public struct UnifiedLogParser: EventParser {
     public static let format = "unified-log"
+    public static let isStateless = true
     public static let map = FieldMap([("processImagePath", "Image"), ("eventMessage", "message"), ("senderImagePath", "SenderImage")])
     static let timeKey = FieldKey("timestamp"), messageKey = FieldKey("eventMessage")
 

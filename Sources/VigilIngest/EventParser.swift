@@ -16,11 +16,16 @@ public protocol EventParser {
 
     /// Records read fine that carry no event and never will (status and summary lines).
     var skippedRecords: Int { get }
+
+    /// True when each record parses on its own (no state across records), so slices of a
+    /// batch may be parsed in parallel by separate parser instances.
+    static var isStateless: Bool { get }
 }
 
 extension EventParser {
     public mutating func finish(into events: inout [Event]) {}
     public var skippedRecords: Int { 0 }
+    public static var isStateless: Bool { false }
 }
 
 /// The source formats Vigil reads, and a parser for each.

@@ -17,6 +17,7 @@ import VigilModel
 /// `ecsMap` and `ocsfMap`.
 public struct JSONEventParser: EventParser {
     public static let format = "json"
+    public static let isStateless = true
 
     private static let timeKeys = ["@timestamp", "timestamp", "event.created", "time"].map(FieldKey.init)
     private static let hostnameKeys = ["host.name", "host.hostname", "hostname", "host", "device.hostname", "device.name"].map(FieldKey.init)

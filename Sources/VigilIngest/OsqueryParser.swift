@@ -8,6 +8,7 @@ import VigilModel
 /// Columns are kept both as `columns.<name>` and as `<name>`.
 public struct OsqueryParser: EventParser {
     public static let format = "osquery"
+    public static let isStateless = true
 
     /// Query-name fragment → (Sigma category, column mapping).
     public static let queries: [(fragment: String, category: String, map: FieldMap)] = [

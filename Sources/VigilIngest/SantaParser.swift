@@ -6,6 +6,7 @@ import VigilModel
 /// other actions (DISKAPPEAR, …) stay as product macos events. Every key is kept.
 public struct SantaParser: EventParser {
     public static let format = "santa"
+    public static let isStateless = true
 
     /// Santa keys → Sigma names for executions.
     public static let execMap = FieldMap([("path", "Image"), ("args", "CommandLine"), ("pid", "ProcessId"),

@@ -7,6 +7,7 @@ import VigilModel
 /// messages `User`, `SourceIp` and `SourcePort`.
 public struct SyslogParser: EventParser {
     public static let format = "syslog"
+    public static let isStateless = true
 
     /// Program name → Sigma service.
     public static let services: [String: String] = [
@@ -69,6 +70,7 @@ public struct SyslogParser: EventParser {
 /// field X; the EventID picks the Sigma category. Sysmon's own status lines yield no event.
 public struct SysmonLinuxParser: EventParser {
     public static let format = "sysmon-linux"
+    public static let isStateless = true
 
     /// Sysmon event id → Sigma category.
     public static let categories: [String: String] = [

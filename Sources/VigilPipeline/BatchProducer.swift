@@ -23,21 +23,25 @@ final class BatchProducer {
     private let workers: Int
     private let correlator: CorrelationEngine
     private let batchSize: Int
+    /// Stateless formats are parsed by the workers too, each with its own parser.
+    private let parallelParsing: Bool
     private var finished = false
     private var framed: [RecordFramer.Item] = []
     private var events: [Event] = []
 
-    init(framer: RecordFramer, parser: any EventParser, ruleSet: RuleSet, correlator: CorrelationEngine, batchSize: Int) {
+    init(framer: RecordFramer, parser: any EventParser, makeParser: () -> any EventParser, ruleSet: RuleSet,
+         correlator: CorrelationEngine, batchSize: Int) {
         self.framer = framer
         self.parser = parser
+        parallelParsing = type(of: parser).isStateless
         workers = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
-        workerStates = (0..<workers).map { _ in WorkerState(detector: Detector(ruleSet: ruleSet)) }
+        workerStates = (0..<workers).map { _ in WorkerState(detector: Detector(ruleSet: ruleSet), parser: makeParser()) }
         self.correlator = correlator
         self.batchSize = batchSize
     }
 
     /// Records that carry no event, known once the input ended.
-    var skippedRecords: Int { parser.skippedRecords }
+    var skippedRecords: Int { parser.skippedRecords + workerStates.reduce(0) { $0 + $1.parser.skippedRecords } }
 
     /// The next batch, or nil at the end of the input.
     func next() throws -> PreparedBatch? {
@@ -46,27 +50,53 @@ final class BatchProducer {
         let more = try framer.next(into: &framed, limit: batchSize)
         events.removeAll(keepingCapacity: true)
         var rejected: [RejectedRecord] = []
-        for item in framed {
-            switch item {
-            case .record(let record): if let rejection = parser.parse(record, into: &events) { rejected.append(rejection) }
-            case .rejected(let rejection): rejected.append(rejection)
+        var prepared: [Prepared] = []
+        let workers = framed.count >= 256 ? self.workers : 1
+        if parallelParsing && workers > 1 {
+            // Each worker parses, detects, keys and serializes a contiguous slice; slices are
+            // joined in order, so the batch reads as if parsed serially.
+            var outputs = [WorkerOutput](repeating: WorkerOutput(), count: workers)
+            let count = framed.count
+            outputs.withUnsafeMutableBufferPointer { outputs in
+                let shared = Handoff((outputs: outputs, framed: framed, producer: Unmanaged.passUnretained(self)))
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let (outputs, framed, producer) = shared.value
+                    let lower = count * worker / workers, upper = count * (worker + 1) / workers
+                    outputs[worker] = producer.takeUnretainedValue().parseAndPrepare(framed[lower..<upper], worker: worker)
+                }
+            }
+            for output in outputs {
+                events += output.events
+                prepared += output.prepared
+                rejected += output.rejected
+            }
+        } else {
+            for item in framed {
+                switch item {
+                case .record(let record): if let rejection = parser.parse(record, into: &events) { rejected.append(rejection) }
+                case .rejected(let rejection): rejected.append(rejection)
+                }
             }
         }
         if !more {
             parser.finish(into: &events)
             finished = true
         }
-        // Detection, keys and serialization in parallel over slices of the batch; each worker
-        // writes only its own slots of `prepared`.
+        // Detection, keys and serialization of what was parsed serially, in parallel slices;
+        // each worker writes only its own slots.
         let count = events.count
-        var prepared = [Prepared](repeating: Prepared(), count: count)
-        let workers = count >= 256 ? self.workers : 1
-        prepared.withUnsafeMutableBufferPointer { slots in
-            let shared = Handoff((slots: slots, events: events, producer: Unmanaged.passUnretained(self)))
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let (slots, events, producer) = shared.value
-                let lower = count * worker / workers, upper = count * (worker + 1) / workers
-                producer.takeUnretainedValue().prepare(events[lower..<upper], worker: worker, into: slots, offset: lower)
+        let start = prepared.count
+        if start < count {
+            prepared += [Prepared](repeating: Prepared(), count: count - start)
+            let remaining = count - start
+            let workers = remaining >= 256 ? self.workers : 1
+            prepared.withUnsafeMutableBufferPointer { slots in
+                let shared = Handoff((slots: slots, events: events, producer: Unmanaged.passUnretained(self)))
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let (slots, events, producer) = shared.value
+                    let lower = start + remaining * worker / workers, upper = start + remaining * (worker + 1) / workers
+                    producer.takeUnretainedValue().prepare(events[lower..<upper], worker: worker, into: slots, offset: lower)
+                }
             }
         }
         // Correlation needs input order, so it runs here, after the workers.
@@ -108,11 +138,42 @@ extension BatchProducer {
     }
 }
 
-/// One detection worker's own detector and field-name cache.
+/// One worker's own parser, detector and field-name cache.
 final class WorkerState {
     var detector: Detector
+    var parser: any EventParser
     var names = FieldNameCache()
-    init(detector: Detector) { self.detector = detector }
+
+    init(detector: Detector, parser: any EventParser) {
+        self.detector = detector
+        self.parser = parser
+    }
+}
+
+/// What a worker produced from its slice of records.
+struct WorkerOutput {
+    var events: [Event] = []
+    var prepared: [Prepared] = []
+    var rejected: [RejectedRecord] = []
+}
+
+extension BatchProducer {
+    /// Parses a slice of records with worker `worker`'s own parser, then prepares its events.
+    fileprivate func parseAndPrepare(_ items: ArraySlice<RecordFramer.Item>, worker: Int) -> WorkerOutput {
+        let state = workerStates[worker]
+        var output = WorkerOutput()
+        for item in items {
+            switch item {
+            case .record(let record): if let rejection = state.parser.parse(record, into: &output.events) { output.rejected.append(rejection) }
+            case .rejected(let rejection): output.rejected.append(rejection)
+            }
+        }
+        output.prepared = [Prepared](repeating: Prepared(), count: output.events.count)
+        output.prepared.withUnsafeMutableBufferPointer { slots in
+            prepare(output.events[...], worker: worker, into: slots, offset: 0)
+        }
+        return output
+    }
 }
 
 /// A blocking, bounded hand-off between the producer thread and the writer.

@@ -111,7 +111,8 @@ public final class ImportPipeline {
             var fileSummary = ImportSummary()
             do {
                 let context = ParserContext(integration: integration, defaultHostname: defaultHostname)
-                try run(framer: framer, parser: fileFormat.makeParser(context: context), importID: importID, summary: &fileSummary) { recordsRead in
+                try run(framer: framer, parser: fileFormat.makeParser(context: context), makeParser: { fileFormat.makeParser(context: context) },
+                        importID: importID, summary: &fileSummary) { recordsRead in
                     progress?(ImportProgress(recordsRead: summary.recordsRead + recordsRead, bytesRead: source.bytesRead,
                                              totalBytes: source.totalBytes, elapsedSeconds: (clock.now - started).seconds))
                 }
@@ -132,10 +133,11 @@ public final class ImportPipeline {
     }
 
     private func run(
-        framer: RecordFramer, parser: any EventParser, importID: Int64,
+        framer: RecordFramer, parser: any EventParser, makeParser: () -> any EventParser, importID: Int64,
         summary: inout ImportSummary, progress: (Int) -> Void
     ) throws {
-        let producer = BatchProducer(framer: framer, parser: parser, ruleSet: ruleSet, correlator: correlator, batchSize: batchSize)
+        let producer = BatchProducer(framer: framer, parser: parser, makeParser: makeParser, ruleSet: ruleSet,
+                                     correlator: correlator, batchSize: batchSize)
         func write(_ batch: PreparedBatch) throws {
             summary.recordsRead += batch.recordsRead
             summary.eventsParsed += batch.eventsParsed
