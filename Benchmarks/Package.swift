@@ -10,12 +10,12 @@ let package = Package(
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
-    targets: [
+    targets: ["Parsing", "Detection", "Correlation", "StoreWrites", "AlertQueries", "EndToEnd"].map { suite in
         .executableTarget(
-            name: "Parsing",
+            name: suite,
             dependencies: [.product(name: "Vigil", package: "main"), .product(name: "Benchmark", package: "benchmark")],
-            path: "Parsing",
+            path: suite,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-    ]
+        )
+    }
 )
