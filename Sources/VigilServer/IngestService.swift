@@ -51,12 +51,26 @@ public actor IngestService {
         try store.recordRefusedIngest(integration: integration, actor: "http", reason: reason)
     }
 
-    /// The name of the API key with this text, or nil when it is unknown or revoked.
-    public func authorizeAPIKey(_ key: String?) throws -> String? {
+    /// The API key with this text (its name and whether it is an admin key), or nil when it
+    /// is unknown or revoked.
+    public func authorizeAPIKey(_ key: String?) throws -> (name: String, admin: Bool)? {
         guard let key, key.hasPrefix(APIKey.prefix) else { return nil }
         let digest = AccessToken.hash(key)
         guard let stored = try store.useAPIKey(hash: digest), AccessToken.constantTimeEqual(stored.hash, digest) else { return nil }
-        return stored.name
+        return (stored.name, stored.admin)
+    }
+
+    /// Turns an integration on or off (off revokes its tokens); audited with the key's name.
+    public func setIntegration(_ name: String, enabled: Bool, actor: String) throws {
+        try store.setIntegration(name, enabled: enabled, actor: actor)
+    }
+
+    /// Issues a push token for an integration that is on; the token is returned once.
+    public func issueToken(integration: String, validFor seconds: Int64, actor: String) throws -> (id: Int64, token: String, expires: Timestamp) {
+        let (token, hash) = AccessToken.generate()
+        let expires = Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000)
+        let id = try store.createToken(integration: integration, hash: hash, expiresAt: expires, actor: actor)
+        return (id, token, expires)
     }
 
     /// Triage over HTTP goes through the writer connection too.

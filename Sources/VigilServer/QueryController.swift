@@ -14,8 +14,7 @@ struct QueryController: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/v1/alerts") { request, _ in
-            let actor = try await authorize(request)
-            _ = actor
+            _ = try await authorize(request)
             var filter = try Self.filter(request.uri.queryParameters)
             let store = try reader()
             let rows = try store.alerts(filter)
@@ -78,6 +77,35 @@ struct QueryController: Sendable {
             _ = try await authorize(request)
             return Response.json("{\"machines\":" + machineTable(try reader().machines()).render(.json) + "}")
         }
+        for action in ["on", "off"] {
+            router.post("/api/v1/integrations/:name/\(action)") { request, context in
+                let actor = try await authorize(request, admin: true)
+                let name = try context.parameters.require("name")
+                do {
+                    try await service.setIntegration(name, enabled: action == "on", actor: "apikey:\(actor)")
+                } catch let error as StoreError {
+                    throw apiError(error.code == .notFound ? .notFound : .badRequest, error.message)
+                }
+                return Response.json("{\"integration\":\(JSONText.quoted(name)),\"enabled\":\(action == "on")}")
+            }
+        }
+        router.post("/api/v1/integrations/:name/tokens") { request, context in
+            let actor = try await authorize(request, admin: true)
+            let name = try context.parameters.require("name")
+            var request = request
+            let body = String(buffer: try await request.collectBody(upTo: 4096))
+            let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+            let validFor = (object["valid_for"] as? String) ?? "7d"
+            guard let seconds = Self.duration(validFor), seconds > 0, seconds <= 90 * 86_400 else {
+                throw apiError(.badRequest, "valid_for must be a duration such as 30m, 12h or 7d, at most 90d")
+            }
+            do {
+                let issued = try await service.issueToken(integration: name, validFor: seconds, actor: "apikey:\(actor)")
+                return Response.json("{\"id\":\(issued.id),\"integration\":\(JSONText.quoted(name)),\"token\":\(JSONText.quoted(issued.token)),\"expires\":\(JSONText.quoted(issued.expires.iso8601))}", status: .created)
+            } catch let error as StoreError {
+                throw apiError(error.code == .notFound ? .notFound : .conflict, error.message)
+            }
+        }
         router.get("/api/v1/integrations") { request, _ in
             _ = try await authorize(request)
             var table = OutputTable(columns: ["name", "display_name", "platforms", "formats", "enabled", "since", "active_tokens",
@@ -92,17 +120,27 @@ struct QueryController: Sendable {
         }
     }
 
-    /// The API key's name, or a 401 that says what is wrong.
-    private func authorize(_ request: Request) async throws -> String {
+    /// `30m`, `12h`, `7d` in seconds.
+    static func duration(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+        guard let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()) else { return nil }
+        return amount * multiplier
+    }
+
+    /// The API key's name, or a 401 (403 for a non-admin key on an admin route) that says what is wrong.
+    private func authorize(_ request: Request, admin: Bool = false) async throws -> String {
         let key = IngestController.bearer(request)
         if let key, key.hasPrefix("vgl_") {
             throw apiError(.unauthorized, "this is a push token, which can only push data; read with an API key from `vigil apikey create`")
         }
-        guard let name = try await service.authorizeAPIKey(key) else {
+        guard let granted = try await service.authorizeAPIKey(key) else {
             throw apiError(.unauthorized, key == nil ? "no API key: send 'Authorization: Bearer <key>' with a key from `vigil apikey create`"
                                                      : "the API key is unknown or revoked; create one with `vigil apikey create`")
         }
-        return name
+        if admin && !granted.admin {
+            throw apiError(.forbidden, "this API key may read and triage but not administer integrations; create one with `vigil apikey create NAME --admin`")
+        }
+        return granted.name
     }
 
     private func reader() throws -> Store {

@@ -313,5 +313,9 @@ DROP TABLE events;
 ALTER TABLE events_v6 RENAME TO events;
 CREATE UNIQUE INDEX events_key ON events(key);
 """#),
+        (name: "0007_admin_api_keys.sql", text: #"""
+-- An API key may also administer integrations over HTTP (toggle, issue push tokens).
+ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+"""#),
     ]
 }

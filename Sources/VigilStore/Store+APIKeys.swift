@@ -7,23 +7,27 @@ public struct APIKeyRow: Sendable {
     public var createdAt: Timestamp
     public var lastUsedAt: Timestamp?
     public var revokedAt: Timestamp?
+    /// Whether it may also turn integrations on and off and issue push tokens.
+    public var admin: Bool
 }
 
 extension Store {
     /// Stores a new API key's hash.
-    public func createAPIKey(name: String, hash: [UInt8], actor: String) throws -> Int64 {
+    public func createAPIKey(name: String, hash: [UInt8], admin: Bool = false, actor: String) throws -> Int64 {
         try connection.transaction {
-            try connection.statement("INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)").bind(name, hash, Timestamp.now().microseconds).run()
+            try connection.statement("INSERT INTO api_keys (name, key_hash, created_at, admin) VALUES (?, ?, ?, ?)")
+                .bind(name, hash, Timestamp.now().microseconds, admin).run()
             let id = connection.lastInsertRowID
-            try appendAudit(actor: actor, action: "apikey.create", target: "apikey:\(id)", details: name)
+            try appendAudit(actor: actor, action: "apikey.create", target: "apikey:\(id)", details: admin ? "\(name) (admin)" : name)
             return id
         }
     }
 
     public func apiKeys() throws -> [APIKeyRow] {
-        try connection.statement("SELECT id, name, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id").rows {
+        try connection.statement("SELECT id, name, created_at, last_used_at, revoked_at, admin FROM api_keys ORDER BY id").rows {
             APIKeyRow(id: $0.int(0), name: $0.text(1), createdAt: Timestamp(microseconds: $0.int(2)),
-                      lastUsedAt: $0.optionalInt(3).map(Timestamp.init(microseconds:)), revokedAt: $0.optionalInt(4).map(Timestamp.init(microseconds:)))
+                      lastUsedAt: $0.optionalInt(3).map(Timestamp.init(microseconds:)), revokedAt: $0.optionalInt(4).map(Timestamp.init(microseconds:)),
+                      admin: $0.int(5) != 0)
         }
     }
 
@@ -36,9 +40,9 @@ extension Store {
     }
 
     /// The active key with this hash, recording its use; nil when unknown or revoked.
-    public func useAPIKey(hash: [UInt8]) throws -> (id: Int64, name: String, hash: [UInt8])? {
-        guard let key = try connection.statement("SELECT id, name, key_hash FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
-            .bind(hash).firstRow({ ($0.int(0), $0.text(1), $0.blob(2)) }) else { return nil }
+    public func useAPIKey(hash: [UInt8]) throws -> (id: Int64, name: String, hash: [UInt8], admin: Bool)? {
+        guard let key = try connection.statement("SELECT id, name, key_hash, admin FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+            .bind(hash).firstRow({ ($0.int(0), $0.text(1), $0.blob(2), $0.int(3) != 0) }) else { return nil }
         try connection.statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(Timestamp.now().microseconds, key.0).run()
         return key
     }

@@ -47,10 +47,11 @@ extension Vigil {
             static let configuration = CommandConfiguration(abstract: "Create a key: printed once, alone on stdout.")
             @OptionGroup var store: StoreOptions
             @Argument(help: "A name for whoever uses it.") var name: String
+            @Flag(help: "Also allow turning integrations on and off and issuing push tokens over HTTP.") var admin = false
 
             func run() throws {
                 let (key, hash) = APIKey.generate()
-                let id = try store.open().createAPIKey(name: name, hash: hash, actor: currentActor)
+                let id = try store.open().createAPIKey(name: name, hash: hash, admin: admin, actor: currentActor)
                 print(key)
                 writeStderr("API key \(id) (\(name)). It is shown only now.")
             }
@@ -62,9 +63,9 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                var table = OutputTable(columns: ["id", "name", "created", "last_used", "revoked"])
+                var table = OutputTable(columns: ["id", "name", "admin", "created", "last_used", "revoked"])
                 table.rows = try store.open().apiKeys().map {
-                    [.integer($0.id), .text($0.name), OutputValue($0.createdAt), OutputValue($0.lastUsedAt), OutputValue($0.revokedAt)]
+                    [.integer($0.id), .text($0.name), .json($0.admin ? "true" : "false"), OutputValue($0.createdAt), OutputValue($0.lastUsedAt), OutputValue($0.revokedAt)]
                 }
                 emit(table.render(output.format))
             }

@@ -141,3 +141,34 @@ func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: 
         #expect(throws: IngestGate.Refusal.unknownIntegration("nope")) { try IngestGate.admit(nil, named: "nope", format: "json") }
     }
 }
+
+@Suite struct FramerBoundaryTests {
+    @Test func aRecordSplitAcrossTheReadBufferBoundaryIsWhole() throws {
+        // Filler lines up to just before the 1 MiB read chunk, then a record that spans it.
+        var text = ""
+        let filler = #"{"n":"filler-line-padding-padding-padding-padding-padding-padding"}"# + "\n"
+        while text.utf8.count + filler.utf8.count < (1 << 20) - 40 { text += filler }
+        let fillerCount = text.split(separator: "\n").count
+        let long = #"{"n":"spanning","blob":"\#(String(repeating: "x", count: 5_000))"}"#
+        text += long + "\n" + #"{"n":"after"}"# + "\n"
+        let (events, rejected) = try parseJSON(text)
+        #expect(rejected.isEmpty)
+        #expect(events.count == fillerCount + 2)
+        let spanning = try #require(events.first { $0.value(of: FieldKey("n")) == "spanning" })
+        #expect(spanning.raw == long)
+        #expect(spanning.line == fillerCount + 1)
+        #expect(events.last?.value(of: FieldKey("n")) == "after")
+    }
+
+    @Test func wrongValueTypesAreKeptAsTextOrRejectedWithAReason() throws {
+        // osquery with a numeric unixTime parses; a non-numeric one is rejected with why.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-types-\(UUID().uuidString).json").path
+        try Data((#"{"name":"q","hostIdentifier":"h","unixTime":1514472008,"columns":{"pid":42}}"# + "\n" +
+                  #"{"name":"q","hostIdentifier":"h","unixTime":"yesterday","columns":{}}"# + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (events, rejected) = try parseFile(path, format: .osquery)
+        #expect(events.count == 1)
+        #expect(events.first?.value(of: FieldKey("pid")) == "42")
+        #expect(rejected.first?.reason.contains("unixTime") == true)
+    }
+}

@@ -18,6 +18,7 @@ final class ServerFixture: Sendable {
     let clamavToken: String
     let jsonToken: String
     let apiKey: String
+    let adminKey: String
 
     init(tokenLifetime: Duration = .seconds(3600)) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -32,6 +33,9 @@ final class ServerFixture: Sendable {
         let key = APIKey.generate()
         _ = try store.createAPIKey(name: "tester", hash: key.hash, actor: "test")
         apiKey = key.key
+        let admin = APIKey.generate()
+        _ = try store.createAPIKey(name: "admin", hash: admin.hash, admin: true, actor: "test")
+        adminKey = admin.key
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
@@ -207,6 +211,41 @@ let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().app
         #expect(try store.count(.events) == clients * perClient)
         #expect(try store.count(.machines) == clients)
         #expect(try store.count(.imports) == clients)
+    }
+}
+
+@Suite struct HTTPSeedFlowTests {
+    /// Turn on, issue a token, push the ClamAV log, see the alert, turn off, push refused: all over HTTP.
+    @Test func theOnboardingFlowWorksEntirelyOverHTTP() async throws {
+        let fixture = try ServerFixture()
+        try fixture.store().setIntegration("clamav", enabled: false, actor: "test")
+        let log = try Data(contentsOf: corpusLogs.appendingPathComponent("clamav/clamscan_l.log"))
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/api/v1/integrations/clamav/tokens", method: .post, headers: headers(fixture.adminKey)) { response in
+                #expect(response.status == .conflict)
+                #expect(String(buffer: response.body).contains("turn it on first"))
+            }
+            try await client.execute(uri: "/api/v1/integrations/clamav/on", method: .post, headers: headers(fixture.apiKey)) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/api/v1/integrations/clamav/on", method: .post, headers: headers(fixture.adminKey)) { #expect($0.status == .ok) }
+            let token: String = try await client.execute(uri: "/api/v1/integrations/clamav/tokens", method: .post, headers: headers(fixture.adminKey),
+                                                         body: ByteBuffer(string: #"{"valid_for":"1h"}"#)) { response in
+                #expect(response.status == .created)
+                return json(response.body)["token"] as? String ?? ""
+            }
+            #expect(token.hasPrefix("vgl_"))
+            try await client.execute(uri: "/api/v1/ingest?hostname=av-host", method: .post, headers: headers(token), body: ByteBuffer(bytes: log)) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/api/v1/alerts?machine=av-host", method: .get, headers: headers(fixture.apiKey)) { response in
+                let titles = (json(response.body)["alerts"] as? [[String: Any]] ?? []).compactMap { $0["title"] as? String }
+                #expect(titles.contains("EICAR test file detected"))
+            }
+            try await client.execute(uri: "/api/v1/integrations/clamav/off", method: .post, headers: headers(fixture.adminKey)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/v1/ingest?hostname=av-host", method: .post, headers: headers(token), body: ByteBuffer(bytes: log)) { response in
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body).contains("revoked"))
+            }
+        }
     }
 }
 
