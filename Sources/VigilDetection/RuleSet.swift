@@ -169,11 +169,6 @@ public struct Detector {
         }
     }
 
-    /// Indices of the rules whose logsource covers `logSource`.
-    mutating func candidateRules(for logSource: LogSource) -> [Int] {
-        candidateEntry(for: logSource).rules.map(Int.init)
-    }
-
     private mutating func candidateEntry(for logSource: LogSource) -> Candidates {
         if let cached = candidates[logSource] { return cached }
         let rules = ruleSet.rules.indices.filter { ruleSet.rules[$0].info.logSource.covers(logSource) }.map(Int32.init)

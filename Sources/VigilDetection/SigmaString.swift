@@ -52,8 +52,6 @@ struct SigmaString: Equatable, Hashable {
 
     init(parts: [Part]) { self.parts = parts }
 
-    var hasWildcards: Bool { parts.contains { !$0.isLiteral } }
-
     /// The text when the value has no wildcards.
     var plainText: String? {
         if parts.isEmpty { return "" }
@@ -75,12 +73,5 @@ struct SigmaString: Equatable, Hashable {
             if case .literal(let text) = part { return .literal(transform(text)) }
             return part
         })
-    }
-}
-
-extension SigmaString.Part {
-    var isLiteral: Bool {
-        if case .literal = self { return true }
-        return false
     }
 }

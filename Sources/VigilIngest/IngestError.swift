@@ -1,6 +1,6 @@
 /// A failure to read an input as a whole (a single bad record is a `RejectedRecord` instead).
 public struct IngestError: Error, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable { case io, gzip, format, refused }
+    public enum Code: String, Sendable { case io, gzip, format }
 
     public var code: Code
     public var message: String

@@ -116,11 +116,8 @@ package struct Row {
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
-    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
-
     package var columnCount: Int32 { sqlite3_column_count(handle) }
 
-    package func columnName(_ column: Int32) -> String { String(cString: sqlite3_column_name(handle, column)) }
 }
 
 /// A Swift value that can be bound to a statement parameter.

@@ -33,9 +33,6 @@ public final class Store {
     /// The schema version of the open database.
     public func schemaVersion() throws(StoreError) -> Int { try Migrations.currentVersion(connection) }
 
-    /// Runs `body` in one transaction.
-    public func transaction<T>(_ body: () throws -> T) throws -> T { try connection.transaction(body) }
-
     private func seedIntegrations() throws(StoreError) {
         do {
             try connection.transaction {
