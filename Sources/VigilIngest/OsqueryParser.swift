@@ -27,6 +27,7 @@ public struct OsqueryParser: EventParser {
     let context: ParserContext
     private var reader = JSONRecordReader()
     private var keyCache = FieldKeyCache()
+    private var names = FieldNameCache()
 
     public init(context: ParserContext) { self.context = context }
 
@@ -54,7 +55,7 @@ public struct OsqueryParser: EventParser {
             else {
                 return RejectedRecord(line: record.line, reason: "the osquery snapshot is not a list of rows", raw: record.text)
             }
-            let shared = fields.filter { !$0.key.name.hasPrefix("snapshot.") }
+            let shared = fields.filter { !names.name(of: $0.key).hasPrefix("snapshot.") }
             rows = snapshot.map { row in
                 shared + row.keys.sorted().map { EventField(keyCache.key(for: "columns.\($0)"), "\(row[$0]!)") }
             }
@@ -63,7 +64,7 @@ public struct OsqueryParser: EventParser {
         }
         for var row in rows {
             for field in row {
-                let name = field.key.name
+                let name = names.name(of: field.key)
                 if name.hasPrefix("columns.") { row.append(EventField(keyCache.key(for: String(name.dropFirst(8))), field.value)) }
             }
             query?.map.apply(to: &row)
