@@ -1,3 +1,4 @@
+import Foundation
 import VigilModel
 
 /// ClamAV logs: clamd's `LogFile` (`<ctime> -> message`), and `clamscan`/`clamdscan` output
@@ -120,5 +121,3 @@ public struct ClamAVParser: EventParser {
         return Timestamp(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4], second: parts[5])
     }
 }
-
-import Foundation

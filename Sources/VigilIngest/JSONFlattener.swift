@@ -1,4 +1,7 @@
 import VigilModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A hand-written JSON scanner that flattens one object into fields named by dotted path
 /// (`host.os.name`). Lists repeat their path once per element; `null` leaves the field absent.
@@ -206,7 +209,3 @@ struct JSONFlattener {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

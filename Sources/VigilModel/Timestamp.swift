@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A UTC instant with microsecond precision, stored as microseconds since the Unix epoch.
 public struct Timestamp: Hashable, Sendable, Comparable {
     public var microseconds: Int64
@@ -73,12 +79,6 @@ public struct Timestamp: Hashable, Sendable, Comparable {
         self.microseconds = seconds * 1_000_000 + Int64(microsecond)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension Duration {
     /// Whole microseconds in this duration.

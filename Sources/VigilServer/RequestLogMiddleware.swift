@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Foundation
 
 /// One log line per request: method, path (never the query, which may carry filters only,
 /// nor headers, which carry secrets), status, duration and the integration that pushed.
@@ -37,5 +38,3 @@ extension HTTPField.Name {
     /// Set on push responses so the request log can name the integration.
     static let vigilIntegration = HTTPField.Name("X-Vigil-Integration")!
 }
-
-import Foundation

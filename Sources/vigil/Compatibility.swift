@@ -1,6 +1,7 @@
 import ArgumentParser
 import VigilPipeline
 import VigilStore
+import Foundation
 
 extension Vigil {
     struct CompatibilityCommand: ParsableCommand {
@@ -43,5 +44,3 @@ extension Vigil {
         }
     }
 }
-
-import Foundation

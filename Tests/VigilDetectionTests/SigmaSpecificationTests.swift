@@ -1,6 +1,7 @@
 import Testing
 import VigilDetection
 import VigilModel
+import Foundation
 
 /// Examples from the Sigma specification (rules, modifiers appendix) and its escaping rules.
 @Suite struct SigmaSpecificationTests {
@@ -207,8 +208,6 @@ import VigilModel
         #expect(try matchingTitles(rules, event(#"{"f":"run-updater","logsource":{"product":"test"}}"#)).isEmpty)
     }
 }
-
-import Foundation
 
 @Suite struct ExpandModifierTests {
     @Test func placeholdersExpandFromTheTable() throws {
