@@ -21,14 +21,14 @@ struct SyslogHeader {
         if rest.first == "<", let close = rest.firstIndex(of: ">"), rest[rest.index(after: rest.startIndex)..<close].allSatisfy(\.isNumber) {
             rest = rest[rest.index(after: close)...]
         }
-        if let space = rest.firstIndex(of: " "), let iso = Timestamp(parsing: String(rest[..<space])), rest[..<space].contains("-") {
+        if let space = rest.utf8.firstIndex(of: 0x20), let iso = Timestamp(parsing: String(rest[..<space])), rest[..<space].contains("-") {
             time = iso
             rest = rest[rest.index(after: space)...]
         } else {
             // "Oct 24 17:05:31" or "Nov  2 15:40:14" or "Nov 2 15:40:14".
-            let tokens = rest.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
+            let tokens = rest.utf8.split(separator: 0x20, maxSplits: 3, omittingEmptySubsequences: true).map { Substring($0) }
             guard tokens.count == 4, let month = Self.months.firstIndex(of: String(tokens[0])), let day = Int(tokens[1]) else { return nil }
-            let parts = tokens[2].split(separator: ":")
+            let parts = tokens[2].utf8.split(separator: UInt8(ascii: ":")).map { Substring($0) }
             guard parts.count == 3, let hour = Int(parts[0]), let minute = Int(parts[1]), let second = Int(parts[2]) else { return nil }
             let year = Self.currentYear(now)
             guard var stamp = Timestamp(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second) else { return nil }
@@ -40,10 +40,10 @@ struct SyslogHeader {
             time = stamp
             rest = tokens[3]
         }
-        guard let hostEnd = rest.firstIndex(of: " ") else { return nil }
+        guard let hostEnd = rest.utf8.firstIndex(of: 0x20) else { return nil }
         hostname = String(rest[..<hostEnd])
         rest = rest[rest.index(after: hostEnd)...]
-        guard let colon = rest.firstIndex(of: ":") else { return nil }
+        guard let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         var tag = rest[..<colon]
         guard !tag.isEmpty, !tag.contains(" ") else { return nil }
         if let open = tag.firstIndex(of: "["), tag.last == "]" {
@@ -63,7 +63,7 @@ struct SyslogHeader {
 
 /// Decodes the five predefined XML entities and numeric character references.
 func decodeXMLEntities(_ text: Substring) -> String {
-    guard text.contains(where: { $0 == "&" }) else { return String(text) }
+    guard text.utf8.contains(UInt8(ascii: "&")) else { return String(text) }
     var output = ""
     var rest = text
     while let amp = rest.firstIndex(of: "&") {

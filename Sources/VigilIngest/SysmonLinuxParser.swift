@@ -44,7 +44,7 @@ public struct SysmonLinuxParser: EventParser {
         var rest = xml
         while let nameStart = rest.byteRange(of: "<Data Name=\"") {
             let afterName = rest[nameStart.upperBound...]
-            guard let nameEnd = afterName.firstIndex(of: "\"") else { break }
+            guard let nameEnd = afterName.utf8.firstIndex(of: UInt8(ascii: "\"")) else { break }
             let name = String(afterName[..<nameEnd])
             var valueRest = afterName[afterName.index(after: nameEnd)...]
             if valueRest.hasPrefix("/>") {
@@ -77,7 +77,7 @@ public struct SysmonLinuxParser: EventParser {
     static func attribute(_ key: StaticString, of open: StaticString, in xml: Substring) -> String? {
         guard let start = xml.byteRange(of: open), let key = xml[start.upperBound...].byteRange(of: key) else { return nil }
         let value = xml[key.upperBound...]
-        guard let end = value.firstIndex(of: "\"") else { return nil }
+        guard let end = value.utf8.firstIndex(of: UInt8(ascii: "\"")) else { return nil }
         return String(value[..<end])
     }
 }
