@@ -15,11 +15,8 @@ let benchmarks: @Sendable () -> Void = {
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     var events: [Event] = []
     for file in (try? BenchWorkload.write(events: 20_000, to: directory)) ?? [] {
-        let framer = RecordFramer(source: try! ByteSource(path: file.path))
-        var parser = file.format.makeParser(context: ParserContext(integration: "bench"))
-        var items: [RecordFramer.Item] = []
-        while (try? framer.next(into: &items, limit: 100_000)) == true {}
-        for case .record(let record) in items { _ = parser.parse(record, into: &events) }
+        guard var stream = try? EventStream(path: file.path, format: file.format, context: ParserContext(integration: "bench")) else { continue }
+        _ = try? stream.forEachBatch { batch, _ in events += batch }
     }
     let pool = events
     Benchmark("Detect 1k mixed events, \(ruleSet.rules.count) rules",

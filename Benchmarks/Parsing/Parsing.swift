@@ -24,18 +24,10 @@ let benchmarks: @Sendable () -> Void = {
             ])
         ) { benchmark in
             for _ in benchmark.scaledIterations {
-                let framer = RecordFramer(source: try ByteSource(path: file.path))
-                var parser = file.format.makeParser(context: ParserContext(integration: "bench", defaultHostname: "h"))
-                var items: [RecordFramer.Item] = []
-                var events: [Event] = []
-                var more = true
-                while more {
-                    items.removeAll(keepingCapacity: true)
-                    events.removeAll(keepingCapacity: true)
-                    more = try framer.next(into: &items, limit: 4096)
-                    for case .record(let record) in items { _ = parser.parse(record, into: &events) }
-                }
-                blackHole(events.count)
+                var stream = try EventStream(path: file.path, format: file.format, context: ParserContext(integration: "bench", defaultHostname: "h"))
+                var events = 0
+                try stream.forEachBatch(limit: 4096) { batch, _ in events += batch.count }
+                blackHole(events)
             }
         }
     }

@@ -73,6 +73,14 @@ public enum SourceFormat: String, CaseIterable, Sendable {
         return allCases.filter { votes[$0] != nil }.max { votes[$0]! < votes[$1]! }
     }
 
+    /// The format of `framer`'s input, or an error that says to name it.
+    public static func detect(_ framer: RecordFramer, path: String) throws(IngestError) -> SourceFormat {
+        guard let detected = detect(sample: try framer.sample()) else {
+            throw IngestError(.format, "cannot tell the format of \(path); name it with --format (\(allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return detected
+    }
+
     static func detect(line: String) -> SourceFormat? {
         let trimmed = line.drop { $0 == " " || $0 == "\t" }
         if trimmed.contains("CEF:") && trimmed.contains("|") { return .cef }

@@ -94,3 +94,27 @@ extension Timestamp {
         self.microseconds = base.microseconds - Int64(offsetSeconds) * 1_000_000
     }
 }
+
+extension Timestamp {
+    /// A time filter as users type it: ISO 8601 (`2026-11-27T10:00:00Z`), or a span before
+    /// `now` (`30m`, `24h`, `7d`, `2w`).
+    public init?(absoluteOrRelative text: String, now: Timestamp = .now()) {
+        if text.contains("-"), let absolute = Timestamp(parsing: text) {
+            self = absolute
+            return
+        }
+        guard let seconds = DurationText.seconds(text), !text.allSatisfy(\.isNumber) else { return nil }
+        self = Timestamp(microseconds: now.microseconds - seconds * 1_000_000)
+    }
+}
+
+/// Durations as users type them: `90s`, `30m`, `12h`, `7d`, `2w`, or plain seconds.
+public enum DurationText {
+    /// The duration in seconds, or nil when `text` is not one.
+    public static func seconds(_ text: String) -> Int64? {
+        if let plain = Int64(text) { return plain >= 0 ? plain : nil }
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+        guard let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()), amount >= 0 else { return nil }
+        return amount * multiplier
+    }
+}

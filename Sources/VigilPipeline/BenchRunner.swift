@@ -54,17 +54,8 @@ public enum BenchRunner {
         var parsed = 0
         var seconds = try timed {
             for file in files {
-                let framer = RecordFramer(source: try ByteSource(path: file.path))
-                var parser = file.format.makeParser(context: ParserContext(integration: "bench", defaultHostname: "bench-host"))
-                var items: [RecordFramer.Item] = []
-                var batch: [Event] = []
-                var more = true
-                while more {
-                    items.removeAll(keepingCapacity: true)
-                    more = try framer.next(into: &items, limit: 8_192)
-                    batch.removeAll(keepingCapacity: true)
-                    for case .record(let record) in items { _ = parser.parse(record, into: &batch) }
-                    if !more { parser.finish(into: &batch) }
+                var stream = try EventStream(path: file.path, format: file.format, context: ParserContext(integration: "bench", defaultHostname: "bench-host"))
+                try stream.forEachBatch { batch, _ in
                     parsed += batch.count
                     for event in batch where pool.count < poolLimit || parsed % 7 == 0 {
                         if pool.count < poolLimit { pool.append(event) } else { pool[parsed % poolLimit] = event }
@@ -131,17 +122,8 @@ public enum BenchRunner {
             var detector = Detector(ruleSet: ruleSet)
             var detections: [Detection] = []
             for file in files {
-                let framer = RecordFramer(source: try ByteSource(path: file.path))
-                var parser = file.format.makeParser(context: ParserContext(integration: "hunt", defaultHostname: "bench-host"))
-                var items: [RecordFramer.Item] = []
-                var batch: [Event] = []
-                var more = true
-                while more {
-                    items.removeAll(keepingCapacity: true)
-                    more = try framer.next(into: &items, limit: 8_192)
-                    batch.removeAll(keepingCapacity: true)
-                    for case .record(let record) in items { _ = parser.parse(record, into: &batch) }
-                    if !more { parser.finish(into: &batch) }
+                var stream = try EventStream(path: file.path, format: file.format, context: ParserContext(integration: "hunt", defaultHostname: "bench-host"))
+                try stream.forEachBatch { batch, _ in
                     for event in batch {
                         detections.removeAll(keepingCapacity: true)
                         detector.detect(event, into: &detections)

@@ -95,9 +95,7 @@ public final class ImportPipeline {
             switch format {
             case .fixed(let fixed): fileFormat = fixed
             case .auto:
-                guard let detected = SourceFormat.detect(sample: try framer.sample()) else {
-                    throw IngestError(.format, "cannot tell the format of \(path); name it with --format (\(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
-                }
+                let detected = try SourceFormat.detect(framer, path: path)
                 do {
                     try IngestGate.admit(state, named: integration, format: detected.rawValue)
                 } catch {

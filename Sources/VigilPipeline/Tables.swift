@@ -145,3 +145,36 @@ public func machineTable(_ rows: [MachineRow]) -> OutputTable {
     }
     return table
 }
+
+/// Everything known about one alert, loaded once for `vigil alert show` and `GET /api/v1/alerts/{id}`.
+public struct AlertDetail {
+    public let alert: AlertRow
+    public let events: [EventRow]
+    public let incident: IncidentRow?
+    public let comments: [CommentRow]
+    public let history: [AuditRow]
+
+    /// Loads the alert `id`, or nil when there is none.
+    public init?(id: Int64, from store: Store) throws {
+        guard let alert = try store.alert(id: id) else { return nil }
+        self.alert = alert
+        events = try store.alertEvents(id: id)
+        incident = try alert.incidentID.flatMap { try store.incident(id: $0) }
+        comments = try store.comments(alertID: id)
+        history = try store.history(of: "alert:\(id)")
+    }
+
+    /// One JSON object: the alert's columns plus `description`, `events` (with raw records),
+    /// `incident`, `comments` and `history`.
+    public var json: String {
+        var object = String(alertTable([alert]).render(.jsonl).dropLast())
+        object += ",\"description\":" + JSONText.quoted(alert.description)
+        object += ",\"events\":[" + events.map { event in
+            "{\"id\":\(event.id),\"time\":\(JSONText.quoted(event.time.iso8601)),\"category\":\(event.category.map(JSONText.quoted) ?? "null"),\"fields\":\(event.fieldsJSON),\"raw\":\(JSONText.quoted(event.raw))}"
+        }.joined(separator: ",") + "]"
+        object += ",\"incident\":" + (incident.map { String(incidentTable([$0]).render(.jsonl)) } ?? "null")
+        object += ",\"comments\":[" + comments.map { "{\"author\":\(JSONText.quoted($0.author)),\"text\":\(JSONText.quoted($0.text)),\"time\":\(JSONText.quoted($0.createdAt.iso8601))}" }.joined(separator: ",") + "]"
+        object += ",\"history\":[" + history.map { "{\"time\":\(JSONText.quoted($0.time.iso8601)),\"actor\":\(JSONText.quoted($0.actor)),\"action\":\(JSONText.quoted($0.action)),\"details\":\(JSONText.quoted($0.details))}" }.joined(separator: ",") + "]}"
+        return object
+    }
+}

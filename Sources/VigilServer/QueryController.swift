@@ -25,20 +25,8 @@ struct QueryController: Sendable {
         router.get("/api/v1/alerts/:id") { request, context in
             _ = try await authorize(request)
             let id = try context.parameters.require("id", as: Int64.self)
-            let store = try reader()
-            guard let alert = try store.alert(id: id) else { throw apiError(.notFound, "there is no alert \(id)") }
-            let events = try store.alertEvents(id: id)
-            let history = try store.history(of: "alert:\(id)")
-            let comments = try store.comments(alertID: id)
-            let incident = try alert.incidentID.flatMap { try store.incident(id: $0) }
-            var object = String(alertTable([alert]).render(.jsonl))
-            object.removeLast()
-            object += ",\"description\":" + JSONText.quoted(alert.description)
-            object += ",\"events\":[" + events.map { "{\"id\":\($0.id),\"time\":\(JSONText.quoted($0.time.iso8601)),\"fields\":\($0.fieldsJSON),\"raw\":\(JSONText.quoted($0.raw))}" }.joined(separator: ",") + "]"
-            object += ",\"incident\":" + (incident.map { String(incidentTable([$0]).render(.jsonl)) } ?? "null")
-            object += ",\"comments\":[" + comments.map { "{\"author\":\(JSONText.quoted($0.author)),\"text\":\(JSONText.quoted($0.text)),\"time\":\(JSONText.quoted($0.createdAt.iso8601))}" }.joined(separator: ",") + "]"
-            object += ",\"history\":[" + history.map { "{\"time\":\(JSONText.quoted($0.time.iso8601)),\"actor\":\(JSONText.quoted($0.actor)),\"details\":\(JSONText.quoted($0.details))}" }.joined(separator: ",") + "]}"
-            return Response.json(object)
+            guard let detail = try AlertDetail(id: id, from: reader()) else { throw apiError(.notFound, "there is no alert \(id)") }
+            return Response.json(detail.json)
         }
         router.patch("/api/v1/alerts/:id") { request, context in
             let actor = try await authorize(request)
@@ -96,7 +84,7 @@ struct QueryController: Sendable {
             let body = String(buffer: try await request.collectBody(upTo: 4096))
             let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
             let validFor = (object["valid_for"] as? String) ?? "7d"
-            guard let seconds = Self.duration(validFor), seconds > 0, seconds <= 90 * 86_400 else {
+            guard let seconds = DurationText.seconds(validFor), seconds > 0, seconds <= 90 * 86_400 else {
                 throw apiError(.badRequest, "valid_for must be a duration such as 30m, 12h or 7d, at most 90d")
             }
             do {
@@ -118,13 +106,6 @@ struct QueryController: Sendable {
             }
             return Response.json("{\"integrations\":" + table.render(.json) + "}")
         }
-    }
-
-    /// `30m`, `12h`, `7d` in seconds.
-    static func duration(_ text: String) -> Int64? {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        guard let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()) else { return nil }
-        return amount * multiplier
     }
 
     /// The API key's name, or a 401 (403 for a non-admin key on an admin route) that says what is wrong.
@@ -154,12 +135,10 @@ struct QueryController: Sendable {
         var filter = AlertFilter()
         func time(_ name: String) throws -> Timestamp? {
             guard let text = parameters.get(name) else { return nil }
-            if let absolute = Timestamp(parsing: text), text.contains("-") { return absolute }
-            let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-            if let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()) {
-                return Timestamp(microseconds: Timestamp.now().microseconds - amount * multiplier * 1_000_000)
+            guard let time = Timestamp(absoluteOrRelative: text) else {
+                throw apiError(.badRequest, "\(name) '\(text)' is neither ISO 8601 nor relative (30m, 24h, 7d)")
             }
-            throw apiError(.badRequest, "\(name) '\(text)' is neither ISO 8601 nor relative (30m, 24h, 7d)")
+            return time
         }
         if let os = parameters.get("os") {
             guard let platform = OSPlatform(rawValue: os) else { throw apiError(.badRequest, "os must be one of \(OSPlatform.allCases.map(\.rawValue).joined(separator: ", "))") }

@@ -17,13 +17,21 @@ public struct IntegrationRow: Sendable {
 extension Store {
     /// Every integration, by name.
     public func integrations() throws -> [IntegrationRow] {
-        let now = Timestamp.now().microseconds
-        return try connection.statement("""
+        try integrationRows(where: "", [])
+    }
+
+    /// The integration called `name`, or nil.
+    public func integration(named name: String) throws -> IntegrationRow? {
+        try integrationRows(where: "WHERE i.name = ?", [name]).first
+    }
+
+    private func integrationRows(where clause: String, _ values: [(any SQLValue)?]) throws -> [IntegrationRow] {
+        try connection.statement("""
             SELECT i.name, i.display_name, i.platforms, i.formats, i.enabled, i.enabled_changed_at,
                 (SELECT COUNT(*) FROM access_tokens t WHERE t.integration = i.name AND t.revoked_at IS NULL AND t.expires_at > ?),
                 i.last_data_at, i.events_received, i.events_refused
-            FROM integrations i ORDER BY i.name
-            """).bind(now).rows { row in
+            FROM integrations i \(clause) ORDER BY i.name
+            """).bind([Timestamp.now().microseconds] + values).rows { row in
             IntegrationRow(
                 name: row.text(0), displayName: row.text(1),
                 platforms: row.text(2).split(separator: ",").map(String.init),
@@ -32,11 +40,6 @@ extension Store {
                 activeTokens: Int(row.int(6)), lastDataAt: row.optionalInt(7).map(Timestamp.init(microseconds:)),
                 eventsReceived: row.int(8), eventsRefused: row.int(9))
         }
-    }
-
-    /// The integration called `name`, or nil.
-    public func integration(named name: String) throws -> IntegrationRow? {
-        try integrations().first { $0.name == name }
     }
 
     /// Turns an integration on or off and records it in the audit log. Turning it off

@@ -111,7 +111,7 @@ extension Vigil {
             @Option(name: .customLong("valid-for"), help: "How long it is valid: 30m, 12h, 7d (at most 90d).") var validFor = "7d"
 
             func validate() throws {
-                guard let seconds = parseDuration(validFor), seconds > 0 else {
+                guard let seconds = DurationText.seconds(validFor), seconds > 0 else {
                     throw ValidationError("--valid-for '\(validFor)' is not a duration such as 30m, 12h or 7d")
                 }
                 if seconds > IntegrationCommand.maximumValidity {
@@ -120,7 +120,7 @@ extension Vigil {
             }
 
             func run() throws {
-                let seconds = parseDuration(validFor)!
+                let seconds = DurationText.seconds(validFor)!
                 let (token, hash) = AccessToken.generate()
                 let expires = Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000)
                 let id: Int64
@@ -169,12 +169,4 @@ extension Vigil {
             }
         }
     }
-}
-
-/// `30m`, `12h`, `7d`, `2w` or plain seconds, in seconds.
-func parseDuration(_ text: String) -> Int64? {
-    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-    if let plain = Int64(text) { return plain }
-    guard let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()) else { return nil }
-    return amount * multiplier
 }

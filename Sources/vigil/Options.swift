@@ -43,12 +43,10 @@ var currentActor: String {
 
 /// Parses `--since`/`--until`: ISO 8601, or a time relative to now such as `30m`, `24h`, `7d`, `2w`.
 func parseTimeArgument(_ text: String, option: String) throws -> Timestamp {
-    if let absolute = Timestamp(parsing: text), text.contains("-") { return absolute }
-    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-    if let unit = text.last, let seconds = units[unit], let amount = Int64(text.dropLast()), amount >= 0 {
-        return Timestamp(microseconds: Timestamp.now().microseconds - amount * seconds * 1_000_000)
+    guard let time = Timestamp(absoluteOrRelative: text) else {
+        throw ValidationError("\(option) '\(text)' is neither ISO 8601 (2026-11-27T10:00:00Z) nor relative (30m, 24h, 7d, 2w)")
     }
-    throw ValidationError("\(option) '\(text)' is neither ISO 8601 (2026-11-27T10:00:00Z) nor relative (30m, 24h, 7d, 2w)")
+    return time
 }
 
 func writeStderr(_ text: String) {

@@ -141,35 +141,15 @@ func loadPlaceholders(_ path: String?) throws -> [String: [String]] {
     }
 }
 
-/// Streams the events of one file through its parser, without a database.
+/// Streams the events of one file through its parser, without a database; rejected records
+/// are reported on stderr.
 func forEachEvent(in path: String, format: FormatChoice, _ body: (Event) throws -> Void) throws {
-    let framer = RecordFramer(source: try ByteSource(path: path))
-    let chosen: SourceFormat
-    switch format {
-    case .fixed(let fixed): chosen = fixed
-    case .auto:
-        guard let detected = SourceFormat.detect(sample: try framer.sample()) else {
-            throw CLIError("cannot tell the format of \(path); name it with --format")
-        }
-        writeStderr("\(path): format \(detected.rawValue) (detected)")
-        chosen = detected
-    }
-    var parser = chosen.makeParser(context: ParserContext(integration: "hunt", defaultHostname: ProcessInfo.processInfo.hostName))
-    var items: [RecordFramer.Item] = []
-    var events: [Event] = []
-    var more = true
-    while more {
-        items.removeAll(keepingCapacity: true)
-        more = try framer.next(into: &items, limit: 4096)
-        events.removeAll(keepingCapacity: true)
-        for item in items {
-            if case .record(let record) = item {
-                if let rejected = parser.parse(record, into: &events) {
-                    writeStderr("\(path):\(rejected.line): rejected: \(rejected.reason)")
-                }
-            }
-        }
-        if !more { parser.finish(into: &events) }
+    let fixed: SourceFormat? = if case .fixed(let chosen) = format { chosen } else { nil }
+    var stream = try EventStream(path: path, format: fixed,
+                                 context: ParserContext(integration: "hunt", defaultHostname: ProcessInfo.processInfo.hostName))
+    if fixed == nil { writeStderr("\(path): format \(stream.format.rawValue) (detected)") }
+    try stream.forEachBatch { events, rejected in
+        for rejection in rejected { writeStderr("\(path):\(rejection.line): rejected: \(rejection.reason)") }
         for event in events { try body(event) }
     }
 }

@@ -16,24 +16,12 @@ extension Vigil {
             @Argument(help: "The alert id.") var id: Int64
 
             func run() throws {
-                let opened = try store.open()
-                guard let alert = try opened.alert(id: id) else { throw CLIError("there is no alert \(id); see `vigil alerts`") }
-                let events = try opened.alertEvents(id: id)
-                let incident = try alert.incidentID.flatMap { try opened.incident(id: $0) }
-                let history = try opened.history(of: "alert:\(id)")
-                let comments = try opened.comments(alertID: id)
+                guard let detail = try AlertDetail(id: id, from: store.open()) else { throw CLIError("there is no alert \(id); see `vigil alerts`") }
                 if format == .json || format == .jsonl {
-                    var object = String(alertTable([alert]).render(.jsonl).dropLast())
-                    object += ",\"description\":" + JSONText.quoted(alert.description)
-                    object += ",\"events\":[" + events.map { event in
-                        "{\"id\":\(event.id),\"time\":\(JSONText.quoted(event.time.iso8601)),\"category\":\(event.category.map(JSONText.quoted) ?? "null"),\"fields\":\(event.fieldsJSON),\"raw\":\(JSONText.quoted(event.raw))}"
-                    }.joined(separator: ",") + "]"
-                    object += ",\"incident\":" + (incident.map { "{\"id\":\($0.id),\"title\":\(JSONText.quoted($0.title)),\"status\":\(JSONText.quoted($0.status)),\"reason\":\(JSONText.quoted($0.reason))}" } ?? "null")
-                    object += ",\"comments\":[" + comments.map { "{\"author\":\(JSONText.quoted($0.author)),\"text\":\(JSONText.quoted($0.text)),\"time\":\(JSONText.quoted($0.createdAt.iso8601))}" }.joined(separator: ",") + "]"
-                    object += ",\"history\":[" + history.map { "{\"time\":\(JSONText.quoted($0.time.iso8601)),\"actor\":\(JSONText.quoted($0.actor)),\"action\":\(JSONText.quoted($0.action)),\"details\":\(JSONText.quoted($0.details))}" }.joined(separator: ",") + "]}"
-                    print(object)
+                    print(detail.json)
                     return
                 }
+                let (alert, events, incident, comments, history) = (detail.alert, detail.events, detail.incident, detail.comments, detail.history)
                 let table = alertTable([alert])
                 for (column, value) in zip(table.columns, table.rows[0]) {
                     print(column.padding(toLength: 18, withPad: " ", startingAt: 0) + value.plain)

@@ -7,7 +7,7 @@ let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().app
 
 /// Everything one corpus file yields through its parser.
 struct ParsedCorpusFile {
-    var format: SourceFormat?
+    var format: SourceFormat
     var records = 0
     var events: [Event] = []
     var rejected: [RejectedRecord] = []
@@ -15,27 +15,12 @@ struct ParsedCorpusFile {
 }
 
 func parseCorpusFile(_ relativePath: String, format explicit: SourceFormat? = nil) throws -> ParsedCorpusFile {
-    let framer = RecordFramer(source: try ByteSource(path: corpusLogs.appendingPathComponent(relativePath).path))
-    var result = ParsedCorpusFile()
-    result.format = try explicit ?? SourceFormat.detect(sample: framer.sample())
-    guard let format = result.format else { return result }
-    var parser = format.makeParser(context: ParserContext(integration: "test", defaultHostname: "testhost"))
-    var items: [RecordFramer.Item] = []
-    var more = true
-    while more {
-        items.removeAll()
-        // Small batches, so records cross batch boundaries.
-        more = try framer.next(into: &items, limit: 7)
-        for item in items {
-            result.records += 1
-            switch item {
-            case .record(let record): if let rejection = parser.parse(record, into: &result.events) { result.rejected.append(rejection) }
-            case .rejected(let rejection): result.rejected.append(rejection)
-            }
-        }
-    }
-    parser.finish(into: &result.events)
-    result.skipped = parser.skippedRecords
+    var stream = try EventStream(path: corpusLogs.appendingPathComponent(relativePath).path, format: explicit,
+                                 context: ParserContext(integration: "test", defaultHostname: "testhost"))
+    var result = ParsedCorpusFile(format: stream.format)
+    // Small batches, so records cross batch boundaries.
+    result.records = try stream.forEachBatch(limit: 7) { result.events += $0; result.rejected += $1 }
+    result.skipped = stream.skippedRecords
     return result
 }
 
@@ -201,16 +186,7 @@ func parseCorpusFile(_ relativePath: String, format explicit: SourceFormat? = ni
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bad-\(UUID().uuidString)-\(name)").path
         try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let framer = RecordFramer(source: try ByteSource(path: path))
-        var parser = format.makeParser(context: ParserContext(integration: "test"))
-        var items: [RecordFramer.Item] = []
-        _ = try framer.next(into: &items, limit: 10)
-        var events: [Event] = []
-        var rejections: [RejectedRecord] = []
-        for case .record(let record) in items {
-            if let rejection = parser.parse(record, into: &events) { rejections.append(rejection) }
-        }
-        parser.finish(into: &events)
+        let (events, rejections) = try parseFile(path, format: format)
         #expect(events.isEmpty, "\(format) made an event of '\(text)'")
         #expect(rejections.count == 1)
         #expect(rejections.first.map { !$0.reason.isEmpty } == true)
