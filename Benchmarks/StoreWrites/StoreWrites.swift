@@ -20,7 +20,7 @@ let benchmarks: @Sendable () -> Void = {
             let writer = StoreWriter(store: store)
             let items = (0..<10_000).map { BatchItem(event: event($0), key: Int64($0) &* 0x9E37_79B9, detections: []) }
             benchmark.startMeasurement()
-            blackHole(try writer.write(items, rejected: [], importID: nil))
+            blackHole(try writer.write(items, rejected: [], recordsRead: 0, importID: nil))
             benchmark.stopMeasurement()
         }
     }

@@ -13,6 +13,9 @@ struct JSONFlattener {
         var message: String
     }
 
+    /// Objects and lists nested deeper than this are rejected, so hostile input cannot exhaust the stack.
+    static let maximumDepth = 64
+
     private var keys = FieldKeyCache()
     private var path: [UInt8] = []
 
@@ -24,16 +27,19 @@ struct JSONFlattener {
             throw SyntaxError(offset: scanner.index, message: "expected a JSON object")
         }
         path.removeAll(keepingCapacity: true)
-        try value(&scanner, into: &fields)
+        try value(&scanner, depth: 0, into: &fields)
         scanner.skipWhitespace()
         guard scanner.index == bytes.count else {
             throw SyntaxError(offset: scanner.index, message: "unexpected text after the JSON object")
         }
     }
 
-    private mutating func value(_ scanner: inout Scanner, into fields: inout [EventField]) throws(SyntaxError) {
+    private mutating func value(_ scanner: inout Scanner, depth: Int, into fields: inout [EventField]) throws(SyntaxError) {
         scanner.skipWhitespace()
         guard let byte = scanner.peek else { throw SyntaxError(offset: scanner.index, message: "the record ends where a value was expected") }
+        if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "["), depth == Self.maximumDepth {
+            throw SyntaxError(offset: scanner.index, message: "objects and lists nest deeper than \(Self.maximumDepth) levels")
+        }
         switch byte {
         case UInt8(ascii: "{"):
             scanner.index += 1
@@ -52,7 +58,7 @@ struct JSONFlattener {
                 scanner.skipWhitespace()
                 guard scanner.peek == UInt8(ascii: ":") else { throw SyntaxError(offset: scanner.index, message: "expected ':' after a key") }
                 scanner.index += 1
-                try value(&scanner, into: &fields)
+                try value(&scanner, depth: depth + 1, into: &fields)
                 path.removeSubrange(base...)
                 scanner.skipWhitespace()
                 guard let separator = scanner.peek else { throw SyntaxError(offset: scanner.index, message: "the object is not closed") }
@@ -68,7 +74,7 @@ struct JSONFlattener {
                 return
             }
             while true {
-                try value(&scanner, into: &fields)
+                try value(&scanner, depth: depth + 1, into: &fields)
                 scanner.skipWhitespace()
                 guard let separator = scanner.peek else { throw SyntaxError(offset: scanner.index, message: "the list is not closed") }
                 scanner.index += 1

@@ -37,6 +37,8 @@ public final class RecordFramer {
     private var atEnd = false
     private var lineCounter = 1
     private var mode: Mode?
+    /// A damaged gzip stream ends the input early; it is reported once, after the records read before it.
+    private var streamFailure: RejectedRecord?
 
     private enum Mode { case lines, jsonArray }
 
@@ -51,7 +53,13 @@ public final class RecordFramer {
         var produced = 0
         while produced < limit {
             let found = mode == .jsonArray ? try nextArrayElement() : try nextLine()
-            guard let found else { return false }
+            guard let found else {
+                if let failure = streamFailure {
+                    items.append(.rejected(failure))
+                    streamFailure = nil
+                }
+                return false
+            }
             items.append(found)
             produced += 1
         }
@@ -107,7 +115,14 @@ public final class RecordFramer {
         if end == buffer.count {
             buffer.append(contentsOf: repeatElement(0, count: buffer.count))
         }
-        let count = try source.read(into: &buffer, offset: end, count: buffer.count - end)
+        let count: Int
+        do {
+            count = try source.read(into: &buffer, offset: end, count: buffer.count - end)
+        } catch where error.code == .gzip {
+            atEnd = true
+            streamFailure = RejectedRecord(line: lineCounter, reason: "\(error.message); the records before it were read", raw: "")
+            return
+        }
         if count == 0 { atEnd = true }
         end += count
     }

@@ -42,6 +42,14 @@ public enum BenchWorkload {
         return files
     }
 
+    /// The lines of the workload's `number`th record (from 1) in `format`: a well-formed record
+    /// of every format, for tests that surround good input with bad.
+    public static func sampleRecord(_ format: SourceFormat, number: Int = 1) -> [String] {
+        var generator = Lines(format: format)
+        generator.index = number - 1
+        return generator.next().lines
+    }
+
     /// Generates the lines of one format, deterministically.
     struct Lines {
         let format: SourceFormat

@@ -115,10 +115,10 @@ public final class ImportPipeline {
                                              totalBytes: source.totalBytes, elapsedSeconds: (clock.now - started).seconds))
                 }
             } catch {
-                try? writer.finishImport(id: importID, recordsRead: fileSummary.recordsRead, outcome: fileSummary.outcome, failed: true)
+                try? writer.finishImport(id: importID, failed: true)
                 throw error
             }
-            try writer.finishImport(id: importID, recordsRead: fileSummary.recordsRead, outcome: fileSummary.outcome, failed: false)
+            try writer.finishImport(id: importID, failed: false)
             summary.recordsRead += fileSummary.recordsRead
             summary.eventsParsed += fileSummary.eventsParsed
             summary.skipped += fileSummary.skipped
@@ -139,7 +139,7 @@ public final class ImportPipeline {
         func write(_ batch: PreparedBatch) throws {
             summary.recordsRead += batch.recordsRead
             summary.eventsParsed += batch.eventsParsed
-            summary.outcome += try writer.write(batch.items, rejected: batch.rejected, importID: importID)
+            summary.outcome += try writer.write(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
             summary.rejectedSample += batch.rejected.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
             progress(summary.recordsRead)
         }

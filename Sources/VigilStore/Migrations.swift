@@ -39,6 +39,12 @@ package enum Migrations {
         }
     }
 
+    /// The highest applied migration, 0 for a new database or one without the migrations table.
+    package static func currentVersionIfAny(_ connection: Connection) throws(StoreError) -> Int {
+        let exists = try connection.statement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").firstInteger() != nil
+        return exists ? try currentVersion(connection) : 0
+    }
+
     /// The highest applied migration, 0 for a new database.
     package static func currentVersion(_ connection: Connection) throws(StoreError) -> Int {
         do {

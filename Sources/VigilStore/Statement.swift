@@ -80,6 +80,17 @@ package final class Statement {
         return result
     }
 
+    /// The first column of the first row as an integer, or nil when there is no row.
+    package func firstInteger() throws(StoreError) -> Int64? {
+        defer { sqlite3_reset(handle) }
+        let result = sqlite3_step(handle)
+        switch result {
+        case SQLITE_ROW: return sqlite3_column_int64(handle, 0)
+        case SQLITE_DONE: return nil
+        default: throw connection.error(result, sql: sql)
+        }
+    }
+
     /// The first row mapped through `transform`, or nil when there is none.
     package func firstRow<T>(_ transform: (Row) throws -> T) throws -> T? {
         defer { sqlite3_reset(handle) }

@@ -14,8 +14,14 @@ public final class Store {
     public init(path: String) throws(StoreError) {
         self.path = path
         connection = try Connection(path: path)
+        let versionBefore = try Migrations.currentVersionIfAny(connection)
         try Migrations.migrate(connection)
-        try seedIntegrations()
+        // Only a new, migrated or incomplete database is written to: opening one to read
+        // never waits for a running import's write lock.
+        let builtin = try connection.statement("SELECT COUNT(*) FROM integrations WHERE builtin = 1").firstInteger() ?? 0
+        if versionBefore < Migrations.latestVersion || builtin < IntegrationCatalogue.builtin.count {
+            try seedIntegrations()
+        }
     }
 
     /// Opens an existing database for reading and triage without migrating it (the server's

@@ -13,6 +13,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case notFound
         /// A value does not fit the column it is meant for.
         case invalidValue
+        /// Another process holds the database's writer lock.
+        case busy
     }
 
     public var code: Code

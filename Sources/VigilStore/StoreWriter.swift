@@ -61,14 +61,10 @@ public final class StoreWriter {
         return connection.lastInsertRowID
     }
 
-    /// Records the end of an import with its totals.
-    public func finishImport(id: Int64, recordsRead: Int, outcome: BatchOutcome, failed: Bool) throws(StoreError) {
-        try connection.statement("""
-            UPDATE imports SET finished_at = ?, records_read = ?, events_stored = ?, rejected = ?, duplicates = ?,
-            alerts_raised = ?, status = ? WHERE id = ?
-            """)
-            .bind(Timestamp.now().microseconds, recordsRead, outcome.stored, outcome.rejected, outcome.duplicates,
-                  outcome.alertsRaised, failed ? "failed" : "completed", id)
+    /// Records the end of an import; its totals were added batch by batch.
+    public func finishImport(id: Int64, failed: Bool) throws(StoreError) {
+        try connection.statement("UPDATE imports SET finished_at = ?, status = ? WHERE id = ?")
+            .bind(Timestamp.now().microseconds, failed ? "failed" : "completed", id)
             .run()
     }
 
@@ -97,19 +93,20 @@ public final class StoreWriter {
         try connection.transaction {
             try batches.map { batch in
                 let importID = try beginImport(source: batch.source, format: batch.format, integration: batch.integration)
-                let outcome = try writeUnlocked(batch.items, rejected: batch.rejected, importID: importID)
-                try finishImport(id: importID, recordsRead: batch.recordsRead, outcome: outcome, failed: false)
+                let outcome = try writeUnlocked(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
+                try finishImport(id: importID, failed: false)
                 return outcome
             }
         }
     }
 
-    /// Writes `items` and `rejected` in one transaction.
-    public func write(_ items: [BatchItem], rejected: [RejectedRecord], importID: Int64?) throws -> BatchOutcome {
-        try connection.transaction { try writeUnlocked(items, rejected: rejected, importID: importID) }
+    /// Writes `items` and `rejected`, read from `recordsRead` records, in one transaction that
+    /// also adds them to the import's totals: after a crash, the row counts what was committed.
+    public func write(_ items: [BatchItem], rejected: [RejectedRecord], recordsRead: Int, importID: Int64?) throws -> BatchOutcome {
+        try connection.transaction { try writeUnlocked(items, rejected: rejected, recordsRead: recordsRead, importID: importID) }
     }
 
-    private func writeUnlocked(_ items: [BatchItem], rejected: [RejectedRecord], importID: Int64?) throws -> BatchOutcome {
+    private func writeUnlocked(_ items: [BatchItem], rejected: [RejectedRecord], recordsRead: Int, importID: Int64?) throws -> BatchOutcome {
         do {
             var outcome = BatchOutcome()
             let machineIDs = try upsertMachines(items)
@@ -154,6 +151,13 @@ public final class StoreWriter {
                 }
             }
             outcome.rejected = rejected.count
+            if let importID {
+                try connection.statement("""
+                    UPDATE imports SET records_read = records_read + ?, events_stored = events_stored + ?, rejected = rejected + ?,
+                        duplicates = duplicates + ?, alerts_raised = alerts_raised + ? WHERE id = ?
+                    """)
+                    .bind(recordsRead, outcome.stored, outcome.rejected, outcome.duplicates, outcome.alertsRaised, importID).run()
+            }
             for (integration, counts) in integrationCounts {
                 try connection.statement("UPDATE integrations SET events_received = events_received + ?, last_data_at = ? WHERE name = ?")
                     .bind(counts.count, counts.last.microseconds, integration).run()

@@ -51,6 +51,8 @@ extension Vigil {
 
         func run() throws {
             let opened = try store.open()
+            let writerLock = try store.lockForWriting(opened, holder: "vigil import")
+            defer { withExtendedLifetime(writerLock) {} }
             let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())
             let pipeline = ImportPipeline(store: opened, ruleSet: ruleSet)
             let bar = ProgressBar()

@@ -18,6 +18,18 @@ struct StoreOptions: ParsableArguments {
             throw CLIError(error.description)
         }
     }
+
+    /// Takes `store`'s writer lock for this process; exits 75 at once when another process holds it.
+    func lockForWriting(_ store: Store, holder: String) throws -> WriterLock {
+        do {
+            return try store.acquireWriterLock(holder: holder)
+        } catch where error.code == .busy {
+            writeStderr("error: \(error.description)")
+            throw ExitCode(75)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
 }
 
 /// `--format`, shared by every listing command.

@@ -26,6 +26,8 @@ extension Vigil {
 
         func run() async throws {
             let opened = try store.open()
+            let writerLock = try store.lockForWriting(opened, holder: "vigil serve")
+            defer { withExtendedLifetime(writerLock) {} }
             let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())
             var configuration = ServerConfiguration(databasePath: store.path, ruleSet: ruleSet)
             configuration.host = host

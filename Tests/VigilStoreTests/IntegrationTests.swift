@@ -60,7 +60,7 @@ import VigilModel
         old.machine = MachineIdentity(hostname: "old-phone", platform: .android, osVersion: "6.0.1")
         let new = sampleEvent(host: "web-01", raw: "b")
         _ = try StoreWriter(store: store).write([BatchItem(event: old, key: 1, detections: []), BatchItem(event: new, key: 2, detections: [])],
-                                                rejected: [], importID: nil)
+                                                rejected: [], recordsRead: 0, importID: nil)
         var machines = try store.machines()
         #expect(machines.first { $0.hostname == "old-phone" }?.supported == false)
         #expect(machines.first { $0.hostname == "web-01" }?.supported == true)

@@ -71,7 +71,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         let database = TemporaryDatabase()
         do {
             let store = try Store(path: database.path)
-            _ = try StoreWriter(store: store).write([BatchItem(event: sampleEvent(), key: 1, detections: [])], rejected: [], importID: nil)
+            _ = try StoreWriter(store: store).write([BatchItem(event: sampleEvent(), key: 1, detections: [])], rejected: [], recordsRead: 0, importID: nil)
         }
         let reopened = try Store(path: database.path)
         #expect(try reopened.count(.events) == 1)
@@ -92,7 +92,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
             BatchItem(event: sampleEvent(raw: "a"), key: 10, detections: []),
             BatchItem(event: sampleEvent(host: "db-01", raw: "b"), key: 11, detections: [detection]),
         ]
-        #expect(throws: (any Error).self) { try writer.write(items, rejected: [], importID: nil) }
+        #expect(throws: (any Error).self) { try writer.write(items, rejected: [], recordsRead: 0, importID: nil) }
         #expect(try store.count(.events) == 0)
         #expect(try store.count(.machines) == 0)
     }
@@ -106,12 +106,12 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         func item(_ key: Int64, _ seconds: Double) -> BatchItem {
             BatchItem(event: sampleEvent(raw: "e\(key)", seconds: seconds), key: key, detections: [detection])
         }
-        var outcome = try writer.write([item(1, 1000), item(2, 1600), item(1, 1000)], rejected: [], importID: nil)
+        var outcome = try writer.write([item(1, 1000), item(2, 1600), item(1, 1000)], rejected: [], recordsRead: 0, importID: nil)
         #expect(outcome.stored == 2)
         #expect(outcome.duplicates == 1)
         #expect(outcome.alertsRaised == 1)
         #expect(outcome.alertsUpdated == 1)
-        outcome = try writer.write([item(3, 1000 + 7200)], rejected: [], importID: nil)
+        outcome = try writer.write([item(3, 1000 + 7200)], rejected: [], recordsRead: 0, importID: nil)
         #expect(outcome.alertsRaised == 1)
         let alerts = try store.alerts(AlertFilter())
         #expect(alerts.count == 2)
@@ -132,7 +132,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         _ = try writer.write([
             BatchItem(event: sampleEvent(host: "a", raw: "1", seconds: 1000), key: 1, detections: [high]),
             BatchItem(event: sampleEvent(host: "b", raw: "2", seconds: 5000), key: 2, detections: [low]),
-        ], rejected: [], importID: nil)
+        ], rejected: [], recordsRead: 0, importID: nil)
         #expect(try store.alerts(AlertFilter(minimumSeverity: .medium)).map(\.title) == ["High one"])
         #expect(try store.alerts(AlertFilter(machine: "B")).map(\.title) == ["Low one"])
         #expect(try store.alerts(AlertFilter(since: Timestamp(seconds: 2000))).map(\.title) == ["Low one"])

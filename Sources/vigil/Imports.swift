@@ -1,0 +1,52 @@
+import ArgumentParser
+import VigilModel
+import VigilPipeline
+import VigilStore
+
+extension Vigil {
+    struct Imports: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List imports (files, stdin and HTTP pushes), newest first, with their totals and status.",
+            discussion: "Status is running, completed, failed, or interrupted: the importing process died; rerun the same import to finish it, duplicates are skipped.")
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Show at most this many imports.") var limit = 100
+
+        func validate() throws {
+            if !(1...10_000).contains(limit) { throw ValidationError("--limit must be 1…10000") }
+        }
+
+        func run() throws {
+            var table = OutputTable(columns: ["id", "source", "format", "integration", "started", "finished", "records_read",
+                                              "events_stored", "rejected", "duplicates", "alerts_raised", "status"])
+            table.rows = try store.open().imports(limit: limit).map {
+                [.integer($0.id), .text($0.source), .text($0.format), .text($0.integration), OutputValue($0.startedAt), OutputValue($0.finishedAt),
+                 .integer($0.recordsRead), .integer($0.eventsStored), .integer($0.rejected), .integer($0.duplicates),
+                 .integer($0.alertsRaised), .text($0.status)]
+            }
+            emit(table.render(output.format))
+        }
+    }
+
+    struct Rejected: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List records that imports could not use, with their line and the reason.")
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Option(name: .customLong("import"), help: "Only this import's records (see `vigil imports`).") var importID: Int64?
+        @Option(help: "Show at most this many records.") var limit = 1_000
+
+        func validate() throws {
+            if !(1...100_000).contains(limit) { throw ValidationError("--limit must be 1…100000") }
+        }
+
+        func run() throws {
+            var table = OutputTable(columns: ["import", "line", "reason", "raw_prefix"])
+            table.rows = try store.open().rejectedRecords(importID: importID, limit: limit).map {
+                [.integer($0.importID), .integer(Int64($0.record.line)), .text($0.record.reason), .text($0.record.rawPrefix)]
+            }
+            emit(table.render(output.format))
+        }
+    }
+}
