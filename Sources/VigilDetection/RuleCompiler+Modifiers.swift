@@ -113,7 +113,7 @@ extension RuleCompiler {
             if has(.m) { options.insert(.anchorsMatchLines) }
             if has(.s) { options.insert(.dotMatchesLineSeparators) }
             do {
-                return [.regex(try NSRegularExpression(pattern: text, options: options))]
+                return [.regex(try BoundedRegex(pattern: text, options: options))]
             } catch {
                 throw DetectionError(.badRegex, "the regular expression '\(text)' does not compile: \(error.localizedDescription)")
             }

@@ -2,12 +2,11 @@ import Foundation
 import VigilModel
 
 /// One compiled test of a single field value.
-enum ValueTest: @unchecked Sendable {
+enum ValueTest: Sendable {
     case text(TextPattern, negated: Bool)
     /// Several literals merged; matches when any of them does.
     case anyText(MultiPattern)
-    /// NSRegularExpression is immutable after creation and documented as thread-safe.
-    case regex(NSRegularExpression)
+    case regex(BoundedRegex)
     case numeric(NumericComparison, Double)
     case cidr(CIDRNetwork)
     /// Compares against the value of another field of the same event.
@@ -20,7 +19,7 @@ enum ValueTest: @unchecked Sendable {
         case .anyText(let patterns):
             return patterns.matches(value)
         case .regex(let expression):
-            return expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+            return expression.matches(value)
         case .numeric(let comparison, let bound):
             guard let number = Double(value) else { return false }
             return comparison.holds(number, bound)

@@ -1,4 +1,5 @@
 import Synchronization
+import VigilDetection
 import VigilStore
 
 /// Counters for `GET /metrics`, in Prometheus text format.
@@ -64,6 +65,8 @@ public final class ServerMetrics: Sendable {
                    [("_sum", String(counters.batchSeconds)), ("_count", String(counters.batchCount))])
             family("vigil_writer_batch_seconds_max", "gauge", "Longest commit so far.", [("", String(counters.batchSecondsMax))])
             family("vigil_writer_queue_depth", "gauge", "Pushed batches waiting for the writer.", [("", String(counters.queueDepth))])
+            family("vigil_regex_stopped_evaluations_total", "counter", "Rule regular expressions stopped at their time budget (counted as no match).",
+                   [("", String(RegexBudget.stoppedEvaluations))])
             family("vigil_http_requests_total", "counter", "HTTP requests by status.",
                    counters.requests.sorted { $0.key < $1.key }.map { (labels: "{status=\"\($0.key)\"}", value: String($0.value)) })
             return lines.joined(separator: "\n") + "\n"

@@ -54,6 +54,7 @@ extension Vigil {
             }
             if outputFormat == .table || outputFormat == .json { emit(table.render(outputFormat)) }
             writeStderr("\(matches) matches")
+            if let warning = RegexBudget.warning { writeStderr(warning) }
         }
     }
 }

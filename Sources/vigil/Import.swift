@@ -70,6 +70,7 @@ extension Vigil {
             }
             bar.finish()
             printSummary(summary, json: json)
+            if let warning = RegexBudget.warning { writeStderr(warning) }
         }
     }
 }
