@@ -90,6 +90,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "VigilFuzzTests", dependencies: ["VigilIngest", "VigilDetection", "VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilCLITests", dependencies: ["vigil"], swiftSettings: strictSettings),
     ]
 )

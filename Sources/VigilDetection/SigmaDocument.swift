@@ -35,7 +35,9 @@ enum SigmaDocumentReader {
         var global: YAMLValue?
         var previous: YAMLValue?
         do {
-            for node in try Yams.compose_all(yaml: text) {
+            // Not `compose_all`: its sequence ends quietly at a syntax error, hiding broken rules.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
                 let document = YAMLValue(node)
                 guard case .mapping = document else {
                     output.errors.append(DetectionError(.badRule, "a Sigma document must be a YAML mapping", file: file, line: document.line))

@@ -147,11 +147,11 @@ public struct AuditdParser: EventParser {
         }
         guard rest.hasPrefix("msg=audit("), let close = rest.firstIndex(of: ")") else { return nil }
         let stamp = rest[rest.index(rest.startIndex, offsetBy: 10)..<close]
-        guard let colon = stamp.firstIndex(of: ":"), let seconds = Double(stamp[..<colon]) else { return nil }
+        guard let colon = stamp.firstIndex(of: ":"), let seconds = Double(stamp[..<colon]), let time = Timestamp(checkedSeconds: seconds) else { return nil }
         let serial = String(stamp[stamp.index(after: colon)...])
         var bodyStart = rest.index(after: close)
         if bodyStart < rest.endIndex, rest[bodyStart] == ":" { bodyStart = rest.index(after: bodyStart) }
-        return Header(node: node, type: type, time: Timestamp(seconds: seconds), serial: serial, bodyStart: bodyStart)
+        return Header(node: node, type: type, time: time, serial: serial, bodyStart: bodyStart)
     }
 
     /// Decodes an even-length hex string to text (NULs, as in proctitle, become spaces); nil when not hex.

@@ -17,8 +17,13 @@ public struct EventStream {
 
     /// Opens `path` (`-` is stdin); a nil `format` is detected from the input's first records.
     public init(path: String, format: SourceFormat?, context: ParserContext) throws(IngestError) {
-        framer = RecordFramer(source: try ByteSource(path: path))
-        if let format { self.format = format } else { self.format = try SourceFormat.detect(framer, path: path) }
+        try self.init(source: ByteSource(path: path), format: format, context: context)
+    }
+
+    /// Reads `source`; a nil `format` is detected from the input's first records.
+    public init(source: ByteSource, format: SourceFormat?, context: ParserContext) throws(IngestError) {
+        framer = RecordFramer(source: source)
+        if let format { self.format = format } else { self.format = try SourceFormat.detect(framer, path: source.path) }
         parser = self.format.makeParser(context: context)
     }
 

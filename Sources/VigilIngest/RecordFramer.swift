@@ -238,14 +238,14 @@ public final class RecordFramer {
             switch byte {
             case UInt8(ascii: "\""): inString = true
             case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "]") where depth == 0:
+                // The closing bracket of the array itself.
+                let from = elementStart!
+                start = index
+                return makeItem(from, trimmedEnd(from, index), line: elementLine)
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                if depth == 0 {
-                    // The closing bracket of the array itself.
-                    let from = elementStart!
-                    start = index
-                    return makeItem(from, trimmedEnd(from, index), line: elementLine)
-                }
-                depth -= 1
+                // A stray `}` at depth 0 stays part of the (malformed) element, which the parser rejects.
+                depth = max(0, depth - 1)
             case UInt8(ascii: ","):
                 if depth == 0 {
                     let from = elementStart!

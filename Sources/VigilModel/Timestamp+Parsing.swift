@@ -30,6 +30,8 @@ extension Timestamp {
             var index = 0
             var digits = 0
             while index < count, let d = digit(index) {
+                // 18 digits always fit; more would overflow, and no sensor sends them.
+                guard digits < 18 else { return nil }
                 whole = whole * 10 + Int64(d)
                 index += 1
                 digits += 1
@@ -103,18 +105,23 @@ extension Timestamp {
             self = absolute
             return
         }
-        guard let seconds = DurationText.seconds(text), !text.allSatisfy(\.isNumber) else { return nil }
-        self = Timestamp(microseconds: now.microseconds - seconds * 1_000_000)
+        guard let seconds = DurationText.seconds(text), !text.allSatisfy(\.isNumber),
+            case let (span, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000), !overflow
+        else { return nil }
+        self = Timestamp(microseconds: now.microseconds &- span)
     }
 }
 
 /// Durations as users type them: `90s`, `30m`, `12h`, `7d`, `2w`, or plain seconds.
 public enum DurationText {
-    /// The duration in seconds, or nil when `text` is not one.
+    /// The duration in seconds, or nil when `text` is not one (or is longer than about 290,000 years).
     public static func seconds(_ text: String) -> Int64? {
-        if let plain = Int64(text) { return plain >= 0 ? plain : nil }
+        let limit: Int64 = 1 << 53
+        if let plain = Int64(text) { return (0...limit).contains(plain) ? plain : nil }
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        guard let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()), amount >= 0 else { return nil }
-        return amount * multiplier
+        guard let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()), amount >= 0,
+            case let (seconds, overflow) = amount.multipliedReportingOverflow(by: multiplier), !overflow, seconds <= limit
+        else { return nil }
+        return seconds
     }
 }

@@ -10,7 +10,14 @@ public struct Timestamp: Hashable, Sendable, Comparable {
 
     public init(microseconds: Int64) { self.microseconds = microseconds }
 
+    /// Seconds since the epoch, for values known to be in range (`checkedSeconds` is for input).
     public init(seconds: Double) { self.microseconds = Int64((seconds * 1_000_000).rounded()) }
+
+    /// Seconds since the epoch read from input; nil when not finite or beyond the years 0…9999.
+    public init?(checkedSeconds seconds: Double) {
+        guard seconds.isFinite, abs(seconds) < 253_402_300_800 else { return nil }
+        self.init(seconds: seconds)
+    }
 
     /// The current time.
     public static func now() -> Timestamp {
