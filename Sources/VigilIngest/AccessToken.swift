@@ -84,6 +84,8 @@ extension IngestGate {
         case revoked(Timestamp)
         case integrationOff(String)
         case wrongIntegration(token: String, requested: String)
+        /// The token pushed faster than the server's per-token limit.
+        case rateLimited(retryAfterSeconds: Int)
 
         public var description: String {
             switch self {
@@ -94,6 +96,7 @@ extension IngestGate {
             case .revoked(let time): "the access token was revoked at \(time.iso8601): generate a new one with `vigil integration token NAME`"
             case .integrationOff(let name): "the integration '\(name)' is off, so its data is refused. Turn it on with `vigil integration on \(name)`, then generate a new token."
             case .wrongIntegration(let token, let requested): "the access token belongs to the integration '\(token)', not '\(requested)'"
+            case .rateLimited(let seconds): "this token pushes faster than the server allows (`vigil serve --push-rate`); retry after \(seconds) s, or send more events per push"
             }
         }
     }

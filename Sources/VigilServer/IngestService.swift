@@ -15,10 +15,14 @@ public actor IngestService {
     private let correlator: CorrelationEngine
     private var queue: [(batch: StoreWriter.PushedBatch, continuation: CheckedContinuation<BatchOutcome, any Error>)] = []
     private var flushing = false
+    /// Whether any batch was committed, so shutdown has correlation state worth saving.
+    private var committed = false
+    private var rateLimiter: PushRateLimiter
     public let metrics = ServerMetrics()
 
     /// Opens the writer connection on `path` (migrating it) and loads saved correlation windows.
-    public init(databasePath: String, ruleSet: RuleSet) throws {
+    public init(databasePath: String, ruleSet: RuleSet, pushesPerSecond: Int = 100) throws {
+        rateLimiter = PushRateLimiter(perSecond: pushesPerSecond)
         store = try Store(path: databasePath)
         writer = StoreWriter(store: store)
         correlator = CorrelationEngine(ruleSet: ruleSet)
@@ -36,6 +40,7 @@ public actor IngestService {
             integration: { name in try store.integration(named: name).map { IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats) } })
         switch verdict {
         case .success(let stored):
+            if let wait = rateLimiter.admit(tokenID: stored.id, now: .now) { return .failure(.rateLimited(retryAfterSeconds: wait)) }
             try store.markTokenUsed(id: stored.id)
             guard let integration = try store.integration(named: stored.integration) else { return .failure(.unknown) }
             return .success((stored.id, IngestGate.IntegrationState(name: integration.name, enabled: integration.enabled, formats: integration.formats)))
@@ -115,6 +120,7 @@ public actor IngestService {
             }
             do {
                 let outcomes = try writer.write(batches: batches)
+                committed = true
                 metrics.recordBatch(seconds: (ContinuousClock.now - started).secondsValue, batches: batches, outcomes: outcomes)
                 for (entry, outcome) in zip(work, outcomes) { entry.continuation.resume(returning: outcome) }
             } catch {
@@ -126,7 +132,7 @@ public actor IngestService {
 
     /// Saves correlation windows; called at shutdown after in-flight requests finished.
     public func shutdown() throws {
-        if !correlator.isEmpty { try store.saveCorrelationState(correlator.exportState()) }
+        if committed, !correlator.isEmpty { try store.saveCorrelationState(correlator.exportState()) }
     }
 }
 

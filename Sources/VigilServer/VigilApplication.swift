@@ -15,6 +15,10 @@ public struct ServerConfiguration: Sendable {
     public var databasePath: String
     /// The largest push body accepted, after decompression.
     public var bodyLimit = 16 * 1024 * 1024
+    /// Pushes per second each token may make (bursts up to twice that); 0 means no limit.
+    public var pushesPerSecond = 100
+    /// False for a query-only server next to `vigil import`: pushes get 503.
+    public var acceptsPushes = true
     public var ruleSet: RuleSet
 
     public init(databasePath: String, ruleSet: RuleSet) {
@@ -26,7 +30,11 @@ public struct ServerConfiguration: Sendable {
 /// Builds the Hummingbird application: the router plus the ingest service, whose shutdown
 /// runs after in-flight requests finished.
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
-    let service = try IngestService(databasePath: configuration.databasePath, ruleSet: configuration.ruleSet)
+    let service = try IngestService(databasePath: configuration.databasePath, ruleSet: configuration.ruleSet,
+                                    pushesPerSecond: configuration.pushesPerSecond)
+    if !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
+        logger.warning("listening on \(configuration.host) without TLS: tokens, keys and events cross the network in clear text. Put a TLS proxy in front (see the README's 'Reliability and security').")
+    }
     let router = buildRouter(configuration, service: service, logger: logger)
     var app = Application(
         router: router,
@@ -47,7 +55,12 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
     }
     let ingest = IngestController(service: service, configuration: configuration)
-    router.post("/api/v1/ingest") { request, context in try await ingest.push(request, context: context) }
+    router.post("/api/v1/ingest") { request, context in
+        guard configuration.acceptsPushes else {
+            throw apiError(.serviceUnavailable, "this server runs with --no-ingest (a batch import owns the database); push to a server started without it")
+        }
+        return try await ingest.push(request, context: context)
+    }
     let queries = QueryController(service: service, databasePath: configuration.databasePath)
     queries.register(on: router)
     return router

@@ -317,5 +317,9 @@ CREATE UNIQUE INDEX events_key ON events(key);
 -- An API key may also administer integrations over HTTP (toggle, issue push tokens).
 ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
 """#),
+        (name: "0008_alert_evidence_index.sql", text: #"""
+-- Version 8: `vigil purge` keeps alert evidence, so it looks events up in alert_events by event.
+CREATE INDEX alert_events_event ON alert_events(event_id);
+"""#),
     ]
 }

@@ -62,8 +62,18 @@ extension Store {
     /// One process at a time writes imports and correlation state: `vigil import` or `vigil serve`.
     public func acquireWriterLock(holder: String) throws(StoreError) -> WriterLock {
         let lock = try WriterLock(databasePath: path, holder: holder)
-        try connection.execute("UPDATE imports SET status = 'interrupted', finished_at = NULL WHERE status = 'running'")
+        try connection.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
         return lock
+    }
+
+    /// Marks imports left `running` by a process that died as `interrupted`, when no process
+    /// holds the writer lock; a no-op otherwise. Every CLI command calls this on open.
+    public func markInterruptedImports() throws(StoreError) {
+        guard try connection.statement("SELECT 1 FROM imports WHERE status = 'running' LIMIT 1").firstInteger() != nil,
+            let lock = try? WriterLock(databasePath: path, holder: "recovery")
+        else { return }
+        try connection.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
+        withExtendedLifetime(lock) {}
     }
 }
 

@@ -11,9 +11,16 @@ struct StoreOptions: ParsableArguments {
 
     var path: String { db ?? ProcessInfo.processInfo.environment["VIGIL_DB"] ?? "vigil.sqlite" }
 
+    init() {}
+
+    /// Options naming `db` directly, for commands that open a second database.
+    init(db: String) { self.db = db }
+
     func open() throws -> Store {
         do {
-            return try Store(path: path)
+            let store = try Store(path: path)
+            try store.markInterruptedImports()
+            return store
         } catch {
             throw CLIError(error.description)
         }

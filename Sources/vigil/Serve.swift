@@ -18,21 +18,27 @@ extension Vigil {
         @Option(help: "Address to listen on.") var host = "127.0.0.1"
         @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
         @Option(name: .customLong("body-limit"), help: "Largest push body in bytes, after decompression.") var bodyLimit = 16 * 1024 * 1024
+        @Option(name: .customLong("push-rate"), help: "Pushes per second each token may make, bursts up to twice that (0: no limit); more get 429.") var pushRate = 100
+        @Flag(name: .customLong("no-ingest"), help: "Serve queries and triage only, next to a running `vigil import`; pushes get 503.") var noIngest = false
 
         func validate() throws {
             if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535") }
             if bodyLimit <= 0 { throw ValidationError("--body-limit must be positive") }
+            if pushRate < 0 { throw ValidationError("--push-rate must be 0 or more") }
         }
 
         func run() async throws {
             let opened = try store.open()
-            let writerLock = try store.lockForWriting(opened, holder: "vigil serve")
+            // A query-only server leaves the writer lock to the import running next to it.
+            let writerLock = noIngest ? nil : try store.lockForWriting(opened, holder: "vigil serve")
             defer { withExtendedLifetime(writerLock) {} }
             let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())
             var configuration = ServerConfiguration(databasePath: store.path, ruleSet: ruleSet)
             configuration.host = host
             configuration.port = port
             configuration.bodyLimit = bodyLimit
+            configuration.pushesPerSecond = pushRate
+            configuration.acceptsPushes = !noIngest
             var logger = Logger(label: "vigil")
             logger.logLevel = .info
             let app = try buildApplication(configuration, logger: logger)

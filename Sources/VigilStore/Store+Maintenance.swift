@@ -1,0 +1,121 @@
+import CSQLite
+import VigilModel
+
+/// What `vigil check` found: each finding says what is wrong and where.
+public struct CheckReport: Sendable {
+    /// Findings that mean the database is damaged or inconsistent.
+    public var problems: [String] = []
+    /// Totals that were cross-checked.
+    public var events = 0
+    public var alerts = 0
+    public var imports = 0
+
+    public var isHealthy: Bool { problems.isEmpty }
+}
+
+/// What `vigil purge` removed.
+public struct PurgeOutcome: Sendable {
+    public var eventsDeleted = 0
+    /// Old events kept because an alert cites them.
+    public var evidenceKept = 0
+    public var transactions = 0
+}
+
+extension Store {
+    /// Verifies the database: SQLite's page-level `integrity_check`, foreign keys, and that
+    /// imports, events, rejected records and alerts agree with one another.
+    public func check() throws -> CheckReport {
+        var report = CheckReport()
+        try connection.statement("PRAGMA integrity_check").forEachRow { row in
+            let line = row.text(0)
+            if line != "ok" { report.problems.append("integrity: \(line)") }
+        }
+        try connection.statement("PRAGMA foreign_key_check").forEachRow { row in
+            report.problems.append("foreign key: a row of \(row.text(0)) (rowid \(row.int(1))) refers to a missing row of \(row.text(2))")
+        }
+        // Purge may delete events later, so an import can hold fewer events than it stored, never more.
+        try connection.statement("""
+            SELECT i.id, i.events_stored, i.rejected, COALESCE(e.count, 0), COALESCE(r.count, 0)
+            FROM imports i
+            LEFT JOIN (SELECT import_id, COUNT(*) AS count FROM events GROUP BY import_id) e ON e.import_id = i.id
+            LEFT JOIN (SELECT import_id, COUNT(*) AS count FROM rejected_records GROUP BY import_id) r ON r.import_id = i.id
+            """).forEachRow { row in
+            report.imports += 1
+            if row.int(3) > row.int(1) {
+                report.problems.append("import \(row.int(0)) recorded \(row.int(1)) events stored but \(row.int(3)) events name it")
+            }
+            if row.int(4) != row.int(2) {
+                report.problems.append("import \(row.int(0)) recorded \(row.int(2)) rejected records but \(row.int(4)) are stored")
+            }
+        }
+        let orphanEvents = try connection.statement("SELECT COUNT(*) FROM events WHERE import_id IS NOT NULL AND import_id NOT IN (SELECT id FROM imports)").firstInteger() ?? 0
+        if orphanEvents > 0 { report.problems.append("\(orphanEvents) events name an import that does not exist") }
+        let undercounted = try connection.statement("""
+            SELECT COUNT(*) FROM alerts a WHERE a.event_count < (SELECT COUNT(*) FROM alert_events ae WHERE ae.alert_id = a.id)
+            """).firstInteger() ?? 0
+        if undercounted > 0 { report.problems.append("\(undercounted) alerts count fewer events than alert_events links to them") }
+        report.events = Int(try connection.statement("SELECT COUNT(*) FROM events").firstInteger() ?? 0)
+        report.alerts = Int(try connection.statement("SELECT COUNT(*) FROM alerts").firstInteger() ?? 0)
+        return report
+    }
+
+    /// Copies the database to `destination` with SQLite's online backup API, in one step
+    /// under a read transaction: a consistent snapshot, while imports keep writing.
+    public func backup(to destination: String) throws(StoreError) {
+        var target: OpaquePointer?
+        let opened = sqlite3_open_v2(destination, &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        defer { sqlite3_close_v2(target) }
+        guard opened == SQLITE_OK, let target else {
+            throw StoreError(.sqlite(opened), "cannot create the backup at \(destination); check the folder exists and is writable")
+        }
+        guard let backup = sqlite3_backup_init(target, "main", connection.handle, "main") else {
+            throw StoreError(.sqlite(sqlite3_errcode(target)), "cannot start the backup: \(String(cString: sqlite3_errmsg(target))). Is \(destination) an open database?")
+        }
+        var result: Int32
+        repeat {
+            result = sqlite3_backup_step(backup, -1)
+            if result == SQLITE_BUSY || result == SQLITE_LOCKED { sqlite3_sleep(50) }
+        } while result == SQLITE_BUSY || result == SQLITE_LOCKED || result == SQLITE_OK
+        let finished = sqlite3_backup_finish(backup)
+        guard result == SQLITE_DONE, finished == SQLITE_OK else {
+            throw StoreError(.sqlite(result), "the backup to \(destination) failed (SQLite \(result)); delete the partial file and retry")
+        }
+        sqlite3_exec(target, "PRAGMA journal_mode = WAL", nil, nil, nil)
+    }
+
+    /// Deletes events older than `cutoff`, `idsPerTransaction` row ids at a time so readers
+    /// and imports are never held up for long. Events an alert cites are kept unless
+    /// `includingAlertEvidence`, in which case their links go too (the alerts stay).
+    public func purgeEvents(olderThan cutoff: Timestamp, includingAlertEvidence: Bool, actor: String,
+                            idsPerTransaction: Int64 = 20_000) throws -> PurgeOutcome {
+        var outcome = PurgeOutcome()
+        guard let lowest = try connection.statement("SELECT MIN(id) FROM events").firstInteger(),
+            let highest = try connection.statement("SELECT MAX(id) FROM events").firstInteger()
+        else { return outcome }
+        var start = lowest
+        while start <= highest {
+            let end = start + idsPerTransaction - 1
+            try connection.transaction {
+                if includingAlertEvidence {
+                    try connection.statement("""
+                        DELETE FROM alert_events WHERE event_id IN (SELECT id FROM events WHERE id BETWEEN ? AND ? AND time < ?)
+                        """).bind(start, end, cutoff.microseconds).run()
+                } else {
+                    outcome.evidenceKept += Int(try connection.statement("""
+                        SELECT COUNT(*) FROM events WHERE id BETWEEN ? AND ? AND time < ? AND id IN (SELECT event_id FROM alert_events)
+                        """).bind(start, end, cutoff.microseconds).firstInteger() ?? 0)
+                }
+                try connection.statement("""
+                    DELETE FROM events WHERE id BETWEEN ? AND ? AND time < ? AND id NOT IN (SELECT event_id FROM alert_events)
+                    """).bind(start, end, cutoff.microseconds).run()
+                outcome.eventsDeleted += connection.changes
+            }
+            outcome.transactions += 1
+            start = end + 1
+        }
+        try appendAudit(actor: actor, action: "events.purge", target: "events",
+                        details: "older than \(cutoff.iso8601): \(outcome.eventsDeleted) deleted, \(outcome.evidenceKept) kept as alert evidence"
+                            + (includingAlertEvidence ? ", alert evidence included" : ""))
+        return outcome
+    }
+}
