@@ -78,7 +78,7 @@ public struct Timestamp: Hashable, Sendable, Comparable {
 
     /// Builds a timestamp from calendar parts in UTC; nil when a part is out of range.
     public init?(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, microsecond: Int = 0) {
-        guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
+        guard (0...9999).contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
             (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         let days = Timestamp.daysFromCivil(year: year, month: month, day: day)

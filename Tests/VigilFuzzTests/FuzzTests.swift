@@ -136,3 +136,15 @@ extension FuzzTests {
         #expect(Timestamp(absoluteOrRelative: text) == nil)
     }
 }
+
+extension FuzzTests {
+    /// A ClamAV line with a 20-digit year used to overflow computing the day number.
+    @Test func aClamAVYearOutOfRangeIsNotAnEvent() throws {
+        let input = Array("Fri Nov 27 20:23:01 99999999999999999 -> /tmp/x: Eicar-Signature FOUND\nFri Nov 27 20:23:02 2026 -> /tmp/y: Eicar-Signature FOUND\n".utf8)
+        var stream = try EventStream(source: ByteSource(bytes: input, name: "clamd.log"), format: .clamav, context: ParserContext(integration: "fuzz", defaultHostname: "h"))
+        var events: [Event] = []
+        try stream.forEachBatch { batch, _ in events += batch }
+        #expect(events.map(\.line).contains(2))
+        #expect(events.allSatisfy { $0.time.microseconds < 253_402_300_800_000_000 })
+    }
+}
