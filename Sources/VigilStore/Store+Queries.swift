@@ -77,16 +77,30 @@ public struct AlertFilter: Sendable {
             else { add("hostname = ? COLLATE NOCASE", machine) }
         }
         if let rule { add("(rule_id = ? OR title = ?)", rule, rule) }
-        if let technique { add("(',' || techniques || ',' LIKE '%,' || ? || ',%' OR ',' || techniques || ',' LIKE '%,' || ? || '.%')", technique.uppercased(), technique.uppercased()) }
+        if let technique {
+            let literal = likeLiteral(technique.uppercased())
+            add(#"(',' || techniques || ',' LIKE '%,' || ? || ',%' ESCAPE '\' OR ',' || techniques || ',' LIKE '%,' || ? || '.%' ESCAPE '\')"#, literal, literal)
+        }
         if let integration { add("integration = ?", integration) }
         if let incident { add("incident_id = ?", incident) }
         if let text {
             for word in text.split(separator: " ") {
-                add("(title LIKE '%' || ? || '%' OR description LIKE '%' || ? || '%')", String(word), String(word))
+                let literal = likeLiteral(String(word))
+                add(#"(title LIKE '%' || ? || '%' ESCAPE '\' OR description LIKE '%' || ? || '%' ESCAPE '\')"#, literal, literal)
             }
         }
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), values)
     }
+}
+
+/// `text` for a LIKE pattern with `ESCAPE '\'`: its `%` and `_` match only themselves.
+func likeLiteral(_ text: String) -> String {
+    var escaped = ""
+    for character in text {
+        if character == "\\" || character == "%" || character == "_" { escaped.append("\\") }
+        escaped.append(character)
+    }
+    return escaped
 }
 
 /// One row of `alert_view`.

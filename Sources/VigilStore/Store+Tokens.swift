@@ -96,7 +96,7 @@ extension Store {
     public func audit(action: String? = nil, target: String? = nil, since: Timestamp? = nil, limit: Int = 100) throws -> [AuditRow] {
         var conditions: [String] = []
         var values: [(any SQLValue)?] = []
-        if let action { conditions.append("(action = ? OR action LIKE ? || '.%')"); values += [action, action] }
+        if let action { conditions.append(#"(action = ? OR action LIKE ? || '.%' ESCAPE '\')"#); values += [action, likeLiteral(action)] }
         if let target { conditions.append("target = ?"); values.append(target) }
         if let since { conditions.append("time >= ?"); values.append(since.microseconds) }
         values.append(limit)

@@ -1,0 +1,216 @@
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Foundation
+import Testing
+
+/// Crashes and concurrent use, with the real binary: `kill -9` mid-import and mid-push,
+/// queries during an import, and two importers on one database.
+@Suite(.serialized) struct ReliabilityTests {
+    /// `count` distinct JSON events; every 1,000th is an EICAR detection on a host of its own.
+    static func writeEvents(_ count: Int, to scratch: Scratch, name: String = "big.ndjson") throws {
+        var text = ""
+        text.reserveCapacity(count * 170)
+        for index in 0..<count {
+            let clock = String(format: "%02d:%02d:%02d", index / 3600 % 24, index / 60 % 60, index % 60)
+            if index % 1_000 == 0 {
+                text += #"{"@timestamp":"2026-11-27T\#(clock)Z","host":{"name":"eicar-\#(index)"},"logsource":{"category":"antivirus"},"Signature":"Win.Test.EICAR_HDB-1","Filename":"/tmp/e\#(index)"}"#
+            } else {
+                text += #"{"@timestamp":"2026-11-27T\#(clock)Z","host":{"name":"host-\#(index % 50)"},"logsource":{"category":"process_creation"},"CommandLine":"job \#(index)"}"#
+            }
+            text += "\n"
+        }
+        try scratch.write(name, text)
+    }
+
+    static func start(_ arguments: [String], in directory: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = vigilBinary()
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// The rows of `vigil imports --format json`.
+    static func imports(in scratch: Scratch) throws -> [[String: Any]] {
+        let result = try vigil(["imports", "--format", "json"], in: scratch.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    static func waitUntil(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    @Test func killDashNineMidImportKeepsWholeBatchesAndARerunFinishesIt() throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        let total = 100_000
+        try Self.writeEvents(total, to: scratch)
+
+        let importer = try Self.start(["import", "--integration", "json", "big.ndjson"], in: scratch.url)
+        let committed = try Self.waitUntil {
+            (try Self.imports(in: scratch).first?["events_stored"] as? Int ?? 0) > 0
+        }
+        #expect(committed)
+        kill(importer.processIdentifier, SIGKILL)
+        importer.waitUntilExit()
+        #expect(importer.terminationReason == .uncaughtSignal)
+
+        // The database opens cleanly, passes its check, and says the import was interrupted.
+        let check = try vigil(["check"], in: scratch.url)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let interrupted = try #require(Self.imports(in: scratch).first)
+        #expect(interrupted["status"] as? String == "interrupted")
+        let stored = try #require(interrupted["events_stored"] as? Int)
+        #expect(stored < total, "the import finished before it was killed; use a larger file")
+        // Only whole batches of 8,192 records were committed.
+        #expect(stored % 8_192 == 0)
+        #expect(interrupted["records_read"] as? Int == stored)
+
+        // The same import again completes: what was stored is skipped, the rest lands once.
+        let rerun = try vigil(["import", "--integration", "json", "--json", "big.ndjson"], in: scratch.url)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any])
+        #expect(summary["duplicates"] as? Int == stored)
+        #expect(summary["events_stored"] as? Int == total - stored)
+        let after = try vigil(["check"], in: scratch.url)
+        #expect(after.stdout.contains("ok: 2 imports, \(total) events"), "\(after.stdout)")
+        // Each EICAR host has the same alerts as every other: none lost, none doubled by the rerun.
+        let alerts = try vigil(["alerts", "--format", "json", "--limit", "1000"], in: scratch.url).stdout
+        let hosts = (try JSONSerialization.jsonObject(with: Data(alerts.utf8)) as? [[String: Any]] ?? []).compactMap { $0["hostname"] as? String }
+        let perHost = Dictionary(grouping: hosts, by: { $0 }).mapValues(\.count)
+        #expect(perHost.count == total / 1_000)
+        #expect(Set(perHost.values).count == 1)
+    }
+
+    @Test func twoImportersOnOneDatabaseFailFastWithAClearMessage() throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        try Self.writeEvents(60_000, to: scratch)
+        try Self.writeEvents(10, to: scratch, name: "small.ndjson")
+
+        let first = try Self.start(["import", "--integration", "json", "big.ndjson"], in: scratch.url)
+        #expect(try Self.waitUntil { try Self.imports(in: scratch).first?["status"] as? String == "running" })
+        let second = try vigil(["import", "--integration", "json", "small.ndjson"], in: scratch.url)
+        first.waitUntilExit()
+        #expect(second.status == 75)
+        #expect(second.stderr.contains("another Vigil process is writing"))
+        #expect(second.stderr.contains("vigil import, pid \(first.processIdentifier)"))
+        #expect(first.terminationStatus == 0)
+        let check = try vigil(["check"], in: scratch.url)
+        #expect(check.stdout.contains("ok: 1 imports, 60000 events"), "\(check.stdout)")
+    }
+
+    @Test func queriesFromTheCLIAndHTTPDuringAnImportNeverSeeALock() async throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        let key = try vigil(["apikey", "create", "reader"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.writeEvents(80_000, to: scratch)
+        let port = Int.random(in: 20_000...40_000)
+        let server = try Self.start(["serve", "--no-ingest", "--port", String(port)], in: scratch.url)
+        defer { server.terminate() }
+        let importer = try Self.start(["import", "--integration", "json", "big.ndjson"], in: scratch.url)
+
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/alerts?limit=1000")!)
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        var rounds = 0
+        var httpRounds = 0
+        var lastStored = 0
+        var lastAlerts = 0
+        while importer.isRunning {
+            for arguments in [["alerts", "--format", "json", "--limit", "1000"], ["machines"], ["incidents"]] {
+                let result = try vigil(arguments, in: scratch.url)
+                #expect(result.status == 0, "\(arguments): \(result.stderr)")
+                #expect(!result.stderr.contains("locked"))
+            }
+            // Each query sees a committed state, and committed state only grows.
+            let stored = try Self.imports(in: scratch).first?["events_stored"] as? Int ?? 0
+            #expect(stored >= lastStored)
+            lastStored = stored
+            if let (data, response) = try? await URLSession.shared.data(for: request) {
+                #expect((response as? HTTPURLResponse)?.statusCode == 200)
+                let alerts = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["alerts"] as? [Any] ?? []
+                #expect(alerts.count >= lastAlerts)
+                lastAlerts = alerts.count
+                httpRounds += 1
+            }
+            rounds += 1
+        }
+        #expect(importer.terminationStatus == 0)
+        #expect(rounds >= 2, "the import ended before queries overlapped it")
+        #expect(httpRounds >= 1, "the server never answered during the import")
+        #expect(try vigil(["check"], in: scratch.url).status == 0)
+    }
+
+    @Test func killDashNineOnTheServerLosesNoAcknowledgedPush() async throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        let token = try vigil(["integration", "token", "json"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = Int.random(in: 20_000...40_000)
+        let server = try Self.start(["serve", "--port", String(port), "--push-rate", "0"], in: scratch.url)
+        #expect(try await Self.waitForHealth(port: port))
+
+        // Four pushers send numbered batches until the server dies under them.
+        let acknowledged = try await withThrowingTaskGroup(of: [String].self) { group in
+            for pusher in 0..<4 {
+                group.addTask {
+                    var ok: [String] = []
+                    for batch in 0..<2_000 {
+                        let marker = "p\(pusher)-b\(batch)"
+                        let body = (0..<20).map { #"{"@timestamp":"2026-11-27T10:00:00Z","host":{"name":"h\#(pusher)"},"CommandLine":"\#(marker)-e\#($0)"}"# }.joined(separator: "\n")
+                        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/ingest?format=json")!)
+                        request.httpMethod = "POST"
+                        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+                        request.httpBody = Data(body.utf8)
+                        guard let (_, response) = try? await URLSession.shared.data(for: request) else { break }
+                        if (response as? HTTPURLResponse)?.statusCode == 200 { ok.append(marker) }
+                    }
+                    return ok
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(2))
+                kill(server.processIdentifier, SIGKILL)
+                return []
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        server.waitUntilExit()
+        #expect(acknowledged.count > 10, "too few pushes were acknowledged before the kill")
+
+        let check = try vigil(["check"], in: scratch.url)
+        #expect(check.status == 0, "\(check.stdout)")
+        let events = try vigil(["events", "--limit", "1000000", "--format", "jsonl"], in: scratch.url).stdout
+        let stored = Set(events.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: #"p\d+-b\d+"#, options: .regularExpression) else { return nil }
+            return String(line[range])
+        })
+        let missing = acknowledged.filter { !stored.contains($0) }
+        #expect(missing.isEmpty, "acknowledged but not stored: \(missing.prefix(5))")
+        // Every acknowledged batch is whole: its 20 events are all there.
+        let eventCount = events.split(separator: "\n").count
+        #expect(eventCount >= acknowledged.count * 20)
+    }
+
+    static func waitForHealth(port: Int) async throws -> Bool {
+        for _ in 0..<100 {
+            try await Task.sleep(for: .milliseconds(100))
+            if let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!),
+               String(decoding: data, as: UTF8.self).contains("ok") { return true }
+        }
+        return false
+    }
+}
