@@ -205,6 +205,104 @@ import Testing
         #expect(eventCount >= acknowledged.count * 20)
     }
 
+    @Test func aBackupDuringAnImportRestoresToAConsistentDatabase() throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        try Self.writeEvents(80_000, to: scratch)
+        let importer = try Self.start(["import", "--integration", "json", "big.ndjson"], in: scratch.url)
+        #expect(try Self.waitUntil { (try Self.imports(in: scratch).first?["events_stored"] as? Int ?? 0) > 0 })
+        let backup = try vigil(["backup", "copy.sqlite"], in: scratch.url)
+        importer.waitUntilExit()
+        #expect(backup.status == 0, "\(backup.stderr)")
+        #expect(importer.terminationStatus == 0)
+
+        // Restore: the copy is a database of its own that passes its check and answers queries.
+        let check = try vigil(["check", "--db", "copy.sqlite"], in: scratch.url)
+        #expect(check.status == 0, "\(check.stdout)")
+        let copied = try #require(try vigil(["imports", "--db", "copy.sqlite", "--format", "json"], in: scratch.url).stdout
+            .data(using: .utf8).flatMap { try JSONSerialization.jsonObject(with: $0) as? [[String: Any]] }?.first)
+        let stored = try #require(copied["events_stored"] as? Int)
+        #expect(stored % 8_192 == 0 || stored == 80_000)
+        #expect(check.stdout.contains("ok: 1 imports, \(stored) events"))
+        #expect(try vigil(["alerts", "--db", "copy.sqlite"], in: scratch.url).status == 0)
+        #expect(try vigil(["backup", "copy.sqlite"], in: scratch.url).stderr.contains("already exists"))
+    }
+
+    @Test func purgeRunsWhileQueriesKeepAnswering() throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        try Self.writeEvents(50_000, to: scratch)
+        #expect(try vigil(["import", "--integration", "json", "big.ndjson"], in: scratch.url).status == 0)
+        let purge = try Self.start(["purge", "--events-older-than", "2026-11-27T06:00:00Z"], in: scratch.url)
+        var queries = 0
+        while purge.isRunning || queries == 0 {
+            let result = try vigil(["alerts", "--format", "json", "--limit", "1000"], in: scratch.url)
+            #expect(result.status == 0, "\(result.stderr)")
+            queries += 1
+        }
+        #expect(purge.terminationStatus == 0)
+        // Events before 06:00 (index < 21,600) go, except the 22 EICAR events that alerts cite.
+        let check = try vigil(["check"], in: scratch.url)
+        #expect(check.stdout.contains("ok: 1 imports, \(50_000 - 21_600 + 22) events"), "\(check.stdout)")
+        #expect(try vigil(["audit", "--action", "events.purge"], in: scratch.url).stdout.contains("21578 deleted"))
+    }
+
+    @Test func theServerLogsNoSecretsAndWarnsWhenExposedWithoutTLS() async throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        let token = try vigil(["integration", "token", "json"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try vigil(["apikey", "create", "reader"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let logPath = scratch.url.appendingPathComponent("server.log")
+        FileManager.default.createFile(atPath: logPath.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logPath)
+        let port = Int.random(in: 20_000...40_000)
+        let server = Process()
+        server.executableURL = vigilBinary()
+        server.arguments = ["serve", "--host", "0.0.0.0", "--port", String(port)]
+        server.currentDirectoryURL = scratch.url
+        server.standardOutput = log
+        server.standardError = log
+        try server.run()
+        #expect(try await Self.waitForHealth(port: port))
+        var push = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/ingest?format=json")!)
+        push.httpMethod = "POST"
+        push.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        push.httpBody = Data(#"{"@timestamp":"2026-11-27T10:00:00Z","host":{"name":"web-01"},"CommandLine":"ls"}"#.utf8)
+        _ = try await URLSession.shared.data(for: push)
+        var query = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/alerts?search=\(token)")!)
+        query.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        _ = try await URLSession.shared.data(for: query)
+        server.terminate()
+        server.waitUntilExit()
+        try log.close()
+        let text = try String(contentsOf: logPath, encoding: .utf8)
+        #expect(text.contains("/api/v1/ingest"))
+        #expect(text.contains("without TLS"))
+        #expect(!text.contains(token))
+        #expect(!text.contains(key))
+        #expect(!text.contains(String(token.dropFirst(4).prefix(12))))
+    }
+
+    @Test func nothingInTheDataChoosesAFilePath() throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        let hostile = ["../../escape", "/tmp/vigil-owned-\(UUID().uuidString)", "x.sqlite", "..\\..\\win"].map { path in
+            #"{"@timestamp":"2026-11-27T10:00:00Z","host":{"name":"\#(path)"},"Filename":"\#(path)","TargetFilename":"\#(path)","logsource":{"category":"file_event"}}"#
+        }
+        try scratch.write("paths.ndjson", hostile.joined(separator: "\n"))
+        let before = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path))
+        #expect(try vigil(["import", "--integration", "json", "paths.ndjson"], in: scratch.url).status == 0)
+        #expect(try vigil(["alerts"], in: scratch.url).status == 0)
+        let after = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path))
+        // Only the database's own files (WAL, shared memory, writer lock) may appear.
+        #expect(after.subtracting(before).allSatisfy { $0.hasPrefix("vigil.sqlite") })
+        #expect(!FileManager.default.fileExists(atPath: scratch.url.deletingLastPathComponent().appendingPathComponent("escape").path))
+    }
+
     static func waitForHealth(port: Int) async throws -> Bool {
         for _ in 0..<100 {
             try await Task.sleep(for: .milliseconds(100))

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import VigilModel
+@testable import VigilStore
+
+/// `vigil check`, `backup` and `purge` at the store level.
+@Suite struct MaintenanceTests {
+    /// 1,000 events a second apart from t=0, an alert citing event 10, and an import row.
+    static func filledStore(_ database: TemporaryDatabase) throws -> Store {
+        let store = try Store(path: database.path)
+        let writer = StoreWriter(store: store)
+        let importID = try writer.beginImport(source: "test", format: "json", integration: "json")
+        let detection = Detection(rule: RuleInfo(id: "r", title: "Cited", severity: .high), matchedFields: [])
+        let items = (0..<1_000).map { index in
+            BatchItem(event: sampleEvent(raw: "e\(index)", seconds: Double(index)), key: Int64(index + 1), detections: index == 10 ? [detection] : [])
+        }
+        _ = try writer.write(items, rejected: [RejectedRecord(line: 1_001, reason: "bad", raw: "x")], recordsRead: 1_001, importID: importID)
+        try writer.finishImport(id: importID, failed: false)
+        return store
+    }
+
+    @Test func aHealthyDatabasePassesAndTamperingIsFound() throws {
+        let database = TemporaryDatabase()
+        let store = try Self.filledStore(database)
+        let report = try store.check()
+        #expect(report.problems == [])
+        #expect(report.events == 1_000)
+        #expect(report.alerts == 1)
+        #expect(report.imports == 1)
+
+        try store.connection.execute("UPDATE imports SET events_stored = 5, rejected = 0")
+        try store.connection.execute("INSERT INTO alert_events (alert_id, event_id) VALUES (999, 1)")
+        let damaged = try store.check()
+        #expect(damaged.problems.contains { $0.contains("import 1 recorded 5 events stored but 1000 events name it") })
+        #expect(damaged.problems.contains { $0.contains("import 1 recorded 0 rejected records but 1 are stored") })
+        #expect(damaged.problems.contains { $0.contains("foreign key") && $0.contains("alert_events") })
+    }
+
+    @Test func aBackupTakenDuringWritesIsConsistentAndRestores() throws {
+        let database = TemporaryDatabase()
+        let store = try Self.filledStore(database)
+        let backup = TemporaryDatabase()
+        // A second connection keeps writing while the backup runs.
+        let writerDone = DispatchSemaphore(value: 0)
+        let path = database.path
+        let concurrent = Thread {
+            defer { writerDone.signal() }
+            guard let other = try? Store(path: path) else { return }
+            let writer = StoreWriter(store: other)
+            for batch in 0..<20 {
+                let items = (0..<100).map { BatchItem(event: sampleEvent(raw: "late\(batch)-\($0)"), key: Int64(100_000 + batch * 100 + $0), detections: []) }
+                _ = try? writer.write(items, rejected: [], recordsRead: 100, importID: nil)
+            }
+        }
+        concurrent.start()
+        try store.backup(to: backup.path)
+        writerDone.wait()
+
+        let restored = try Store(path: backup.path)
+        let report = try restored.check()
+        #expect(report.problems == [])
+        // A snapshot: the first 1,000 events and whole batches of the concurrent writer.
+        #expect(report.events >= 1_000)
+        #expect((report.events - 1_000) % 100 == 0)
+        #expect(try restored.alerts(AlertFilter()).map(\.title) == ["Cited"])
+    }
+
+    @Test func purgeDeletesOldEventsInBoundedTransactionsAndKeepsEvidence() throws {
+        let database = TemporaryDatabase()
+        let store = try Self.filledStore(database)
+        let outcome = try store.purgeEvents(olderThan: Timestamp(seconds: 500), includingAlertEvidence: false, actor: "test", idsPerTransaction: 64)
+        #expect(outcome.eventsDeleted == 499)
+        #expect(outcome.evidenceKept == 1)
+        #expect(outcome.transactions == 16)  // 1,000 ids, 64 per transaction
+        #expect(try store.count(.events) == 501)
+        #expect(try store.check().problems == [])
+        #expect(try store.alerts(AlertFilter()).first?.eventCount == 1)
+        #expect(try store.audit(action: "events.purge").count == 1)
+
+        let withEvidence = try store.purgeEvents(olderThan: Timestamp(seconds: 500), includingAlertEvidence: true, actor: "test")
+        #expect(withEvidence.eventsDeleted == 1)
+        #expect(try store.count(.alertEvents) == 0)
+        #expect(try store.count(.alerts) == 1)
+        #expect(try store.check().problems == [])
+    }
+}
