@@ -137,7 +137,9 @@ public final class RecordFramer {
                 }
             }
             if newline == nil && !atEnd {
-                if end - start > Self.maximumRecordBytes {
+                if skippingOverlong {
+                    start = end  // More of the over-long record: drop it unread.
+                } else if end - start > Self.maximumRecordBytes {
                     return skipOverlongLine()
                 }
                 try fill()
@@ -145,6 +147,13 @@ public final class RecordFramer {
             }
             guard newline != nil || start < end else { return nil }
             let lineEnd = newline ?? end
+            if skippingOverlong {
+                // The over-long record ends here; it was reported when it passed the limit.
+                skippingOverlong = false
+                lineCounter += 1
+                start = newline.map { $0 + 1 } ?? end
+                continue
+            }
             let line = lineCounter
             lineCounter += 1
             var contentEnd = lineEnd
@@ -159,7 +168,7 @@ public final class RecordFramer {
     private func skipOverlongLine() -> Item {
         let line = lineCounter
         let prefix = String(decoding: buffer[start..<(start + 64)], as: UTF8.self)
-        // Drop what is buffered; the rest of the line is dropped as it arrives.
+        // Drop what is buffered; the rest of the record is dropped as it arrives.
         start = end
         skippingOverlong = true
         return .rejected(RejectedRecord(line: line, reason: "record longer than \(Self.maximumRecordBytes) bytes", raw: prefix))
@@ -168,10 +177,6 @@ public final class RecordFramer {
     private var skippingOverlong = false
 
     private func makeItem(_ from: Int, _ to: Int, line: Int) -> Item {
-        if skippingOverlong {
-            skippingOverlong = false
-            return .rejected(RejectedRecord(line: line, reason: "tail of an over-long record", raw: ""))
-        }
         let text = buffer.withUnsafeBufferPointer { bytes in
             String(validating: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
         }

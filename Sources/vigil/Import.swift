@@ -78,7 +78,7 @@ extension Vigil {
 func printSummary(_ summary: ImportSummary, json: Bool) {
     let outcome = summary.outcome
     if json {
-        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond))}")
+        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond)),\"peak_rss_bytes\":\(BenchRunner.peakResidentBytes())}")
         return
     }
     print("""
@@ -91,6 +91,7 @@ func printSummary(_ summary: ImportSummary, json: Bool) {
         duplicates        \(outcome.duplicates)
         alerts raised     \(outcome.alertsRaised) (and \(outcome.alertsUpdated) repeat detections folded into open alerts)
         elapsed           \(String(format: "%.2f", summary.elapsedSeconds)) s (\(Int(summary.eventsPerSecond)) events/s)
+        peak memory       \(BenchRunner.peakResidentBytes() / 1_048_576) MiB
         """)
     for record in summary.rejectedSample {
         writeStderr("rejected line \(record.line): \(record.reason)")

@@ -312,3 +312,31 @@ import Testing
         return false
     }
 }
+
+extension ReliabilityTests {
+    @Test func aHundredMegabyteLineIsRejectedAndMemoryStaysFlat() throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        let good = #"{"@timestamp":"2026-11-27T10:00:00Z","host":{"name":"web-01"},"CommandLine":"before"}"#
+        let path = scratch.url.appendingPathComponent("huge.ndjson").path
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        handle.write(Data((good + "\n" + #"{"CommandLine":""#).utf8))
+        let block = Data(repeating: UInt8(ascii: "a"), count: 1 << 20)
+        for _ in 0..<100 { handle.write(block) }
+        handle.write(Data(("\"}\n" + good.replacingOccurrences(of: "before", with: "after") + "\n").utf8))
+        try handle.close()
+
+        let result = try vigil(["import", "--integration", "json", "--json", "huge.ndjson"], in: scratch.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(summary["events_stored"] as? Int == 2)
+        #expect(summary["rejected"] as? Int == 1)
+        // The 100 MiB line is never held whole: the process peaks far below its size.
+        let peak = try #require(summary["peak_rss_bytes"] as? Int)
+        #expect(peak < 90 << 20, "peak RSS \(peak >> 20) MiB")
+        let rejected = try vigil(["rejected"], in: scratch.url).stdout
+        #expect(rejected.contains("record longer than 16777216 bytes"))
+    }
+}
