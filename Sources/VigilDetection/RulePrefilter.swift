@@ -5,31 +5,56 @@ import VigilModel
 /// From each rule's match tree we derive a set of (field, literal) pairs of which at least
 /// one must occur (case-insensitively, as a substring) in the event for the rule to possibly
 /// match: a field test needs one of its literals; an AND needs what its most selective child
-/// needs; an OR needs the union of its children. A rule with a negation at the top, a regex,
-/// a number or CIDR comparison, or a one-character literal gets no prefilter and is always
-/// evaluated. Per event, each field that any rule needs is scanned once for all literals at
+/// needs; an OR needs the union of its children. A regex contributes the longest literal
+/// every match must contain. A rule with a negation at the top, a regex without such a
+/// literal, a number or CIDR comparison, or a one-character literal gets no prefilter and is
+/// always evaluated. Per event, each field that any rule needs is scanned once for all literals at
 /// once, through a table keyed by the literal's first two (folded) bytes.
-struct RulePrefilter: Sendable {
+final class RulePrefilter: Sendable {
     /// The field name that stands for the raw record (keyword searches).
     static let rawField = FieldKey("\u{0}raw")
 
-    /// Literals wanted in one field.
-    struct FieldIndex: Sendable {
+    /// Literals wanted in one field; a class that owns its scan table.
+    final class FieldIndex: @unchecked Sendable {
         let field: FieldKey
         var literals: [[UInt8]] = []
         /// Rule indices per literal.
         var owners: [[Int32]] = []
-        /// Literal ids by leading folded bigram: 65,537 offsets into `entries`.
-        var offsets: [Int32] = []
-        var entries: [Int32] = []
         /// Every rule that needs this field (a non-ASCII value marks them all).
         var rules: [Int32] = []
-        /// The literals' bytes back to back, and each literal's start (count + 1 offsets).
-        var literalBytes: [UInt8] = []
-        var literalStarts: [Int32] = []
-        /// The owners back to back, and each literal's first owner (count + 1 offsets).
-        var ownerList: [Int32] = []
-        var ownerStarts: [Int32] = []
+        /// Built once all literals are known; read-only afterwards, so shared across threads.
+        private(set) var table: ScanTable!
+
+        init(field: FieldKey) { self.field = field }
+        deinit { table?.deallocate() }
+
+        /// Builds the scan table: literal ids by leading folded bigram (65,537 offsets into
+        /// `entries`), one bit per bigram that starts a literal (8 KiB that stay in cache, so
+        /// most bigrams never touch the 256 KiB offsets), and literals and owners back to back.
+        func buildTable() {
+            var buckets = [[Int32]](repeating: [], count: 65_536)
+            for (id, literal) in literals.enumerated() { buckets[Int(literal[0]) << 8 | Int(literal[1])].append(Int32(id)) }
+            var offsets = [Int32](repeating: 0, count: 65_537)
+            var entries: [Int32] = []
+            var bits = [UInt64](repeating: 0, count: 1_024)
+            for bigram in 0..<65_536 {
+                offsets[bigram] = Int32(entries.count)
+                entries += buckets[bigram]
+                if !buckets[bigram].isEmpty { bits[bigram >> 6] |= 1 << UInt64(bigram & 63) }
+            }
+            offsets[65_536] = Int32(entries.count)
+            var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
+            for (literal, literalOwners) in zip(literals, owners) {
+                literalStarts.append(Int32(literalBytes.count))
+                literalBytes += literal
+                ownerStarts.append(Int32(ownerList.count))
+                ownerList += literalOwners
+            }
+            literalStarts.append(Int32(literalBytes.count))
+            ownerStarts.append(Int32(ownerList.count))
+            table = ScanTable(bigramBits: bits, offsets: offsets, entries: entries, literalBytes: literalBytes,
+                              literalStarts: literalStarts, ownerList: ownerList, ownerStarts: ownerStarts)
+        }
     }
 
     /// Per rule: true when it has a prefilter and may be skipped unless marked.
@@ -63,30 +88,7 @@ struct RulePrefilter: Sendable {
                 if indexes[slot].rules.last != Int32(ruleIndex) { indexes[slot].rules.append(Int32(ruleIndex)) }
             }
         }
-        for slot in indexes.indices {
-            var buckets = [[Int32]](repeating: [], count: 65_536)
-            for (id, literal) in indexes[slot].literals.enumerated() {
-                buckets[Int(literal[0]) << 8 | Int(literal[1])].append(Int32(id))
-            }
-            var offsets = [Int32](repeating: 0, count: 65_537)
-            var entries: [Int32] = []
-            for bigram in 0..<65_536 {
-                offsets[bigram] = Int32(entries.count)
-                entries += buckets[bigram]
-            }
-            offsets[65_536] = Int32(entries.count)
-            indexes[slot].offsets = offsets
-            indexes[slot].entries = entries
-            // Flat copies for the scan, which must not retain per literal.
-            for (literal, owners) in zip(indexes[slot].literals, indexes[slot].owners) {
-                indexes[slot].literalStarts.append(Int32(indexes[slot].literalBytes.count))
-                indexes[slot].literalBytes += literal
-                indexes[slot].ownerStarts.append(Int32(indexes[slot].ownerList.count))
-                indexes[slot].ownerList += owners
-            }
-            indexes[slot].literalStarts.append(Int32(indexes[slot].literalBytes.count))
-            indexes[slot].ownerStarts.append(Int32(indexes[slot].ownerList.count))
-        }
+        for index in indexes { index.buildTable() }
         let maxKey = byField.keys.map { Int($0.rawValue) }.max() ?? -1
         var slotByKey = [Int32](repeating: -1, count: maxKey + 1)
         for (key, slot) in byField { slotByKey[Int(key.rawValue)] = Int32(slot) }
@@ -140,6 +142,9 @@ struct RulePrefilter: Sendable {
             case .anyText(let patterns):
                 guard let needles = patterns.literalNeedles, needles.allSatisfy({ $0.count >= 2 }) else { return nil }
                 result += needles.map { $0.map(TextPattern.lower) }
+            case .regex(let expression):
+                guard !expression.requiredLiteral.isEmpty else { return nil }
+                result.append(expression.requiredLiteral)
             default:
                 return nil
             }
@@ -160,50 +165,73 @@ struct RulePrefilter: Sendable {
     }
 
     private func scan(_ value: String, slot: Int, into marks: inout [Bool]) {
-        indexes.withUnsafeBufferPointer { indexes in
-            let index = indexes[slot]
-            var value = value
-            value.withUTF8 { bytes in
-                guard TextPattern.isASCII(bytes) else {
-                    // Unicode lowercasing could change the match; let every such rule be evaluated.
-                    for rule in index.rules { marks[Int(rule)] = true }
-                    return
-                }
-                guard bytes.count >= 2 else { return }
-                index.offsets.withUnsafeBufferPointer { offsets in
-                    index.entries.withUnsafeBufferPointer { entries in
-                        index.literalBytes.withUnsafeBufferPointer { literalBytes in
-                            index.literalStarts.withUnsafeBufferPointer { literalStarts in
-                                index.ownerList.withUnsafeBufferPointer { ownerList in
-                                    index.ownerStarts.withUnsafeBufferPointer { ownerStarts in
-                                        var previous = TextPattern.lower(bytes[0])
-                                        for position in 0..<(bytes.count - 1) {
-                                            let next = TextPattern.lower(bytes[position + 1])
-                                            let bigram = Int(previous) << 8 | Int(next)
-                                            previous = next
-                                            let start = Int(offsets[bigram]), end = Int(offsets[bigram + 1])
-                                            guard start < end else { continue }
-                                            for entry in start..<end {
-                                                let literal = Int(entries[entry])
-                                                let from = Int(literalStarts[literal]), to = Int(literalStarts[literal + 1])
-                                                guard bytes.count - position >= to - from else { continue }
-                                                var equal = true
-                                                var cursor = position
-                                                for byteIndex in from..<to {
-                                                    if TextPattern.lower(bytes[cursor]) != literalBytes[byteIndex] { equal = false; break }
-                                                    cursor += 1
-                                                }
-                                                guard equal else { continue }
-                                                for owner in Int(ownerStarts[literal])..<Int(ownerStarts[literal + 1]) { marks[Int(ownerList[owner])] = true }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+        let index = indexes[slot]
+        let table: ScanTable = index.table
+        var value = value
+        value.withUTF8 { bytes in
+            guard TextPattern.isASCII(bytes) else {
+                // Unicode lowercasing could change the match; let every such rule be evaluated.
+                for rule in index.rules { marks[Int(rule)] = true }
+                return
+            }
+            guard bytes.count >= 2 else { return }
+            var previous = TextPattern.lower(bytes[0])
+            for position in 0..<(bytes.count - 1) {
+                let next = TextPattern.lower(bytes[position + 1])
+                let bigram = Int(previous) << 8 | Int(next)
+                previous = next
+                guard table.bigramBits[bigram >> 6] & (1 << UInt64(bigram & 63)) != 0 else { continue }
+                for entry in Int(table.offsets[bigram])..<Int(table.offsets[bigram + 1]) {
+                    let literal = Int(table.entries[entry])
+                    let from = Int(table.literalStarts[literal]), to = Int(table.literalStarts[literal + 1])
+                    guard bytes.count - position >= to - from else { continue }
+                    var cursor = position
+                    var equal = true
+                    for byteIndex in from..<to {
+                        if TextPattern.lower(bytes[cursor]) != table.literalBytes[byteIndex] { equal = false; break }
+                        cursor += 1
                     }
+                    guard equal else { continue }
+                    for owner in Int(table.ownerStarts[literal])..<Int(table.ownerStarts[literal + 1]) { marks[Int(table.ownerList[owner])] = true }
                 }
             }
         }
+    }
+}
+
+/// A field index's lookup arrays in memory of their own, so the per-event scan reads them
+/// through plain pointers: no copies, no retains, no nested `withUnsafeBufferPointer`.
+struct ScanTable {
+    let bigramBits: UnsafeMutableBufferPointer<UInt64>
+    let offsets: UnsafeMutableBufferPointer<Int32>
+    let entries: UnsafeMutableBufferPointer<Int32>
+    let literalBytes: UnsafeMutableBufferPointer<UInt8>
+    let literalStarts: UnsafeMutableBufferPointer<Int32>
+    let ownerList: UnsafeMutableBufferPointer<Int32>
+    let ownerStarts: UnsafeMutableBufferPointer<Int32>
+
+    init(bigramBits: [UInt64], offsets: [Int32], entries: [Int32], literalBytes: [UInt8], literalStarts: [Int32], ownerList: [Int32], ownerStarts: [Int32]) {
+        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+            _ = buffer.initialize(from: array)
+            return buffer
+        }
+        self.bigramBits = copy(bigramBits)
+        self.offsets = copy(offsets)
+        self.entries = copy(entries)
+        self.literalBytes = copy(literalBytes)
+        self.literalStarts = copy(literalStarts)
+        self.ownerList = copy(ownerList)
+        self.ownerStarts = copy(ownerStarts)
+    }
+
+    func deallocate() {
+        bigramBits.deallocate()
+        offsets.deallocate()
+        entries.deallocate()
+        literalBytes.deallocate()
+        literalStarts.deallocate()
+        ownerList.deallocate()
+        ownerStarts.deallocate()
     }
 }

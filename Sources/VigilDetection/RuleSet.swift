@@ -138,7 +138,11 @@ public struct Detector {
         var anyFiltered: Bool
     }
 
-    private var candidates: [LogSource: Candidates] = [:]
+    private var candidates: [Candidates] = []
+    private var candidatePositions: [LogSource: Int] = [:]
+    /// Events of a file mostly share one logsource: the last lookup skips hashing it again.
+    private var lastLogSource: LogSource?
+    private var lastPosition = 0
     private var marks: [Bool]
 
     public init(ruleSet: RuleSet) {
@@ -148,7 +152,11 @@ public struct Detector {
 
     /// Appends a detection to `detections` for every rule that matches `event`.
     public mutating func detect(_ event: Event, into detections: inout [Detection]) {
-        let entry = candidateEntry(for: event.logSource)
+        if event.logSource != lastLogSource {
+            lastPosition = candidatePosition(for: event.logSource)
+            lastLogSource = event.logSource
+        }
+        let entry = candidates[lastPosition]
         guard !entry.rules.isEmpty else { return }
         let prefilter = ruleSet.prefilter
         if entry.anyFiltered { prefilter.mark(event, needed: entry.neededFields, into: &marks) }
@@ -169,16 +177,16 @@ public struct Detector {
         }
     }
 
-    private mutating func candidateEntry(for logSource: LogSource) -> Candidates {
-        if let cached = candidates[logSource] { return cached }
+    private mutating func candidatePosition(for logSource: LogSource) -> Int {
+        if let cached = candidatePositions[logSource] { return cached }
         let rules = ruleSet.rules.indices.filter { ruleSet.rules[$0].info.logSource.covers(logSource) }.map(Int32.init)
         let prefilter = ruleSet.prefilter
         var needed = [Bool](repeating: false, count: prefilter.indexes.count)
         for (slot, index) in prefilter.indexes.enumerated() {
             needed[slot] = index.rules.contains { rules.contains($0) }
         }
-        let entry = Candidates(rules: rules, neededFields: needed, anyFiltered: rules.contains { prefilter.filtered[Int($0)] })
-        candidates[logSource] = entry
-        return entry
+        candidates.append(Candidates(rules: rules, neededFields: needed, anyFiltered: rules.contains { prefilter.filtered[Int($0)] }))
+        candidatePositions[logSource] = candidates.count - 1
+        return candidates.count - 1
     }
 }

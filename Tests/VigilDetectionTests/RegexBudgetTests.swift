@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VigilDetection
+@testable import VigilDetection
 import VigilModel
 
 /// A pathological `re` cannot hang detection: each evaluation stops at its budget, and a
@@ -34,5 +34,36 @@ import VigilModel
             let matched = !matchingTitles(ruleSet, event(#"{"f":"host\#(index + 10)","logsource":{"product":"test"}}"#)).isEmpty
             #expect(matched == (index + 10 < 10_000))
         }
+    }
+}
+
+/// The literal a regex contributes to the rule prefilter must occur in every match.
+@Suite struct RegexRequiredLiteralTests {
+    @Test(arguments: [
+        (#"(?i)/lib/python3\.([5-9]|[0-9]{2})/site-packages/"#, "/site-packages/", "/usr/LIB/python3.11/Site-Packages/x"),
+        (#"/mail/tmp/[a-zA-Z0-9]{3}[0-9]{3}\.tar\.gz"#, "/mail/tmp/", "/var/mail/tmp/abc123.tar.gz"),
+        (#"https://[0-9]{1,3}\.[0-9]{1,3}"#, "https://", "curl https://10.0.0.1/x"),
+        (#"ab+cdef"#, "cdef", "abbbcdef"),
+        (#"colou?r scheme"#, "r scheme", "color scheme"),
+        (#"x{2}yyyz"#, "yyyz", "xxyyyz"),
+        (#"\x41BCDE"#, "", "ABCDE"),
+        (#"abc|defgh"#, "", "abc"),
+        (#"[^/]{100,}$"#, "", String(repeating: "a", count: 100)),
+        (#"\s-O\s"#, "", "wget -O file"),
+        (#"(^|\/)\.[^.\/]"#, "", "/.hidden"),
+    ])
+    func literalIsRequired(pattern: String, literal: String, matching: String) throws {
+        let regex = try BoundedRegex(pattern: pattern, options: [])
+        #expect(String(decoding: regex.requiredLiteral, as: UTF8.self) == literal)
+        #expect(regex.matches(matching), "the example must match")
+        if !literal.isEmpty { #expect(matching.lowercased().contains(literal)) }
+    }
+
+    @Test func aPrefilteredRegexRuleStillMatchesThroughTheDetector() throws {
+        let ruleSet = try compile(rule("selection:\n    f|re: '/mail/tmp/[a-zA-Z0-9]{3}[0-9]{3}\\.tar\\.gz'"))
+        #expect(ruleSet.prefilter.filtered == [true])
+        #expect(matchingTitles(ruleSet, event(#"{"f":"/var/MAIL/tmp/abc123.tar.gz","logsource":{"product":"test"}}"#)).isEmpty)
+        #expect(matchingTitles(ruleSet, event(#"{"f":"/var/mail/tmp/abc123.tar.gz","logsource":{"product":"test"}}"#)) == ["test"])
+        #expect(matchingTitles(ruleSet, event(#"{"f":"/var/mail/tmp/abc12.tar.gz","logsource":{"product":"test"}}"#)).isEmpty)
     }
 }
