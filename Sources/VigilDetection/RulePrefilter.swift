@@ -28,21 +28,10 @@ final class RulePrefilter: Sendable {
         init(field: FieldKey) { self.field = field }
         deinit { table?.deallocate() }
 
-        /// Builds the scan table: literal ids by leading folded bigram (65,537 offsets into
-        /// `entries`), one bit per bigram that starts a literal (8 KiB that stay in cache, so
-        /// most bigrams never touch the 256 KiB offsets), and literals and owners back to back.
+        /// Builds the scan table: literals of two bytes bucketed by their bigram, longer ones by
+        /// a hash of their first three bytes (far fewer false candidates than bigrams, which
+        /// common letters share), and literals and owners back to back.
         func buildTable() {
-            var buckets = [[Int32]](repeating: [], count: 65_536)
-            for (id, literal) in literals.enumerated() { buckets[Int(literal[0]) << 8 | Int(literal[1])].append(Int32(id)) }
-            var offsets = [Int32](repeating: 0, count: 65_537)
-            var entries: [Int32] = []
-            var bits = [UInt64](repeating: 0, count: 1_024)
-            for bigram in 0..<65_536 {
-                offsets[bigram] = Int32(entries.count)
-                entries += buckets[bigram]
-                if !buckets[bigram].isEmpty { bits[bigram >> 6] |= 1 << UInt64(bigram & 63) }
-            }
-            offsets[65_536] = Int32(entries.count)
             var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
             for (literal, literalOwners) in zip(literals, owners) {
                 literalStarts.append(Int32(literalBytes.count))
@@ -52,8 +41,13 @@ final class RulePrefilter: Sendable {
             }
             literalStarts.append(Int32(literalBytes.count))
             ownerStarts.append(Int32(ownerList.count))
-            table = ScanTable(bigramBits: bits, offsets: offsets, entries: entries, literalBytes: literalBytes,
-                              literalStarts: literalStarts, ownerList: ownerList, ownerStarts: ownerStarts)
+            let ids = literals.indices
+            table = ScanTable(
+                pairs: LiteralBuckets(ids.filter { literals[$0].count == 2 }.map { (Int32($0), ScanTable.pairKey(literals[$0][0], literals[$0][1])) }),
+                triples: LiteralBuckets(ids.filter { literals[$0].count > 2 }.map {
+                    (Int32($0), ScanTable.tripleKey(literals[$0][0], literals[$0][1], literals[$0][2]))
+                }),
+                literalBytes: literalBytes, literalStarts: literalStarts, ownerList: ownerList, ownerStarts: ownerStarts)
         }
     }
 
@@ -175,63 +169,121 @@ final class RulePrefilter: Sendable {
                 return
             }
             guard bytes.count >= 2 else { return }
-            var previous = TextPattern.lower(bytes[0])
-            for position in 0..<(bytes.count - 1) {
-                let next = TextPattern.lower(bytes[position + 1])
-                let bigram = Int(previous) << 8 | Int(next)
-                previous = next
-                guard table.bigramBits[bigram >> 6] & (1 << UInt64(bigram & 63)) != 0 else { continue }
-                for entry in Int(table.offsets[bigram])..<Int(table.offsets[bigram + 1]) {
-                    let literal = Int(table.entries[entry])
-                    let from = Int(table.literalStarts[literal]), to = Int(table.literalStarts[literal + 1])
-                    guard bytes.count - position >= to - from else { continue }
-                    var cursor = position
-                    var equal = true
-                    for byteIndex in from..<to {
-                        if TextPattern.lower(bytes[cursor]) != table.literalBytes[byteIndex] { equal = false; break }
-                        cursor += 1
-                    }
-                    guard equal else { continue }
-                    for owner in Int(table.ownerStarts[literal])..<Int(table.ownerStarts[literal + 1]) { marks[Int(table.ownerList[owner])] = true }
+            let last = bytes.count - 1
+            var first = TextPattern.lower(bytes[0])
+            var second = TextPattern.lower(bytes[1])
+            for position in 0..<last {
+                let third = position + 2 <= last ? TextPattern.lower(bytes[position + 2]) : 0
+                if table.pairs.isUsed {
+                    table.candidates(in: table.pairs, key: ScanTable.pairKey(first, second), at: position, of: bytes, into: &marks)
                 }
+                if position + 2 <= last {
+                    table.candidates(in: table.triples, key: ScanTable.tripleKey(first, second, third), at: position, of: bytes, into: &marks)
+                }
+                first = second
+                second = third
             }
         }
     }
 }
 
-/// A field index's lookup arrays in memory of their own, so the per-event scan reads them
-/// through plain pointers: no copies, no retains, no nested `withUnsafeBufferPointer`.
-struct ScanTable {
-    let bigramBits: UnsafeMutableBufferPointer<UInt64>
+/// Literal ids bucketed by a 16-bit key: a bit per key that has any (8 KiB that stay in
+/// cache, so most keys never touch the 256 KiB offsets), and each key's run of ids.
+struct LiteralBuckets {
+    let bits: UnsafeMutableBufferPointer<UInt64>
     let offsets: UnsafeMutableBufferPointer<Int32>
-    let entries: UnsafeMutableBufferPointer<Int32>
+    let ids: UnsafeMutableBufferPointer<Int32>
+    /// False when no literal is bucketed here.
+    let isUsed: Bool
+
+    init(_ keyed: [(id: Int32, key: Int)]) {
+        var buckets = [[Int32]](repeating: [], count: 65_536)
+        for (id, key) in keyed { buckets[key].append(id) }
+        var bits = [UInt64](repeating: 0, count: 1_024)
+        var offsets = [Int32](repeating: 0, count: 65_537)
+        var ids: [Int32] = []
+        for key in 0..<65_536 {
+            offsets[key] = Int32(ids.count)
+            ids += buckets[key]
+            if !buckets[key].isEmpty { bits[key >> 6] |= 1 << UInt64(key & 63) }
+        }
+        offsets[65_536] = Int32(ids.count)
+        self.bits = .copy(bits)
+        self.offsets = .copy(offsets)
+        self.ids = .copy(ids)
+        isUsed = !keyed.isEmpty
+    }
+
+    func deallocate() {
+        bits.deallocate()
+        offsets.deallocate()
+        ids.deallocate()
+    }
+}
+
+/// A field index's lookup arrays in memory of their own, so the per-event scan reads them
+/// through plain pointers: no copies, no retains.
+struct ScanTable {
+    let pairs: LiteralBuckets
+    let triples: LiteralBuckets
     let literalBytes: UnsafeMutableBufferPointer<UInt8>
     let literalStarts: UnsafeMutableBufferPointer<Int32>
     let ownerList: UnsafeMutableBufferPointer<Int32>
     let ownerStarts: UnsafeMutableBufferPointer<Int32>
 
-    init(bigramBits: [UInt64], offsets: [Int32], entries: [Int32], literalBytes: [UInt8], literalStarts: [Int32], ownerList: [Int32], ownerStarts: [Int32]) {
-        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
-            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
-            _ = buffer.initialize(from: array)
-            return buffer
+    init(pairs: LiteralBuckets, triples: LiteralBuckets, literalBytes: [UInt8], literalStarts: [Int32], ownerList: [Int32], ownerStarts: [Int32]) {
+        self.pairs = pairs
+        self.triples = triples
+        self.literalBytes = .copy(literalBytes)
+        self.literalStarts = .copy(literalStarts)
+        self.ownerList = .copy(ownerList)
+        self.ownerStarts = .copy(ownerStarts)
+    }
+
+    @inline(__always)
+    static func pairKey(_ first: UInt8, _ second: UInt8) -> Int { Int(first) << 8 | Int(second) }
+
+    @inline(__always)
+    static func tripleKey(_ first: UInt8, _ second: UInt8, _ third: UInt8) -> Int {
+        Int(((UInt32(first) << 16 | UInt32(second) << 8 | UInt32(third)) &* 0x9E37_79B1) >> 16)
+    }
+
+    /// Marks the owners of every literal under `key` in `buckets` that occurs at `position`.
+    @inline(__always)
+    func candidates(in buckets: LiteralBuckets, key: Int, at position: Int, of bytes: UnsafeBufferPointer<UInt8>, into marks: inout [Bool]) {
+        guard buckets.bits[key >> 6] & (1 << UInt64(key & 63)) != 0 else { return }
+        for slot in Int(buckets.offsets[key])..<Int(buckets.offsets[key + 1]) {
+            let literal = Int(buckets.ids[slot])
+            let from = Int(literalStarts[literal]), to = Int(literalStarts[literal + 1])
+            guard bytes.count - position >= to - from else { continue }
+            var cursor = position
+            var equal = true
+            for byteIndex in from..<to {
+                if TextPattern.lower(bytes[cursor]) != literalBytes[byteIndex] { equal = false; break }
+                cursor += 1
+            }
+            guard equal else { continue }
+            for owner in Int(ownerStarts[literal])..<Int(ownerStarts[literal + 1]) { marks[Int(ownerList[owner])] = true }
         }
-        self.bigramBits = copy(bigramBits)
-        self.offsets = copy(offsets)
-        self.entries = copy(entries)
-        self.literalBytes = copy(literalBytes)
-        self.literalStarts = copy(literalStarts)
-        self.ownerList = copy(ownerList)
-        self.ownerStarts = copy(ownerStarts)
     }
 
     func deallocate() {
-        bigramBits.deallocate()
-        offsets.deallocate()
-        entries.deallocate()
+        pairs.deallocate()
+        triples.deallocate()
         literalBytes.deallocate()
         literalStarts.deallocate()
         ownerList.deallocate()
         ownerStarts.deallocate()
+    }
+}
+
+extension UnsafeMutableBufferPointer {
+    /// A new buffer holding `array`'s elements (at least one slot, so it is never empty).
+    fileprivate static func copy(_ array: [Element]) -> UnsafeMutableBufferPointer<Element> {
+        let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(array.count, 1))
+        array.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { buffer.baseAddress!.initialize(from: base, count: source.count) }
+        }
+        return buffer
     }
 }

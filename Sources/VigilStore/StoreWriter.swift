@@ -114,12 +114,16 @@ public final class StoreWriter {
                 INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
                 """)
-            var integrationCounts: [String: (count: Int, last: Timestamp)] = [:]
-            for item in items {
+            // Events of a batch nearly always share one integration: count runs, not per event.
+            var integrationCounts: [String: Int] = [:]
+            var runIntegration = ""
+            var runLength = 0
+            for (position, item) in items.enumerated() {
                 let event = item.event
+                let machineID = machineIDs[position]
                 insertEvent.bindInt(item.key, at: 1)
                 insertEvent.bindInt(event.time.microseconds, at: 2)
-                insertEvent.bindInt(machineIDs[event.machine.hostname.lowercased()]!, at: 3)
+                insertEvent.bindInt(machineID, at: 3)
                 insertEvent.bindText(event.integration, at: 4)
                 insertEvent.bindText(event.sourceFormat, at: 5)
                 bindOptional(insertEvent, event.logSource.product, at: 6)
@@ -136,11 +140,14 @@ public final class StoreWriter {
                 }
                 outcome.stored += 1
                 let eventID = connection.lastInsertRowID
-                let previous = integrationCounts[event.integration]
-                integrationCounts[event.integration] = ((previous?.count ?? 0) + 1, max(previous?.last ?? event.time, Timestamp.now()))
+                if event.integration != runIntegration {
+                    if runLength > 0 { integrationCounts[runIntegration, default: 0] += runLength }
+                    runIntegration = event.integration
+                    runLength = 0
+                }
+                runLength += 1
                 for detection in item.detections {
-                    let raised = try recordDetection(detection, event: event, eventID: eventID,
-                                                     machineID: machineIDs[event.machine.hostname.lowercased()]!)
+                    let raised = try recordDetection(detection, event: event, eventID: eventID, machineID: machineID)
                     if raised { outcome.alertsRaised += 1 } else { outcome.alertsUpdated += 1 }
                 }
             }
@@ -158,9 +165,11 @@ public final class StoreWriter {
                     """)
                     .bind(recordsRead, outcome.stored, outcome.rejected, outcome.duplicates, outcome.alertsRaised, importID).run()
             }
-            for (integration, counts) in integrationCounts {
+            if runLength > 0 { integrationCounts[runIntegration, default: 0] += runLength }
+            let now = Timestamp.now()
+            for (integration, count) in integrationCounts {
                 try connection.statement("UPDATE integrations SET events_received = events_received + ?, last_data_at = ? WHERE name = ?")
-                    .bind(counts.count, counts.last.microseconds, integration).run()
+                    .bind(count, now.microseconds, integration).run()
             }
             return outcome
         }
@@ -170,21 +179,35 @@ public final class StoreWriter {
         if let value { statement.bindText(value, at: index) } else { statement.bindNull(at: index) }
     }
 
-    /// Upserts every machine in the batch once and returns ids by lowercased hostname.
-    private func upsertMachines(_ items: [BatchItem]) throws -> [String: Int64] {
-        var seen: [String: (identity: MachineIdentity, first: Timestamp, last: Timestamp, integration: String)] = [:]
+    /// Upserts every machine in the batch once (hostnames compare case-insensitively) and
+    /// returns each item's machine id, in item order.
+    private func upsertMachines(_ items: [BatchItem]) throws -> [Int64] {
+        var seen: [(identity: MachineIdentity, first: Timestamp, last: Timestamp, integration: String)] = []
+        var slotByLowercased: [String: Int] = [:]
+        // Lowercasing allocates, so each spelling of a hostname is lowercased once per batch.
+        var slotBySpelling: [String: Int] = [:]
+        var slotOfItem: [Int] = []
+        slotOfItem.reserveCapacity(items.count)
         for item in items {
-            let key = item.event.machine.hostname.lowercased()
+            let hostname = item.event.machine.hostname
             let time = item.event.time
-            if var entry = seen[key] {
-                entry.first = min(entry.first, time)
-                entry.last = max(entry.last, time)
-                if entry.identity.platform == .unknown { entry.identity.platform = item.event.machine.platform }
-                if entry.identity.osVersion == nil { entry.identity.osVersion = item.event.machine.osVersion }
-                seen[key] = entry
+            let slot: Int
+            if let known = slotBySpelling[hostname] {
+                slot = known
             } else {
-                seen[key] = (item.event.machine, time, time, item.event.integration)
+                let lowercased = hostname.lowercased()
+                if let known = slotByLowercased[lowercased] { slot = known } else {
+                    slot = seen.count
+                    slotByLowercased[lowercased] = slot
+                    seen.append((item.event.machine, time, time, item.event.integration))
+                }
+                slotBySpelling[hostname] = slot
             }
+            slotOfItem.append(slot)
+            seen[slot].first = min(seen[slot].first, time)
+            seen[slot].last = max(seen[slot].last, time)
+            if seen[slot].identity.platform == .unknown { seen[slot].identity.platform = item.event.machine.platform }
+            if seen[slot].identity.osVersion == nil { seen[slot].identity.osVersion = item.event.machine.osVersion }
         }
         let upsert = try connection.statement("""
             INSERT INTO machines (hostname, os_platform, os_version, first_seen, last_seen, last_integration)
@@ -201,17 +224,17 @@ public final class StoreWriter {
             INSERT INTO machine_integrations (machine_id, integration, last_seen) VALUES (?, ?, ?)
             ON CONFLICT(machine_id, integration) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
             """)
-        var ids: [String: Int64] = [:]
-        for (key, entry) in seen {
+        var ids: [Int64] = []
+        for entry in seen {
             upsert.bind(entry.identity.hostname, entry.identity.platform.rawValue, entry.identity.osVersion,
                         entry.first.microseconds, entry.last.microseconds, entry.integration)
             guard let id = try upsert.firstRow({ $0.int(0) }) else {
                 throw StoreError(.notFound, "the machine upsert returned no id")
             }
             try link.bind(id, entry.integration, entry.last.microseconds).run()
-            ids[key] = id
+            ids.append(id)
         }
-        return ids
+        return slotOfItem.map { ids[$0] }
     }
 
     /// Folds a detection into an open alert for the same rule, machine and dedupe key within
