@@ -141,14 +141,14 @@ func loadPlaceholders(_ path: String?) throws -> [String: [String]] {
     }
 }
 
-/// Streams the events of one file through its parser, without a database; rejected records
-/// are reported on stderr.
+/// Streams the events of one file through its parser, without a database; the next batch is
+/// parsed on another thread while `body` runs. Rejected records are reported on stderr.
 func forEachEvent(in path: String, format: FormatChoice, _ body: (Event) throws -> Void) throws {
     let fixed: SourceFormat? = if case .fixed(let chosen) = format { chosen } else { nil }
-    var stream = try EventStream(path: path, format: fixed,
+    let stream = try EventStream(path: path, format: fixed,
                                  context: ParserContext(integration: "hunt", defaultHostname: ProcessInfo.processInfo.hostName))
     if fixed == nil { writeStderr("\(path): format \(stream.format.rawValue) (detected)") }
-    try stream.forEachBatch { events, rejected in
+    _ = try stream.forEachBatchReadingAhead { events, rejected in
         for rejection in rejected { writeStderr("\(path):\(rejection.line): rejected: \(rejection.reason)") }
         for event in events { try body(event) }
     }

@@ -2,6 +2,7 @@
 import FoundationNetworking
 #endif
 import Foundation
+import Synchronization
 import Testing
 
 /// Crashes and concurrent use, with the real binary: `kill -9` mid-import and mid-push,
@@ -163,7 +164,9 @@ import Testing
         let server = try Self.start(["serve", "--port", String(port), "--push-rate", "0"], in: scratch.url)
         #expect(try await Self.waitForHealth(port: port))
 
-        // Four pushers send numbered batches until the server dies under them.
+        // Four pushers send numbered batches until the server dies under them; it is killed
+        // once 20 pushes were acknowledged (or after 60 s), however slow the machine.
+        let acknowledgedSoFar = SharedCount()
         let acknowledged = try await withThrowingTaskGroup(of: [String].self) { group in
             for pusher in 0..<4 {
                 group.addTask {
@@ -176,20 +179,24 @@ import Testing
                         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
                         request.httpBody = Data(body.utf8)
                         guard let (_, response) = try? await URLSession.shared.data(for: request) else { break }
-                        if (response as? HTTPURLResponse)?.statusCode == 200 { ok.append(marker) }
+                        if (response as? HTTPURLResponse)?.statusCode == 200 {
+                            ok.append(marker)
+                            acknowledgedSoFar.add()
+                        }
                     }
                     return ok
                 }
             }
             group.addTask {
-                try await Task.sleep(for: .seconds(2))
+                let deadline = ContinuousClock.now + .seconds(60)
+                while acknowledgedSoFar.value < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
                 kill(server.processIdentifier, SIGKILL)
                 return []
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
         server.waitUntilExit()
-        #expect(acknowledged.count > 10, "too few pushes were acknowledged before the kill")
+        #expect(acknowledged.count >= 20, "too few pushes were acknowledged before the kill")
 
         let check = try vigil(["check"], in: scratch.url)
         #expect(check.status == 0, "\(check.stdout)")
@@ -339,4 +346,11 @@ extension ReliabilityTests {
         let rejected = try vigil(["rejected"], in: scratch.url).stdout
         #expect(rejected.contains("record longer than 16777216 bytes"))
     }
+}
+
+/// A count several tasks add to.
+final class SharedCount: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add() { count.withLock { $0 += 1 } }
 }
