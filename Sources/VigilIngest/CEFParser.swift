@@ -99,46 +99,54 @@ public struct CEFParser: EventParser {
 
     /// Splits `key=value key2=value two` into pairs: a value runs to the next ` key=`.
     static func parseExtension(_ text: Substring) -> [(key: String, value: String)] {
+        // Bytes, not Characters: every delimiter is ASCII, and escapes only ever drop a backslash.
         var pairs: [(key: String, value: String)] = []
-        var key: String?
-        var value = ""
-        var token = ""
-        var index = text.startIndex
+        var key: [UInt8]?
+        var value: [UInt8] = []
+        var token: [UInt8] = []
         func finishValue() {
-            if let key { pairs.append((key, value.trimmingCharacters(in: .whitespaces))) }
+            guard let key, !key.isEmpty else { return }
+            var trimmed = value[...]
+            while let first = trimmed.first, first == 0x20 || first == 0x09 { trimmed.removeFirst() }
+            while let last = trimmed.last, last == 0x20 || last == 0x09 { trimmed.removeLast() }
+            pairs.append((String(decoding: key, as: UTF8.self), String(decoding: trimmed, as: UTF8.self)))
         }
-        while index < text.endIndex {
-            let character = text[index]
-            if character == "\\", text.index(after: index) < text.endIndex {
-                let next = text[text.index(after: index)]
+        var bytes = text.utf8.makeIterator()
+        while let byte = bytes.next() {
+            if byte == UInt8(ascii: "\\") {
+                guard let next = bytes.next() else {
+                    token.append(byte)
+                    break
+                }
                 switch next {
-                case "n": token += "\n"
-                case "r": token += "\r"
+                case UInt8(ascii: "n"): token.append(0x0A)
+                case UInt8(ascii: "r"): token.append(0x0D)
                 default: token.append(next)
                 }
-                index = text.index(index, offsetBy: 2)
                 continue
             }
-            if character == "=" {
-                // `token` ends with the next key: the text after its last space.
-                if let space = token.lastIndex(of: " ") {
-                    value += token[..<space]
-                    finishValue()
-                    key = String(token[token.index(after: space)...])
-                } else {
-                    if key != nil { value += token; finishValue() }
-                    key = token
-                }
-                value = ""
-                token = ""
-            } else {
-                token.append(character)
+            guard byte == UInt8(ascii: "=") else {
+                token.append(byte)
+                continue
             }
-            index = text.index(after: index)
+            // `token` ends with the next key: the text after its last space.
+            if let space = token.lastIndex(of: 0x20) {
+                value += token[..<space]
+                finishValue()
+                key = Array(token[(space + 1)...])
+            } else {
+                if key != nil {
+                    value += token
+                    finishValue()
+                }
+                key = token
+            }
+            value.removeAll(keepingCapacity: true)
+            token.removeAll(keepingCapacity: true)
         }
         value += token
         finishValue()
-        return pairs.filter { !$0.key.isEmpty }
+        return pairs
     }
 
     /// `rt` and friends: epoch milliseconds, or `MMM dd yyyy HH:mm:ss[.SSS][ zone]`.

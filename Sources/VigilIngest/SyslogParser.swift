@@ -24,21 +24,23 @@ public struct SyslogParser: EventParser {
     /// invalid user admin from 203.0.113.5 port 2222 ssh2`. These become `User`, `SourceIp`
     /// and `SourcePort`, so rules and correlations can group by them.
     static func extractLoginFields(_ message: Substring, into fields: inout [EventField]) {
-        let words = message.split(separator: " ")
-        for (index, word) in words.enumerated() where index + 1 < words.count {
-            switch word {
-            case "from" where words[index + 1].contains(".") || words[index + 1].contains(":"):
-                fields.append(EventField(sourceIPKey, String(words[index + 1])))
-            case "port" where words[index + 1].allSatisfy(\.isNumber):
-                fields.append(EventField(sourcePortKey, String(words[index + 1])))
-            case "for" where !fields.contains(where: { $0.key == userKey }):
-                var user = words[index + 1]
-                if user == "invalid", index + 3 < words.count, words[index + 2] == "user" { user = words[index + 3] }
-                fields.append(EventField(userKey, String(user)))
-            case "user" where index > 0 && words[index - 1] == "Invalid" && !fields.contains(where: { $0.key == userKey }):
-                fields.append(EventField(userKey, String(words[index + 1])))
-            default:
-                break
+        // Words split on bytes: cheaper than Characters, and a space never sits inside one.
+        let words = message.utf8.split(separator: UInt8(ascii: " "))
+        func text(_ word: Substring.UTF8View.SubSequence) -> String { String(decoding: word, as: UTF8.self) }
+        func word(_ index: Int, is literal: StaticString) -> Bool {
+            words[index].elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+        for index in words.indices where index + 1 < words.count {
+            let next = words[index + 1]
+            if word(index, is: "from"), next.contains(UInt8(ascii: ".")) || next.contains(UInt8(ascii: ":")) {
+                fields.append(EventField(sourceIPKey, text(next)))
+            } else if word(index, is: "port"), next.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                fields.append(EventField(sourcePortKey, text(next)))
+            } else if word(index, is: "for"), !fields.contains(where: { $0.key == userKey }) {
+                let invalid = word(index + 1, is: "invalid") && index + 3 < words.count && word(index + 2, is: "user")
+                fields.append(EventField(userKey, text(invalid ? words[index + 3] : next)))
+            } else if word(index, is: "user"), index > 0, word(index - 1, is: "Invalid"), !fields.contains(where: { $0.key == userKey }) {
+                fields.append(EventField(userKey, text(next)))
             }
         }
     }
