@@ -134,23 +134,23 @@ public struct AuditdParser: EventParser {
         var rest = text[...]
         var node: String?
         if rest.hasPrefix("node=") {
-            guard let space = rest.firstIndex(of: " ") else { return nil }
-            node = String(rest[rest.index(rest.startIndex, offsetBy: 5)..<space])
-            rest = rest[rest.index(after: space)...]
+            guard let space = rest.utf8.firstIndex(of: 0x20) else { return nil }
+            node = String(rest[rest.utf8.index(rest.startIndex, offsetBy: 5)..<space])
+            rest = rest[rest.utf8.index(after: space)...]
         }
-        guard rest.hasPrefix("type="), let space = rest.firstIndex(of: " ") else { return nil }
-        let type = String(rest[rest.index(rest.startIndex, offsetBy: 5)..<space])
-        rest = rest[rest.index(after: space)...]
+        guard rest.hasPrefix("type="), let space = rest.utf8.firstIndex(of: 0x20) else { return nil }
+        let type = String(rest[rest.utf8.index(rest.startIndex, offsetBy: 5)..<space])
+        rest = rest[rest.utf8.index(after: space)...]
         if rest.hasPrefix("msg=?") {
             // The kernel could not stamp this record (`type=UNKNOWN[1329] msg=?`): keep it, untimed.
-            return Header(node: node, type: type, time: nil, serial: "", bodyStart: rest.index(rest.startIndex, offsetBy: 5))
+            return Header(node: node, type: type, time: nil, serial: "", bodyStart: rest.utf8.index(rest.startIndex, offsetBy: 5))
         }
-        guard rest.hasPrefix("msg=audit("), let close = rest.firstIndex(of: ")") else { return nil }
-        let stamp = rest[rest.index(rest.startIndex, offsetBy: 10)..<close]
-        guard let colon = stamp.firstIndex(of: ":"), let seconds = Double(stamp[..<colon]), let time = Timestamp(checkedSeconds: seconds) else { return nil }
-        let serial = String(stamp[stamp.index(after: colon)...])
-        var bodyStart = rest.index(after: close)
-        if bodyStart < rest.endIndex, rest[bodyStart] == ":" { bodyStart = rest.index(after: bodyStart) }
+        guard rest.hasPrefix("msg=audit("), let close = rest.utf8.firstIndex(of: UInt8(ascii: ")")) else { return nil }
+        let stamp = rest[rest.utf8.index(rest.startIndex, offsetBy: 10)..<close]
+        guard let colon = stamp.utf8.firstIndex(of: UInt8(ascii: ":")), let seconds = Double(stamp[..<colon]), let time = Timestamp(checkedSeconds: seconds) else { return nil }
+        let serial = String(stamp[stamp.utf8.index(after: colon)...])
+        var bodyStart = rest.utf8.index(after: close)
+        if bodyStart < rest.endIndex, rest.utf8[bodyStart] == UInt8(ascii: ":") { bodyStart = rest.utf8.index(after: bodyStart) }
         return Header(node: node, type: type, time: time, serial: serial, bodyStart: bodyStart)
     }
 
@@ -190,32 +190,35 @@ struct KeyValueScanner {
     init(text: Substring) { self.text = text }
 
     mutating func next() -> (key: String, value: String, quoted: Bool)? {
+        // Searches run over UTF-8 bytes (every delimiter is ASCII); the indices they return are
+        // scalar-aligned, so the Substring is sliced with them directly.
+        @inline(__always) func isGap(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x1D || byte == 0x09 }
         while true {
-            text = text.drop { $0 == " " || $0 == "\u{1D}" || $0 == "\t" }
+            text = text[(text.utf8.firstIndex { !isGap($0) } ?? text.endIndex)...]
             if text.isEmpty {
                 guard let outer = nested.popLast() else { return nil }
                 text = outer
                 continue
             }
-            let tokenEnd = text.firstIndex { $0 == " " || $0 == "=" || $0 == "\u{1D}" } ?? text.endIndex
-            guard tokenEnd < text.endIndex, text[tokenEnd] == "=" else {
+            let tokenEnd = text.utf8.firstIndex { $0 == 0x20 || $0 == UInt8(ascii: "=") || $0 == 0x1D } ?? text.endIndex
+            guard tokenEnd < text.endIndex, text.utf8[tokenEnd] == UInt8(ascii: "=") else {
                 // A bare word without a value (`tty` in TTY records): skip it.
                 text = text[tokenEnd...]
                 continue
             }
             let key = String(text[..<tokenEnd])
-            var valueStart = text.index(after: tokenEnd)
+            var valueStart = text.utf8.index(after: tokenEnd)
             guard valueStart < text.endIndex else {
                 text = text[valueStart...]
                 return (key, "", false)
             }
-            let quote = text[valueStart]
-            if quote == "\"" || quote == "'" {
-                valueStart = text.index(after: valueStart)
-                let close = text[valueStart...].firstIndex(of: quote) ?? text.endIndex
+            let quote = text.utf8[valueStart]
+            if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
+                valueStart = text.utf8.index(after: valueStart)
+                let close = text.utf8[valueStart...].firstIndex(of: quote) ?? text.endIndex
                 let value = text[valueStart..<close]
-                text = close < text.endIndex ? text[text.index(after: close)...] : text[close...]
-                if quote == "'", value.contains("=") {
+                text = close < text.endIndex ? text[text.utf8.index(after: close)...] : text[close...]
+                if quote == UInt8(ascii: "'"), value.utf8.contains(UInt8(ascii: "=")) {
                     // A nested message: its pairs become fields too.
                     nested.append(text)
                     text = value
@@ -223,7 +226,7 @@ struct KeyValueScanner {
                 }
                 return (key, String(value), true)
             }
-            let valueEnd = text[valueStart...].firstIndex { $0 == " " || $0 == "\u{1D}" } ?? text.endIndex
+            let valueEnd = text.utf8[valueStart...].firstIndex { $0 == 0x20 || $0 == 0x1D } ?? text.endIndex
             let value = String(text[valueStart..<valueEnd])
             text = text[valueEnd...]
             return (key, value, false)
