@@ -12,15 +12,17 @@ extension Vigil {
         @Option(help: "About how many events to generate.") var events = 1_000_000
         @Option(parsing: .upToNextOption, help: "Only these formats (default: every format, mixed).") var format: [SourceFormat] = []
         @OptionGroup var ruleOptions: RuleOptions
+        @Option(help: "Run each stage this many times and report its best rate.") var `repeat` = 3
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
             if events < 1_000 { throw ValidationError("--events must be at least 1000") }
+            if !(1...20).contains(`repeat`) { throw ValidationError("--repeat must be 1…20") }
         }
 
         func run() throws {
             let ruleSet = try ruleOptions.load()
-            let report = try BenchRunner.run(events: events, formats: format.isEmpty ? nil : format, ruleSet: ruleSet) { writeStderr("bench: \($0)") }
+            let report = try BenchRunner.run(events: events, formats: format.isEmpty ? nil : format, ruleSet: ruleSet, repeats: `repeat`) { writeStderr("bench: \($0)") }
             if json {
                 print(report.json)
                 return
