@@ -9,7 +9,7 @@ import VigilModel
 /// every match must contain. A rule with a negation at the top, a regex without such a
 /// literal, a number or CIDR comparison, or a one-character literal gets no prefilter and is
 /// always evaluated. Per event, each field that any rule needs is scanned once for all literals at
-/// once, through a table keyed by the literal's first two (folded) bytes.
+/// once, through tables keyed by each literal's first two or three (folded) bytes.
 final class RulePrefilter: Sendable {
     /// The field name that stands for the raw record (keyword searches).
     static let rawField = FieldKey("\u{0}raw")
@@ -197,6 +197,14 @@ struct LiteralBuckets {
     let isUsed: Bool
 
     init(_ keyed: [(id: Int32, key: Int)]) {
+        isUsed = !keyed.isEmpty
+        guard isUsed else {
+            // Nothing to find: an all-clear bitset stops every lookup before the offsets.
+            bits = .copy([UInt64](repeating: 0, count: 1_024))
+            offsets = .copy([0])
+            ids = .copy([])
+            return
+        }
         var buckets = [[Int32]](repeating: [], count: 65_536)
         for (id, key) in keyed { buckets[key].append(id) }
         var bits = [UInt64](repeating: 0, count: 1_024)
@@ -211,7 +219,6 @@ struct LiteralBuckets {
         self.bits = .copy(bits)
         self.offsets = .copy(offsets)
         self.ids = .copy(ids)
-        isUsed = !keyed.isEmpty
     }
 
     func deallocate() {
