@@ -33,6 +33,18 @@ final class BoundedRegex: Sendable {
     /// compares case-insensitively (a weaker, still necessary, condition).
     static func longestRequiredLiteral(_ pattern: String) -> [UInt8] {
         let bytes = Array(pattern.utf8)
+        // `(?x)` makes spaces insignificant, so the pattern's text is not what it matches: give up.
+        var scan = 0
+        while scan + 1 < bytes.count {
+            if bytes[scan] == UInt8(ascii: "("), bytes[scan + 1] == UInt8(ascii: "?") {
+                var flag = scan + 2
+                while flag < bytes.count, (0x61...0x7A).contains(bytes[flag]) || bytes[flag] == UInt8(ascii: "-") {
+                    if bytes[flag] == UInt8(ascii: "x") { return [] }
+                    flag += 1
+                }
+            }
+            scan += 1
+        }
         var best: [UInt8] = [], run: [UInt8] = []
         func endRun() {
             if run.count > best.count { best = run }

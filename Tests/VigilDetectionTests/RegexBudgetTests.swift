@@ -51,6 +51,7 @@ import VigilModel
         (#"[^/]{100,}$"#, "", String(repeating: "a", count: 100)),
         (#"\s-O\s"#, "", "wget -O file"),
         (#"(^|\/)\.[^.\/]"#, "", "/.hidden"),
+        (#"(?x) cur l \ http"#, "", "curl http"),
     ])
     func literalIsRequired(pattern: String, literal: String, matching: String) throws {
         let regex = try BoundedRegex(pattern: pattern, options: [])
