@@ -2,41 +2,15 @@
 public enum JSONText {
     /// `text` as a JSON string literal, quotes included.
     public static func quoted(_ text: String) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count + 2)
-        appendQuoted(text, to: &output)
-        return output
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 2)
+        appendQuoted(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends `text` as a JSON string literal to `output`.
     public static func appendQuoted(_ text: String, to output: inout String) {
-        output.append("\"")
-        var needsEscape = false
-        for byte in text.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
-            output.append(text)
-        } else {
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": output.append("\\\"")
-                case "\\": output.append("\\\\")
-                case "\n": output.append("\\n")
-                case "\r": output.append("\\r")
-                case "\t": output.append("\\t")
-                default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        output.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                    } else {
-                        output.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-        }
-        output.append("\"")
+        output += quoted(text)
     }
 
     /// Serializes `fields` as one JSON object; a name that repeats becomes an array of its values.

@@ -203,6 +203,35 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     }
 }
 
+/// Runs `produce` on a thread of its own while `consume` takes what it yields, in order, on the
+/// calling thread, with at most two values waiting between them. When `consume` throws, the
+/// producer still runs to its end (its values dropped) so its thread finishes; the first error
+/// from either side is thrown.
+func overlapping<Value>(
+    produce: @escaping @Sendable (_ yield: (Value) -> Void) throws -> Void,
+    consume: (Value) throws -> Void
+) throws {
+    let queue = BoundedQueue<Result<Value?, any Error>>(capacity: 2)
+    let thread = Thread {
+        do {
+            try produce { queue.put(.success($0)) }
+            queue.put(.success(nil))
+        } catch {
+            queue.put(.failure(error))
+        }
+    }
+    thread.stackSize = 4 << 20
+    thread.start()
+    while let value = try queue.take().get() {
+        do {
+            try consume(value)
+        } catch {
+            while (try? queue.take().get()) != nil {}
+            throw error
+        }
+    }
+}
+
 /// Hands a non-Sendable value to exactly one other thread, which then owns it alone.
 final class Handoff<Value>: @unchecked Sendable {
     let value: Value

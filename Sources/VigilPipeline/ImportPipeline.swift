@@ -145,27 +145,10 @@ public final class ImportPipeline {
         }
         if parallel {
             // The producer thread prepares batch n+1 while this thread commits batch n.
-            let queue = BoundedQueue<Result<PreparedBatch?, any Error>>(capacity: 2)
             let owned = Handoff(producer)
-            let thread = Thread {
-                do {
-                    while let batch = try owned.value.next() { queue.put(.success(batch)) }
-                    queue.put(.success(nil))
-                } catch {
-                    queue.put(.failure(error))
-                }
-            }
-            thread.stackSize = 4 << 20
-            thread.start()
-            while let batch = try queue.take().get() {
-                do {
-                    try write(batch)
-                } catch {
-                    // Let the producer finish so its thread ends, then report the failure.
-                    while (try? queue.take().get()) != nil {}
-                    throw error
-                }
-            }
+            try overlapping(produce: { yield in
+                while let batch = try owned.value.next() { yield(batch) }
+            }, consume: write)
         } else {
             while let batch = try producer.next() { try write(batch) }
         }

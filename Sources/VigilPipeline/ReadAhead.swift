@@ -1,4 +1,3 @@
-import Foundation
 import VigilIngest
 import VigilModel
 
@@ -12,29 +11,12 @@ extension EventStream {
         limit: Int = 8_192, _ body: (_ events: [Event], _ rejected: [RejectedRecord]) throws -> Void
     ) throws -> (records: Int, skipped: Int) {
         let reader = ReaderState(self)
-        let queue = BoundedQueue<Result<(events: [Event], rejected: [RejectedRecord])?, any Error>>(capacity: 2)
-        let thread = Thread {
-            do {
-                reader.records = try reader.stream.forEachBatch(limit: limit) { events, rejected in
-                    queue.put(.success((events, rejected)))
-                }
-                queue.put(.success(nil))
-            } catch {
-                queue.put(.failure(error))
-            }
-        }
-        thread.stackSize = 4 << 20
-        thread.start()
-        while let batch = try queue.take().get() {
-            do {
-                try body(batch.events, batch.rejected)
-            } catch {
-                // Let the reader reach the end so its thread finishes, then report the failure.
-                while (try? queue.take().get()) != nil {}
-                throw error
-            }
-        }
-        // The reader put its last batch after finishing; the queue's lock orders these reads after its writes.
+        try overlapping(produce: { yield in
+            reader.records = try reader.stream.forEachBatch(limit: limit) { events, rejected in yield((events, rejected)) }
+        }, consume: { batch in
+            try body(batch.0, batch.1)
+        })
+        // The reader finished before its end was handed over; the queue's lock orders these reads after its writes.
         return (reader.records, reader.stream.skippedRecords)
     }
 }

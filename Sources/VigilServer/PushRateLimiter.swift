@@ -15,8 +15,7 @@ struct PushRateLimiter {
     mutating func admit(tokenID: Int64, now: ContinuousClock.Instant) -> Int? {
         guard perSecond > 0 else { return nil }
         var bucket = buckets[tokenID] ?? (burst, now)
-        let elapsed = Double((now - bucket.refilled).components.seconds) + Double((now - bucket.refilled).components.attoseconds) / 1e18
-        bucket.tokens = min(burst, bucket.tokens + elapsed * perSecond)
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.refilled).secondsValue * perSecond)
         bucket.refilled = now
         defer { buckets[tokenID] = bucket }
         guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / perSecond).rounded(.up))) }

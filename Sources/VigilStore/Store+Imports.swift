@@ -62,7 +62,7 @@ extension Store {
     /// One process at a time writes imports and correlation state: `vigil import` or `vigil serve`.
     public func acquireWriterLock(holder: String) throws(StoreError) -> WriterLock {
         let lock = try WriterLock(databasePath: path, holder: holder)
-        try connection.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
+        try markRunningImportsInterrupted()
         return lock
     }
 
@@ -72,8 +72,12 @@ extension Store {
         guard try connection.statement("SELECT 1 FROM imports WHERE status = 'running' LIMIT 1").firstInteger() != nil,
             let lock = try? WriterLock(databasePath: path, holder: "recovery")
         else { return }
+        try withExtendedLifetime(lock) { () throws(StoreError) in try markRunningImportsInterrupted() }
+    }
+
+    /// Only while holding the writer lock: no other process can be running these imports.
+    private func markRunningImportsInterrupted() throws(StoreError) {
         try connection.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
-        withExtendedLifetime(lock) {}
     }
 }
 
@@ -86,7 +90,7 @@ public final class WriterLock {
         let lockPath = databasePath + "-writer.lock"
         descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw StoreError(.invalidValue, "cannot open the writer lock \(lockPath): \(String(cString: strerror(errno))). Check the directory's permissions.")
+            throw StoreError(.io, "cannot open the writer lock \(lockPath): \(String(cString: strerror(errno))). Check the directory's permissions.")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 256)

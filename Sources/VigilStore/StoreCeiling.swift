@@ -40,7 +40,8 @@ public enum StoreCeiling {
             INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
             VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT(key) DO NOTHING
             """)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        // Keys spread like SHA-256-derived ones.
+        var keys = SplitMix64(seed: 0)
         let clock = ContinuousClock()
         let started = clock.now
         var written = 0
@@ -49,13 +50,7 @@ public enum StoreCeiling {
             try connection.transaction {
                 for offset in 0..<count {
                     let row = pool[(written + offset) % pool.count]
-                    // SplitMix64: keys spread like SHA-256-derived ones.
-                    state &+= 0x9E37_79B9_7F4A_7C15
-                    var mixed = state
-                    mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                    mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-                    mixed ^= mixed >> 31
-                    insert.bindInt(Int64(bitPattern: mixed >> 1), at: 1)
+                    insert.bindInt(Int64(bitPattern: keys.next() >> 1), at: 1)
                     insert.bindInt(row.time, at: 2)
                     insert.bindText(row.integration, at: 3)
                     insert.bindText(row.format, at: 4)

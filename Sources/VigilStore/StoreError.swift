@@ -15,6 +15,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case invalidValue
         /// Another process holds the database's writer lock.
         case busy
+        /// A file kept next to the database (the writer lock) cannot be opened.
+        case io
     }
 
     public var code: Code

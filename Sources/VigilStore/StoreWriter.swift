@@ -114,10 +114,7 @@ public final class StoreWriter {
                 INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
                 """)
-            // Events of a batch nearly always share one integration: count runs, not per event.
             var integrationCounts: [String: Int] = [:]
-            var runIntegration = ""
-            var runLength = 0
             for (position, item) in items.enumerated() {
                 let event = item.event
                 let machineID = machineIDs[position]
@@ -140,12 +137,7 @@ public final class StoreWriter {
                 }
                 outcome.stored += 1
                 let eventID = connection.lastInsertRowID
-                if event.integration != runIntegration {
-                    if runLength > 0 { integrationCounts[runIntegration, default: 0] += runLength }
-                    runIntegration = event.integration
-                    runLength = 0
-                }
-                runLength += 1
+                integrationCounts[event.integration, default: 0] += 1
                 for detection in item.detections {
                     let raised = try recordDetection(detection, event: event, eventID: eventID, machineID: machineID)
                     if raised { outcome.alertsRaised += 1 } else { outcome.alertsUpdated += 1 }
@@ -165,7 +157,6 @@ public final class StoreWriter {
                     """)
                     .bind(recordsRead, outcome.stored, outcome.rejected, outcome.duplicates, outcome.alertsRaised, importID).run()
             }
-            if runLength > 0 { integrationCounts[runIntegration, default: 0] += runLength }
             let now = Timestamp.now()
             for (integration, count) in integrationCounts {
                 try connection.statement("UPDATE integrations SET events_received = events_received + ?, last_data_at = ? WHERE name = ?")

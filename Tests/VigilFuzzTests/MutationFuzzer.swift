@@ -1,4 +1,5 @@
 import Foundation
+import VigilModel
 
 /// A seeded mutation fuzzer: it takes seed inputs and derives new ones by flipping bits,
 /// inserting structural bytes, deleting, duplicating, truncating and splicing.
@@ -69,20 +70,6 @@ struct MutationFuzzer {
             let bytes = (0..<(random.next() % 16 + 1)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             input.insert(contentsOf: bytes, at: position)
         }
-    }
-}
-
-/// SplitMix64: small, fast and deterministic.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }
 

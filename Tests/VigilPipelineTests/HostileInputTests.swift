@@ -103,7 +103,7 @@ import VigilStore
 
     @Test(arguments: SourceFormat.allCases)
     func binaryGarbageIsRejectedRecordByRecord(format: SourceFormat) throws {
-        var generator = SeededGenerator(seed: 0xB1_0B)
+        var generator = SplitMix64(seed: 0xB1_0B)
         let garbage = (0..<65_536).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let imported = try Self.importBytes(garbage, format: format)
         #expect(imported.summary.recordsRead == Self.recordCount(garbage))
@@ -134,20 +134,6 @@ import VigilStore
         bytes.split(separator: 0x0A, omittingEmptySubsequences: true).filter { line in
             line.contains { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }
         }.count
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so hostile inputs are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }
 
