@@ -14,9 +14,9 @@ final class BoundedRegex: Sendable {
     static let strikeLimit = 3
 
     let pattern: String
-    /// A literal every match must contain (ASCII, lowercased), for the rule prefilter; empty
-    /// when the pattern has none of at least three characters.
-    let requiredLiteral: [UInt8]
+    /// Literals (ASCII, lowercased) one of which every match contains, for the rule
+    /// prefilter; empty when the pattern tells none.
+    let requiredLiterals: [[UInt8]]
     /// NSRegularExpression is immutable after creation and documented as thread-safe.
     nonisolated(unsafe) private let expression: NSRegularExpression
     private let strikes = Atomic<Int>(0)
@@ -24,84 +24,7 @@ final class BoundedRegex: Sendable {
     init(pattern: String, options: NSRegularExpression.Options) throws {
         self.pattern = pattern
         expression = try NSRegularExpression(pattern: pattern, options: options)
-        requiredLiteral = Self.longestRequiredLiteral(pattern)
-    }
-
-    /// The longest run of literal characters at the top level of `pattern` that every match
-    /// must contain. Conservative: a top-level `|` gives none; groups, classes, escapes such as
-    /// `\d`, anchors and optional characters end a run. Case is folded, since the prefilter
-    /// compares case-insensitively (a weaker, still necessary, condition).
-    static func longestRequiredLiteral(_ pattern: String) -> [UInt8] {
-        let bytes = Array(pattern.utf8)
-        // `(?x)` makes spaces insignificant, so the pattern's text is not what it matches: give up.
-        var scan = 0
-        while scan + 1 < bytes.count {
-            if bytes[scan] == UInt8(ascii: "("), bytes[scan + 1] == UInt8(ascii: "?") {
-                var flag = scan + 2
-                while flag < bytes.count, (0x61...0x7A).contains(bytes[flag]) || bytes[flag] == UInt8(ascii: "-") {
-                    if bytes[flag] == UInt8(ascii: "x") { return [] }
-                    flag += 1
-                }
-            }
-            scan += 1
-        }
-        var best: [UInt8] = [], run: [UInt8] = []
-        func endRun() {
-            if run.count > best.count { best = run }
-            run = []
-        }
-        var index = 0
-        var depth = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            // A literal character, plain or escaped punctuation.
-            var literal: UInt8?
-            var width = 1
-            switch byte {
-            case UInt8(ascii: "\\"):
-                guard index + 1 < bytes.count else { return [] }
-                let next = bytes[index + 1]
-                width = 2
-                // Escapes that consume what follows them (`\x41`, `\p{L}`, `\Q…\E`, back-references): give up.
-                if Array("xuUpPNcQ0123456789kg".utf8).contains(next) { return [] }
-                let isPunctuation = (0x21...0x2F).contains(next) || (0x3A...0x40).contains(next) || (0x5B...0x60).contains(next) || (0x7B...0x7E).contains(next)
-                if isPunctuation { literal = next }
-            case UInt8(ascii: "("):
-                depth += 1
-            case UInt8(ascii: ")"):
-                depth -= 1
-            case UInt8(ascii: "|"):
-                if depth == 0 { return [] }  // Alternatives at the top: no single literal is required.
-            case UInt8(ascii: "["):
-                // Skip the class; `]` right after `[` or `[^` is literal.
-                var end = index + 1
-                if end < bytes.count, bytes[end] == UInt8(ascii: "^") { end += 1 }
-                if end < bytes.count, bytes[end] == UInt8(ascii: "]") { end += 1 }
-                while end < bytes.count, bytes[end] != UInt8(ascii: "]") { end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1 }
-                width = end + 1 - index
-            case UInt8(ascii: "{"):
-                // A counted quantifier such as `{2,4}`: skip it whole.
-                var end = index + 1
-                while end < bytes.count, bytes[end] != UInt8(ascii: "}") { end += 1 }
-                width = end + 1 - index
-            case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "}"):
-                break
-            default:
-                if byte < 0x80 { literal = byte }
-            }
-            let following = index + width < bytes.count ? bytes[index + width] : nil
-            let optional = following == UInt8(ascii: "?") || following == UInt8(ascii: "*") || following == UInt8(ascii: "{")
-            if depth == 0, let literal, !optional {
-                run.append(TextPattern.lower(literal))
-                // `x+` needs one x, but what follows need not come right after it.
-                if following == UInt8(ascii: "+") { endRun() }
-            } else {
-                endRun()
-            }
-            index += width
-        }
-        endRun()
-        return best.count >= 3 ? best : []
+        requiredLiterals = RegexLiterals.required(in: pattern)
     }
 
     func matches(_ value: String) -> Bool {

@@ -5,8 +5,8 @@ import VigilModel
 /// From each rule's match tree we derive a set of (field, literal) pairs of which at least
 /// one must occur (case-insensitively, as a substring) in the event for the rule to possibly
 /// match: a field test needs one of its literals; an AND needs what its most selective child
-/// needs; an OR needs the union of its children. A regex contributes the longest literal
-/// every match must contain. A rule with a negation at the top, a regex without such a
+/// needs; an OR needs the union of its children. A regex contributes the literals one of
+/// which every match must contain (`RegexLiterals`). A rule with a negation at the top, a regex without such a
 /// literal, a number or CIDR comparison, or a one-character literal gets no prefilter and is
 /// always evaluated. Per event, each field that any rule needs is scanned once for all literals at
 /// once, through tables keyed by each literal's first two or three (folded) bytes.
@@ -137,8 +137,8 @@ final class RulePrefilter: Sendable {
                 guard let needles = patterns.literalNeedles, needles.allSatisfy({ $0.count >= 2 }) else { return nil }
                 result += needles.map { $0.map(TextPattern.lower) }
             case .regex(let expression):
-                guard !expression.requiredLiteral.isEmpty else { return nil }
-                result.append(expression.requiredLiteral)
+                guard !expression.requiredLiterals.isEmpty else { return nil }
+                result += expression.requiredLiterals
             default:
                 return nil
             }

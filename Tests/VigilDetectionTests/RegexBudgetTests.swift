@@ -37,27 +37,64 @@ import VigilModel
     }
 }
 
-/// The literal a regex contributes to the rule prefilter must occur in every match.
+/// The literals a regex contributes to the rule prefilter: every match contains one of them.
 @Suite struct RegexRequiredLiteralTests {
     @Test(arguments: [
-        (#"(?i)/lib/python3\.([5-9]|[0-9]{2})/site-packages/"#, "/site-packages/", "/usr/LIB/python3.11/Site-Packages/x"),
-        (#"/mail/tmp/[a-zA-Z0-9]{3}[0-9]{3}\.tar\.gz"#, "/mail/tmp/", "/var/mail/tmp/abc123.tar.gz"),
-        (#"https://[0-9]{1,3}\.[0-9]{1,3}"#, "https://", "curl https://10.0.0.1/x"),
-        (#"ab+cdef"#, "cdef", "abbbcdef"),
-        (#"colou?r scheme"#, "r scheme", "color scheme"),
-        (#"x{2}yyyz"#, "yyyz", "xxyyyz"),
-        (#"\x41BCDE"#, "", "ABCDE"),
-        (#"abc|defgh"#, "", "abc"),
-        (#"[^/]{100,}$"#, "", String(repeating: "a", count: 100)),
-        (#"\s-O\s"#, "", "wget -O file"),
-        (#"(^|\/)\.[^.\/]"#, "", "/.hidden"),
-        (#"(?x) cur l \ http"#, "", "curl http"),
+        (#"(?i)/lib/python3\.([5-9]|[0-9]{2})/site-packages/"#, ["/site-packages/"], "/usr/LIB/python3.11/Site-Packages/x"),
+        (#"/mail/tmp/[a-zA-Z0-9]{3}[0-9]{3}\.tar\.gz"#, ["/mail/tmp/"], "/var/mail/tmp/abc123.tar.gz"),
+        (#"https://[0-9]{1,3}\.[0-9]{1,3}"#, ["https://"], "curl https://10.0.0.1/x"),
+        (#"ab+cdef"#, ["cdef"], "abbbcdef"),
+        (#"colou?r scheme"#, ["color scheme", "colour scheme"], "color scheme"),
+        (#"x{2}yyyz"#, ["xxyyyz"], "xxyyyz"),
+        (#"abc|defgh"#, ["abc", "defgh"], "abc"),
+        (#"-(W|R)\s?(\s|"|')([0-9a-fA-F]{2}\s?){2,20}"#, ["-r", "-w"], "pnscan -W 'de ad'"),
+        (#"[Cc]url\s+-[Oo]"#, ["curl"], "Curl -O x"),
+        (#"(?:wget|curl)\s.*(\|\s*(ba)?sh)"#, ["curl", "wget"], "curl x | sh"),
+        (#"^(?=.*secret)pass(word)?"#, ["pass", "password"], "password secret"),
+        (#"(?<user>root|admin)@"#, ["admin@", "root@"], "root@host"),
+        (#"\x41BCDE"#, [], "ABCDE"),
+        (#"[^/]{100,}$"#, [], String(repeating: "a", count: 100)),
+        (#"\s-O\s"#, ["-o"], "wget -O file"),
+        (#"(^|\/)\.[^.\/]"#, [], "/.hidden"),
+        (#"(?x) cur l \ http"#, [], "curl http"),
+        (#"a|.*"#, [], "zzz"),
+        (#"(ab)*cd"#, ["cd"], "ababcd"),
+        (#"x{0,3}yz"#, ["yz"], "yz"),
     ])
-    func literalIsRequired(pattern: String, literal: String, matching: String) throws {
+    func literalsAreRequired(pattern: String, literals: [String], matching: String) throws {
         let regex = try BoundedRegex(pattern: pattern, options: [])
-        #expect(String(decoding: regex.requiredLiteral, as: UTF8.self) == literal)
+        #expect(regex.requiredLiterals.map { String(decoding: $0, as: UTF8.self) } == literals)
         #expect(regex.matches(matching), "the example must match")
-        if !literal.isEmpty { #expect(matching.lowercased().contains(literal)) }
+        if !literals.isEmpty { #expect(literals.contains { matching.lowercased().contains($0) }) }
+    }
+
+    /// A property over the corpus regexes: random strings built from each pattern's literals
+    /// and characters, whenever the regex matches one, contain one of its required literals.
+    @Test func corpusRegexLiteralsHoldOnRandomMatches() throws {
+        let ruleSet = RuleSet.load(paths: [corpusRoot + "/sigma", "builtin"]).ruleSet
+        func regexes(_ node: MatchNode) -> [BoundedRegex] {
+            switch node {
+            case .and(let children), .or(let children), .atLeast(_, let children): children.flatMap(regexes)
+            case .not(let child): regexes(child)
+            case .field(let test): test.tests.compactMap { if case .regex(let regex) = $0 { regex } else { nil } }
+            case .keywords(let tests, _): tests.compactMap { if case .regex(let regex) = $0 { regex } else { nil } }
+            case .constant: []
+            }
+        }
+        var random = SplitMix64(seed: 7)
+        var matches = 0
+        for regex in ruleSet.rules.flatMap({ regexes($0.node) }) where !regex.requiredLiterals.isEmpty {
+            let pieces = regex.requiredLiterals.map { String(decoding: $0, as: UTF8.self) }
+                + regex.pattern.filter { $0.isASCII && !"\\()[]{}|?*+^$.".contains($0) }.map(String.init) + [" ", "0", "a", "/", "\"", "-"]
+            for _ in 0..<400 {
+                let text = (0..<Int(random.next() % 12)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+                guard regex.matches(text) else { continue }
+                matches += 1
+                let folded = Array(text.lowercased().utf8)
+                #expect(regex.requiredLiterals.contains { folded.firstRange(of: $0) != nil }, "\(regex.pattern) matched \(text)")
+            }
+        }
+        #expect(matches > 50, "the generated strings must match often enough to test anything")
     }
 
     @Test func aPrefilteredRegexRuleStillMatchesThroughTheDetector() throws {
