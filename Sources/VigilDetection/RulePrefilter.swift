@@ -10,52 +10,29 @@ import VigilModel
 /// literal, a number or CIDR comparison, or a one-character literal gets no prefilter and is
 /// always evaluated. Per event, each field that any rule needs is scanned once for all literals at
 /// once, through tables keyed by each literal's first two or three (folded) bytes.
-final class RulePrefilter: Sendable {
+final class RulePrefilter: @unchecked Sendable {
     /// The field name that stands for the raw record (keyword searches).
     static let rawField = FieldKey("\u{0}raw")
 
-    /// Literals wanted in one field; a class that owns its scan table.
-    final class FieldIndex: @unchecked Sendable {
+    /// Literals wanted in one field.
+    struct FieldIndex {
         let field: FieldKey
         var literals: [[UInt8]] = []
         /// Rule indices per literal.
         var owners: [[Int32]] = []
         /// Every rule that needs this field (a non-ASCII value marks them all).
         var rules: [Int32] = []
-        /// Built once all literals are known; read-only afterwards, so shared across threads.
-        private(set) var table: ScanTable!
-
-        init(field: FieldKey) { self.field = field }
-        deinit { table?.deallocate() }
-
-        /// Builds the scan table: literals of two bytes bucketed by their bigram, longer ones by
-        /// a hash of their first three bytes (far fewer false candidates than bigrams, which
-        /// common letters share), and literals and owners back to back.
-        func buildTable() {
-            var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
-            for (literal, literalOwners) in zip(literals, owners) {
-                literalStarts.append(Int32(literalBytes.count))
-                literalBytes += literal
-                ownerStarts.append(Int32(ownerList.count))
-                ownerList += literalOwners
-            }
-            literalStarts.append(Int32(literalBytes.count))
-            ownerStarts.append(Int32(ownerList.count))
-            let ids = literals.indices
-            table = ScanTable(
-                pairs: LiteralBuckets(ids.filter { literals[$0].count == 2 }.map { (Int32($0), ScanTable.pairKey(literals[$0][0], literals[$0][1])) }),
-                triples: LiteralBuckets(ids.filter { literals[$0].count > 2 }.map {
-                    (Int32($0), ScanTable.tripleKey(literals[$0][0], literals[$0][1], literals[$0][2]))
-                }),
-                literalBytes: literalBytes, literalStarts: literalStarts, ownerList: ownerList, ownerStarts: ownerStarts)
-        }
     }
 
     /// Per rule: true when it has a prefilter and may be skipped unless marked.
     let filtered: [Bool]
     let indexes: [FieldIndex]
     /// FieldKey.rawValue → position in `indexes`, or -1.
-    let slotByKey: [Int32]
+    private let slotByKey: UnsafeMutableBufferPointer<Int32>
+    /// One scan table per index. Everything the per-event scan reads lives in memory of its
+    /// own and is read through plain pointers: no copies, no reference counting, which two
+    /// threads sharing one rule set would otherwise contend on. Immutable after `init`.
+    private let tables: UnsafeMutableBufferPointer<ScanTable>
     /// The raw record's index position, or -1.
     let rawSlot: Int
 
@@ -82,14 +59,20 @@ final class RulePrefilter: Sendable {
                 if indexes[slot].rules.last != Int32(ruleIndex) { indexes[slot].rules.append(Int32(ruleIndex)) }
             }
         }
-        for index in indexes { index.buildTable() }
         let maxKey = byField.keys.map { Int($0.rawValue) }.max() ?? -1
         var slotByKey = [Int32](repeating: -1, count: maxKey + 1)
         for (key, slot) in byField { slotByKey[Int(key.rawValue)] = Int32(slot) }
         self.filtered = filtered
         self.indexes = indexes
-        self.slotByKey = slotByKey
+        self.slotByKey = .copy(slotByKey)
+        self.tables = .copy(indexes.map { ScanTable(literals: $0.literals, owners: $0.owners) })
         self.rawSlot = byField[Self.rawField] ?? -1
+    }
+
+    deinit {
+        for table in tables.prefix(indexes.count) { table.deallocate() }
+        tables.deallocate()
+        slotByKey.deallocate()
     }
 
     /// At least one of these (field, folded literal) pairs must occur for `node` to match;
@@ -146,80 +129,60 @@ final class RulePrefilter: Sendable {
         return result
     }
 
-    /// Marks in `marks` every rule whose prefilter literal occurs in `event`'s fields.
-    func mark(_ event: Event, needed: [Bool], into marks: inout [Bool]) {
-        for field in event.fields {
-            let raw = Int(field.key.rawValue)
-            guard raw < slotByKey.count else { continue }
-            let slot = Int(slotByKey[raw])
-            guard slot >= 0, needed[slot] else { continue }
-            scan(field.value, slot: slot, into: &marks)
+    /// Sets `marks[rule]` for every rule whose prefilter literal occurs in `event`'s fields
+    /// that `needed` names (by index position).
+    func mark(_ event: Event, needed: UnsafeBufferPointer<Bool>, into marks: UnsafeMutablePointer<Bool>) {
+        event.fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices {
+                let raw = Int(fields[index].key.rawValue)
+                guard raw < slotByKey.count else { continue }
+                let slot = Int(slotByKey[raw])
+                guard slot >= 0, needed[slot] else { continue }
+                scan(fields[index].value, slot: slot, into: marks)
+            }
         }
-        if rawSlot >= 0, needed[rawSlot] { scan(event.raw, slot: rawSlot, into: &marks) }
+        if rawSlot >= 0, needed[rawSlot] { scan(event.raw, slot: rawSlot, into: marks) }
     }
 
-    private func scan(_ value: String, slot: Int, into marks: inout [Bool]) {
-        let index = indexes[slot]
-        let table: ScanTable = index.table
-        var value = value
-        value.withUTF8 { bytes in
+    private func scan(_ value: String, slot: Int, into marks: UnsafeMutablePointer<Bool>) {
+        let scanned: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
             guard TextPattern.isASCII(bytes) else {
                 // Unicode lowercasing could change the match; let every such rule be evaluated.
-                for rule in index.rules { marks[Int(rule)] = true }
+                for rule in indexes[slot].rules { marks[Int(rule)] = true }
                 return
             }
-            guard bytes.count >= 2 else { return }
-            let last = bytes.count - 1
-            var first = TextPattern.lower(bytes[0])
-            var second = TextPattern.lower(bytes[1])
-            for position in 0..<last {
-                let third = position + 2 <= last ? TextPattern.lower(bytes[position + 2]) : 0
-                if table.pairs.isUsed {
-                    table.candidates(in: table.pairs, key: ScanTable.pairKey(first, second), at: position, of: bytes, into: &marks)
-                }
-                if position + 2 <= last {
-                    table.candidates(in: table.triples, key: ScanTable.tripleKey(first, second, third), at: position, of: bytes, into: &marks)
-                }
-                first = second
-                second = third
-            }
+            tables.baseAddress!.advanced(by: slot).pointee.scan(bytes, into: marks)
         }
+        if scanned == nil { scan(String(decoding: Array(value.utf8), as: UTF8.self), slot: slot, into: marks) }
     }
 }
 
-/// Literal ids bucketed by a 16-bit key: a bit per key that has any (8 KiB that stay in
-/// cache, so most keys never touch the 256 KiB offsets), and each key's run of ids.
+/// Literal ids bucketed by a 12-bit key: a bit per key that has any, and each key's run of ids.
 struct LiteralBuckets {
+    static let keyCount = 4_096
     let bits: UnsafeMutableBufferPointer<UInt64>
     let offsets: UnsafeMutableBufferPointer<Int32>
     let ids: UnsafeMutableBufferPointer<Int32>
-    /// False when no literal is bucketed here.
-    let isUsed: Bool
 
     init(_ keyed: [(id: Int32, key: Int)]) {
-        isUsed = !keyed.isEmpty
-        guard isUsed else {
-            // Nothing to find: an all-clear bitset stops every lookup before the offsets.
-            bits = .copy([UInt64](repeating: 0, count: 1_024))
-            offsets = .copy([0])
-            ids = .copy([])
-            return
-        }
-        var buckets = [[Int32]](repeating: [], count: 65_536)
+        var buckets = [[Int32]](repeating: [], count: Self.keyCount)
         for (id, key) in keyed { buckets[key].append(id) }
-        var bits = [UInt64](repeating: 0, count: 1_024)
-        var offsets = [Int32](repeating: 0, count: 65_537)
+        var bits = [UInt64](repeating: 0, count: Self.keyCount / 64)
+        var offsets = [Int32](repeating: 0, count: Self.keyCount + 1)
         var ids: [Int32] = []
-        for key in 0..<65_536 {
+        for key in 0..<Self.keyCount {
             offsets[key] = Int32(ids.count)
             ids += buckets[key]
             if !buckets[key].isEmpty { bits[key >> 6] |= 1 << UInt64(key & 63) }
         }
-        offsets[65_536] = Int32(ids.count)
+        offsets[Self.keyCount] = Int32(ids.count)
         self.bits = .copy(bits)
         self.offsets = .copy(offsets)
         self.ids = .copy(ids)
     }
+
+    @inline(__always)
+    func contains(_ key: Int) -> Bool { bits[key >> 6] & (1 << UInt64(key & 63)) != 0 }
 
     func deallocate() {
         bits.deallocate()
@@ -228,9 +191,14 @@ struct LiteralBuckets {
     }
 }
 
-/// A field index's lookup arrays in memory of their own, so the per-event scan reads them
-/// through plain pointers: no copies, no retains.
+/// One field's literals, arranged for a scan that looks at each byte once.
+///
+/// A bitset over folded bigrams (8 KiB, so it stays in cache) holds the first two bytes of
+/// every literal; most positions of most values stop at that one test. Where it passes,
+/// two-byte literals are looked up by their bigram and longer ones by a hash of their first
+/// three bytes, and only those candidates are compared.
 struct ScanTable {
+    let gate: UnsafeMutableBufferPointer<UInt64>
     let pairs: LiteralBuckets
     let triples: LiteralBuckets
     let literalBytes: UnsafeMutableBufferPointer<UInt8>
@@ -238,9 +206,24 @@ struct ScanTable {
     let ownerList: UnsafeMutableBufferPointer<Int32>
     let ownerStarts: UnsafeMutableBufferPointer<Int32>
 
-    init(pairs: LiteralBuckets, triples: LiteralBuckets, literalBytes: [UInt8], literalStarts: [Int32], ownerList: [Int32], ownerStarts: [Int32]) {
-        self.pairs = pairs
-        self.triples = triples
+    /// `literals` are folded and at least two bytes long; `owners` are their rules.
+    init(literals: [[UInt8]], owners: [[Int32]]) {
+        var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
+        var gate = [UInt64](repeating: 0, count: 1_024)
+        for (literal, literalOwners) in zip(literals, owners) {
+            literalStarts.append(Int32(literalBytes.count))
+            literalBytes += literal
+            ownerStarts.append(Int32(ownerList.count))
+            ownerList += literalOwners
+            let pair = Int(literal[0]) << 8 | Int(literal[1])
+            gate[pair >> 6] |= 1 << UInt64(pair & 63)
+        }
+        literalStarts.append(Int32(literalBytes.count))
+        ownerStarts.append(Int32(ownerList.count))
+        let ids = literals.indices
+        self.gate = .copy(gate)
+        pairs = LiteralBuckets(ids.filter { literals[$0].count == 2 }.map { (Int32($0), Self.pairKey(literals[$0][0], literals[$0][1])) })
+        triples = LiteralBuckets(ids.filter { literals[$0].count > 2 }.map { (Int32($0), Self.tripleKey(literals[$0][0], literals[$0][1], literals[$0][2])) })
         self.literalBytes = .copy(literalBytes)
         self.literalStarts = .copy(literalStarts)
         self.ownerList = .copy(ownerList)
@@ -248,17 +231,37 @@ struct ScanTable {
     }
 
     @inline(__always)
-    static func pairKey(_ first: UInt8, _ second: UInt8) -> Int { Int(first) << 8 | Int(second) }
+    static func pairKey(_ first: UInt8, _ second: UInt8) -> Int {
+        Int(((UInt32(first) << 8 | UInt32(second)) &* 0x9E37_79B1) >> 20)
+    }
 
     @inline(__always)
     static func tripleKey(_ first: UInt8, _ second: UInt8, _ third: UInt8) -> Int {
-        Int(((UInt32(first) << 16 | UInt32(second) << 8 | UInt32(third)) &* 0x9E37_79B1) >> 16)
+        Int(((UInt32(first) << 16 | UInt32(second) << 8 | UInt32(third)) &* 0x9E37_79B1) >> 20)
+    }
+
+    /// Sets `marks[rule]` for the owners of every literal that occurs in `bytes` (ASCII, any case).
+    func scan(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
+        guard bytes.count >= 2 else { return }
+        let gate = self.gate.baseAddress!
+        var first = TextPattern.lower(bytes[0])
+        for position in 0..<bytes.count - 1 {
+            let second = TextPattern.lower(bytes[position + 1])
+            let pair = Int(first) << 8 | Int(second)
+            if gate[pair >> 6] & (1 << UInt64(pair & 63)) != 0 {
+                let pairKey = Self.pairKey(first, second)
+                if pairs.contains(pairKey) { candidates(in: pairs, key: pairKey, at: position, of: bytes, into: marks) }
+                if position + 2 < bytes.count {
+                    let tripleKey = Self.tripleKey(first, second, TextPattern.lower(bytes[position + 2]))
+                    if triples.contains(tripleKey) { candidates(in: triples, key: tripleKey, at: position, of: bytes, into: marks) }
+                }
+            }
+            first = second
+        }
     }
 
     /// Marks the owners of every literal under `key` in `buckets` that occurs at `position`.
-    @inline(__always)
-    func candidates(in buckets: LiteralBuckets, key: Int, at position: Int, of bytes: UnsafeBufferPointer<UInt8>, into marks: inout [Bool]) {
-        guard buckets.bits[key >> 6] & (1 << UInt64(key & 63)) != 0 else { return }
+    private func candidates(in buckets: LiteralBuckets, key: Int, at position: Int, of bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
         for slot in Int(buckets.offsets[key])..<Int(buckets.offsets[key + 1]) {
             let literal = Int(buckets.ids[slot])
             let from = Int(literalStarts[literal]), to = Int(literalStarts[literal + 1])
@@ -275,6 +278,7 @@ struct ScanTable {
     }
 
     func deallocate() {
+        gate.deallocate()
         pairs.deallocate()
         triples.deallocate()
         literalBytes.deallocate()
@@ -286,7 +290,7 @@ struct ScanTable {
 
 extension UnsafeMutableBufferPointer {
     /// A new buffer holding `array`'s elements (at least one slot, so it is never empty).
-    fileprivate static func copy(_ array: [Element]) -> UnsafeMutableBufferPointer<Element> {
+    static func copy(_ array: [Element]) -> UnsafeMutableBufferPointer<Element> {
         let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(array.count, 1))
         array.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { buffer.baseAddress!.initialize(from: base, count: source.count) }
