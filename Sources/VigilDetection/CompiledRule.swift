@@ -9,6 +9,10 @@ public final class CompiledRule: Sendable {
     let node: MatchNode
     /// Each named selection compiled alone, to explain a match (`vigil rules test`).
     let selections: [(name: String, node: MatchNode)]
+    /// `node` and the selections, flattened for evaluation, and their positions in it.
+    private let program: MatchProgram
+    private let root: Int
+    private let selectionRoots: [Int]
     /// Fields the rule reads, reported as the alert's matched fields.
     let fieldKeys: [FieldKey]
     /// Match and non-match test events written beside the rule (`vigil-tests`), as JSON lines.
@@ -22,14 +26,17 @@ public final class CompiledRule: Sendable {
         self.selections = selections
         self.fieldKeys = fieldKeys
         self.testEvents = testEvents
+        program = MatchProgram(trees: [node] + selections.map(\.node))
+        root = program.roots[0]
+        selectionRoots = Array(program.roots.dropFirst())
     }
 
     /// True when the rule matches `event` (logsource is checked by the caller's index).
-    public func matches(_ event: Event) -> Bool { node.matches(event) }
+    public func matches(_ event: Event) -> Bool { program.matches(root, event) }
 
     /// The names of the selections that match `event`.
     public func matchingSelections(_ event: Event) -> [String] {
-        selections.filter { $0.node.matches(event) }.map(\.name)
+        zip(selections, selectionRoots).filter { program.matches($1, event) }.map(\.0.name)
     }
 
     /// The detection for a matching `event`, with the values of the fields the rule reads.

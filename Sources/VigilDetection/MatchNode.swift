@@ -1,6 +1,7 @@
 import VigilModel
 
-/// A compiled detection: a tree of boolean operators over field and keyword tests.
+/// A compiled detection: a tree of boolean operators over field and keyword tests. The tree
+/// is what the compiler builds and the prefilter analyses; `MatchProgram` evaluates it.
 indirect enum MatchNode: Sendable {
     case and([MatchNode])
     case or([MatchNode])
@@ -11,33 +12,6 @@ indirect enum MatchNode: Sendable {
     /// Value-only search over the raw record.
     case keywords([ValueTest], requireAll: Bool)
     case constant(Bool)
-
-    func matches(_ event: Event) -> Bool {
-        switch self {
-        case .and(let nodes):
-            for index in nodes.indices where !nodes[index].matches(event) { return false }
-            return true
-        case .or(let nodes):
-            for index in nodes.indices where nodes[index].matches(event) { return true }
-            return false
-        case .not(let node):
-            return !node.matches(event)
-        case .atLeast(let count, let nodes):
-            var matched = 0
-            for node in nodes where node.matches(event) {
-                matched += 1
-                if matched >= count { return true }
-            }
-            return false
-        case .field(let test):
-            return test.matches(event)
-        case .keywords(let tests, let requireAll):
-            if requireAll { return tests.allSatisfy { $0.matches(event.raw, in: event) } }
-            return tests.contains { $0.matches(event.raw, in: event) }
-        case .constant(let value):
-            return value
-        }
-    }
 
     /// Every field this node reads, for reporting matched fields.
     var fieldKeys: [FieldKey] {
@@ -66,34 +40,146 @@ struct FieldTest: Sendable {
     let presence: Presence
     /// `all` modifier: every test must match some occurrence; otherwise any test suffices.
     let requireAll: Bool
+}
 
-    func matches(_ event: Event) -> Bool {
-        // Index loops: reading `fields[index].key` does not copy (and retain) the value string.
-        event.fields.withUnsafeBufferPointer { fields in
-            switch presence {
-            case .mustBeAbsent:
-                for index in fields.indices where fields[index].key == key { return false }
-                return true
-            case .mustBePresent:
-                for index in fields.indices where fields[index].key == key { return true }
-                return false
-            case .values:
-                if requireAll {
-                    for test in tests {
-                        var matched = false
-                        for index in fields.indices where fields[index].key == key && test.matches(fields[index].value, in: event) {
-                            matched = true
-                            break
-                        }
-                        if !matched { return false }
-                    }
-                    return true
-                }
-                for index in fields.indices where fields[index].key == key {
-                    for test in tests where test.matches(fields[index].value, in: event) { return true }
-                }
-                return false
+/// Match trees flattened into memory of their own: nodes are plain values that refer to
+/// their children and tests by position, so evaluating a rule copies nothing and counts no
+/// references, even while several threads evaluate the same rules. Immutable once built.
+final class MatchProgram: @unchecked Sendable {
+    fileprivate struct Node {
+        enum Kind: UInt8 { case and, or, not, atLeast, field, keywords, constant }
+        var kind: Kind
+        /// `requireAll` for field and keyword tests; the value of a constant.
+        var flag = false
+        var presence = FieldTest.Presence.values
+        /// The field's `FieldKey.rawValue`.
+        var key: UInt32 = 0
+        /// How many children must match, for `atLeast`.
+        var count = 0
+        /// The first child in `children`, or the first test in `tests`.
+        var start = 0
+        var length = 0
+    }
+
+    private let nodes: UnsafeMutableBufferPointer<Node>
+    private let children: UnsafeMutableBufferPointer<Int>
+    private let tests: UnsafeMutableBufferPointer<ValueTest>
+    /// The position of each tree passed to `init`, to pass to `matches(_:_:)`.
+    let roots: [Int]
+
+    init(trees: [MatchNode]) {
+        var builder = Builder()
+        roots = trees.map { builder.add($0) }
+        nodes = .copy(builder.nodes)
+        children = .copy(builder.children)
+        tests = .copy(builder.tests)
+    }
+
+    deinit {
+        nodes.deallocate()
+        children.deallocate()
+        tests.deinitialize()
+        tests.deallocate()
+    }
+
+    /// True when the tree at `position` (one of `roots`) matches `event`.
+    func matches(_ position: Int, _ event: Event) -> Bool {
+        let node = nodes[position]
+        let range = node.start..<node.start + node.length
+        switch node.kind {
+        case .and:
+            for child in range where !matches(children[child], event) { return false }
+            return true
+        case .or:
+            for child in range where matches(children[child], event) { return true }
+            return false
+        case .not:
+            return !matches(children[node.start], event)
+        case .atLeast:
+            var matched = 0
+            for child in range where matches(children[child], event) {
+                matched += 1
+                if matched >= node.count { return true }
             }
+            return false
+        case .field:
+            return event.fields.withUnsafeBufferPointer { fieldMatches(node, $0, event) }
+        case .keywords:
+            if node.flag {
+                for test in range where !tests[test].matches(event.raw, in: event) { return false }
+                return true
+            }
+            for test in range where tests[test].matches(event.raw, in: event) { return true }
+            return false
+        case .constant:
+            return node.flag
+        }
+    }
+
+    private func fieldMatches(_ node: Node, _ fields: UnsafeBufferPointer<EventField>, _ event: Event) -> Bool {
+        let key = node.key
+        switch node.presence {
+        case .mustBeAbsent:
+            for index in fields.indices where fields[index].key.rawValue == key { return false }
+            return true
+        case .mustBePresent:
+            for index in fields.indices where fields[index].key.rawValue == key { return true }
+            return false
+        case .values:
+            let range = node.start..<node.start + node.length
+            if node.flag {
+                for test in range {
+                    var matched = false
+                    for index in fields.indices where fields[index].key.rawValue == key && tests[test].matches(fields[index].value, in: event) {
+                        matched = true
+                        break
+                    }
+                    if !matched { return false }
+                }
+                return true
+            }
+            for index in fields.indices where fields[index].key.rawValue == key {
+                for test in range where tests[test].matches(fields[index].value, in: event) { return true }
+            }
+            return false
+        }
+    }
+
+    private struct Builder {
+        var nodes: [Node] = []
+        var children: [Int] = []
+        var tests: [ValueTest] = []
+
+        /// Appends `tree`'s nodes, children first, and returns its position.
+        mutating func add(_ tree: MatchNode) -> Int {
+            switch tree {
+            case .and(let subtrees): return addBranch(.and, subtrees)
+            case .or(let subtrees): return addBranch(.or, subtrees)
+            case .atLeast(let count, let subtrees): return addBranch(.atLeast, subtrees, count: count)
+            case .not(let subtree): return addBranch(.not, [subtree])
+            case .field(let test):
+                let node = Node(kind: .field, flag: test.requireAll, presence: test.presence, key: test.key.rawValue, start: tests.count, length: test.tests.count)
+                tests += test.tests
+                return append(node)
+            case .keywords(let keywordTests, let requireAll):
+                let node = Node(kind: .keywords, flag: requireAll, start: tests.count, length: keywordTests.count)
+                tests += keywordTests
+                return append(node)
+            case .constant(let value):
+                return append(Node(kind: .constant, flag: value))
+            }
+        }
+
+        private mutating func addBranch(_ kind: Node.Kind, _ subtrees: [MatchNode], count: Int = 0) -> Int {
+            let positions = subtrees.map { add($0) }
+            let node = Node(kind: kind, count: count, start: children.count, length: positions.count)
+            children += positions
+            return append(node)
+        }
+
+        private mutating func append(_ node: Node) -> Int {
+            nodes.append(node)
+            return nodes.count - 1
         }
     }
 }

@@ -2,13 +2,10 @@
 /// matcher: needles are bucketed by the byte a match must start or end with, so a value is
 /// tested only against the needles that can match it, in one pass.
 struct MultiPattern: Sendable {
-    /// A needle and the kind of match it needs.
-    private struct Needle: Sendable {
-        var bytes: [UInt8]
-        var kind: TextPattern.Kind
-    }
-
-    private var needles: [Needle] = []
+    /// Every needle's bytes back to back; needle `i` is `bytes[starts[i]..<starts[i + 1]]`.
+    private var bytes: [UInt8] = []
+    private var starts: [Int32] = [0]
+    private var kinds: [TextPattern.Kind] = []
     /// Needle indices by first byte (equals, prefix, contains) or last byte (suffix), as flat
     /// arrays with 257 offsets each, so lookups copy nothing.
     private var byFirstByte = Buckets()
@@ -47,7 +44,9 @@ struct MultiPattern: Sendable {
         var first = [[Int32]](repeating: [], count: 256)
         var last = [[Int32]](repeating: [], count: 256)
         for (index, pattern) in patterns.enumerated() {
-            needles.append(Needle(bytes: pattern.needle, kind: pattern.kind))
+            bytes += pattern.needle
+            starts.append(Int32(bytes.count))
+            kinds.append(pattern.kind)
             if pattern.kind == .suffix {
                 last[Int(pattern.needle.last!)].append(Int32(index))
             } else {
@@ -60,49 +59,48 @@ struct MultiPattern: Sendable {
     }
 
     /// The literal of every merged pattern (for the rule prefilter).
-    var literalNeedles: [[UInt8]]? { needles.map(\.bytes) }
+    var literalNeedles: [[UInt8]]? { kinds.indices.map { Array(bytes[Int(starts[$0])..<Int(starts[$0 + 1])]) } }
 
     func matches(_ value: String) -> Bool {
-        var value = value
-        let outcome = value.withUTF8 { bytes -> Bool? in
+        let outcome = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
             if matchesFolded(bytes) { return true }
             // Non-ASCII text may still match after full Unicode lowercasing.
             return TextPattern.isASCII(bytes) ? false : nil
         }
-        if let outcome { return outcome }
+        if case .some(.some(let matched)) = outcome { return matched }
         return patterns.contains { $0.matches(value) }
     }
 
     private func matchesFolded(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let firstByte = value.first, let lastByte = value.last else { return false }
-        return needles.withUnsafeBufferPointer { needles in
-            byLastByte.indices.withUnsafeBufferPointer { lastIndices in
-                byFirstByte.indices.withUnsafeBufferPointer { firstIndices in
-                    for slot in byLastByte.range(TextPattern.lower(lastByte)) {
-                        let needle = needles[Int(lastIndices[slot])].bytes
-                        if value.count >= needle.count, TextPattern.equal(value, value.count - needle.count, needle[...], fold: true) { return true }
-                    }
-                    for slot in byFirstByte.range(TextPattern.lower(firstByte)) {
-                        let needle = needles[Int(firstIndices[slot])]
-                        guard value.count >= needle.bytes.count else { continue }
-                        switch needle.kind {
-                        case .equals: if value.count == needle.bytes.count, TextPattern.equal(value, 0, needle.bytes[...], fold: true) { return true }
-                        case .prefix, .contains: if TextPattern.equal(value, 0, needle.bytes[...], fold: true) { return true }
-                        default: break
-                        }
-                    }
-                    guard hasContains else { return false }
-                    var position = 1
-                    while position < value.count {
-                        for slot in byFirstByte.range(TextPattern.lower(value[position])) {
-                            let needle = needles[Int(firstIndices[slot])]
-                            guard needle.kind == .contains, value.count - position >= needle.bytes.count else { continue }
-                            if TextPattern.equal(value, position, needle.bytes[...], fold: true) { return true }
-                        }
-                        position += 1
-                    }
-                    return false
+        return bytes.withUnsafeBufferPointer { bytes in
+            starts.withUnsafeBufferPointer { starts in
+                // Needle `index`, compared at `offset` of the value.
+                func occurs(_ index: Int32, at offset: Int) -> Bool {
+                    let needle = UnsafeBufferPointer(rebasing: bytes[Int(starts[Int(index)])..<Int(starts[Int(index) + 1])])
+                    return offset >= 0 && value.count - offset >= needle.count && TextPattern.equal(value, offset, needle, fold: true)
                 }
+                func length(_ index: Int32) -> Int { Int(starts[Int(index) + 1] - starts[Int(index)]) }
+                for slot in byLastByte.range(TextPattern.lower(lastByte)) {
+                    let index = byLastByte.indices[slot]
+                    if occurs(index, at: value.count - length(index)) { return true }
+                }
+                for slot in byFirstByte.range(TextPattern.lower(firstByte)) {
+                    let index = byFirstByte.indices[slot]
+                    switch kinds[Int(index)] {
+                    case .equals: if value.count == length(index), occurs(index, at: 0) { return true }
+                    case .prefix, .contains: if occurs(index, at: 0) { return true }
+                    default: break
+                    }
+                }
+                guard hasContains else { return false }
+                for position in 1..<max(value.count, 1) {
+                    for slot in byFirstByte.range(TextPattern.lower(value[position])) {
+                        let index = byFirstByte.indices[slot]
+                        if kinds[Int(index)] == .contains, occurs(index, at: position) { return true }
+                    }
+                }
+                return false
             }
         }
     }

@@ -70,7 +70,7 @@ final class RulePrefilter: @unchecked Sendable {
     }
 
     deinit {
-        for table in tables.prefix(indexes.count) { table.deallocate() }
+        for table in tables { table.deallocate() }
         tables.deallocate()
         slotByKey.deallocate()
     }
@@ -285,16 +285,5 @@ struct ScanTable {
         literalStarts.deallocate()
         ownerList.deallocate()
         ownerStarts.deallocate()
-    }
-}
-
-extension UnsafeMutableBufferPointer {
-    /// A new buffer holding `array`'s elements (at least one slot, so it is never empty).
-    static func copy(_ array: [Element]) -> UnsafeMutableBufferPointer<Element> {
-        let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(array.count, 1))
-        array.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { buffer.baseAddress!.initialize(from: base, count: source.count) }
-        }
-        return buffer
     }
 }

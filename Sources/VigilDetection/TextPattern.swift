@@ -75,15 +75,16 @@ struct TextPattern: Sendable {
 
     /// True when `value` matches.
     func matches(_ value: String) -> Bool {
-        var value = value
-        let outcome = value.withUTF8 { bytes -> Bool? in
+        let outcome = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
             if matchesBytes(bytes, fold: !caseSensitive) { return true }
             // Only a non-ASCII value can still match after full Unicode lowercasing.
             return caseSensitive || Self.isASCII(bytes) ? false : nil
         }
-        if let outcome { return outcome }
-        var lowered = value.lowercased()
-        return lowered.withUTF8 { matchesBytes($0, fold: false) }
+        switch outcome {
+        case .some(.some(let matched)): return matched
+        case .some(.none): return value.lowercased().utf8.withContiguousStorageIfAvailable { matchesBytes($0, fold: false) } ?? false
+        case .none: return matches(String(decoding: Array(value.utf8), as: UTF8.self))
+        }
     }
 
     /// True when every byte is ASCII, checked eight bytes at a time.
@@ -107,17 +108,19 @@ struct TextPattern: Sendable {
         switch kind {
         case .anything:
             return true
-        case .equals:
-            return value.count == needle.count && Self.equal(value, 0, needle[...], fold: fold)
-        case .prefix:
-            return value.count >= needle.count && Self.equal(value, 0, needle[...], fold: fold)
-        case .suffix:
-            return value.count >= needle.count && Self.equal(value, value.count - needle.count, needle[...], fold: fold)
-        case .contains:
-            return Self.find(needle[...], in: value, from: 0, fold: fold) != nil
         case .glob:
-            guard Self.find(requiredLiteral[...], in: value, from: 0, fold: fold) != nil else { return false }
-            return Self.globMatch(glob[...], value, 0, fold: fold)
+            let found = requiredLiteral.withUnsafeBufferPointer { Self.find($0, in: value, from: 0, fold: fold) }
+            guard found != nil else { return false }
+            return glob.withUnsafeBufferPointer { Self.globMatch($0, 0, value, 0, fold: fold) }
+        default:
+            return needle.withUnsafeBufferPointer { needle in
+                switch kind {
+                case .equals: value.count == needle.count && Self.equal(value, 0, needle, fold: fold)
+                case .prefix: value.count >= needle.count && Self.equal(value, 0, needle, fold: fold)
+                case .suffix: value.count >= needle.count && Self.equal(value, value.count - needle.count, needle, fold: fold)
+                default: Self.find(needle, in: value, from: 0, fold: fold) != nil
+                }
+            }
         }
     }
 
@@ -127,7 +130,7 @@ struct TextPattern: Sendable {
     }
 
     @inline(__always)
-    static func equal(_ value: UnsafeBufferPointer<UInt8>, _ offset: Int, _ needle: ArraySlice<UInt8>, fold: Bool) -> Bool {
+    static func equal(_ value: UnsafeBufferPointer<UInt8>, _ offset: Int, _ needle: UnsafeBufferPointer<UInt8>, fold: Bool) -> Bool {
         var index = offset
         if fold {
             for byte in needle {
@@ -144,7 +147,7 @@ struct TextPattern: Sendable {
     }
 
     /// The offset of the first occurrence of `needle` in `value` at or after `start`.
-    static func find(_ needle: ArraySlice<UInt8>, in value: UnsafeBufferPointer<UInt8>, from start: Int, fold: Bool) -> Int? {
+    static func find(_ needle: UnsafeBufferPointer<UInt8>, in value: UnsafeBufferPointer<UInt8>, from start: Int, fold: Bool) -> Int? {
         guard let first = needle.first else { return start }
         let last = value.count - needle.count
         guard start <= last else { return nil }
@@ -157,32 +160,38 @@ struct TextPattern: Sendable {
         return nil
     }
 
-    /// Wildcard matching: `*` spans any run of characters, `?` exactly one (UTF-8 aware).
-    static func globMatch(_ tokens: ArraySlice<GlobToken>, _ value: UnsafeBufferPointer<UInt8>, _ start: Int, fold: Bool) -> Bool {
+    /// Wildcard matching of `tokens` from `tokenIndex` against `value` from `start`: `*` spans
+    /// any run of characters, `?` exactly one (UTF-8 aware).
+    static func globMatch(_ tokens: UnsafeBufferPointer<GlobToken>, _ tokenIndex: Int, _ value: UnsafeBufferPointer<UInt8>, _ start: Int, fold: Bool) -> Bool {
         var position = start
-        var tokenIndex = tokens.startIndex
-        while tokenIndex < tokens.endIndex {
+        var tokenIndex = tokenIndex
+        while tokenIndex < tokens.count {
             switch tokens[tokenIndex] {
             case .literal(let literal):
-                guard value.count - position >= literal.count, equal(value, position, literal[...], fold: fold) else { return false }
+                let matched = literal.withUnsafeBufferPointer { literal in
+                    value.count - position >= literal.count && equal(value, position, literal, fold: fold)
+                }
+                guard matched else { return false }
                 position += literal.count
             case .anyOne:
                 guard position < value.count else { return false }
                 position += characterLength(value[position])
             case .anyRun:
-                let rest = tokens[(tokenIndex + 1)...]
-                guard let next = rest.first else { return true }
-                if case .literal(let literal) = next {
-                    var candidate = position
-                    while let found = find(literal[...], in: value, from: candidate, fold: fold) {
-                        if globMatch(rest, value, found, fold: fold) { return true }
-                        candidate = found + 1
+                let rest = tokenIndex + 1
+                guard rest < tokens.count else { return true }
+                if case .literal(let literal) = tokens[rest] {
+                    return literal.withUnsafeBufferPointer { literal in
+                        var candidate = position
+                        while let found = find(literal, in: value, from: candidate, fold: fold) {
+                            if globMatch(tokens, rest, value, found, fold: fold) { return true }
+                            candidate = found + 1
+                        }
+                        return false
                     }
-                    return false
                 }
                 var candidate = position
                 while candidate <= value.count {
-                    if globMatch(rest, value, candidate, fold: fold) { return true }
+                    if globMatch(tokens, rest, value, candidate, fold: fold) { return true }
                     guard candidate < value.count else { break }
                     candidate += characterLength(value[candidate])
                 }
