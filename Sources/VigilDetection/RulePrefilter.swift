@@ -6,10 +6,10 @@ import VigilModel
 /// one must occur (case-insensitively, as a substring) in the event for the rule to possibly
 /// match: a field test needs one of its literals; an AND needs what its most selective child
 /// needs; an OR needs the union of its children. A regex contributes the literals one of
-/// which every match must contain (`RegexLiterals`). A rule with a negation at the top, a regex without such a
-/// literal, a number or CIDR comparison, or a one-character literal gets no prefilter and is
-/// always evaluated. Per event, each field that any rule needs is scanned once for all literals at
-/// once, through tables keyed by each literal's first two or three (folded) bytes.
+/// which every match must contain (`RegexLiterals`). A rule with a negation at the top, a
+/// regex without such a literal, a number or CIDR comparison, or a one-character literal gets
+/// no prefilter and is always evaluated. Per event, each field that any rule needs is scanned
+/// once for all its literals at once (`ScanTable`).
 final class RulePrefilter: @unchecked Sendable {
     /// The field name that stands for the raw record (keyword searches).
     static let rawField = FieldKey("\u{0}raw")
@@ -157,28 +157,35 @@ final class RulePrefilter: @unchecked Sendable {
     }
 }
 
-/// Literal ids bucketed by a 12-bit key: a bit per key that has any, and each key's run of ids.
+/// Literal ids under 16-bit keys: a bit per key that has any (8 KiB, so it stays in cache
+/// and most lookups stop there), then the ids of each group of 16 keys, with their keys.
 struct LiteralBuckets {
-    static let keyCount = 4_096
     let bits: UnsafeMutableBufferPointer<UInt64>
     let offsets: UnsafeMutableBufferPointer<Int32>
     let ids: UnsafeMutableBufferPointer<Int32>
+    let keys: UnsafeMutableBufferPointer<UInt16>
+    let isEmpty: Bool
 
     init(_ keyed: [(id: Int32, key: Int)]) {
-        var buckets = [[Int32]](repeating: [], count: Self.keyCount)
-        for (id, key) in keyed { buckets[key].append(id) }
-        var bits = [UInt64](repeating: 0, count: Self.keyCount / 64)
-        var offsets = [Int32](repeating: 0, count: Self.keyCount + 1)
-        var ids: [Int32] = []
-        for key in 0..<Self.keyCount {
-            offsets[key] = Int32(ids.count)
-            ids += buckets[key]
-            if !buckets[key].isEmpty { bits[key >> 6] |= 1 << UInt64(key & 63) }
+        var groups = [[(id: Int32, key: Int)]](repeating: [], count: 4_096)
+        var bits = [UInt64](repeating: 0, count: 1_024)
+        for entry in keyed {
+            groups[entry.key >> 4].append(entry)
+            bits[entry.key >> 6] |= 1 << UInt64(entry.key & 63)
         }
-        offsets[Self.keyCount] = Int32(ids.count)
+        var offsets = [Int32](repeating: 0, count: 4_097)
+        var ids: [Int32] = [], keys: [UInt16] = []
+        for group in 0..<4_096 {
+            offsets[group] = Int32(ids.count)
+            ids += groups[group].map(\.id)
+            keys += groups[group].map { UInt16($0.key) }
+        }
+        offsets[4_096] = Int32(ids.count)
         self.bits = .copy(bits)
         self.offsets = .copy(offsets)
         self.ids = .copy(ids)
+        self.keys = .copy(keys)
+        isEmpty = keyed.isEmpty
     }
 
     @inline(__always)
@@ -188,19 +195,23 @@ struct LiteralBuckets {
         bits.deallocate()
         offsets.deallocate()
         ids.deallocate()
+        keys.deallocate()
     }
 }
 
-/// One field's literals, arranged for a scan that looks at each byte once.
+/// One field's literals, arranged for a scan that looks at each byte once and rarely more.
 ///
-/// A bitset over folded bigrams (8 KiB, so it stays in cache) holds the first two bytes of
-/// every literal; most positions of most values stop at that one test. Where it passes,
-/// two-byte literals are looked up by their bigram and longer ones by a hash of their first
-/// three bytes, and only those candidates are compared.
+/// Each literal of three bytes or more is filed under one of its trigrams, its anchor. The
+/// anchors are chosen to spread literals over many keys and to avoid trigrams that log text
+/// is full of (`/us`, `bin`, ` -`), so that few positions of a value hit an anchor and each
+/// hit has few candidates. The scan rolls a hash of the last three (folded) bytes and tests
+/// one bit per position; a hit compares the literals anchored there, each from its own start.
+/// Two-byte literals are filed under their exact bigram the same way.
 struct ScanTable {
-    let gate: UnsafeMutableBufferPointer<UInt64>
+    let anchors: LiteralBuckets
+    /// Per literal: where in it its anchor trigram starts.
+    let anchorOffsets: UnsafeMutableBufferPointer<Int32>
     let pairs: LiteralBuckets
-    let triples: LiteralBuckets
     let literalBytes: UnsafeMutableBufferPointer<UInt8>
     let literalStarts: UnsafeMutableBufferPointer<Int32>
     let ownerList: UnsafeMutableBufferPointer<Int32>
@@ -209,64 +220,93 @@ struct ScanTable {
     /// `literals` are folded and at least two bytes long; `owners` are their rules.
     init(literals: [[UInt8]], owners: [[Int32]]) {
         var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
-        var gate = [UInt64](repeating: 0, count: 1_024)
+        var anchored: [(id: Int32, key: Int)] = [], paired: [(id: Int32, key: Int)] = []
+        var anchorOffsets = [Int32](repeating: 0, count: literals.count)
+        var usage = [Int](repeating: 0, count: 65_536)
+        // Short literals first: they have the fewest trigrams to choose from.
+        for id in literals.indices.sorted(by: { literals[$0].count < literals[$1].count }) {
+            let literal = literals[id]
+            guard literal.count >= 3 else {
+                paired.append((Int32(id), Int(literal[0]) << 8 | Int(literal[1])))
+                continue
+            }
+            let best = (0...(literal.count - 3)).min { left, right in
+                let (a, b) = (Self.anchorCost(literal, at: left, usage: usage), Self.anchorCost(literal, at: right, usage: usage))
+                return a != b ? a < b : left > right
+            }!
+            let key = Self.trigramKey(literal[best], literal[best + 1], literal[best + 2])
+            usage[key] += 1
+            anchorOffsets[id] = Int32(best)
+            anchored.append((Int32(id), key))
+        }
         for (literal, literalOwners) in zip(literals, owners) {
             literalStarts.append(Int32(literalBytes.count))
             literalBytes += literal
             ownerStarts.append(Int32(ownerList.count))
             ownerList += literalOwners
-            let pair = Int(literal[0]) << 8 | Int(literal[1])
-            gate[pair >> 6] |= 1 << UInt64(pair & 63)
         }
         literalStarts.append(Int32(literalBytes.count))
         ownerStarts.append(Int32(ownerList.count))
-        let ids = literals.indices
-        self.gate = .copy(gate)
-        pairs = LiteralBuckets(ids.filter { literals[$0].count == 2 }.map { (Int32($0), Self.pairKey(literals[$0][0], literals[$0][1])) })
-        triples = LiteralBuckets(ids.filter { literals[$0].count > 2 }.map { (Int32($0), Self.tripleKey(literals[$0][0], literals[$0][1], literals[$0][2])) })
+        anchors = LiteralBuckets(anchored)
+        pairs = LiteralBuckets(paired)
+        self.anchorOffsets = .copy(anchorOffsets)
         self.literalBytes = .copy(literalBytes)
         self.literalStarts = .copy(literalStarts)
         self.ownerList = .copy(ownerList)
         self.ownerStarts = .copy(ownerStarts)
     }
 
-    @inline(__always)
-    static func pairKey(_ first: UInt8, _ second: UInt8) -> Int {
-        Int(((UInt32(first) << 8 | UInt32(second)) &* 0x9E37_79B1) >> 20)
+    /// Bytes that fill log text: separators, digits and the commonest letters.
+    private static let commonBytes = Set(" /\\-._=:,\"'0123456789etaoinsrlcuhbd".utf8)
+
+    /// Lower is better: how many literals already use the trigram's key, then how common its bytes are.
+    private static func anchorCost(_ literal: [UInt8], at offset: Int, usage: [Int]) -> Int {
+        let key = trigramKey(literal[offset], literal[offset + 1], literal[offset + 2])
+        let common = literal[offset..<offset + 3].filter(commonBytes.contains).count
+        return usage[key] * 4 + common
     }
 
     @inline(__always)
-    static func tripleKey(_ first: UInt8, _ second: UInt8, _ third: UInt8) -> Int {
-        Int(((UInt32(first) << 16 | UInt32(second) << 8 | UInt32(third)) &* 0x9E37_79B1) >> 20)
+    static func trigramKey(_ first: UInt8, _ second: UInt8, _ third: UInt8) -> Int {
+        hash(UInt32(first) << 16 | UInt32(second) << 8 | UInt32(third))
     }
+
+    @inline(__always)
+    static func hash(_ trigram: UInt32) -> Int { Int((trigram &* 0x9E37_79B1) >> 16) }
 
     /// Sets `marks[rule]` for the owners of every literal that occurs in `bytes` (ASCII, any case).
     func scan(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
-        guard bytes.count >= 2 else { return }
-        let gate = self.gate.baseAddress!
-        var first = TextPattern.lower(bytes[0])
-        for position in 0..<bytes.count - 1 {
-            let second = TextPattern.lower(bytes[position + 1])
-            let pair = Int(first) << 8 | Int(second)
-            if gate[pair >> 6] & (1 << UInt64(pair & 63)) != 0 {
-                let pairKey = Self.pairKey(first, second)
-                if pairs.contains(pairKey) { candidates(in: pairs, key: pairKey, at: position, of: bytes, into: marks) }
-                if position + 2 < bytes.count {
-                    let tripleKey = Self.tripleKey(first, second, TextPattern.lower(bytes[position + 2]))
-                    if triples.contains(tripleKey) { candidates(in: triples, key: tripleKey, at: position, of: bytes, into: marks) }
-                }
-            }
-            first = second
+        guard bytes.count >= 2, let base = bytes.baseAddress else { return }
+        if !pairs.isEmpty { scanPairs(bytes, into: marks) }
+        // The hot loop: one folded byte in, one hash, one bit test per position.
+        let bits = anchors.bits.baseAddress!
+        var rolling = UInt32(TextPattern.lower(base[0])) << 8 | UInt32(TextPattern.lower(base[1]))
+        for index in 2..<bytes.count {
+            rolling = (rolling << 8 | UInt32(TextPattern.lower(base[index]))) & 0xFF_FFFF
+            let key = Self.hash(rolling)
+            if bits[key >> 6] & (1 << UInt64(key & 63)) != 0 { candidates(in: anchors, key: key, at: index - 2, of: bytes, into: marks) }
         }
     }
 
-    /// Marks the owners of every literal under `key` in `buckets` that occurs at `position`.
+    private func scanPairs(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
+        var pair = Int(TextPattern.lower(bytes[0]))
+        for index in 1..<bytes.count {
+            pair = (pair << 8 | Int(TextPattern.lower(bytes[index]))) & 0xFFFF
+            if pairs.contains(pair) { candidates(in: pairs, key: pair, at: index - 1, of: bytes, into: marks) }
+        }
+    }
+
+    /// Marks the owners of every literal filed under `key` whose anchor (or pair) starts at
+    /// `position` and that occurs there whole. Kept out of the scan loops, which it would crowd.
+    @inline(never)
     private func candidates(in buckets: LiteralBuckets, key: Int, at position: Int, of bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
-        for slot in Int(buckets.offsets[key])..<Int(buckets.offsets[key + 1]) {
+        let group = key >> 4
+        for slot in Int(buckets.offsets[group])..<Int(buckets.offsets[group + 1]) where Int(buckets.keys[slot]) == key {
             let literal = Int(buckets.ids[slot])
             let from = Int(literalStarts[literal]), to = Int(literalStarts[literal + 1])
-            guard bytes.count - position >= to - from else { continue }
-            var cursor = position
+            let start = position - (to - from >= 3 ? Int(anchorOffsets[literal]) : 0)
+            guard start >= 0, bytes.count - start >= to - from else { continue }
+            var cursor = start
             var equal = true
             for byteIndex in from..<to {
                 if TextPattern.lower(bytes[cursor]) != literalBytes[byteIndex] { equal = false; break }
@@ -278,9 +318,9 @@ struct ScanTable {
     }
 
     func deallocate() {
-        gate.deallocate()
+        anchors.deallocate()
+        anchorOffsets.deallocate()
         pairs.deallocate()
-        triples.deallocate()
         literalBytes.deallocate()
         literalStarts.deallocate()
         ownerList.deallocate()
