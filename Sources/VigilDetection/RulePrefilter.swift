@@ -158,34 +158,42 @@ final class RulePrefilter: @unchecked Sendable {
 }
 
 /// Literal ids under 16-bit keys: a bit per key that has any (8 KiB, so it stays in cache
-/// and most lookups stop there), then the ids of each group of 16 keys, with their keys.
+/// and most lookups stop there), then the entries of each group of 16 keys: literal id, key,
+/// and where in the literal the keyed bytes start.
 struct LiteralBuckets {
+    struct Entry {
+        var id: Int32
+        var key: Int
+        var offset: Int32 = 0
+    }
+
     let bits: UnsafeMutableBufferPointer<UInt64>
-    let offsets: UnsafeMutableBufferPointer<Int32>
+    let groupStarts: UnsafeMutableBufferPointer<Int32>
     let ids: UnsafeMutableBufferPointer<Int32>
     let keys: UnsafeMutableBufferPointer<UInt16>
+    let offsets: UnsafeMutableBufferPointer<Int32>
     let isEmpty: Bool
 
-    init(_ keyed: [(id: Int32, key: Int)]) {
-        var groups = [[(id: Int32, key: Int)]](repeating: [], count: 4_096)
+    init(_ entries: [Entry]) {
+        var groups = [[Entry]](repeating: [], count: 4_096)
         var bits = [UInt64](repeating: 0, count: 1_024)
-        for entry in keyed {
+        for entry in entries {
             groups[entry.key >> 4].append(entry)
             bits[entry.key >> 6] |= 1 << UInt64(entry.key & 63)
         }
-        var offsets = [Int32](repeating: 0, count: 4_097)
-        var ids: [Int32] = [], keys: [UInt16] = []
+        var groupStarts = [Int32](repeating: 0, count: 4_097)
+        var sorted: [Entry] = []
         for group in 0..<4_096 {
-            offsets[group] = Int32(ids.count)
-            ids += groups[group].map(\.id)
-            keys += groups[group].map { UInt16($0.key) }
+            groupStarts[group] = Int32(sorted.count)
+            sorted += groups[group]
         }
-        offsets[4_096] = Int32(ids.count)
+        groupStarts[4_096] = Int32(sorted.count)
         self.bits = .copy(bits)
-        self.offsets = .copy(offsets)
-        self.ids = .copy(ids)
-        self.keys = .copy(keys)
-        isEmpty = keyed.isEmpty
+        self.groupStarts = .copy(groupStarts)
+        ids = .copy(sorted.map(\.id))
+        keys = .copy(sorted.map { UInt16($0.key) })
+        offsets = .copy(sorted.map(\.offset))
+        isEmpty = entries.isEmpty
     }
 
     @inline(__always)
@@ -193,24 +201,27 @@ struct LiteralBuckets {
 
     func deallocate() {
         bits.deallocate()
-        offsets.deallocate()
+        groupStarts.deallocate()
         ids.deallocate()
         keys.deallocate()
+        offsets.deallocate()
     }
 }
 
-/// One field's literals, arranged for a scan that looks at each byte once and rarely more.
+/// One field's literals, arranged for a scan that looks at a few bytes per position and
+/// skips positions where it can.
 ///
-/// Each literal of three bytes or more is filed under one of its trigrams, its anchor. The
-/// anchors are chosen to spread literals over many keys and to avoid trigrams that log text
-/// is full of (`/us`, `bin`, ` -`), so that few positions of a value hit an anchor and each
-/// hit has few candidates. The scan rolls a hash of the last three (folded) bytes and tests
-/// one bit per position; a hit compares the literals anchored there, each from its own start.
-/// Two-byte literals are filed under their exact bigram the same way.
+/// Each literal of three bytes or more is filed under `step` consecutive trigrams of its own,
+/// its anchors, so a scan that looks at every `step`th position still meets one of them
+/// wherever the literal occurs; `step` is as large as the shortest such literal allows, up
+/// to 4. The anchors are chosen to spread literals over many keys and to avoid trigrams that
+/// log text is full of (`/us`, `bin`, ` -`), so few positions hit an anchor and each hit has
+/// few candidates. Per position the scan folds four bytes at once, hashes three and tests one
+/// bit; a hit compares the literals anchored there, each from its own start. Two-byte
+/// literals are filed under their bigram and found position by position.
 struct ScanTable {
     let anchors: LiteralBuckets
-    /// Per literal: where in it its anchor trigram starts.
-    let anchorOffsets: UnsafeMutableBufferPointer<Int32>
+    let step: Int
     let pairs: LiteralBuckets
     let literalBytes: UnsafeMutableBufferPointer<UInt8>
     let literalStarts: UnsafeMutableBufferPointer<Int32>
@@ -220,24 +231,29 @@ struct ScanTable {
     /// `literals` are folded and at least two bytes long; `owners` are their rules.
     init(literals: [[UInt8]], owners: [[Int32]]) {
         var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
-        var anchored: [(id: Int32, key: Int)] = [], paired: [(id: Int32, key: Int)] = []
-        var anchorOffsets = [Int32](repeating: 0, count: literals.count)
+        var anchored: [LiteralBuckets.Entry] = [], paired: [LiteralBuckets.Entry] = []
+        let shortest = literals.map(\.count).filter { $0 >= 3 }.min() ?? 3
+        let step = min(max(shortest - 2, 1), 4)
         var usage = [Int](repeating: 0, count: 65_536)
-        // Short literals first: they have the fewest trigrams to choose from.
+        // Short literals first: they have the fewest anchors to choose from.
         for id in literals.indices.sorted(by: { literals[$0].count < literals[$1].count }) {
             let literal = literals[id]
             guard literal.count >= 3 else {
-                paired.append((Int32(id), Int(literal[0]) << 8 | Int(literal[1])))
+                paired.append(.init(id: Int32(id), key: Int(literal[0]) | Int(literal[1]) << 8))
                 continue
             }
-            let best = (0...(literal.count - 3)).min { left, right in
-                let (a, b) = (Self.anchorCost(literal, at: left, usage: usage), Self.anchorCost(literal, at: right, usage: usage))
+            func key(at offset: Int) -> Int { Self.hash(UInt32(literal[offset]) | UInt32(literal[offset + 1]) << 8 | UInt32(literal[offset + 2]) << 16) }
+            func cost(at offset: Int) -> Int {
+                usage[key(at: offset)] * 4 + literal[offset..<offset + 3].filter(Self.commonBytes.contains).count
+            }
+            let first = (0...(literal.count - 2 - step)).min { left, right in
+                let (a, b) = ((left..<left + step).map(cost).reduce(0, +), (right..<right + step).map(cost).reduce(0, +))
                 return a != b ? a < b : left > right
             }!
-            let key = Self.trigramKey(literal[best], literal[best + 1], literal[best + 2])
-            usage[key] += 1
-            anchorOffsets[id] = Int32(best)
-            anchored.append((Int32(id), key))
+            for offset in first..<first + step {
+                usage[key(at: offset)] += 1
+                anchored.append(.init(id: Int32(id), key: key(at: offset), offset: Int32(offset)))
+            }
         }
         for (literal, literalOwners) in zip(literals, owners) {
             literalStarts.append(Int32(literalBytes.count))
@@ -247,9 +263,9 @@ struct ScanTable {
         }
         literalStarts.append(Int32(literalBytes.count))
         ownerStarts.append(Int32(ownerList.count))
+        self.step = step
         anchors = LiteralBuckets(anchored)
         pairs = LiteralBuckets(paired)
-        self.anchorOffsets = .copy(anchorOffsets)
         self.literalBytes = .copy(literalBytes)
         self.literalStarts = .copy(literalStarts)
         self.ownerList = .copy(ownerList)
@@ -259,52 +275,57 @@ struct ScanTable {
     /// Bytes that fill log text: separators, digits and the commonest letters.
     private static let commonBytes = Set(" /\\-._=:,\"'0123456789etaoinsrlcuhbd".utf8)
 
-    /// Lower is better: how many literals already use the trigram's key, then how common its bytes are.
-    private static func anchorCost(_ literal: [UInt8], at offset: Int, usage: [Int]) -> Int {
-        let key = trigramKey(literal[offset], literal[offset + 1], literal[offset + 2])
-        let common = literal[offset..<offset + 3].filter(commonBytes.contains).count
-        return usage[key] * 4 + common
-    }
-
-    @inline(__always)
-    static func trigramKey(_ first: UInt8, _ second: UInt8, _ third: UInt8) -> Int {
-        hash(UInt32(first) << 16 | UInt32(second) << 8 | UInt32(third))
-    }
-
+    /// A 16-bit hash of three bytes packed first-lowest.
     @inline(__always)
     static func hash(_ trigram: UInt32) -> Int { Int((trigram &* 0x9E37_79B1) >> 16) }
+
+    /// Lowercases the ASCII letters of four bytes at once (the bytes are known to be ASCII).
+    @inline(__always)
+    static func fold(_ word: UInt32) -> UInt32 {
+        // A byte's high bit after +0x3F means ≥ "A"; after +0x25, ≥ "["; neither carries.
+        let upper = (word &+ 0x3F3F_3F3F) & ~(word &+ 0x2525_2525) & 0x8080_8080
+        return word | upper >> 2
+    }
 
     /// Sets `marks[rule]` for the owners of every literal that occurs in `bytes` (ASCII, any case).
     func scan(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
         guard bytes.count >= 2, let base = bytes.baseAddress else { return }
         if !pairs.isEmpty { scanPairs(bytes, into: marks) }
-        // The hot loop: one folded byte in, one hash, one bit test per position.
+        guard bytes.count >= 3, !anchors.isEmpty else { return }
+        // The hot loop: one load, fold, hash and bit test per position looked at.
         let bits = anchors.bits.baseAddress!
-        var rolling = UInt32(TextPattern.lower(base[0])) << 8 | UInt32(TextPattern.lower(base[1]))
-        for index in 2..<bytes.count {
-            rolling = (rolling << 8 | UInt32(TextPattern.lower(base[index]))) & 0xFF_FFFF
-            let key = Self.hash(rolling)
-            if bits[key >> 6] & (1 << UInt64(key & 63)) != 0 { candidates(in: anchors, key: key, at: index - 2, of: bytes, into: marks) }
+        let count = bytes.count
+        var position = 0
+        while position + 4 <= count {
+            let key = Self.hash(Self.fold(UInt32(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt32.self))) & 0xFF_FFFF)
+            if bits[key >> 6] & (1 << UInt64(key & 63)) != 0 { candidates(in: anchors, key: key, at: position, of: bytes, into: marks) }
+            position += step
+        }
+        // The last trigram, when the four-byte loads stopped just short of it.
+        if position + 3 == count {
+            let key = Self.hash(UInt32(TextPattern.lower(base[position])) | UInt32(TextPattern.lower(base[position + 1])) << 8
+                                | UInt32(TextPattern.lower(base[position + 2])) << 16)
+            if anchors.contains(key) { candidates(in: anchors, key: key, at: position, of: bytes, into: marks) }
         }
     }
 
     private func scanPairs(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
-        var pair = Int(TextPattern.lower(bytes[0]))
+        var pair = Int(TextPattern.lower(bytes[0])) << 8
         for index in 1..<bytes.count {
-            pair = (pair << 8 | Int(TextPattern.lower(bytes[index]))) & 0xFFFF
+            pair = pair >> 8 | Int(TextPattern.lower(bytes[index])) << 8
             if pairs.contains(pair) { candidates(in: pairs, key: pair, at: index - 1, of: bytes, into: marks) }
         }
     }
 
-    /// Marks the owners of every literal filed under `key` whose anchor (or pair) starts at
+    /// Marks the owners of every literal filed under `key` whose keyed bytes start at
     /// `position` and that occurs there whole. Kept out of the scan loops, which it would crowd.
     @inline(never)
     private func candidates(in buckets: LiteralBuckets, key: Int, at position: Int, of bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
         let group = key >> 4
-        for slot in Int(buckets.offsets[group])..<Int(buckets.offsets[group + 1]) where Int(buckets.keys[slot]) == key {
+        for slot in Int(buckets.groupStarts[group])..<Int(buckets.groupStarts[group + 1]) where Int(buckets.keys[slot]) == key {
             let literal = Int(buckets.ids[slot])
             let from = Int(literalStarts[literal]), to = Int(literalStarts[literal + 1])
-            let start = position - (to - from >= 3 ? Int(anchorOffsets[literal]) : 0)
+            let start = position - Int(buckets.offsets[slot])
             guard start >= 0, bytes.count - start >= to - from else { continue }
             var cursor = start
             var equal = true
@@ -319,7 +340,6 @@ struct ScanTable {
 
     func deallocate() {
         anchors.deallocate()
-        anchorOffsets.deallocate()
         pairs.deallocate()
         literalBytes.deallocate()
         literalStarts.deallocate()

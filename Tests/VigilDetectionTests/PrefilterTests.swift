@@ -67,3 +67,39 @@ import VigilModel
         #expect(!matchingTitles(rules, event(#"{"f":"Großer ÄRGER","logsource":{"product":"test"}}"#)).isEmpty)
     }
 }
+
+/// The scan behind the prefilter finds exactly the literals that occur in a value, whatever
+/// the shortest literal (which sets how far the scan steps) and wherever a literal sits.
+@Suite struct ScanTableTests {
+    @Test(arguments: [2, 3, 4, 5, 6, 9])
+    func scanFindsExactlyTheLiteralsThatOccur(shortest: Int) {
+        var random = SplitMix64(seed: UInt64(shortest))
+        let alphabet = Array("abcAB/-. x".utf8)
+        func text(_ length: Int) -> [UInt8] { (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] } }
+        var literals: [[UInt8]] = []
+        while literals.count < 40 {
+            let literal = text(shortest + Int(random.next() % 8)).map(TextPattern.lower)
+            if !literals.contains(literal) { literals.append(literal) }
+        }
+        let table = ScanTable(literals: literals, owners: literals.indices.map { [Int32($0)] })
+        defer { table.deallocate() }
+        var found = 0
+        for _ in 0..<600 {
+            var value = text(Int(random.next() % 40))
+            // Splice a literal in, in any case, at any position, most of the time.
+            if random.next() % 4 != 0 {
+                let literal = literals[Int(random.next() % UInt64(literals.count))].map { random.next() % 2 == 0 ? $0 : UInt8(ascii: "a") <= $0 && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 }
+                value.insert(contentsOf: literal, at: Int(random.next() % UInt64(value.count + 1)))
+            }
+            var marks = [Bool](repeating: false, count: literals.count)
+            marks.withUnsafeMutableBufferPointer { marks in
+                value.withUnsafeBufferPointer { table.scan($0, into: marks.baseAddress!) }
+            }
+            let folded = value.map(TextPattern.lower)
+            let expected = literals.map { folded.firstRange(of: $0) != nil }
+            #expect(marks == expected, "\(String(decoding: value, as: UTF8.self))")
+            found += expected.filter { $0 }.count
+        }
+        #expect(found > 300, "the values must contain literals often enough to test anything")
+    }
+}
