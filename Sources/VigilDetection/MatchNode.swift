@@ -61,9 +61,17 @@ final class MatchProgram: @unchecked Sendable {
         var length = 0
     }
 
+    /// A test in a box of its own. Evaluation reaches it through an unmanaged reference and
+    /// reads it in place; a test copied out of shared memory would retain its arrays.
+    private final class TestBox {
+        let test: ValueTest
+        init(_ test: ValueTest) { self.test = test }
+    }
+
     private let nodes: UnsafeMutableBufferPointer<Node>
     private let children: UnsafeMutableBufferPointer<Int>
-    private let tests: UnsafeMutableBufferPointer<ValueTest>
+    private let boxes: [TestBox]
+    private let tests: UnsafeMutableBufferPointer<Unmanaged<TestBox>>
     /// The position of each tree passed to `init`, to pass to `matches(_:_:)`.
     let roots: [Int]
 
@@ -72,13 +80,13 @@ final class MatchProgram: @unchecked Sendable {
         roots = trees.map { builder.add($0) }
         nodes = .copy(builder.nodes)
         children = .copy(builder.children)
-        tests = .copy(builder.tests)
+        boxes = builder.tests.map(TestBox.init)
+        tests = .copy(boxes.map { Unmanaged.passUnretained($0) })
     }
 
     deinit {
         nodes.deallocate()
         children.deallocate()
-        tests.deinitialize()
         tests.deallocate()
     }
 
@@ -106,10 +114,10 @@ final class MatchProgram: @unchecked Sendable {
             return event.fields.withUnsafeBufferPointer { fieldMatches(node, $0, event) }
         case .keywords:
             if node.flag {
-                for test in range where !tests[test].matches(event.raw, in: event) { return false }
+                for test in range where !matches(test, event.raw, event) { return false }
                 return true
             }
-            for test in range where tests[test].matches(event.raw, in: event) { return true }
+            for test in range where matches(test, event.raw, event) { return true }
             return false
         case .constant:
             return node.flag
@@ -130,7 +138,7 @@ final class MatchProgram: @unchecked Sendable {
             if node.flag {
                 for test in range {
                     var matched = false
-                    for index in fields.indices where fields[index].key.rawValue == key && tests[test].matches(fields[index].value, in: event) {
+                    for index in fields.indices where fields[index].key.rawValue == key && matches(test, fields[index].value, event) {
                         matched = true
                         break
                     }
@@ -139,10 +147,15 @@ final class MatchProgram: @unchecked Sendable {
                 return true
             }
             for index in fields.indices where fields[index].key.rawValue == key {
-                for test in range where tests[test].matches(fields[index].value, in: event) { return true }
+                for test in range where matches(test, fields[index].value, event) { return true }
             }
             return false
         }
+    }
+
+    @inline(__always)
+    private func matches(_ test: Int, _ value: String, _ event: Event) -> Bool {
+        tests[test]._withUnsafeGuaranteedRef { $0.test.matches(value, in: event) }
     }
 
     private struct Builder {
