@@ -122,9 +122,6 @@ public enum BenchRunner {
             let pipeline = ImportPipeline(store: store, ruleSet: ruleSet)
             var eventsImported = 0
             report.alertsRaised = 0
-            func cpu() -> Double { var u = rusage(); getrusage(RUSAGE_SELF.rawValue, &u); return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6 }
-            let cpu0 = cpu()
-            defer { log("import cpu \(cpu() - cpu0)") }
             let seconds = try timed {
                 for file in files {
                     let integration = try store.integrations().first { $0.formats.contains(file.format.rawValue) }?.name ?? "json"
@@ -134,7 +131,6 @@ public enum BenchRunner {
                     report.alertsRaised += summary.outcome.alertsRaised
                 }
             }
-            log("import wall \(seconds)")
             return Double(eventsImported) / seconds
         }
 
