@@ -46,7 +46,7 @@ struct FieldTest: Sendable {
 /// their children and tests by position, so evaluating a rule copies nothing and counts no
 /// references, even while several threads evaluate the same rules. Immutable once built.
 final class MatchProgram: @unchecked Sendable {
-    fileprivate struct Node {
+    private struct Node {
         enum Kind: UInt8 { case and, or, not, atLeast, field, keywords, constant }
         var kind: Kind
         /// `requireAll` for field and keyword tests; the value of a constant.
@@ -70,6 +70,7 @@ final class MatchProgram: @unchecked Sendable {
 
     private let nodes: UnsafeMutableBufferPointer<Node>
     private let children: UnsafeMutableBufferPointer<Int>
+    /// Owns the boxes `tests` refers to.
     private let boxes: [TestBox]
     private let tests: UnsafeMutableBufferPointer<Unmanaged<TestBox>>
     /// The position of each tree passed to `init`, to pass to `matches(_:_:)`.

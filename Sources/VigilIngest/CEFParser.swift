@@ -34,24 +34,25 @@ public struct CEFParser: EventParser {
             return RejectedRecord(line: record.line, reason: "not a CEF record: no 'CEF:' header", raw: text)
         }
         let syslog = start.lowerBound > text.startIndex ? SyslogHeader(String(text[..<start.lowerBound]) + ": x") : nil
+        // The header as bytes: `|` separates, `\` escapes the next byte (both ASCII).
         var header: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var index = start.upperBound
         var escaped = false
         while index < text.endIndex, header.count < 7 {
-            let character = text[index]
+            let byte = text.utf8[index]
             if escaped {
-                current.append(character)
+                current.append(byte)
                 escaped = false
-            } else if character == "\\" {
+            } else if byte == UInt8(ascii: "\\") {
                 escaped = true
-            } else if character == "|" {
-                header.append(current)
-                current = ""
+            } else if byte == UInt8(ascii: "|") {
+                header.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
             } else {
-                current.append(character)
+                current.append(byte)
             }
-            index = text.index(after: index)
+            index = text.utf8.index(after: index)
         }
         guard header.count == 7 else {
             return RejectedRecord(line: record.line, reason: "the CEF header has \(header.count + 1) of its 8 '|'-separated fields", raw: text)

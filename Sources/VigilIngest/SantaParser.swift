@@ -23,16 +23,22 @@ public struct SantaParser: EventParser {
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
         let text = record.text
-        guard text.hasPrefix("["), let close = text.firstIndex(of: "]"),
+        guard text.hasPrefix("["), let close = text.utf8.firstIndex(of: UInt8(ascii: "]")),
             let time = Timestamp(parsing: String(text[text.index(after: text.startIndex)..<close])),
             let marker = text.byteRange(of: "santad: ")
         else {
             return RejectedRecord(line: record.line, reason: "not a santad log line: expected '[<time>] I santad: key=value|…'", raw: text)
         }
         var fields: [EventField] = []
-        for pair in text[marker.upperBound...].split(separator: "|") {
-            guard let equals = pair.firstIndex(of: "=") else { continue }
-            fields.append(EventField(keys.key(for: String(pair[..<equals])), String(pair[pair.index(after: equals)...])))
+        // `key=value` pairs split on `|`, searched as bytes (both delimiters are ASCII).
+        var rest = text[marker.upperBound...]
+        while !rest.isEmpty {
+            let end = rest.utf8.firstIndex(of: UInt8(ascii: "|")) ?? rest.endIndex
+            let pair = rest[..<end]
+            if let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                fields.append(EventField(keys.key(for: String(pair[..<equals])), String(pair[pair.utf8.index(after: equals)...])))
+            }
+            rest = end < rest.endIndex ? rest[rest.utf8.index(after: end)...] : rest[end...]
         }
         guard let action = fields.first(Self.actionKey) else {
             return RejectedRecord(line: record.line, reason: "the santad line has no action=", raw: text)
