@@ -46,13 +46,14 @@ public struct SysmonLinuxParser: EventParser {
             let afterName = rest[nameStart.upperBound...]
             guard let nameEnd = afterName.utf8.firstIndex(of: UInt8(ascii: "\"")) else { break }
             let name = String(afterName[..<nameEnd])
-            var valueRest = afterName[afterName.index(after: nameEnd)...]
-            if valueRest.hasPrefix("/>") {
+            // Bytes after the name's closing quote: `/>` (no value) or `>` and the value.
+            var valueRest = afterName[afterName.utf8.index(after: nameEnd)...]
+            if valueRest.utf8.starts(with: "/>".utf8) {
                 rest = valueRest
                 continue
             }
-            guard valueRest.first == ">" else { break }
-            valueRest = valueRest.dropFirst()
+            guard valueRest.utf8.first == UInt8(ascii: ">") else { break }
+            valueRest = valueRest[valueRest.utf8.index(after: valueRest.startIndex)...]
             guard let close = valueRest.byteRange(of: "</Data>") else { break }
             fields.append(EventField(keys.key(for: name), decodeXMLEntities(valueRest[..<close.lowerBound])))
             rest = valueRest[close.upperBound...]
