@@ -270,6 +270,9 @@ enum RegexLiterals {
                     while let inner = current, inner != UInt8(ascii: "]") { index += 1 }
                     index += 1
                     understood = false
+                } else if byte == UInt8(ascii: "[") {
+                    // A nested set (`[a-z&&[^x]]`) ends at a later `]` than this reader would see.
+                    return nil
                 } else if current == UInt8(ascii: "-"), index + 1 < bytes.count, bytes[index + 1] != UInt8(ascii: "]") {
                     let upper = bytes[index + 1]
                     index += 2

@@ -60,6 +60,8 @@ import VigilModel
         (#"a|.*"#, [], "zzz"),
         (#"(ab)*cd"#, ["cd"], "ababcd"),
         (#"x{0,3}yz"#, ["yz"], "yz"),
+        (#"[a-z&&[^x]]yz"#, [], "ayz"),
+        (#"[[:alpha:]]+yz"#, ["yz"], "abyz"),
     ])
     func literalsAreRequired(pattern: String, literals: [String], matching: String) throws {
         let regex = try BoundedRegex(pattern: pattern, options: [])
