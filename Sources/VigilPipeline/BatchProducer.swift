@@ -204,17 +204,15 @@ final class BoundedQueue<Element>: @unchecked Sendable {
 }
 
 /// Runs `produce` on a thread of its own while `consume` takes what it yields, in order, on the
-/// calling thread, with at most two values waiting between them. The producer's thread runs
-/// at a lower priority (`yieldToConsumer()`). When `consume` throws, the producer still runs
-/// to its end (its values dropped) so its thread finishes; the first error from either side
-/// is thrown.
+/// calling thread, with at most two values waiting between them. When `consume` throws, the
+/// producer still runs to its end (its values dropped) so its thread finishes; the first error
+/// from either side is thrown.
 func overlapping<Value>(
     produce: @escaping @Sendable (_ yield: (Value) -> Void) throws -> Void,
     consume: (Value) throws -> Void
 ) throws {
     let queue = BoundedQueue<Result<Value?, any Error>>(capacity: 2)
     let thread = Thread {
-        yieldToConsumer()
         do {
             try produce { queue.put(.success($0)) }
             queue.put(.success(nil))
@@ -237,8 +235,7 @@ func overlapping<Value>(
 /// Lowers the calling thread's scheduling priority for the rest of its life (nice 5; on Linux
 /// the nice value is per thread).
 ///
-/// Threads that work ahead of a serial consumer call it. The consumer (the import's single
-/// writer) is the stage that cannot be spread over cores; with three busy threads on two cores
+/// The import's producer threads call it. The consumer they feed, the single writer, is the stage that cannot be spread over cores; with three busy threads on two cores
 /// it used to get two thirds of a core while the producers ran ahead and then waited on it.
 /// In `vigil bench`, alternating builds, the import stage took 2.50-2.56 s with the producers
 /// at nice 10 against 2.64-2.73 s without; nice 5 measured about the same gain and leaves the

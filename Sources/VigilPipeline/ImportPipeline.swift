@@ -144,9 +144,11 @@ public final class ImportPipeline {
             progress(summary.recordsRead)
         }
         if parallel {
-            // The producer thread prepares batch n+1 while this thread commits batch n.
+            // The producer thread prepares batch n+1 while this thread commits batch n, and
+            // yields the CPU to it: the writer is the stage that cannot be spread over cores.
             let owned = Handoff(producer)
             try overlapping(produce: { yield in
+                yieldToConsumer()
                 while let batch = try owned.value.next() { yield(batch) }
             }, consume: write)
         } else {
