@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Tests only: an independent RFC 4180 reader checks that `--format csv` reads back field for field.
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -91,6 +93,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "VigilFuzzTests", dependencies: ["VigilIngest", "VigilDetection", "VigilModel"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilCLITests", dependencies: ["vigil"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "VigilCLITests",
+            dependencies: ["vigil", .product(name: "CSV", package: "CSV.swift")],
+            swiftSettings: strictSettings
+        ),
     ]
 )

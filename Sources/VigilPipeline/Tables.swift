@@ -63,18 +63,27 @@ public struct OutputTable {
         case .jsonl:
             return rows.map(object).joined(separator: "\n")
         case .csv:
-            return ([columns.map(csvField).joined(separator: ",")]
-                + rows.map { $0.map { csvField($0.plain) }.joined(separator: ",") }).joined(separator: "\n")
+            return ([columns.map(csvField).joined(separator: ",")] + csvRecords()).joined(separator: "\n")
         case .table:
             return table()
         }
+    }
+
+    /// The rows as CSV records, without the header (a record may span lines inside quotes).
+    public func csvRecords() -> [String] {
+        rows.map { $0.map { csvField($0.plain) }.joined(separator: ",") }
     }
 
     private func object(_ row: [OutputValue]) -> String {
         "{" + zip(columns, row).map { JSONText.quoted($0) + ":" + $1.jsonText }.joined(separator: ",") + "}"
     }
 
+    /// One RFC 4180 field. A cell that a spreadsheet would run as a formula (one starting with
+    /// `=`, `+`, `-`, `@`, tab or CR) is neutralized with a leading single quote, as OWASP advises
+    /// for CSV injection: event data is attacker-controlled.
     private func csvField(_ text: String) -> String {
+        var text = text
+        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
@@ -84,7 +93,7 @@ public struct OutputTable {
         let indices = shown.compactMap { columns.firstIndex(of: $0) }
         let cells = rows.map { row in
             indices.map { index in
-                let text = row[index].plain.replacingOccurrences(of: "\n", with: " ")
+                let text = row[index].plain.terminalSafe
                 return text.count > 60 ? String(text.prefix(59)) + "…" : text
             }
         }

@@ -46,7 +46,7 @@ extension Vigil {
                         switch outputFormat {
                         // Streaming formats print as they go; the table and JSON array need every row first.
                         case .jsonl: print(OutputTable(columns: columns, rows: [row]).render(.jsonl))
-                        case .csv: print(OutputTable(columns: columns, rows: [row]).render(.csv).split(separator: "\n").last.map(String.init) ?? "")
+                        case .csv: print(OutputTable(columns: columns, rows: [row]).csvRecords()[0])
                         case .table, .json: table.rows.append(row)
                         }
                     }

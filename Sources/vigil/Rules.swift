@@ -78,7 +78,7 @@ extension Vigil {
                         let compiled = loaded.ruleSet.rules.first { $0.info.id == detection.rule.id }!
                         matches += 1
                         print("line \(event.line): \(detection.rule.title) [selections: \(compiled.matchingSelections(event).joined(separator: ", "))]")
-                        print("  \(event.raw.prefix(200))")
+                        print("  \(String(event.raw.prefix(200)).terminalSafe)")
                     }
                 }
                 print("\(matches) matching events")

@@ -24,22 +24,22 @@ extension Vigil {
                 let (alert, events, incident, comments, history) = (detail.alert, detail.events, detail.incident, detail.comments, detail.history)
                 let table = alertTable([alert])
                 for (column, value) in zip(table.columns, table.rows[0]) {
-                    print(column.padding(toLength: 18, withPad: " ", startingAt: 0) + value.plain)
+                    print(column.padding(toLength: 18, withPad: " ", startingAt: 0) + value.plain.terminalSafe)
                 }
-                print("description       \(alert.description.replacingOccurrences(of: "\n", with: " "))")
+                print("description       \(alert.description.terminalSafe)")
                 if let incident {
-                    print("\nincident \(incident.id): \(incident.title) [\(incident.status)]")
-                    for reason in incident.reason.split(separator: "\n") { print("  grouped: \(reason)") }
+                    print("\nincident \(incident.id): \(incident.title.terminalSafe) [\(incident.status)]")
+                    for reason in incident.reason.split(separator: "\n") { print("  grouped: \(String(reason).terminalSafe)") }
                 }
                 print("\nevents (\(events.count)):")
-                for event in events { print("  \(event.time.iso8601)  \(event.category ?? "-")  \(event.raw)") }
+                for event in events { print("  \(event.time.iso8601)  \((event.category ?? "-").terminalSafe)  \(event.raw.terminalSafe)") }
                 if !comments.isEmpty {
                     print("\ncomments:")
-                    for comment in comments { print("  \(comment.createdAt.iso8601)  \(comment.author): \(comment.text)") }
+                    for comment in comments { print("  \(comment.createdAt.iso8601)  \(comment.author.terminalSafe): \(comment.text.terminalSafe)") }
                 }
                 print("\nhistory:")
                 print("  \(alert.createdAt.iso8601)  vigil: alert raised")
-                for entry in history { print("  \(entry.time.iso8601)  \(entry.actor): \(entry.details)") }
+                for entry in history { print("  \(entry.time.iso8601)  \(entry.actor.terminalSafe): \(entry.details.terminalSafe)") }
             }
         }
 
@@ -124,16 +124,16 @@ extension Vigil {
                     emit(alertTable(alerts).render(output.format))
                     return
                 }
-                print("incident \(incident.id): \(incident.title)")
-                print("severity \(incident.severity.name), status \(incident.status), machines \(incident.machines.joined(separator: ", "))")
+                print("incident \(incident.id): \(incident.title.terminalSafe)")
+                print("severity \(incident.severity.name), status \(incident.status), machines \(incident.machines.joined(separator: ", ").terminalSafe)")
                 print("why grouped:")
-                for reason in incident.reason.split(separator: "\n") { print("  - \(reason)") }
+                for reason in incident.reason.split(separator: "\n") { print("  - \(String(reason).terminalSafe)") }
                 print("")
                 emit(alertTable(alerts).render(.table))
                 let history = try opened.history(of: "incident:\(id)")
                 if !history.isEmpty {
                     print("\nhistory:")
-                    for entry in history { print("  \(entry.time.iso8601)  \(entry.actor): \(entry.details)") }
+                    for entry in history { print("  \(entry.time.iso8601)  \(entry.actor.terminalSafe): \(entry.details.terminalSafe)") }
                 }
             }
         }

