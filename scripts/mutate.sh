@@ -25,6 +25,13 @@ restore() { [ -n "$applied" ] && git apply -R "$applied"; applied=""; }
 trap 'restore; rm -f "$log"' EXIT
 trap 'exit 130' INT TERM
 
+# A mutant counts as killed only against a suite that passes without it.
+if ! swift build --build-tests >"$log" 2>&1 || ! swift test --skip-build >"$log" 2>&1; then
+    echo "mutate.sh: the suite fails without any mutant; fix that first ($(grep -m1 -o '✘ Test [^(]*' "$log"))" >&2
+    exit 2
+fi
+echo "baseline: the suite passes without mutants"
+
 killed=0 survived=0 broken=0
 for patch in "$@"; do
     name=$(basename "$patch" .patch)
