@@ -150,16 +150,35 @@ public struct CEFParser: EventParser {
         return pairs
     }
 
-    /// `rt` and friends: epoch milliseconds, or `MMM dd yyyy HH:mm:ss[.SSS][ zone]`.
+    /// `rt` and friends: epoch milliseconds, or `MMM dd yyyy HH:mm:ss[.fraction][ zone]`.
+    /// Every number is range-checked, so crafted digits give nil, never an overflow.
     static func time(_ text: String) -> Timestamp? {
         if let epoch = Timestamp(parsing: text) { return epoch }
         let parts = text.split(separator: " ")
         guard parts.count >= 4, let month = SyslogHeader.months.firstIndex(of: String(parts[0])), let day = Int(parts[1]),
             let year = Int(parts[2])
         else { return nil }
-        let clock = parts[3].split(whereSeparator: { $0 == ":" || $0 == "." }).compactMap { Int($0) }
-        guard clock.count >= 3 else { return nil }
-        return Timestamp(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2],
-                         microsecond: clock.count > 3 ? clock[3] * 1000 : 0)
+        let clockAndFraction = parts[3].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let clock = clockAndFraction[0].split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard clock.count == 3, let hour = clock[0], let minute = clock[1], let second = clock[2] else { return nil }
+        var microsecond = 0
+        if clockAndFraction.count == 2 {
+            guard let fraction = Self.microseconds(ofFraction: clockAndFraction[1]) else { return nil }
+            microsecond = fraction
+        }
+        return Timestamp(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second, microsecond: microsecond)
+    }
+
+    /// The digits after a decimal point as microseconds (digits past the sixth are dropped);
+    /// nil unless they are one or more ASCII digits.
+    static func microseconds(ofFraction digits: Substring) -> Int? {
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        var value = 0
+        var scale = 100_000
+        for byte in digits.utf8.prefix(6) {
+            value += Int(byte - 48) * scale
+            scale /= 10
+        }
+        return value
     }
 }

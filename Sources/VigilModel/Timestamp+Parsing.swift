@@ -114,9 +114,10 @@ extension Timestamp {
 
 /// Durations as users type them: `90s`, `30m`, `12h`, `7d`, `2w`, or plain seconds.
 public enum DurationText {
-    /// The duration in seconds, or nil when `text` is not one (or is longer than about 290,000 years).
+    /// The duration in seconds, or nil when `text` is not one or is longer than 10,000 years
+    /// (so that a timestamp plus or minus it, in microseconds, always fits in 64 bits).
     public static func seconds(_ text: String) -> Int64? {
-        let limit: Int64 = 1 << 53
+        let limit: Int64 = 10_000 * 31_557_600
         if let plain = Int64(text) { return (0...limit).contains(plain) ? plain : nil }
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
         guard let unit = text.last, let multiplier = units[unit], let amount = Int64(text.dropLast()), amount >= 0,

@@ -28,12 +28,16 @@ public struct Timestamp: Hashable, Sendable, Comparable {
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.microseconds < rhs.microseconds }
 
+    /// Saturates at the ends of the representable range instead of trapping.
     public static func + (lhs: Timestamp, rhs: Duration) -> Timestamp {
-        Timestamp(microseconds: lhs.microseconds + rhs.microseconds)
+        let (sum, overflow) = lhs.microseconds.addingReportingOverflow(rhs.microseconds)
+        return Timestamp(microseconds: overflow ? (rhs.microseconds < 0 ? .min : .max) : sum)
     }
 
+    /// Saturates at the ends of the representable range instead of trapping.
     public static func - (lhs: Timestamp, rhs: Duration) -> Timestamp {
-        Timestamp(microseconds: lhs.microseconds - rhs.microseconds)
+        let (difference, overflow) = lhs.microseconds.subtractingReportingOverflow(rhs.microseconds)
+        return Timestamp(microseconds: overflow ? (rhs.microseconds < 0 ? .max : .min) : difference)
     }
 
     /// ISO 8601 in UTC with milliseconds: `2026-11-27T21:56:19.000Z`.
@@ -79,7 +83,7 @@ public struct Timestamp: Hashable, Sendable, Comparable {
     /// Builds a timestamp from calendar parts in UTC; nil when a part is out of range.
     public init?(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, microsecond: Int = 0) {
         guard (0...9999).contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
-            (0...59).contains(minute), (0...60).contains(second)
+            (0...59).contains(minute), (0...60).contains(second), (0..<1_000_000).contains(microsecond)
         else { return nil }
         let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
@@ -88,9 +92,14 @@ public struct Timestamp: Hashable, Sendable, Comparable {
 }
 
 extension Duration {
-    /// Whole microseconds in this duration.
+    /// Whole microseconds in this duration, saturating at `Int64.min` and `Int64.max` (a
+    /// duration can come from user input, and a trap would kill the process).
     public var microseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (total, overflowSum) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000)
+        if overflowSum { return whole < 0 ? .min : .max }
+        return total
     }
 }

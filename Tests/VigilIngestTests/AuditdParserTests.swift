@@ -70,3 +70,37 @@ func parseAuditd(_ text: String) throws -> (events: [Event], rejected: [Rejected
         #expect(rejected.map(\.line) == [2])
     }
 }
+
+@Suite struct CEFTimeTests {
+    @Test(arguments: [
+        ("Nov 27 2026 10:00:00", "2026-11-27T10:00:00.000Z"),
+        ("Nov 27 2026 10:00:00.5", "2026-11-27T10:00:00.500Z"),
+        ("Nov 27 2026 10:00:00.123", "2026-11-27T10:00:00.123Z"),
+        ("Nov 27 2026 10:00:00.1234567891", "2026-11-27T10:00:00.123Z"),
+        // Digits past the microsecond are precision, not a number to multiply.
+        ("Nov 27 2026 10:00:00.9223372036854775807", "2026-11-27T10:00:00.922Z"),
+        ("1764237600000", "2025-11-27T10:00:00.000Z"),
+    ])
+    func readableTimes(text: String, iso: String) throws {
+        let (events, rejected) = try parseCEF("CEF:0|Acme|AV|1.0|100|Malware found|8|rt=\(text) dhost=h")
+        #expect(rejected.isEmpty)
+        #expect(events.first?.time.iso8601 == iso)
+    }
+
+    @Test(arguments: [
+        "Nov 27 2026 10:00:00.", "Nov 27 2026 10:00:00.12a",
+        "Nov 27 9223372036854775807 10:00:00", "Nov 27 2026 10:00", "Nov 27 2026 10:00:00:00", "Nov 27 2026 10::00",
+    ])
+    func craftedTimesAreNotRead(text: String) throws {
+        let (events, _) = try parseCEF("CEF:0|Acme|AV|1.0|100|Malware found|8|rt=\(text) dhost=h")
+        // Not read as the event's time: the year 2026 at 10:00:00 never appears from these.
+        #expect(events.first?.time.iso8601.hasPrefix("2026-11-27T10:00:00") != true)
+    }
+}
+
+func parseCEF(_ text: String) throws -> (events: [Event], rejected: [RejectedRecord]) {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cef-\(UUID().uuidString).log").path
+    try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try parseFile(path, format: .cef)
+}

@@ -58,3 +58,35 @@ import VigilModel
         #expect(text == #"{"a":["1","2"],"b":"x"}"#)
     }
 }
+
+/// Untrusted numbers in times and durations give nil or a bound, never an overflow trap.
+@Suite struct TimeArithmeticTests {
+    @Test func calendarPartsOutOfRangeAreRefused() {
+        #expect(Timestamp(year: 2026, month: 11, day: 27, microsecond: 999_999) != nil)
+        #expect(Timestamp(year: 2026, month: 11, day: 27, microsecond: 1_000_000) == nil)
+        #expect(Timestamp(year: 2026, month: 11, day: 27, microsecond: .max) == nil)
+        #expect(Timestamp(year: 2026, month: 11, day: 27, microsecond: -1) == nil)
+        #expect(Timestamp(year: .max, month: 1, day: 1) == nil)
+        #expect(Timestamp(year: 2026, month: 1, day: .min) == nil)
+    }
+
+    @Test(arguments: [
+        "2026-11-27T10:00:00.9223372036854775807Z", "2026-11-27T10:00:00.123+99:99", "99999999999999999999",
+        "9223372036854775807", "-9223372036854775808", "1.9223372036854775807", "9999999999999999.99999999999",
+    ])
+    func craftedTimesParseOrNotButNeverTrap(text: String) {
+        _ = Timestamp(parsing: text)?.iso8601
+    }
+
+    @Test func durationsAndTimeArithmeticSaturate() {
+        #expect(Duration.seconds(Int64.max).microseconds == .max)
+        #expect(Duration.seconds(Int64.min).microseconds == .min)
+        #expect(Duration.seconds(90).microseconds == 90_000_000)
+        #expect((Timestamp(microseconds: .max - 1) + .seconds(10)).microseconds == .max)
+        #expect((Timestamp(microseconds: .min + 1) - .seconds(10)).microseconds == .min)
+        #expect((Timestamp(microseconds: 5) - .seconds(-1)).microseconds == 1_000_005)
+        #expect(DurationText.seconds("10000000000000000d") == nil)
+        #expect(DurationText.seconds("9007199254740992") == nil)
+        #expect(DurationText.seconds("500000w") != nil)
+    }
+}
