@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the Swift files that embed schema/*.sql and rules/builtin/*.yml in the binary.
+# Regenerates the Swift files that embed schema/*.sql, rules/builtin/*.yml and openapi.yaml in the binary.
 # Run it after editing either folder; a test fails while the embedded copies have drifted.
 set -eu
 cd "$(dirname "$0")/.."
@@ -24,3 +24,4 @@ embed() { # embed OUTPUT TYPE PROPERTY FILES...
 
 embed Sources/VigilStore/Migrations+Embedded.swift Migrations embedded schema/*.sql
 embed Sources/VigilDetection/BuiltinRules+Embedded.swift BuiltinRules embedded rules/builtin/*.yml
+embed Sources/VigilServer/OpenAPIDocument+Embedded.swift OpenAPIDocument embedded openapi.yaml

@@ -27,7 +27,7 @@ struct IngestController: Sendable {
         case .failure(let refusal):
             if case .integrationOff = refusal { throw apiError(.forbidden, refusal.description) }
             if case .rateLimited(let seconds) = refusal {
-                throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(seconds)], message: refusal.description)
+                throw apiError(.tooManyRequests, refusal.description, headers: [.retryAfter: String(seconds)])
             }
             if token?.hasPrefix(APIKey.prefix) == true {
                 throw apiError(.unauthorized, "this is an API key, which can read and triage but never push; push with an integration token from `vigil integration token NAME`")

@@ -34,15 +34,15 @@ struct QueryController: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 64 * 1024)
             guard let object = try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8)) as? [String: Any] else {
-                throw apiError(.badRequest, "send a JSON object with any of: status, classification, determination, assignedTo, comment")
+                throw apiError(.badRequest, "send a JSON object with any of: status, classification, determination, assigned_to, comment")
             }
-            let allowed: Set<String> = ["status", "classification", "determination", "assignedTo", "comment"]
+            let allowed: Set<String> = ["status", "classification", "determination", "assigned_to", "comment"]
             if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
-                throw apiError(.badRequest, "unknown field '\(unknown)'; use status, classification, determination, assignedTo, comment")
+                throw apiError(.badRequest, "unknown field '\(unknown)'; use status, classification, determination, assigned_to, comment")
             }
             let text = { (key: String) in (object[key] as? String).map { $0.replacingOccurrences(of: "-", with: "_") } }
             let update = AlertUpdate(status: text("status"), classification: text("classification"),
-                                     determination: object["determination"] as? String, assignedTo: object["assignedTo"] as? String,
+                                     determination: object["determination"] as? String, assignedTo: object["assigned_to"] as? String,
                                      comment: object["comment"] as? String)
             do {
                 _ = try await service.updateAlert(id: id, update, actor: "apikey:\(actor)")
@@ -57,8 +57,23 @@ struct QueryController: Sendable {
         router.get("/api/v1/incidents") { request, _ in
             _ = try await authorize(request)
             let parameters = request.uri.queryParameters
-            let limit = min(parameters.get("limit").flatMap(Int.init) ?? 100, AlertFilter.pageCap)
-            let rows = try reader().incidents(status: parameters.get("status"), minimumSeverity: parameters.get("severity").flatMap(Severity.init(name:)), limit: limit)
+            var limit = 100
+            if let text = parameters.get("limit") {
+                guard let value = Int(text), value > 0 else { throw apiError(.badRequest, "limit must be a positive number (at most \(AlertFilter.pageCap))") }
+                limit = min(value, AlertFilter.pageCap)
+            }
+            var minimumSeverity: Severity?
+            if let text = parameters.get("severity") {
+                guard let severity = Severity(name: text) else {
+                    throw apiError(.badRequest, "unknown severity '\(text)'; use one of \(Severity.allCases.map(\.name).joined(separator: ", "))")
+                }
+                minimumSeverity = severity
+            }
+            let status = parameters.get("status")
+            if let status, !Self.incidentStatuses.contains(status) {
+                throw apiError(.badRequest, "unknown status '\(status)'; use one of \(Self.incidentStatuses.joined(separator: ", "))")
+            }
+            let rows = try reader().incidents(status: status, minimumSeverity: minimumSeverity, limit: limit)
             return Response.json("{\"incidents\":" + incidentTable(rows).render(.json) + "}")
         }
         router.get("/api/v1/machines") { request, _ in
@@ -127,6 +142,8 @@ struct QueryController: Sendable {
     private func reader() throws -> Store {
         do { return try Store(readingAt: databasePath) } catch { throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)") }
     }
+
+    static let incidentStatuses = ["new", "in_progress", "resolved"]
 
     static func cursor(offset: Int) -> String { Data("offset:\(offset)".utf8).base64EncodedString() }
 

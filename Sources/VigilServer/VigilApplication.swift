@@ -44,15 +44,19 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     return app
 }
 
-/// The routes: push ingest (token), queries and triage (API key), health and metrics.
+/// The routes: push ingest (token), queries and triage (API key), health, metrics and the API document.
 public func buildRouter(_ configuration: ServerConfiguration, service: IngestService, logger: Logger) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: service.metrics))
+    router.add(middleware: ErrorShapeMiddleware())
     router.get("/health") { _, _ in
         Response.json(#"{"status":"ok"}"#)
     }
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
+    }
+    router.get("/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
     }
     let ingest = IngestController(service: service, configuration: configuration)
     router.post("/api/v1/ingest") { request, context in
@@ -86,6 +90,6 @@ extension Response {
 }
 
 /// A JSON error with a message that says what to do.
-func apiError(_ status: HTTPResponse.Status, _ message: String) -> HTTPError {
-    HTTPError(status, message: message)
+func apiError(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> APIError {
+    APIError(status: status, message: message, headers: headers)
 }

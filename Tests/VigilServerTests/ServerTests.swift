@@ -275,7 +275,7 @@ let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().app
             try await client.execute(uri: "/api/v1/alerts", method: .get, headers: headers(fixture.jsonToken)) { #expect($0.status == .unauthorized) }
             try await client.execute(uri: "/api/v1/alerts", method: .get, headers: headers(nil)) { #expect($0.status == .unauthorized) }
             try await client.execute(uri: "/api/v1/alerts/1", method: .patch, headers: headers(fixture.apiKey),
-                                     body: ByteBuffer(string: #"{"status":"in-progress","assignedTo":"carol","comment":"looking"}"#)) { response in
+                                     body: ByteBuffer(string: #"{"status":"in-progress","assigned_to":"carol","comment":"looking"}"#)) { response in
                 #expect(response.status == .ok)
                 #expect(json(response.body)["status"] as? String == "in_progress")
             }
