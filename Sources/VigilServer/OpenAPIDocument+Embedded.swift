@@ -69,11 +69,15 @@ components:
       type: string
       enum: [informational, low, medium, high, critical]
     Alert:
+      description: One alert, as every listing shows it.
+      allOf:
+        - $ref: "#/components/schemas/AlertFields"
+      unevaluatedProperties: false
+    AlertFields:
       type: object
       required: [id, rule_id, title, severity, status, classification, determination, assigned_to, machine_id, hostname,
                  os_platform, os_version, event_count, first_event_time, last_event_time, created_at, incident_id,
                  integration, author, mitre_techniques, matched_fields]
-      additionalProperties: false
       properties:
         id: {type: integer}
         rule_id: {type: string}
@@ -170,7 +174,7 @@ components:
     AlertDetail:
       description: An alert with its evidence, incident, comments and history.
       allOf:
-        - $ref: "#/components/schemas/Alert"
+        - $ref: "#/components/schemas/AlertFields"
         - type: object
           required: [description, events, incident, comments, history]
           properties:
@@ -188,6 +192,7 @@ components:
             history:
               type: array
               items: {$ref: "#/components/schemas/HistoryEntry"}
+      unevaluatedProperties: false
     AlertUpdate:
       type: object
       additionalProperties: false
