@@ -35,7 +35,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "VigilModel", swiftSettings: strictSettings),
+        .target(
+            name: "VigilModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "VigilIngest",
             dependencies: ["VigilModel", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
@@ -80,7 +84,11 @@ let package = Package(
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest"], swiftSettings: strictSettings),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilPipelineTests", dependencies: ["VigilPipeline"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "VigilPipelineTests",
+            dependencies: ["VigilPipeline", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "VigilServerTests",
             dependencies: [

@@ -24,6 +24,7 @@ package enum Migrations {
                 "the database at \(connection.path) has schema version \(current), newer than the \(latestVersion) this vigil supports. Upgrade vigil, or point --db at another database."
             )
         }
+        if current < latestVersion { try connection.registerEventKeyFunction() }
         for migration in all where migration.version > current {
             do {
                 try connection.transaction {

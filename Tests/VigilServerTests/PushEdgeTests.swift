@@ -48,6 +48,24 @@ import VigilServer
         #expect(try fixture.store().alerts(AlertFilter()).map(\.title) == ["Reverse shell command line"])
     }
 
+    @Test func theSamePushForTwoHostsIsStoredForEach() async throws {
+        let fixture = try ServerFixture()
+        let log = try String(contentsOf: corpusLogs.appendingPathComponent("clamav/clamscan_l.log"), encoding: .utf8)
+        try await fixture.app().test(.router) { client in
+            var accepted: [Int] = []
+            for host in ["web-01", "web-02", "web-01"] {
+                let (status, reply) = try await push(client, fixture.clamavToken, "/api/v1/ingest?format=clamav&hostname=\(host)", log)
+                #expect(status == .ok)
+                accepted.append(reply["accepted"] as? Int ?? -1)
+            }
+            #expect(accepted[0] > 0)
+            #expect(accepted == [accepted[0], accepted[0], 0])
+        }
+        let hosts = try fixture.store().alerts(AlertFilter()).map(\.hostname)
+        #expect(Set(hosts) == ["web-01", "web-02"])
+        #expect(hosts.filter { $0 == "web-01" }.count == hosts.filter { $0 == "web-02" }.count)
+    }
+
     @Test func aJSONArrayWithEscapedQuotesStoresEveryElement() async throws {
         let fixture = try ServerFixture()
         try await fixture.app().test(.router) { client in
