@@ -115,7 +115,7 @@ public func alertTable(_ rows: [AlertRow]) -> OutputTable {
     var table = OutputTable(
         columns: ["id", "rule_id", "title", "severity", "status", "classification", "determination", "assigned_to",
                   "machine_id", "hostname", "os_platform", "os_version", "event_count", "first_event_time", "last_event_time",
-                  "created_at", "incident_id", "integration", "author", "mitre_techniques", "matched_fields"],
+                  "created_at", "incident_id", "integration", "author", "mitre_techniques", "matched_fields", "previous_alert_id"],
         tableColumns: ["id", "severity", "status", "title", "hostname", "os_platform", "event_count", "last_event_time", "incident_id", "integration"])
     table.rows = rows.map { alert in
         [.integer(alert.id), .text(alert.ruleID), .text(alert.title), .text(alert.severity.name), .text(alert.status),
@@ -123,7 +123,8 @@ public func alertTable(_ rows: [AlertRow]) -> OutputTable {
          .integer(alert.machineID), .text(alert.hostname), .text(alert.osPlatform), OutputValue(alert.osVersion), .integer(alert.eventCount),
          OutputValue(alert.firstEventTime), OutputValue(alert.lastEventTime), OutputValue(alert.createdAt),
          alert.incidentID.map(OutputValue.integer) ?? .null, .text(alert.integration), .text(alert.author),
-         .json("[" + alert.techniques.map(JSONText.quoted).joined(separator: ",") + "]"), .json(alert.matchedFields)]
+         .json("[" + alert.techniques.map(JSONText.quoted).joined(separator: ",") + "]"), .json(alert.matchedFields),
+         alert.previousAlertID.map(OutputValue.integer) ?? .null]
     }
     return table
 }
@@ -162,6 +163,8 @@ public struct AlertDetail {
     public let incident: IncidentRow?
     public let comments: [CommentRow]
     public let history: [AuditRow]
+    /// The alerts that follow this one: opened by detections after it was resolved or past its window.
+    public let laterAlertIDs: [Int64]
 
     /// Loads the alert `id`, or nil when there is none.
     public init?(id: Int64, from store: Store) throws {
@@ -171,6 +174,7 @@ public struct AlertDetail {
         incident = try alert.incidentID.flatMap { try store.incident(id: $0) }
         comments = try store.comments(alertID: id)
         history = try store.history(of: "alert:\(id)")
+        laterAlertIDs = try store.laterAlertIDs(following: id)
     }
 
     /// One JSON object: the alert's columns plus `description`, `events` (with raw records),
@@ -181,6 +185,7 @@ public struct AlertDetail {
         object += ",\"events\":[" + events.map { event in
             "{\"id\":\(event.id),\"time\":\(JSONText.quoted(event.time.iso8601)),\"category\":\(event.category.map(JSONText.quoted) ?? "null"),\"fields\":\(event.fieldsJSON),\"raw\":\(JSONText.quoted(event.raw))}"
         }.joined(separator: ",") + "]"
+        object += ",\"later_alert_ids\":[" + laterAlertIDs.map(String.init).joined(separator: ",") + "]"
         object += ",\"incident\":" + (incident.map { String(incidentTable([$0]).render(.jsonl)) } ?? "null")
         object += ",\"comments\":[" + comments.map { "{\"author\":\(JSONText.quoted($0.author)),\"text\":\(JSONText.quoted($0.text)),\"time\":\(JSONText.quoted($0.createdAt.iso8601))}" }.joined(separator: ",") + "]"
         object += ",\"history\":[" + history.map { "{\"time\":\(JSONText.quoted($0.time.iso8601)),\"actor\":\(JSONText.quoted($0.actor)),\"action\":\(JSONText.quoted($0.action)),\"details\":\(JSONText.quoted($0.details))}" }.joined(separator: ",") + "]}"

@@ -77,7 +77,7 @@ components:
       type: object
       required: [id, rule_id, title, severity, status, classification, determination, assigned_to, machine_id, hostname,
                  os_platform, os_version, event_count, first_event_time, last_event_time, created_at, incident_id,
-                 integration, author, mitre_techniques, matched_fields]
+                 integration, author, mitre_techniques, matched_fields, previous_alert_id]
       properties:
         id: {type: integer}
         rule_id: {type: string}
@@ -108,6 +108,9 @@ components:
         matched_fields:
           type: object
           description: The event fields the rule matched, by name.
+        previous_alert_id:
+          type: [integer, "null"]
+          description: The earlier alert of the same rule, machine and key that this one follows (it was resolved, or its window had passed).
     AlertPage:
       type: object
       required: [alerts, next]
@@ -176,9 +179,13 @@ components:
       allOf:
         - $ref: "#/components/schemas/AlertFields"
         - type: object
-          required: [description, events, incident, comments, history]
+          required: [description, later_alert_ids, events, incident, comments, history]
           properties:
             description: {type: string}
+            later_alert_ids:
+              type: array
+              items: {type: integer}
+              description: The alerts that follow this one.
             events:
               type: array
               items: {$ref: "#/components/schemas/AlertEvent"}

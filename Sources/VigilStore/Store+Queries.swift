@@ -127,6 +127,9 @@ public struct AlertRow: Sendable {
     public var techniques: [String]
     public var matchedFields: String
     public var description: String
+    /// The earlier alert of the same rule, machine and key that this one follows (resolved, or
+    /// past the dedupe window).
+    public var previousAlertID: Int64?
 }
 
 /// One machine.
@@ -189,13 +192,18 @@ extension Store {
         values.append(max(filter.offset, 0))
         let direction = filter.ascending ? "ASC" : "DESC"
         let sql = """
-            SELECT id, rule_id, title, severity, status, classification, determination, assigned_to, event_count,
-                first_event_time, last_event_time, created_at, incident_id, integration, machine_id, hostname,
-                os_platform, os_version, author, techniques, matched_fields, description
+            SELECT \(Self.alertColumns)
             FROM alert_view \(whereClause) ORDER BY \(filter.sort.rawValue) \(direction), id \(direction) LIMIT ? OFFSET ?
             """
         return try connection.statement(sql).bind(values).rows(Self.alertRow)
     }
+
+    /// The `alert_view` columns `alertRow` decodes, in its order.
+    static let alertColumns = """
+        id, rule_id, title, severity, status, classification, determination, assigned_to, event_count,
+        first_event_time, last_event_time, created_at, incident_id, integration, machine_id, hostname,
+        os_platform, os_version, author, techniques, matched_fields, description, previous_alert_id
+        """
 
     static func alertRow(_ row: Row) -> AlertRow {
         AlertRow(
@@ -206,7 +214,8 @@ extension Store {
             lastEventTime: Timestamp(microseconds: row.int(10)), createdAt: Timestamp(microseconds: row.int(11)),
             incidentID: row.optionalInt(12), integration: row.text(13), machineID: row.int(14), hostname: row.text(15),
             osPlatform: row.text(16), osVersion: row.optionalText(17), author: row.text(18),
-            techniques: row.text(19).split(separator: ",").map(String.init), matchedFields: row.text(20), description: row.text(21))
+            techniques: row.text(19).split(separator: ",").map(String.init), matchedFields: row.text(20), description: row.text(21),
+            previousAlertID: row.optionalInt(22))
     }
 
     /// Alert counts by severity and OS platform, for the same filters.

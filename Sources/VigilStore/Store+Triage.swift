@@ -48,12 +48,12 @@ public struct CommentRow: Sendable {
 extension Store {
     /// One alert, or nil.
     public func alert(id: Int64) throws -> AlertRow? {
-        try connection.statement("""
-            SELECT id, rule_id, title, severity, status, classification, determination, assigned_to, event_count,
-                first_event_time, last_event_time, created_at, incident_id, integration, machine_id, hostname,
-                os_platform, os_version, author, techniques, matched_fields, description
-            FROM alert_view WHERE id = ?
-            """).bind(id).firstRow(Self.alertRow)
+        try connection.statement("SELECT \(Self.alertColumns) FROM alert_view WHERE id = ?").bind(id).firstRow(Self.alertRow)
+    }
+
+    /// The alerts that follow `id` (opened by a detection after it was resolved or past its window).
+    public func laterAlertIDs(following id: Int64) throws -> [Int64] {
+        try connection.statement("SELECT id FROM alerts WHERE previous_alert_id = ? ORDER BY id").bind(id).rows { $0.int(0) }
     }
 
     /// The events linked to an alert, oldest first.

@@ -228,8 +228,11 @@ public final class StoreWriter {
         return slotOfItem.map { ids[$0] }
     }
 
-    /// Folds a detection into an open alert for the same rule, machine and dedupe key within
-    /// the window, or opens a new one. Returns true when it opened a new alert.
+    /// Folds a detection into an open alert (`new` or `in_progress`) of the same rule, machine
+    /// and dedupe key whose events, with this one, would still span at most the dedupe window
+    /// (the window is anchored on the alert's first event, so a steady trickle cannot keep one
+    /// alert open forever), or opens a new one that names the alert it follows. A resolved
+    /// alert never absorbs a detection. Returns true when it opened a new alert.
     private func recordDetection(_ detection: Detection, event: Event, eventID: Int64, machineID: Int64) throws -> Bool {
         let rule = detection.rule
         try registerRule(rule)
@@ -239,11 +242,12 @@ public final class StoreWriter {
         let window = dedupeWindow.microseconds
         let open = try connection.statement("""
             SELECT id FROM alerts
-            WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ?
+            WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ? AND status IN ('new', 'in_progress')
               AND last_event_time >= ? AND first_event_time <= ?
+              AND MAX(last_event_time, ?) - MIN(first_event_time, ?) <= ?
             ORDER BY last_event_time DESC LIMIT 1
             """)
-            .bind(rule.id, machineID, dedupeKey, time - window, time + window)
+            .bind(rule.id, machineID, dedupeKey, time - window, time + window, time, firstTime, window)
             .firstRow { $0.int(0) }
         let now = Timestamp.now().microseconds
         let alertID: Int64
@@ -256,13 +260,19 @@ public final class StoreWriter {
             alertID = open
         } else {
             let matched = JSONText.object(fields: detection.matchedFields, name: { names.name(of: $0) })
+            let previous = try connection.statement("""
+                SELECT id FROM alerts WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ?
+                ORDER BY first_event_time DESC, id DESC LIMIT 1
+                """)
+                .bind(rule.id, machineID, dedupeKey)
+                .firstRow { $0.int(0) }
             try connection.statement("""
                 INSERT INTO alerts (rule_id, title, severity, machine_id, integration, dedupe_key, event_count,
-                    first_event_time, last_event_time, created_at, updated_at, matched_fields)
-                VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
+                    first_event_time, last_event_time, created_at, updated_at, matched_fields, previous_alert_id)
+                VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
                 """)
                 .bind(rule.id, rule.title, rule.severity.rawValue, machineID, event.integration, dedupeKey,
-                      firstTime, time, now, now, matched)
+                      firstTime, time, now, now, matched, previous)
                 .run()
             alertID = connection.lastInsertRowID
             try assignIncident(alertID: alertID, rule: rule, event: event, machineID: machineID)

@@ -27,6 +27,10 @@ extension Vigil {
                     print(column.padding(toLength: 18, withPad: " ", startingAt: 0) + value.plain.terminalSafe)
                 }
                 print("description       \(alert.description.terminalSafe)")
+                if !detail.laterAlertIDs.isEmpty {
+                    print("followed by       " + detail.laterAlertIDs.map { "alert \($0)" }.joined(separator: ", ")
+                          + " (detections after this alert was resolved or past its window; see `vigil alert show ID`)")
+                }
                 if let incident {
                     print("\nincident \(incident.id): \(incident.title.terminalSafe) [\(incident.status)]")
                     for reason in incident.reason.split(separator: "\n") { print("  grouped: \(String(reason).terminalSafe)") }
