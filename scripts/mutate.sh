@@ -8,8 +8,9 @@
 #
 # Each patch names, on its "Tests:" line, the suites expected to catch it; those run first,
 # and the whole suite runs only when they stay green. A mutant that no longer applies or no
-# longer builds is reported as such: refresh it against today's code. Exits 1 when any mutant
-# survived. It takes a while (a debug rebuild and a test run per mutant), so CI does not run it.
+# longer builds is reported as such: refresh the patches with scripts/make-mutants.py. Exits 1
+# when any mutant survived. It takes a while (a debug rebuild and a test run per mutant), so CI
+# does not run it.
 set -u
 cd "$(dirname "$0")/.."
 

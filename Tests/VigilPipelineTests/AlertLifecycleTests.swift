@@ -45,6 +45,18 @@ import VigilStore
         #expect(try store.alert(id: reopened.id)?.eventCount == 2)
     }
 
+    @Test func detectionsWithDifferentDedupeKeysAreSeparateAlerts() throws {
+        // The antivirus rule deduplicates by Signature: two threats on one machine are two alerts.
+        let workspace = Workspace()
+        let store = try Store(path: workspace.database)
+        try store.setIntegration("json", enabled: true, actor: "test")
+        let other = antivirus("2026-03-03T10:01:00Z").replacingOccurrences(of: "Unix.Trojan.Mirai-1", with: "Linux.Ransom.Other")
+        let outcome = try importJSON(store, workspace, [antivirus("2026-03-03T10:00:00Z"), other, antivirus("2026-03-03T10:02:00Z")])
+        #expect(outcome.alertsRaised == 2)
+        #expect(outcome.alertsUpdated == 1)
+        #expect(try store.alerts(AlertFilter()).map(\.eventCount).sorted() == [1, 2])
+    }
+
     @Test func aTrickleOfDetectionsCannotKeepOneAlertOpenPastTheWindow() throws {
         let workspace = Workspace()
         let store = try Store(path: workspace.database)
