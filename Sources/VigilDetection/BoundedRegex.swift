@@ -1,17 +1,19 @@
 import Foundation
 import Synchronization
 
-/// A Sigma `re` pattern evaluated under a time budget, so catastrophic backtracking such as
-/// `(a+)+$` against `aaaa…b` cannot hang the engine.
+/// A Sigma `re` pattern evaluated under bounded work, so neither catastrophic backtracking such
+/// as `(a+)+$` against `aaaa…b` nor a multi-megabyte value can hang the engine.
 ///
-/// ICU reports progress while it matches; an evaluation that runs past `budget` is stopped and
-/// counts as no match. After `strikeLimit` such stops the pattern is tripped: it is no longer
-/// evaluated and never matches. Both are counted in `RegexBudget` for the run's summary.
+/// A regex sees at most the first `maximumInputLength` UTF-16 code units of a value (64 Ki: a
+/// match further in is not found; the rule's other tests still see the whole value). ICU
+/// reports progress while it matches; an evaluation that runs past `budget` is stopped and
+/// counts as no match for that value only, and is counted in `RegexBudget`. Data never switches
+/// a pattern off: the next value is evaluated as usual.
 final class BoundedRegex: Sendable {
     /// How long one evaluation may run.
     static let budget: Duration = .milliseconds(50)
-    /// Stopped evaluations after which the pattern is no longer evaluated.
-    static let strikeLimit = 3
+    /// The longest prefix of a value a regex is run on, in UTF-16 code units.
+    static let maximumInputLength = 65_536
 
     let pattern: String
     /// Literals (ASCII, lowercased) one of which every match contains, for the rule
@@ -19,7 +21,6 @@ final class BoundedRegex: Sendable {
     let requiredLiterals: [[UInt8]]
     /// NSRegularExpression is immutable after creation and documented as thread-safe.
     nonisolated(unsafe) private let expression: NSRegularExpression
-    private let strikes = Atomic<Int>(0)
 
     init(pattern: String, options: NSRegularExpression.Options) throws {
         self.pattern = pattern
@@ -28,7 +29,8 @@ final class BoundedRegex: Sendable {
     }
 
     func matches(_ value: String) -> Bool {
-        guard strikes.load(ordering: .relaxed) < Self.strikeLimit else { return false }
+        let range = NSRange(location: 0, length: min(value.utf16.count, Self.maximumInputLength))
+        if range.length < value.utf16.count { RegexBudget.recordCapped() }
         let clock = ContinuousClock()
         // ICU reports progress at every start position it tries; the clock is read only every
         // 256th report, so short evaluations never read it.
@@ -36,7 +38,7 @@ final class BoundedRegex: Sendable {
         var reports = 0
         var matched = false
         var stopped = false
-        expression.enumerateMatches(in: value, options: .reportProgress, range: NSRange(value.startIndex..., in: value)) { result, _, stop in
+        expression.enumerateMatches(in: value, options: .reportProgress, range: range) { result, _, stop in
             if result != nil {
                 matched = true
                 stop.pointee = true
@@ -53,40 +55,50 @@ final class BoundedRegex: Sendable {
                 deadline = clock.now.advanced(by: Self.budget)
             }
         }
-        if stopped {
-            let count = strikes.add(1, ordering: .relaxed).newValue
-            RegexBudget.recordStop(pattern: pattern, tripped: count == Self.strikeLimit)
-        }
+        if stopped { RegexBudget.recordStop(pattern: pattern) }
         return matched
     }
 }
 
-/// Process-wide counts of regex evaluations stopped at the time budget, for `vigil import`,
-/// `hunt` and `serve` to report.
+/// Process-wide counts of bounded regex work, for `vigil import`, `hunt` and `serve` to report.
 public enum RegexBudget {
     private static let stops = Atomic<Int>(0)
-    private static let tripped = Mutex<[String]>([])
+    private static let capped = Atomic<Int>(0)
+    /// The first few patterns that were stopped, to name in the warning.
+    private static let stoppedPatterns = Mutex<[String]>([])
+    private static let namedPatternLimit = 10
 
-    /// Evaluations stopped at the budget since the process started.
+    /// Evaluations stopped at the budget (each counted as no match) since the process started.
     public static var stoppedEvaluations: Int { stops.load(ordering: .relaxed) }
 
-    /// Patterns no longer evaluated because they kept running past the budget.
-    public static var trippedPatterns: [String] { tripped.withLock { $0 } }
+    /// Evaluations that saw only the first `maximumInputLength` code units of a longer value.
+    public static var cappedEvaluations: Int { capped.load(ordering: .relaxed) }
 
-    /// One line for stderr when any evaluation was stopped; nil otherwise.
+    /// One line for stderr when any evaluation was stopped or capped; nil otherwise.
     public static var warning: String? {
-        let count = stoppedEvaluations
-        guard count > 0 else { return nil }
-        let patterns = trippedPatterns
-        var text = "warning: \(count) regular-expression evaluations ran past \(BoundedRegex.budget) and counted as no match"
-        if !patterns.isEmpty {
-            text += "; no longer evaluated: " + patterns.map { "'\($0.prefix(80))'" }.joined(separator: ", ")
+        let (stopCount, capCount) = (stoppedEvaluations, cappedEvaluations)
+        guard stopCount > 0 || capCount > 0 else { return nil }
+        var parts: [String] = []
+        if stopCount > 0 {
+            let patterns = stoppedPatterns.withLock { $0 }
+            parts.append("\(stopCount) regular-expression evaluations ran past \(BoundedRegex.budget) and counted as no match for their value"
+                + " (patterns: " + patterns.map { "'\($0.prefix(80))'" }.joined(separator: ", ")
+                + "; rewrite them without nested quantifiers)")
         }
-        return text + ". Rewrite these `|re` patterns without nested quantifiers."
+        if capCount > 0 {
+            parts.append("\(capCount) values were longer than \(BoundedRegex.maximumInputLength) characters; regexes saw only their start")
+        }
+        return "warning: " + parts.joined(separator: "; ")
     }
 
-    static func recordStop(pattern: String, tripped isTripped: Bool) {
+    static func recordStop(pattern: String) {
         stops.add(1, ordering: .relaxed)
-        if isTripped { tripped.withLock { $0.append(pattern) } }
+        stoppedPatterns.withLock { patterns in
+            if patterns.count < namedPatternLimit, !patterns.contains(pattern) { patterns.append(pattern) }
+        }
+    }
+
+    static func recordCapped() {
+        capped.add(1, ordering: .relaxed)
     }
 }

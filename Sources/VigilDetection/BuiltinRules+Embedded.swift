@@ -17,9 +17,22 @@ logsource:
 detection:
     selection:
         Signature|exists: true
-    filter_eicar:
-        Signature|re|i: '(^|[^a-z])eicar([^a-z]|$)'
-    condition: selection and not filter_eicar
+    # The EICAR rule's signature tests, without a regular expression (see that rule).
+    filter_eicar_word:
+        Signature|contains:
+            - '.eicar'
+            - 'eicar.'
+            - '/eicar'
+            - ':eicar'
+            - '_eicar'
+            - 'eicar_'
+            - '-eicar'
+            - 'eicar-'
+            - ' eicar'
+            - 'eicar '
+    filter_eicar_alone:
+        Signature: eicar
+    condition: selection and not 1 of filter_eicar_*
 level: high
 vigil-dedupe-by:
     - Signature
@@ -62,12 +75,44 @@ detection:
               - 'MD5=44d88612fea8a8f36de82e1278abb02f'
               - 'SHA1=3395856ce81f2b7382dee72602f798b642f14140'
               - 'SHA256=275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f'
-    selection_signature:
-        Signature|re|i: '(^|[^a-z])eicar([^a-z]|$)'
+    # No selection uses a regular expression: the onboarding test must not depend on one.
+    # "eicar" as a word of the signature, not inside another word (Neicarus): the delimiters
+    # vendors put around it.
+    selection_signature_word:
+        Signature|contains:
+            - '.eicar'
+            - 'eicar.'
+            - '/eicar'
+            - ':eicar'
+            - '_eicar'
+            - 'eicar_'
+            - '-eicar'
+            - 'eicar-'
+            - ' eicar'
+            - 'eicar '
+    selection_signature_alone:
+        Signature: eicar
+    # The 68-byte string in a command line, followed by a delimiter or the end.
     selection_string:
-        CommandLine|re: '(^|[\s''"=])X5O!P%@AP\[4\\PZX54\(P\^\)7CC\)7\}\$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!\$H\+H\*([\s''"\\;|>)]|$)'
+        CommandLine|contains|cased:
+            - 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\*'''
+            - 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\*"'
+            - 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\* '
+            - 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\*;'
+            - 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\*|'
+            - 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\*>'
+            - 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\*)'
+    selection_string_at_end:
+        CommandLine|endswith|cased: 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\*'
+    # The file itself: the string first, then at most white space (the EICAR definition);
+    # the endings editors and echo leave are listed.
     selection_content:
-        FileContent|re: '^X5O!P%@AP\[4\\PZX54\(P\^\)7CC\)7\}\$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!\$H\+H\*[ \t\r\n\x1a]{0,60}\z'
+        FileContent|cased:
+            - 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\*'
+            - "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\\*\n"
+            - "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\\*\r\n"
+            - "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\\*\x1a"
+            - "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H\\* "
     condition: 1 of selection_*
 falsepositives:
     - Deliberate antivirus tests; that is the point of this rule

@@ -66,6 +66,24 @@ import VigilServer
         #expect(hosts.filter { $0 == "web-01" }.count == hosts.filter { $0 == "web-02" }.count)
     }
 
+    /// Data cannot switch a rule off for everyone: huge values pushed first leave the EICAR
+    /// detection (and every regex rule) working for the next push.
+    @Test func hugeFieldsCannotTurnTheEICARDetectionIntoAGenericOne() async throws {
+        let fixture = try ServerFixture()
+        let huge = String(repeating: "bash -i >& /dev/tcp/", count: 4 * 1024 * 1024 / 20)
+        let flood = (0..<3).map { _ in #"{"hostname":"attacker","logsource":{"category":"antivirus"},"Signature":"\#(huge)"}"# }
+        try await fixture.app().test(.router) { client in
+            let (status, _) = try await push(client, fixture.jsonToken, "/api/v1/ingest?format=json", flood.joined(separator: "\n"))
+            #expect(status == .ok)
+            let (eicarStatus, reply) = try await push(client, fixture.clamavToken, "/api/v1/ingest?format=clamav&hostname=web-01",
+                                                      "/tmp/eicar.com.txt: Win.Test.EICAR_HDB-1.UNOFFICIAL FOUND\n")
+            #expect(eicarStatus == .ok)
+            #expect(reply["alerts_raised"] as? Int == 1)
+        }
+        let titles = try fixture.store().alerts(AlertFilter(machine: "web-01")).map(\.title)
+        #expect(titles == ["EICAR test file detected"])
+    }
+
     @Test func aJSONArrayWithEscapedQuotesStoresEveryElement() async throws {
         let fixture = try ServerFixture()
         try await fixture.app().test(.router) { client in
