@@ -7,7 +7,11 @@ import VigilModel
 /// is bounded by the window. A window is every set of events within `timespan` of each other
 /// (both ends inclusive); the condition is checked for the window ending at each event, and
 /// once a window fires, the group fires again only for a window that starts after it ended.
-/// Events up to `lateness` older than the newest seen are still placed in order.
+/// Event time is kept per correlation and group: events up to `lateness` older than the
+/// newest of their own group are still placed in order, so one machine's clock cannot move
+/// another's. An event dated more than `maxFutureSkew` after the wall clock never enters a
+/// window at all (its own detections are raised as usual), so a bad or hostile clock cannot
+/// push any group's time forward and blind it.
 public final class CorrelationEngine {
     /// One matched event inside a group's window.
     struct Entry: Codable, Equatable {
@@ -20,22 +24,27 @@ public final class CorrelationEngine {
     struct GroupState: Codable {
         var entries: [Entry] = []
         var lastFired: Int64?
+        /// The newest event time this group has seen: its own watermark (nil in state saved
+        /// before watermarks were kept per group).
+        var newest: Int64?
     }
 
     public let correlations: [CorrelationRule]
-    /// How far behind the newest event an event may arrive and still count.
+    /// How far behind the newest event of its group an event may arrive and still count.
     public var lateness: Duration
+    /// How far after the wall clock an event may be dated and still enter a window.
+    public var maxFutureSkew: Duration
     private var correlationsByRule: [String: [Int]] = [:]
     private var suppressed: Set<String> = []
     private var states: [[String: GroupState]]
-    private var newest: Int64 = .min
     private static let countKey = FieldKey("correlation_count")
     /// At most this many event links per correlation alert.
     static let linkLimit = 1000
 
-    public init(ruleSet: RuleSet, lateness: Duration = .seconds(600)) {
+    public init(ruleSet: RuleSet, lateness: Duration = .seconds(600), maxFutureSkew: Duration = .seconds(86_400)) {
         correlations = ruleSet.correlations
         self.lateness = lateness
+        self.maxFutureSkew = maxFutureSkew
         states = Array(repeating: [:], count: correlations.count)
         var generating: Set<String> = []
         for (index, correlation) in correlations.enumerated() {
@@ -50,11 +59,17 @@ public final class CorrelationEngine {
     /// True when there is nothing to correlate.
     public var isEmpty: Bool { correlations.isEmpty }
 
+    /// True when `event` is dated more than `maxFutureSkew` after `now`: it is stored and
+    /// flagged, but never enters a correlation window.
+    public func isFutureDated(_ event: Event, now: Timestamp = .now()) -> Bool {
+        event.time.microseconds > (now + maxFutureSkew).microseconds
+    }
+
     /// Feeds the detections of one event; returns the detections to raise as alerts: the
-    /// event's own (except rules correlated with `generate: false`) and any correlation that fired.
-    public func process(event: Event, key: Int64, detections: [Detection]) -> [Detection] {
-        guard !correlations.isEmpty else { return detections }
-        newest = max(newest, event.time.microseconds)
+    /// event's own (except rules correlated with `generate: false`) and any correlation that
+    /// fired. A future-dated event's detections are all raised and feed no window.
+    public func process(event: Event, key: Int64, detections: [Detection], now: Timestamp = .now()) -> [Detection] {
+        guard !correlations.isEmpty, !isFutureDated(event, now: now) else { return detections }
         var raised: [Detection] = []
         var queue = detections
         while !queue.isEmpty {
@@ -71,10 +86,12 @@ public final class CorrelationEngine {
         let correlation = correlations[index]
         let time = event.time.microseconds
         let span = correlation.timespan.microseconds
-        guard time >= newest - span - lateness.microseconds else { return nil }  // too late to matter
         let groupValues = correlation.groupValues(for: event, ruleID: ruleID)
         let groupKey = groupValues.joined(separator: "\u{1F}")
         var state = states[index][groupKey] ?? GroupState()
+        if let newest = state.newest, time < newest - span - lateness.microseconds { return nil }  // too late to matter
+        let newest = max(state.newest ?? time, time)
+        state.newest = newest
         // The same event again (a re-import) changes nothing.
         guard !state.entries.contains(where: { $0.key == key && $0.rule == (correlation.ruleIDs.firstIndex(of: ruleID) ?? 0) }) else { return nil }
         let ruleIndex = correlation.ruleIDs.firstIndex(of: ruleID) ?? 0
@@ -144,9 +161,10 @@ public final class CorrelationEngine {
         let decoder = JSONDecoder()
         for row in rows {
             guard let index = correlations.firstIndex(where: { $0.info.id == row.correlationID }) else { continue }
-            let state = try decoder.decode(GroupState.self, from: Data(row.state.utf8))
+            var state = try decoder.decode(GroupState.self, from: Data(row.state.utf8))
+            // State saved before watermarks were kept per group: its newest entry is its watermark.
+            if state.newest == nil { state.newest = state.entries.last?.time }
             states[index][row.groupKey] = state
-            if let last = state.entries.last?.time { newest = max(newest, last) }
         }
     }
 }

@@ -102,13 +102,15 @@ final class BatchProducer {
         // Correlation needs input order, so it runs here, after the workers.
         var items: [BatchItem] = []
         items.reserveCapacity(count)
+        let now = Timestamp.now()
         for index in 0..<count {
             let event = events[index]
             var raised = prepared[index].detections
             if !raised.isEmpty, !correlator.isEmpty {
-                raised = correlator.process(event: event, key: prepared[index].key, detections: raised)
+                raised = correlator.process(event: event, key: prepared[index].key, detections: raised, now: now)
             }
-            items.append(BatchItem(event: event, key: prepared[index].key, detections: raised, fieldsJSON: prepared[index].fieldsJSON))
+            items.append(BatchItem(event: event, key: prepared[index].key, detections: raised, fieldsJSON: prepared[index].fieldsJSON,
+                                   futureDated: correlator.isFutureDated(event, now: now)))
         }
         return PreparedBatch(items: items, rejected: rejected, recordsRead: framed.count, eventsParsed: events.count)
     }

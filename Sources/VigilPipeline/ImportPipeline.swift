@@ -50,11 +50,14 @@ public final class ImportPipeline {
     /// Prepare batches on a second thread while the writer commits (true), or do all on one.
     public var parallel = true
 
-    public init(store: Store, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy()) {
+    /// `maxFutureSkew`: how far after the wall clock an event may be dated and still enter a
+    /// correlation window; later ones are stored, flagged and counted (`futureDated`).
+    public init(store: Store, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy(),
+                maxFutureSkew: Duration = .seconds(86_400)) {
         self.store = store
         self.writer = StoreWriter(store: store, dedupeWindow: dedupeWindow, policy: incidentPolicy)
         self.ruleSet = ruleSet
-        self.correlator = CorrelationEngine(ruleSet: ruleSet)
+        self.correlator = CorrelationEngine(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew)
     }
 
     /// Imports `paths` (`-` is stdin) as `format` through `integration`.

@@ -105,7 +105,8 @@ struct IngestController: Sendable {
             {"integration":\(JSONText.quoted(integration.name)),"format":\(JSONText.quoted(chosen.rawValue)),"records":\(state.recordsRead),\
             "accepted":\(outcome.stored),"duplicates":\(outcome.duplicates),"rejected":\(outcome.rejected),\
             "rejected_records":[\(rejectedList.joined(separator: ","))],"rejected_records_truncated":\(state.rejected.count > Self.rejectedListLimit),\
-            "skipped":\(state.skipped),"alerts_raised":\(outcome.alertsRaised),"alerts_updated":\(outcome.alertsUpdated)}
+            "skipped":\(state.skipped),"alerts_raised":\(outcome.alertsRaised),"alerts_updated":\(outcome.alertsUpdated),\
+            "future_dated":\(outcome.futureDated)}
             """
         var response = Response.json(body)
         response.headers[.vigilIntegration] = integration.name

@@ -21,11 +21,11 @@ public actor IngestService {
     public let metrics = ServerMetrics()
 
     /// Opens the writer connection on `path` (migrating it) and loads saved correlation windows.
-    public init(databasePath: String, ruleSet: RuleSet, pushesPerSecond: Int = 100) throws {
+    public init(databasePath: String, ruleSet: RuleSet, pushesPerSecond: Int = 100, maxFutureSkew: Duration = .seconds(86_400)) throws {
         rateLimiter = PushRateLimiter(perSecond: pushesPerSecond)
         store = try Store(path: databasePath)
         writer = StoreWriter(store: store)
-        correlator = CorrelationEngine(ruleSet: ruleSet)
+        correlator = CorrelationEngine(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew)
         if !correlator.isEmpty { try correlator.importState(store.correlationState()) }
     }
 
@@ -107,14 +107,14 @@ public actor IngestService {
             let started = ContinuousClock.now
             let batches = work.map { entry in
                 var batch = entry.batch
-                if !correlator.isEmpty {
-                    batch.items = batch.items.map { item in
-                        var item = item
-                        if !item.detections.isEmpty {
-                            item.detections = correlator.process(event: item.event, key: item.key, detections: item.detections)
-                        }
-                        return item
+                let now = Timestamp.now()
+                batch.items = batch.items.map { item in
+                    var item = item
+                    item.futureDated = correlator.isFutureDated(item.event, now: now)
+                    if !item.detections.isEmpty, !correlator.isEmpty {
+                        item.detections = correlator.process(event: item.event, key: item.key, detections: item.detections, now: now)
                     }
+                    return item
                 }
                 return batch
             }

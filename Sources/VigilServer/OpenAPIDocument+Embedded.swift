@@ -293,7 +293,7 @@ components:
     IngestResult:
       type: object
       required: [integration, format, records, accepted, duplicates, rejected, rejected_records, rejected_records_truncated,
-                 skipped, alerts_raised, alerts_updated]
+                 skipped, alerts_raised, alerts_updated, future_dated]
       additionalProperties: false
       properties:
         integration: {type: string}
@@ -314,6 +314,9 @@ components:
         alerts_updated:
           type: integer
           description: Repeat detections folded into open alerts.
+        future_dated:
+          type: integer
+          description: Accepted events dated more than `vigil serve --max-future-skew` (default 24 h) after their arrival; stored and flagged, they never move correlation time.
     Health:
       type: object
       required: [status]

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var pushesPerSecond = 100
     /// False for a query-only server next to `vigil import`: pushes get 503.
     public var acceptsPushes = true
+    /// How far after the wall clock an event may be dated and still enter a correlation window.
+    public var maxFutureSkew: Duration = .seconds(86_400)
     public var ruleSet: RuleSet
 
     public init(databasePath: String, ruleSet: RuleSet) {
@@ -31,7 +33,7 @@ public struct ServerConfiguration: Sendable {
 /// runs after in-flight requests finished.
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
     let service = try IngestService(databasePath: configuration.databasePath, ruleSet: configuration.ruleSet,
-                                    pushesPerSecond: configuration.pushesPerSecond)
+                                    pushesPerSecond: configuration.pushesPerSecond, maxFutureSkew: configuration.maxFutureSkew)
     if !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
         logger.warning("listening on \(configuration.host) without TLS: tokens, keys and events cross the network in clear text. Put a TLS proxy in front (see the README's 'Reliability and security').")
     }

@@ -355,5 +355,10 @@ LEFT JOIN rules r ON r.id = a.rule_id
 LEFT JOIN integrations i ON i.name = a.integration
 LEFT JOIN incidents n ON n.id = a.incident_id;
 """#),
+        (name: "0011_future_time.sql", text: #"""
+-- Events dated more than the allowed skew after the moment they arrived are stored, but
+-- flagged: they never move correlation time, and an analyst can find them.
+ALTER TABLE events ADD COLUMN future_time INTEGER NOT NULL DEFAULT 0;
+"""#),
     ]
 }

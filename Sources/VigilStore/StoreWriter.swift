@@ -7,12 +7,15 @@ public struct BatchItem: Sendable {
     public var detections: [Detection]
     /// The event's fields as JSON, when the caller serialized them already (off the writer's thread).
     public var fieldsJSON: String?
+    /// Dated further after its arrival than the allowed skew: stored with `future_time` set.
+    public var futureDated: Bool
 
-    public init(event: Event, key: Int64, detections: [Detection], fieldsJSON: String? = nil) {
+    public init(event: Event, key: Int64, detections: [Detection], fieldsJSON: String? = nil, futureDated: Bool = false) {
         self.event = event
         self.key = key
         self.detections = detections
         self.fieldsJSON = fieldsJSON
+        self.futureDated = futureDated
     }
 }
 
@@ -25,6 +28,8 @@ public struct BatchOutcome: Sendable, Equatable {
     public var alertsRaised = 0
     /// Detections folded into an alert that was already open.
     public var alertsUpdated = 0
+    /// Stored events dated more than the allowed skew in the future (flagged `future_time`).
+    public var futureDated = 0
 
     public init() {}
 
@@ -33,6 +38,7 @@ public struct BatchOutcome: Sendable, Equatable {
         lhs.duplicates += rhs.duplicates
         lhs.rejected += rhs.rejected
         lhs.alertsRaised += rhs.alertsRaised
+        lhs.futureDated += rhs.futureDated
         lhs.alertsUpdated += rhs.alertsUpdated
     }
 }
@@ -111,8 +117,8 @@ public final class StoreWriter {
             var outcome = BatchOutcome()
             let machineIDs = try upsertMachines(items)
             let insertEvent = try connection.statement("""
-                INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
+                INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line, future_time)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
                 """)
             var integrationCounts: [String: Int] = [:]
             for (position, item) in items.enumerated() {
@@ -130,12 +136,14 @@ public final class StoreWriter {
                 insertEvent.bindText(event.raw, at: 10)
                 if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
                 insertEvent.bindInt(Int64(event.line), at: 12)
+                insertEvent.bindInt(item.futureDated ? 1 : 0, at: 13)
                 try insertEvent.run()
                 guard connection.changes > 0 else {
                     outcome.duplicates += 1
                     continue
                 }
                 outcome.stored += 1
+                if item.futureDated { outcome.futureDated += 1 }
                 let eventID = connection.lastInsertRowID
                 integrationCounts[event.integration, default: 0] += 1
                 for detection in item.detections {

@@ -39,6 +39,8 @@ extension Vigil {
 
         @OptionGroup var ruleOptions: RuleOptions
 
+        @OptionGroup var correlationOptions: CorrelationOptions
+
         @Flag(help: "Print the summary as one JSON object.")
         var json = false
 
@@ -54,7 +56,7 @@ extension Vigil {
             let writerLock = try store.lockForWriting(opened, holder: "vigil import")
             defer { withExtendedLifetime(writerLock) {} }
             let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())
-            let pipeline = ImportPipeline(store: opened, ruleSet: ruleSet)
+            let pipeline = ImportPipeline(store: opened, ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
             let bar = ProgressBar()
             let summary: ImportSummary
             do {
@@ -78,7 +80,7 @@ extension Vigil {
 func printSummary(_ summary: ImportSummary, json: Bool) {
     let outcome = summary.outcome
     if json {
-        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond)),\"peak_rss_bytes\":\(BenchRunner.peakResidentBytes())}")
+        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"future_dated\":\(outcome.futureDated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond)),\"peak_rss_bytes\":\(BenchRunner.peakResidentBytes())}")
         return
     }
     print("""
@@ -90,6 +92,7 @@ func printSummary(_ summary: ImportSummary, json: Bool) {
         rejected          \(outcome.rejected)
         duplicates        \(outcome.duplicates)
         alerts raised     \(outcome.alertsRaised) (and \(outcome.alertsUpdated) repeat detections folded into open alerts)
+        future-dated      \(outcome.futureDated) (stored and flagged future_time; they never move correlation time)
         elapsed           \(String(format: "%.2f", summary.elapsedSeconds)) s (\(Int(summary.eventsPerSecond)) events/s)
         peak memory       \(BenchRunner.peakResidentBytes() / 1_048_576) MiB
         """)

@@ -71,3 +71,25 @@ func parseTimeArgument(_ text: String, option: String) throws -> Timestamp {
 func writeStderr(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// The event-time guard of correlation, shared by `import` and `serve`.
+struct CorrelationOptions: ParsableArguments {
+    @Option(name: .customLong("max-future-skew"),
+            help: "How far after its arrival an event may be dated and still enter a correlation window (30m, 24h, 7d); later ones are stored, flagged future_time and counted, but never move correlation time.")
+    var maxFutureSkew = DurationArgument(seconds: 86_400)
+}
+
+/// A duration typed as `90s`, `30m`, `24h`, `7d`, `2w` or plain seconds.
+struct DurationArgument: ExpressibleByArgument, CustomStringConvertible {
+    let seconds: Int64
+
+    init(seconds: Int64) { self.seconds = seconds }
+
+    init?(argument: String) {
+        guard let seconds = DurationText.seconds(argument) else { return nil }
+        self.seconds = seconds
+    }
+
+    var duration: Duration { .seconds(seconds) }
+    var description: String { seconds % 3600 == 0 ? "\(seconds / 3600)h" : "\(seconds)s" }
+}

@@ -15,6 +15,7 @@ extension Vigil {
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var ruleOptions: RuleOptions
+        @OptionGroup var correlationOptions: CorrelationOptions
         @Option(help: "Address to listen on.") var host = "127.0.0.1"
         @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
         @Option(name: .customLong("body-limit"), help: "Largest push body in bytes, after decompression.") var bodyLimit = 16 * 1024 * 1024
@@ -39,6 +40,7 @@ extension Vigil {
             configuration.bodyLimit = bodyLimit
             configuration.pushesPerSecond = pushRate
             configuration.acceptsPushes = !noIngest
+            configuration.maxFutureSkew = correlationOptions.maxFutureSkew.duration
             var logger = Logger(label: "vigil")
             logger.logLevel = .info
             let app = try buildApplication(configuration, logger: logger)

@@ -80,6 +80,27 @@ func correlation(_ body: String, generate: Bool = false) -> String {
         #expect(tooEarly.feed(999.999, #""action":"fail","ip":"a""#).isEmpty)
     }
 
+    @Test func oneGroupsClockCannotMoveAnotherGroupsTime() throws {
+        var harness = try CorrelationHarness(eventCount)
+        // Group b is a day ahead (a machine with a wrong clock, within the allowed skew).
+        #expect(harness.feed(86_400, #""action":"fail","ip":"b""#).isEmpty)
+        #expect(harness.feed(0, #""action":"fail","ip":"a""#).isEmpty)
+        #expect(harness.feed(5, #""action":"fail","ip":"a""#).isEmpty)
+        #expect(harness.feed(10, #""action":"fail","ip":"a""#) == ["corr"])
+    }
+
+    @Test func aFutureDatedEventNeverEntersAWindow() throws {
+        var harness = try CorrelationHarness(eventCount)
+        let farFuture = try #require(Timestamp(year: 9999, month: 12, day: 31)).microseconds / 1_000_000
+        // Dated past the skew: its own detection is raised (nothing hides it), no window sees it.
+        #expect(harness.feed(Double(farFuture), #""action":"fail","ip":"a""#) == ["failed"])
+        #expect(harness.feed(0, #""action":"fail","ip":"a""#).isEmpty)
+        #expect(harness.feed(5, #""action":"fail","ip":"a""#).isEmpty)
+        #expect(harness.feed(10, #""action":"fail","ip":"a""#) == ["corr"])
+        #expect(harness.engine.isFutureDated(event(#"{"@timestamp":"9999-12-31T00:00:00Z"}"#)))
+        #expect(!harness.engine.isFutureDated(event(#"{"@timestamp":"\#(Timestamp.now().iso8601)"}"#)))
+    }
+
     @Test func generateFalseHidesTheBaseRuleAndGenerateTrueKeepsIt() throws {
         var hidden = try CorrelationHarness(eventCount)
         #expect(hidden.feed(0, #""action":"fail","ip":"a""#).isEmpty)
