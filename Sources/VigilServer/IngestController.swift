@@ -43,6 +43,14 @@ struct IngestController: Sendable {
             }
             format = named
         }
+        // The gate's format check comes before any body byte reaches a parser: a named format
+        // now, a detected one as soon as it is detected.
+        let admit = { (format: SourceFormat) throws(IngestGate.Refusal) in
+            try IngestGate.admit(integration, named: integration.name, format: format.rawValue)
+        }
+        if let format {
+            do { try admit(format) } catch { throw try await refuseFormat(error, integration: integration.name) }
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.bodyLimit {
             throw apiError(.contentTooLarge, "the body is \(length) bytes; the limit is \(configuration.bodyLimit). Split the push into smaller ones.")
         }
@@ -55,7 +63,7 @@ struct IngestController: Sendable {
         let parserContext = ParserContext(integration: integration.name, defaultHostname: hostname)
 
         // 3. Stream the body through framer, parser and detector.
-        var state = PushState(format: format, context: parserContext, ruleSet: configuration.ruleSet)
+        var state = PushState(format: format, context: parserContext, ruleSet: configuration.ruleSet, admit: admit)
         var received = 0
         do {
             for try await chunk in request.body {
@@ -79,17 +87,13 @@ struct IngestController: Sendable {
             throw apiError(.contentTooLarge, "the body exceeds the \(configuration.bodyLimit)-byte limit; nothing was stored. Split the push.")
         } catch PushState.Failure.undetectable {
             throw apiError(.unprocessableContent, "cannot tell the body's format; name it with ?format= (\(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+        } catch let refusal as IngestGate.Refusal {
+            throw try await refuseFormat(refusal, integration: integration.name)
         } catch let error as IngestError {
             throw apiError(.unsupportedMediaType, "the body cannot be read: \(error.message)")
         }
         guard let chosen = state.format else {
             throw apiError(.unprocessableContent, "the body is empty; send one record per line")
-        }
-        do {
-            try IngestGate.admit(integration, named: integration.name, format: chosen.rawValue)
-        } catch {
-            try await service.recordRefusal(integration: integration.name, reason: error.description)
-            throw apiError(.unprocessableContent, error.description)
         }
         // 4. Commit, then answer.
         let batch = StoreWriter.PushedBatch(source: "http", format: chosen.rawValue, integration: integration.name,
@@ -113,6 +117,12 @@ struct IngestController: Sendable {
         return response
     }
 
+    /// Audits a format the integration does not send, and the 422 that answers it.
+    private func refuseFormat(_ refusal: IngestGate.Refusal, integration: String) async throws -> APIError {
+        try await service.recordRefusal(integration: integration, reason: refusal.description)
+        return apiError(.unprocessableContent, refusal.description)
+    }
+
     static func bearer(_ request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
@@ -127,6 +137,8 @@ struct PushState {
 
     private(set) var format: SourceFormat?
     private let context: ParserContext
+    /// The gate's format check, run on a detected format before its parser sees a byte.
+    private let admit: (SourceFormat) throws(IngestGate.Refusal) -> Void
     private var parser: (any EventParser)?
     private var detector: Detector
     private var splitter = LineSplitter()
@@ -139,9 +151,10 @@ struct PushState {
     private var events: [Event] = []
     private var framed: [RecordFramer.Item] = []
 
-    init(format: SourceFormat?, context: ParserContext, ruleSet: RuleSet) {
+    init(format: SourceFormat?, context: ParserContext, ruleSet: RuleSet, admit: @escaping (SourceFormat) throws(IngestGate.Refusal) -> Void) {
         self.format = format
         self.context = context
+        self.admit = admit
         detector = Detector(ruleSet: ruleSet)
         if let format { parser = format.makeParser(context: context) }
     }
@@ -169,6 +182,7 @@ struct PushState {
             let framer = RecordFramer(source: try ByteSource(bytes: held, name: "body"))
             if parser == nil {
                 guard let detected = SourceFormat.detect(sample: try framer.sample()) else { throw Failure.undetectable }
+                try admit(detected)
                 format = detected
                 parser = detected.makeParser(context: context)
             }
@@ -193,6 +207,7 @@ struct PushState {
             let sample = String(decoding: held.prefix(65_536), as: UTF8.self).split(separator: "\n").prefix(50).map(String.init)
             if sample.isEmpty { return }
             guard let detected = SourceFormat.detect(sample: sample) else { throw Failure.undetectable }
+            try admit(detected)
             format = detected
             parser = detected.makeParser(context: context)
         }

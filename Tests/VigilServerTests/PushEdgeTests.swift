@@ -100,6 +100,25 @@ import VigilServer
         #expect(try fixture.store().count(.events) == 4)
     }
 
+    /// A token's integration, toggle and formats are checked before any body byte reaches a
+    /// parser: a clamav token naming CEF is refused before its (oversized) body is read, and a
+    /// CEF body it sends as `auto` is refused once detected, before the CEF parser sees it.
+    @Test func theGateComesBeforeTheParser() async throws {
+        let fixture = try ServerFixture()
+        let cef = "CEF:0|Acme|AV|1.0|100|Malware found|8|rt=Nov 27 2026 10:00:00 dhost=h\n"
+        try await fixture.app(bodyLimit: 1024).test(.router) { client in
+            let oversized = String(repeating: cef, count: 100)
+            var (status, reply) = try await push(client, fixture.clamavToken, "/api/v1/ingest?format=cef", oversized)
+            #expect(status == .unprocessableContent, "the format is refused before the body's size matters")
+            #expect((reply["error"] as? [String: Any])?["message"] as? String ?? "" == "the integration 'clamav' does not send 'cef' data (it sends: clamav). Pick the right --integration or --format.")
+            (status, reply) = try await push(client, fixture.clamavToken, "/api/v1/ingest", cef)
+            #expect(status == .unprocessableContent)
+        }
+        let store = try fixture.store()
+        #expect(try store.count(.events) == 0)
+        #expect(try store.audit(limit: 10).filter { $0.details.contains("does not send 'cef'") }.count == 2)
+    }
+
     @Test func aTokenOneCharacterAwayFromAValidOneIsRefused() async throws {
         let fixture = try ServerFixture()
         let valid = fixture.jsonToken
