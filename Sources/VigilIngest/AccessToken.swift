@@ -86,6 +86,9 @@ extension IngestGate {
         case wrongIntegration(token: String, requested: String)
         /// The token pushed faster than the server's per-token limit.
         case rateLimited(retryAfterSeconds: Int)
+        /// The token was revoked or expired, or its integration turned off, while the push's
+        /// body streamed in: checked again at the commit, and nothing was stored.
+        case invalidatedDuringPush(String)
 
         public var description: String {
             switch self {
@@ -97,6 +100,7 @@ extension IngestGate {
             case .integrationOff(let name): "the integration '\(name)' is off, so its data is refused. Turn it on with `vigil integration on \(name)`, then generate a new token."
             case .wrongIntegration(let token, let requested): "the access token belongs to the integration '\(token)', not '\(requested)'"
             case .rateLimited(let seconds): "this token pushes faster than the server allows (`vigil serve --push-rate`); retry after \(seconds) s, or send more events per push"
+            case .invalidatedDuringPush(let name): "the access token was revoked or expired, or the integration '\(name)' was turned off, while this push was being received; nothing of it was stored. Generate a new token with `vigil integration token \(name)`"
             }
         }
     }

@@ -21,9 +21,9 @@ struct IngestController: Sendable {
     func push(_ request: Request, context: some RequestContext) async throws -> Response {
         // 1. The gate: a valid token of an integration that is on.
         let token = Self.bearer(request)
-        let (_, integration): (Int64, IngestGate.IntegrationState)
+        let (tokenID, integration): (Int64, IngestGate.IntegrationState)
         switch try await service.authorizePush(token: token) {
-        case .success(let granted): (_, integration) = granted
+        case .success(let granted): (tokenID, integration) = granted
         case .failure(let refusal):
             if case .integrationOff = refusal { throw apiError(.forbidden, refusal.description) }
             if case .rateLimited(let seconds) = refusal {
@@ -96,7 +96,7 @@ struct IngestController: Sendable {
             throw apiError(.unprocessableContent, "the body is empty; send one record per line")
         }
         // 4. Commit, then answer.
-        let batch = StoreWriter.PushedBatch(source: "http", format: chosen.rawValue, integration: integration.name,
+        let batch = StoreWriter.PushedBatch(source: "http", format: chosen.rawValue, integration: integration.name, tokenID: tokenID,
                                             recordsRead: state.recordsRead, items: state.items, rejected: state.rejected)
         let outcome: BatchOutcome
         do {

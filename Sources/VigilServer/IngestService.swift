@@ -83,13 +83,12 @@ public actor IngestService {
         try store.updateAlerts(ids: [id], update, actor: actor)
     }
 
-    /// Commits a pushed batch (after checking its integration is still on) and returns what it did.
+    /// Commits a pushed batch and returns what it did. Its token is checked again inside the
+    /// write transaction; a token revoked or expired, or an integration turned off, while the
+    /// body streamed in throws `IngestGate.TokenRefusal.invalidatedDuringPush`, and nothing of
+    /// the batch is stored.
     public func submit(_ batch: StoreWriter.PushedBatch) async throws -> BatchOutcome {
-        guard let integration = try store.integration(named: batch.integration), integration.enabled else {
-            try recordRefusal(integration: batch.integration, reason: "integration turned off during the push")
-            throw IngestGate.TokenRefusal.integrationOff(batch.integration)
-        }
-        return try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
             queue.append((batch, continuation))
             metrics.queueDepth = queue.count
             if !flushing {
@@ -105,24 +104,31 @@ public actor IngestService {
             queue.removeAll()
             metrics.queueDepth = 0
             let started = ContinuousClock.now
-            let batches = work.map { entry in
-                var batch = entry.batch
-                let now = Timestamp.now()
-                batch.items = batch.items.map { item in
-                    var item = item
-                    item.futureDated = correlator.isFutureDated(item.event, now: now)
-                    if !item.detections.isEmpty, !correlator.isEmpty {
-                        item.detections = correlator.process(event: item.event, key: item.key, detections: item.detections, now: now)
-                    }
-                    return item
-                }
-                return batch
-            }
+            let batches = work.map(\.batch)
             do {
-                let outcomes = try writer.write(batches: batches)
+                // Correlation runs inside the transaction, only on batches whose token still holds.
+                let outcomes = try writer.write(batches: batches) { batch in
+                    let now = Timestamp.now()
+                    batch.items = batch.items.map { item in
+                        var item = item
+                        item.futureDated = correlator.isFutureDated(item.event, now: now)
+                        if !item.detections.isEmpty, !correlator.isEmpty {
+                            item.detections = correlator.process(event: item.event, key: item.key, detections: item.detections, now: now)
+                        }
+                        return item
+                    }
+                }
                 committed = true
                 metrics.recordBatch(seconds: (ContinuousClock.now - started).secondsValue, batches: batches, outcomes: outcomes)
-                for (entry, outcome) in zip(work, outcomes) { entry.continuation.resume(returning: outcome) }
+                for (entry, outcome) in zip(work, outcomes) {
+                    if let outcome {
+                        entry.continuation.resume(returning: outcome)
+                    } else {
+                        let refusal = IngestGate.TokenRefusal.invalidatedDuringPush(entry.batch.integration)
+                        try? recordRefusal(integration: entry.batch.integration, reason: refusal.description)
+                        entry.continuation.resume(throwing: refusal)
+                    }
+                }
             } catch {
                 for entry in work { entry.continuation.resume(throwing: error) }
             }

@@ -79,14 +79,18 @@ public final class StoreWriter {
         public var source: String
         public var format: String
         public var integration: String
+        /// The push token it came with, checked again inside the write transaction.
+        public var tokenID: Int64?
         public var recordsRead: Int
         public var items: [BatchItem]
         public var rejected: [RejectedRecord]
 
-        public init(source: String, format: String, integration: String, recordsRead: Int, items: [BatchItem], rejected: [RejectedRecord]) {
+        public init(source: String, format: String, integration: String, tokenID: Int64? = nil, recordsRead: Int,
+                    items: [BatchItem], rejected: [RejectedRecord]) {
             self.source = source
             self.format = format
             self.integration = integration
+            self.tokenID = tokenID
             self.recordsRead = recordsRead
             self.items = items
             self.rejected = rejected
@@ -94,16 +98,32 @@ public final class StoreWriter {
     }
 
     /// Writes several pushed batches (concurrent HTTP pushes) in one transaction, each recorded
-    /// as its own import; one outcome per batch, in order.
-    public func write(batches: [PushedBatch]) throws -> [BatchOutcome] {
+    /// as its own import; one outcome per batch, in order, nil for a batch whose token is no
+    /// longer valid at the commit (revoked, expired, or its integration turned off while its
+    /// body streamed in): nothing of that batch is stored, and `prepare` never sees it.
+    /// `prepare` runs inside the transaction, just before a batch is written (correlation).
+    public func write(batches: [PushedBatch], prepare: (inout PushedBatch) -> Void = { _ in }) throws -> [BatchOutcome?] {
         try connection.transaction {
-            try batches.map { batch in
+            let now = Timestamp.now().microseconds
+            return try batches.map { batch -> BatchOutcome? in
+                if let tokenID = batch.tokenID, try !tokenStillValid(tokenID, at: now) { return nil }
+                var batch = batch
+                prepare(&batch)
                 let importID = try beginImport(source: batch.source, format: batch.format, integration: batch.integration)
                 let outcome = try writeUnlocked(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
                 try finishImport(id: importID, failed: false)
                 return outcome
             }
         }
+    }
+
+    /// Whether the token is unrevoked and unexpired and its integration on, read inside the
+    /// write transaction so that no toggle or revocation can slip in between check and commit.
+    private func tokenStillValid(_ tokenID: Int64, at now: Int64) throws -> Bool {
+        try connection.statement("""
+            SELECT 1 FROM access_tokens t JOIN integrations i ON i.name = t.integration
+            WHERE t.id = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND i.enabled = 1
+            """).bind(tokenID, now).firstRow { _ in true } ?? false
     }
 
     /// Writes `items` and `rejected`, read from `recordsRead` records, in one transaction that
