@@ -40,8 +40,10 @@ struct QueryController: Sendable {
             if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
                 throw apiError(.badRequest, "unknown field '\(unknown)'; use status, classification, determination, assigned_to, comment")
             }
-            let text = { (key: String) in (object[key] as? String).map { $0.replacingOccurrences(of: "-", with: "_") } }
-            let update = AlertUpdate(status: text("status"), classification: text("classification"),
+            let word = { (key: String, vocabulary: [String]) in
+                (object[key] as? String).map { AlertUpdate.canonical($0, in: vocabulary) ?? $0 }
+            }
+            let update = AlertUpdate(status: word("status", AlertUpdate.statuses), classification: word("classification", AlertUpdate.classifications),
                                      determination: object["determination"] as? String, assignedTo: object["assigned_to"] as? String,
                                      comment: object["comment"] as? String)
             do {
@@ -69,9 +71,12 @@ struct QueryController: Sendable {
                 }
                 minimumSeverity = severity
             }
-            let status = parameters.get("status")
-            if let status, !Self.incidentStatuses.contains(status) {
-                throw apiError(.badRequest, "unknown status '\(status)'; use one of \(Self.incidentStatuses.joined(separator: ", "))")
+            var status: String?
+            if let text = parameters.get("status") {
+                guard let canonical = AlertUpdate.canonical(text, in: AlertUpdate.statuses) else {
+                    throw apiError(.badRequest, "unknown status '\(text)'; use one of \(AlertUpdate.statuses.joined(separator: ", "))")
+                }
+                status = canonical
             }
             let rows = try reader().incidents(status: status, minimumSeverity: minimumSeverity, limit: limit)
             return Response.json("{\"incidents\":" + incidentTable(rows).render(.json) + "}")
@@ -143,13 +148,18 @@ struct QueryController: Sendable {
         do { return try Store(readingAt: databasePath) } catch { throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)") }
     }
 
-    static let incidentStatuses = ["new", "in_progress", "resolved"]
-
     static func cursor(offset: Int) -> String { Data("offset:\(offset)".utf8).base64EncodedString() }
 
     /// The `vigil alerts` filters as query parameters; `cursor` continues a listing.
     static func filter(_ parameters: FlatDictionary<Substring, Substring>) throws -> AlertFilter {
         var filter = AlertFilter()
+        func word(_ name: String, _ vocabulary: [String]) throws -> String? {
+            guard let text = parameters.get(name) else { return nil }
+            guard let canonical = AlertUpdate.canonical(text, in: vocabulary) else {
+                throw apiError(.badRequest, "unknown \(name) '\(text)'; use one of \(vocabulary.joined(separator: ", "))")
+            }
+            return canonical
+        }
         func time(_ name: String) throws -> Timestamp? {
             guard let text = parameters.get(name) else { return nil }
             guard let time = Timestamp(absoluteOrRelative: text) else {
@@ -165,9 +175,15 @@ struct QueryController: Sendable {
             guard let parsed = Severity(name: severity) else { throw apiError(.badRequest, "unknown severity '\(severity)'") }
             filter.minimumSeverity = parsed
         }
-        if let list = parameters.get("severity_in") { filter.severities = Set(list.split(separator: ",").compactMap { Severity(name: String($0)) }) }
-        filter.status = parameters.get("status")
-        filter.classification = parameters.get("classification")
+        if let list = parameters.get("severity_in") {
+            let names = list.split(separator: ",").map(String.init)
+            if let unknown = names.first(where: { Severity(name: $0) == nil }) {
+                throw apiError(.badRequest, "severity_in: unknown severity '\(unknown)'; use one of \(Severity.allCases.map(\.name).joined(separator: ", "))")
+            }
+            filter.severities = Set(names.compactMap(Severity.init(name:)))
+        }
+        filter.status = try word("status", AlertUpdate.statuses)
+        filter.classification = try word("classification", AlertUpdate.classifications)
         filter.since = try time("since")
         filter.until = try time("until")
         filter.firstSince = try time("first_since")
@@ -178,7 +194,10 @@ struct QueryController: Sendable {
         filter.rule = parameters.get("rule")
         filter.technique = parameters.get("technique")
         filter.integration = parameters.get("integration")
-        filter.incident = parameters.get("incident").flatMap { Int64($0) }
+        if let incident = parameters.get("incident") {
+            guard let id = Int64(incident), id > 0 else { throw apiError(.badRequest, "incident must be an incident id (a positive number)") }
+            filter.incident = id
+        }
         filter.text = parameters.get("search")
         if let sort = parameters.get("sort") {
             guard let parsed = AlertFilter.Sort(rawValue: sort) else {
@@ -186,7 +205,10 @@ struct QueryController: Sendable {
             }
             filter.sort = parsed
         }
-        filter.ascending = parameters.get("order") == "asc"
+        if let order = parameters.get("order") {
+            guard order == "asc" || order == "desc" else { throw apiError(.badRequest, "order must be asc or desc") }
+            filter.ascending = order == "asc"
+        }
         if let limit = parameters.get("limit") {
             guard let value = Int(limit), value > 0 else { throw apiError(.badRequest, "limit must be a positive number") }
             filter.limit = min(value, AlertFilter.pageCap)

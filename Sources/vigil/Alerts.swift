@@ -35,8 +35,10 @@ struct AlertFilterOptions: ParsableArguments {
     @Option(help: "Words to find in the title or the rule's description.") var search: String?
 
     func validate() throws {
-        if let status, !AlertUpdate.statuses.contains(status) { throw ValidationError("--status must be new, in_progress or resolved") }
-        if let classification, !AlertUpdate.classifications.contains(classification) {
+        if let status, AlertUpdate.canonical(status, in: AlertUpdate.statuses) == nil {
+            throw ValidationError("--status must be one of \(AlertUpdate.statuses.joined(separator: ", "))")
+        }
+        if let classification, AlertUpdate.canonical(classification, in: AlertUpdate.classifications) == nil {
             throw ValidationError("--classification must be one of \(AlertUpdate.classifications.joined(separator: ", "))")
         }
         for name in severityIn?.split(separator: ",") ?? [] where Severity(name: String(name)) == nil {
@@ -45,9 +47,10 @@ struct AlertFilterOptions: ParsableArguments {
     }
 
     func filter() throws -> AlertFilter {
-        var filter = AlertFilter(platform: os, minimumSeverity: severity, status: status, machine: machine, rule: rule)
+        var filter = AlertFilter(platform: os, minimumSeverity: severity,
+                                 status: status.flatMap { AlertUpdate.canonical($0, in: AlertUpdate.statuses) }, machine: machine, rule: rule)
         filter.severities = severityIn.map { Set($0.split(separator: ",").compactMap { Severity(name: String($0)) }) }
-        filter.classification = classification
+        filter.classification = classification.flatMap { AlertUpdate.canonical($0, in: AlertUpdate.classifications) }
         let time = { (text: String?, option: String) in try text.map { try parseTimeArgument($0, option: option) } }
         filter.since = try time(since, "--since")
         filter.until = try time(until, "--until")

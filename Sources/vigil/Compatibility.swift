@@ -37,7 +37,7 @@ extension Vigil {
             }
 
             func run() throws {
-                try store.open().addCompatibility(CompatibilityRow(platform: platform, distribution: distribution, version: version, note: note),
+                try store.open(creating: true).addCompatibility(CompatibilityRow(platform: platform, distribution: distribution, version: version, note: note),
                                                   actor: currentActor)
                 print("added \(platform) \(distribution) \(version)".replacingOccurrences(of: "  ", with: " "))
             }

@@ -52,7 +52,7 @@ extension Vigil {
         }
 
         func run() throws {
-            let opened = try store.open()
+            let opened = try store.open(creating: true)
             let writerLock = try store.lockForWriting(opened, holder: "vigil import")
             defer { withExtendedLifetime(writerLock) {} }
             let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())

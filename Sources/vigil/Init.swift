@@ -9,7 +9,7 @@ extension Vigil {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let opened = try store.open()
+            let opened = try store.open(creating: true)
             print("database \(opened.path) is ready (schema version \(try opened.schemaVersion()))")
         }
     }

@@ -42,7 +42,7 @@ extension Vigil {
 
             func run() throws {
                 do {
-                    try store.open().setIntegration(name, enabled: true, actor: currentActor)
+                    try store.open(creating: true).setIntegration(name, enabled: true, actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
                 }
@@ -94,7 +94,7 @@ extension Vigil {
                     platforms: platforms.flatMap { $0.split(separator: ",").map(String.init) },
                     formats: formats.flatMap { $0.split(separator: ",").map(String.init) })
                 do {
-                    try store.open().addIntegration(definition, actor: currentActor)
+                    try store.open(creating: true).addIntegration(definition, actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
                 }
@@ -125,7 +125,7 @@ extension Vigil {
                 let expires = Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000)
                 let id: Int64
                 do {
-                    id = try store.open().createToken(integration: name, hash: hash, expiresAt: expires, actor: currentActor)
+                    id = try store.open(creating: true).createToken(integration: name, hash: hash, expiresAt: expires, actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
                 }

@@ -16,7 +16,14 @@ struct StoreOptions: ParsableArguments {
     /// Options naming `db` directly, for commands that open a second database.
     init(db: String) { self.db = db }
 
-    func open() throws -> Store {
+    /// Opens the database. Only the commands that set Vigil up (`init`, `import`, `serve`,
+    /// `integration on|add|token`, `apikey create`, `compatibility add`, `rules disable|enable`)
+    /// pass `creating`; every other command refuses a path with no database, so a mistyped
+    /// `--db` is an error instead of a new, empty database that shows nothing.
+    func open(creating: Bool = false) throws -> Store {
+        guard creating || FileManager.default.fileExists(atPath: path) else {
+            throw CLIError("there is no Vigil database at \(path); create one with `vigil init`, or point --db or VIGIL_DB at an existing one")
+        }
         do {
             let store = try Store(path: path)
             try store.markInterruptedImports()

@@ -94,7 +94,7 @@ extension Vigil.RulesCommand {
         @Argument(help: "The rule id (see `vigil rules list`).") var id: String
 
         func run() throws {
-            try store.open().setRule(id, enabled: false, actor: currentActor)
+            try store.open(creating: true).setRule(id, enabled: false, actor: currentActor)
             print("rule \(id) is disabled")
         }
     }
@@ -105,7 +105,7 @@ extension Vigil.RulesCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() throws {
-            try store.open().setRule(id, enabled: true, actor: currentActor)
+            try store.open(creating: true).setRule(id, enabled: true, actor: currentActor)
             print("rule \(id) is enabled")
         }
     }

@@ -29,7 +29,7 @@ extension Vigil {
         }
 
         func run() async throws {
-            let opened = try store.open()
+            let opened = try store.open(creating: true)
             // A query-only server leaves the writer lock to the import running next to it.
             let writerLock = noIngest ? nil : try store.lockForWriting(opened, holder: "vigil serve")
             defer { withExtendedLifetime(writerLock) {} }
@@ -61,7 +61,7 @@ extension Vigil {
 
             func run() throws {
                 let (key, hash) = APIKey.generate()
-                let id = try store.open().createAPIKey(name: name, hash: hash, admin: admin, actor: currentActor)
+                let id = try store.open(creating: true).createAPIKey(name: name, hash: hash, admin: admin, actor: currentActor)
                 print(key)
                 writeStderr("API key \(id) (\(name)). It is shown only now.")
             }

@@ -60,15 +60,17 @@ extension Vigil {
             @Option(help: "Assign to this user.") var assign: String?
             @Option(help: "Add a comment.") var comment: String?
 
-            var status: String? { setStatus?.replacingOccurrences(of: "-", with: "_") }
-            var classification: String? { setClassification?.replacingOccurrences(of: "-", with: "_") }
+            var status: String? { setStatus.map { AlertUpdate.canonical($0, in: AlertUpdate.statuses) ?? $0 } }
+            var classification: String? { setClassification.map { AlertUpdate.canonical($0, in: AlertUpdate.classifications) ?? $0 } }
 
             func validate() throws {
                 if ids.isEmpty && !byFilter { throw ValidationError("name alert ids, or pass --where with filters for a bulk update") }
                 if !ids.isEmpty && byFilter { throw ValidationError("name alert ids or use --where, not both") }
-                if let status, !AlertUpdate.statuses.contains(status) { throw ValidationError("--set-status must be new, in-progress or resolved") }
+                if let status, !AlertUpdate.statuses.contains(status) {
+                    throw ValidationError("--set-status must be one of \(AlertUpdate.statuses.joined(separator: ", "))")
+                }
                 if let classification, !AlertUpdate.classifications.contains(classification) {
-                    throw ValidationError("--set-classification must be true-positive, false-positive or informational-expected-activity")
+                    throw ValidationError("--set-classification must be one of \(AlertUpdate.classifications.joined(separator: ", "))")
                 }
                 if status == nil && classification == nil && determination == nil && assign == nil && comment == nil {
                     throw ValidationError("nothing to change: pass --set-status, --set-classification, --determination, --assign or --comment")

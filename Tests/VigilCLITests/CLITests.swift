@@ -231,3 +231,33 @@ let sampleEvents = """
         #expect(log.contains("path=/health status=200"))
     }
 }
+
+@Suite struct ParameterTests {
+    @Test func aMistypedDatabaseIsAnErrorNotANewEmptyDatabase() throws {
+        let scratch = Scratch()
+        try vigil(["init"], in: scratch.url)
+        for command in [["alerts"], ["machines"], ["events"], ["incidents"], ["audit"], ["alert", "show", "1"], ["check"]] {
+            let result = try vigil(command + ["--db", "typo.sqlite"], in: scratch.url)
+            #expect(result.status != 0, "\(command)")
+            #expect(result.stderr.contains("there is no Vigil database at typo.sqlite"), "\(command): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.url.appendingPathComponent("typo.sqlite").path))
+        #expect(try vigil(["alerts"], in: scratch.url).status == 0)
+    }
+
+    @Test func statusesAndClassificationsAreOneVocabulary() throws {
+        let scratch = Scratch()
+        try scratch.write("events.ndjson", sampleEvents)
+        try vigil(["integration", "on", "json"], in: scratch.url)
+        try vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
+        #expect(try vigil(["alert", "update", "1", "--set-status", "in_progress", "--set-classification", "true-positive"], in: scratch.url).status == 0)
+        for filter in [["--status", "in-progress"], ["--status", "in_progress"], ["--classification", "true-positive"], ["--classification", "true_positive"]] {
+            let result = try vigil(["alerts", "--format", "jsonl"] + filter, in: scratch.url)
+            #expect(result.status == 0, "\(filter): \(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").count == 1, "\(filter)")
+        }
+        let wrong = try vigil(["alerts", "--status", "done"], in: scratch.url)
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("new, in_progress, resolved"))
+    }
+}

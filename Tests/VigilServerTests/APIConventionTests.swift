@@ -32,6 +32,11 @@ import Testing
             (.get, "/api/v1/alerts?limit=-1", fixture.apiKey, .badRequest, "bad_request"),
             (.get, "/api/v1/incidents?severity=huge", fixture.apiKey, .badRequest, "bad_request"),
             (.get, "/api/v1/incidents?status=done", fixture.apiKey, .badRequest, "bad_request"),
+            (.get, "/api/v1/alerts?status=done", fixture.apiKey, .badRequest, "bad_request"),
+            (.get, "/api/v1/alerts?classification=true_negative", fixture.apiKey, .badRequest, "bad_request"),
+            (.get, "/api/v1/alerts?severity_in=high,bogus", fixture.apiKey, .badRequest, "bad_request"),
+            (.get, "/api/v1/alerts?incident=abc", fixture.apiKey, .badRequest, "bad_request"),
+            (.get, "/api/v1/alerts?incident=-1", fixture.apiKey, .badRequest, "bad_request"),
             (.get, "/api/v1/alerts", nil, .unauthorized, "unauthorized"),
             (.post, "/api/v1/integrations/clamav/off", fixture.apiKey, .forbidden, "forbidden"),
             (.post, "/api/v1/integrations/nosuch/on", fixture.adminKey, .notFound, "not_found"),
@@ -50,6 +55,31 @@ import Testing
                     #expect(error["code"] as? String == code, "\(method) \(uri)")
                     #expect((error["message"] as? String ?? "").count > 10, "\(method) \(uri): the message says what to do")
                 }
+            }
+        }
+    }
+
+    /// One vocabulary for statuses and classifications: `in-progress` and `in_progress` alike,
+    /// in filters and updates.
+    @Test func statusesAndClassificationsAreOneVocabulary() async throws {
+        let fixture = try ServerFixture()
+        let event = #"{"hostname":"h","@timestamp":"2026-03-03T10:00:00Z","logsource":{"category":"antivirus"},"Signature":"Sig.1"}"#
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/api/v1/ingest", method: .post, headers: headers(fixture.jsonToken), body: ByteBuffer(string: event)) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/api/v1/alerts/1", method: .patch, headers: headers(fixture.apiKey),
+                                     body: ByteBuffer(string: #"{"status":"in-progress","classification":"true-positive"}"#)) {
+                #expect($0.status == .ok)
+            }
+            for query in ["status=in-progress", "status=in_progress", "classification=true-positive", "classification=true_positive"] {
+                try await client.execute(uri: "/api/v1/alerts?\(query)", method: .get, headers: headers(fixture.apiKey)) { response in
+                    #expect(response.status == .ok)
+                    #expect((json(response.body)["alerts"] as? [Any])?.count == 1, "\(query)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/incidents?status=in-progress", method: .get, headers: headers(fixture.apiKey)) {
+                #expect($0.status == .ok)
             }
         }
     }
