@@ -8,9 +8,15 @@ extension Vigil {
     struct Hunt: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run rules over log files without a database, for fast triage.",
-            discussion: "Prints one record per (event, rule) match. Streams; exits 0 whether or not anything matched.")
+            discussion: """
+                Prints one record per (event, rule) match, and one per Sigma correlation rule that fires, \
+                on event time across all the files, as `vigil import` raises them. Streams; exits 0 whether \
+                or not anything matched.
+                """)
 
         @OptionGroup var ruleOptions: RuleOptions
+
+        @OptionGroup var correlationOptions: CorrelationOptions
 
         @Option(help: "The source format; `auto` detects it from each file's first records.")
         var format: FormatChoice = .auto
@@ -26,7 +32,10 @@ extension Vigil {
         }
 
         func run() throws {
-            var detector = Detector(ruleSet: try ruleOptions.load())
+            let ruleSet = try ruleOptions.load()
+            var detector = Detector(ruleSet: ruleSet)
+            // Correlation rules run as in `vigil import`: on event time, windows shared across files.
+            let correlator = CorrelationEngine(ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
             let columns = ["rule_id", "title", "severity", "file", "line", "hostname", "time", "author", "matched_fields"]
             var table = OutputTable(columns: columns, tableColumns: ["severity", "title", "file", "line", "hostname", "time"])
             var detections: [Detection] = []
@@ -36,6 +45,9 @@ extension Vigil {
                 try forEachEvent(in: file, format: format) { event in
                     detections.removeAll(keepingCapacity: true)
                     detector.detect(event, into: &detections)
+                    if !detections.isEmpty, !correlator.isEmpty {
+                        detections = correlator.process(event: event, key: EventKey.compute(event), detections: detections)
+                    }
                     for detection in detections {
                         matches += 1
                         let row: [OutputValue] = [

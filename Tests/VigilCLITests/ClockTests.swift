@@ -47,3 +47,30 @@ import Testing
         }
     }
 }
+
+/// `vigil hunt` runs correlation rules as `vigil import` does.
+@Suite struct HuntCorrelationTests {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/corpus/logs/syslog_auth/crowdsec").standardized
+
+    @Test(arguments: ["ssh-slow-bf_ssh-slow-bf.log", "ssh-bf_ssh-bf.log", "sshd-invalid-bf_sshd-invalid-bf.log", "sshd-logs_sshd-logs.log"])
+    func huntRaisesWhatImportRaises(file: String) throws {
+        let path = Self.corpus.appendingPathComponent(file).path
+        let scratch = Scratch()
+        let hunted = try vigil(["hunt", "--rules", "builtin", "--format", "syslog", "--output-format", "jsonl", path], in: scratch.url)
+        #expect(hunted.status == 0, "\(hunted.stderr)")
+        let huntPairs = Set(hunted.stdout.split(separator: "\n").compactMap { line -> String? in
+            guard let row = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return "\(row["hostname"] as? String ?? "") \(row["title"] as? String ?? "")"
+        })
+        try vigil(["integration", "on", "syslog"], in: scratch.url)
+        let imported = try vigil(["import", "--integration", "syslog", "--format", "syslog", "--rules", "builtin", path], in: scratch.url)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let alerts = try vigil(["alerts", "--format", "json"], in: scratch.url)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(alerts.stdout.utf8)) as? [[String: Any]])
+        let importPairs = Set(rows.map { "\($0["hostname"] as? String ?? "") \($0["title"] as? String ?? "")" })
+        #expect(huntPairs == importPairs)
+        if file == "ssh-slow-bf_ssh-slow-bf.log" {
+            #expect(huntPairs.contains { $0.hasSuffix("SSH brute force from one address") }, "\(huntPairs)")
+        }
+    }
+}
