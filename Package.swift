@@ -80,6 +80,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // libFuzzer targets for every parser, the time readers, the JSON scanner and the rule
+        // loader (scripts/fuzz.sh builds them with -sanitize=fuzzer); built plainly, it replays inputs.
+        .executableTarget(
+            name: "vigil-fuzz",
+            dependencies: ["VigilIngest", "VigilDetection", "VigilModel"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest"], swiftSettings: strictSettings),
