@@ -43,20 +43,18 @@ import Testing
 
     @Test func everyDocumentedOperationAnswersAsDocumented() async throws {
         let scratch = Scratch()
-        try vigil(["init"], in: scratch.url)
-        for name in ["clamav", "json"] { try vigil(["integration", "on", name], in: scratch.url) }
+        let server = try await RunningServer.start(in: scratch, integration: "clamav", arguments: ["--push-rate", "0"])
+        defer { server.stop() }
+        try vigil(["integration", "on", "json"], in: scratch.url)
         func secret(_ arguments: [String]) throws -> String {
             try vigil(arguments, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let environment = [
-            "VIGIL_PUSH_TOKEN": try secret(["integration", "token", "clamav"]),
+            "VIGIL_PUSH_TOKEN": server.token,
             "VIGIL_API_KEY": try secret(["apikey", "create", "contract-reader"]),
             "VIGIL_ADMIN_KEY": try secret(["apikey", "create", "contract-admin", "--admin"]),
         ]
-        let port = Int.random(in: 20_000...40_000)
-        let server = try ReliabilityTests.start(["serve", "--port", String(port), "--push-rate", "0"], in: scratch.url)
-        defer { server.terminate(); server.waitUntilExit() }
-        #expect(try await ReliabilityTests.waitForHealth(port: port))
+        let port = server.port
         let log = Self.root.appendingPathComponent("../shared/corpus/logs/clamav/clamscan_l.log").standardized.path
         let result = try Self.check(["--server", "http://127.0.0.1:\(port)", "--clamav-log", log], environment: environment)
         #expect(result.status == 0, "\(result.output)")

@@ -31,20 +31,15 @@ import Testing
 
     @Test func theServerSurvivesACraftedCEFPush() async throws {
         let scratch = Scratch()
-        try vigil(["init"], in: scratch.url)
-        try vigil(["integration", "on", "cef"], in: scratch.url)
-        let token = try vigil(["integration", "token", "cef"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = Int.random(in: 20_000...40_000)
-        let server = try ReliabilityTests.start(["serve", "--port", String(port)], in: scratch.url)
-        defer { server.terminate(); server.waitUntilExit() }
-        #expect(try await ReliabilityTests.waitForHealth(port: port))
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/ingest?format=cef&hostname=av-01")!)
+        let server = try await RunningServer.start(in: scratch, integration: "cef")
+        defer { server.stop() }
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/api/v1/ingest?format=cef&hostname=av-01")!)
         request.httpMethod = "POST"
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("Bearer \(server.token)", forHTTPHeaderField: "Authorization")
         request.httpBody = Data(Self.cefLines.utf8)
         let (data, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: data, as: UTF8.self))")
-        #expect(server.isRunning)
-        #expect(try await ReliabilityTests.waitForHealth(port: port))
+        #expect(server.process.isRunning)
+        #expect(try await ReliabilityTests.waitForHealth(port: server.port))
     }
 }

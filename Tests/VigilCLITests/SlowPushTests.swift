@@ -46,17 +46,12 @@ import Testing
     @Test(arguments: [["integration", "revoke", "clamav", "1"], ["integration", "off", "clamav"]])
     func aPushWhoseTokenIsInvalidatedMidBodyStoresNothing(invalidate: [String]) async throws {
         let scratch = Scratch()
-        try vigil(["init"], in: scratch.url)
-        try vigil(["integration", "on", "clamav"], in: scratch.url)
-        let token = try vigil(["integration", "token", "clamav"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = Int.random(in: 20_000...40_000)
-        let server = try ReliabilityTests.start(["serve", "--port", String(port)], in: scratch.url)
-        defer { server.terminate(); server.waitUntilExit() }
-        #expect(try await ReliabilityTests.waitForHealth(port: port))
+        let server = try await RunningServer.start(in: scratch, integration: "clamav")
+        defer { server.stop() }
 
         let body = String(repeating: Self.line, count: 20)
         let half = body.utf8.count / 2
-        let push = try SlowPush(port: port, token: token, firstPart: String(body.prefix(half)), totalLength: body.utf8.count)
+        let push = try SlowPush(port: server.port, token: server.token, firstPart: String(body.prefix(half)), totalLength: body.utf8.count)
         try await Task.sleep(for: .milliseconds(300))
         let invalidated = try vigil(invalidate, in: scratch.url)
         #expect(invalidated.status == 0, "\(invalidated.stderr)")

@@ -63,11 +63,8 @@ import Testing
     /// in filters and updates.
     @Test func statusesAndClassificationsAreOneVocabulary() async throws {
         let fixture = try ServerFixture()
-        let event = #"{"hostname":"h","@timestamp":"2026-03-03T10:00:00Z","logsource":{"category":"antivirus"},"Signature":"Sig.1"}"#
         try await fixture.app().test(.router) { client in
-            try await client.execute(uri: "/api/v1/ingest", method: .post, headers: headers(fixture.jsonToken), body: ByteBuffer(string: event)) {
-                #expect($0.status == .ok)
-            }
+            try await Self.pushOneAlert(client, fixture)
             try await client.execute(uri: "/api/v1/alerts/1", method: .patch, headers: headers(fixture.apiKey),
                                      body: ByteBuffer(string: #"{"status":"in-progress","classification":"true-positive"}"#)) {
                 #expect($0.status == .ok)
@@ -84,13 +81,18 @@ import Testing
         }
     }
 
+    /// Pushes one antivirus event, which raises alert 1.
+    static func pushOneAlert(_ client: some TestClientProtocol, _ fixture: ServerFixture) async throws {
+        let event = #"{"hostname":"h","@timestamp":"2026-03-03T10:00:00Z","logsource":{"category":"antivirus"},"Signature":"Sig.1"}"#
+        try await client.execute(uri: "/api/v1/ingest", method: .post, headers: headers(fixture.jsonToken), body: ByteBuffer(string: event)) {
+            #expect($0.status == .ok)
+        }
+    }
+
     @Test func triageTakesSnakeCaseKeysOnly() async throws {
         let fixture = try ServerFixture()
-        let event = #"{"hostname":"h","@timestamp":"2026-03-03T10:00:00Z","logsource":{"category":"antivirus"},"Signature":"Sig.1"}"#
         try await fixture.app().test(.router) { client in
-            try await client.execute(uri: "/api/v1/ingest", method: .post, headers: headers(fixture.jsonToken), body: ByteBuffer(string: event)) {
-                #expect($0.status == .ok)
-            }
+            try await Self.pushOneAlert(client, fixture)
             try await client.execute(uri: "/api/v1/alerts/1", method: .patch, headers: headers(fixture.apiKey),
                                      body: ByteBuffer(string: #"{"assignedTo":"carol"}"#)) { response in
                 #expect(response.status == .badRequest)
