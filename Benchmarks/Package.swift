@@ -7,13 +7,14 @@ let package = Package(
     name: "VigilBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        // Named, so the dependency does not depend on the name of the folder the repository is cloned into.
+        .package(name: "Vigil", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: ["Parsing", "Detection", "Correlation", "StoreWrites", "AlertQueries", "EndToEnd"].map { suite in
         .executableTarget(
             name: suite,
-            dependencies: [.product(name: "Vigil", package: "main"), .product(name: "Benchmark", package: "benchmark")],
+            dependencies: [.product(name: "Vigil", package: "Vigil"), .product(name: "Benchmark", package: "benchmark")],
             path: suite,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
