@@ -30,7 +30,9 @@ public struct MobileThreatDefenseParser: EventParser {
         guard let platformName = fields.first(Self.platformKeys) else {
             return RejectedRecord(line: record.line, reason: "not a mobile threat defense incident: no device platform", raw: record.text)
         }
-        let platform = OSPlatform(reported: platformName)
+        // Mobile threat defense reports iPhones and iPads as "Apple" (Better Mobile's
+        // DevicePlatform_s, for one): on a mobile device that is iOS or iPadOS, never macOS.
+        let platform = platformName.lowercased() == "apple" ? OSPlatform.ios : OSPlatform(reported: platformName)
         guard let time = fields.first(Self.timeKeys).flatMap(Timestamp.init(parsing:)) else {
             return RejectedRecord(line: record.line, reason: "the incident has no parsable time", raw: record.text)
         }

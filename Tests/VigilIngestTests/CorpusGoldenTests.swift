@@ -159,6 +159,12 @@ func parseCorpusFile(_ relativePath: String, format explicit: SourceFormat? = ni
         #expect(first.logSource == LogSource(product: "android", category: "antivirus"))
         #expect(first.value(of: FieldKey("Signature")) == "Port scanning detected")
         #expect(first.time == Timestamp(parsing: "2020-01-14T12:55:08Z"))
+        // Every vendor spelling in the corpus: "Android" and "Apple" (an iPhone or iPad, never a Mac).
+        #expect(Set(parsed.events.map(\.machine.platform)) == [.android, .ios])
+        #expect(parsed.events.filter { $0.value(of: FieldKey("DevicePlatform_s")) == "Apple" }.allSatisfy {
+            $0.machine.platform == .ios && $0.logSource.product == "ios"
+        })
+        #expect(parsed.events.filter { $0.machine.platform == .ios }.count == 2)
     }
 
     @Test func syslogServicesAndYearInference() throws {
