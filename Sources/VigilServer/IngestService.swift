@@ -32,10 +32,15 @@ public actor IngestService {
     /// The integration a push token belongs to, or why it may not push.
     public func authorizePush(token: String?) throws -> Result<(tokenID: Int64, integration: IngestGate.IntegrationState), IngestGate.TokenRefusal> {
         let store = self.store
+        var knownTokenIntegration: String?
         let verdict = try IngestGate.verify(
             presented: token, now: .now(),
             lookup: { hash in
-                try store.storedToken(hash: hash).map { StoredToken(id: $0.id, integration: $0.integration, hash: $0.hash, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt) }
+                let stored = try store.storedToken(hash: hash).map {
+                    StoredToken(id: $0.id, integration: $0.integration, hash: $0.hash, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt)
+                }
+                knownTokenIntegration = stored?.integration
+                return stored
             },
             integration: { name in try store.integration(named: name).map { IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats) } })
         switch verdict {
@@ -45,7 +50,11 @@ public actor IngestService {
             guard let integration = try store.integration(named: stored.integration) else { return .failure(.unknown) }
             return .success((stored.id, IngestGate.IntegrationState(name: integration.name, enabled: integration.enabled, formats: integration.formats)))
         case .failure(let refusal):
-            if case .integrationOff(let name) = refusal { try recordRefusal(integration: name, reason: refusal.description) }
+            // A token Vigil issued but no longer accepts (revoked, expired, its integration off or
+            // offboarded) is counted and audited against its integration, as the CLI's refusals are.
+            if let integration = knownTokenIntegration {
+                try recordRefusal(integration: integration, reason: refusal.description)
+            }
             return .failure(refusal)
         }
     }

@@ -119,6 +119,23 @@ import VigilServer
         #expect(try store.audit(limit: 10).filter { $0.details.contains("does not send 'cef'") }.count == 2)
     }
 
+    /// After offboarding, a push with the old token is refused, counted and audited.
+    @Test func aRefusalAfterOffboardingIsAuditedAndCounted() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/api/v1/integrations/clamav/off", method: .post, headers: headers(fixture.adminKey)) {
+                #expect($0.status == .ok)
+            }
+            let (status, _) = try await push(client, fixture.clamavToken, "/api/v1/ingest?format=clamav", "/tmp/x: Eicar FOUND\n")
+            #expect(status == .unauthorized)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#"vigil_pushes_refused_total{integration="clamav"} 1"#))
+            }
+        }
+        let refusals = try fixture.store().audit(limit: 20).filter { $0.details.contains("revoked") && $0.actor == "http" }
+        #expect(refusals.count == 1)
+    }
+
     @Test func aTokenOneCharacterAwayFromAValidOneIsRefused() async throws {
         let fixture = try ServerFixture()
         let valid = fixture.jsonToken
