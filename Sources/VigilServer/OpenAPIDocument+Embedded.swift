@@ -374,13 +374,18 @@ paths:
       operationId: getMetrics
       tags: [operations]
       summary: Prometheus text metrics (events received, rejected and refused per integration, alerts raised, writer batch latency and queue depth).
-      security: []
+      description: Open by default; with `vigil serve --metrics-auth` it needs an API key.
+      security:
+        - {}
+        - apiKey: []
       responses:
         "200":
           description: The Prometheus text exposition format, version 0.0.4.
           content:
             text/plain:
               schema: {type: string}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
   /openapi.yaml:
     get:
       operationId: getOpenAPIDocument

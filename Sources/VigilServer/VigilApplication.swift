@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var acceptsPushes = true
     /// How far after the wall clock an event may be dated and still enter a correlation window.
     public var maxFutureSkew: Duration = .seconds(86_400)
+    /// `/metrics` answers only requests with an API key (`vigil serve --metrics-auth`).
+    public var metricsRequireKey = false
     public var ruleSet: RuleSet
 
     public init(databasePath: String, ruleSet: RuleSet) {
@@ -54,8 +56,11 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
     router.get("/health") { _, _ in
         Response.json(#"{"status":"ok"}"#)
     }
-    router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
+    router.get("/metrics") { request, _ in
+        if configuration.metricsRequireKey, try await service.authorizeAPIKey(IngestController.bearer(request)) == nil {
+            throw apiError(.unauthorized, "this server serves /metrics only with an API key (vigil serve --metrics-auth): send 'Authorization: Bearer <key>' with a key from `vigil apikey create`")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
     }
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))

@@ -20,6 +20,7 @@ extension Vigil {
         @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
         @Option(name: .customLong("body-limit"), help: "Largest push body in bytes, after decompression.") var bodyLimit = 16 * 1024 * 1024
         @Option(name: .customLong("push-rate"), help: "Pushes per second each token may make, bursts up to twice that (0: no limit); more get 429.") var pushRate = 100
+        @Flag(name: .customLong("metrics-auth"), help: "Serve /metrics only to requests with an API key (read or admin).") var metricsAuth = false
         @Flag(name: .customLong("no-ingest"), help: "Serve queries and triage only, next to a running `vigil import`; pushes get 503.") var noIngest = false
 
         func validate() throws {
@@ -41,6 +42,7 @@ extension Vigil {
             configuration.pushesPerSecond = pushRate
             configuration.acceptsPushes = !noIngest
             configuration.maxFutureSkew = correlationOptions.maxFutureSkew.duration
+            configuration.metricsRequireKey = metricsAuth
             var logger = Logger(label: "vigil")
             logger.logLevel = .info
             let app = try buildApplication(configuration, logger: logger)

@@ -81,6 +81,24 @@ import Testing
         }
     }
 
+    @Test func metricsCanRequireAnAPIKey() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.app(metricsRequireKey: true).test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body).contains("--metrics-auth"))
+            }
+            try await client.execute(uri: "/metrics", method: .get, headers: headers(fixture.jsonToken)) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/metrics", method: .get, headers: headers(fixture.apiKey)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("vigil_http_requests_total"))
+            }
+        }
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
     /// Pushes one antivirus event, which raises alert 1.
     static func pushOneAlert(_ client: some TestClientProtocol, _ fixture: ServerFixture) async throws {
         let event = #"{"hostname":"h","@timestamp":"2026-03-03T10:00:00Z","logsource":{"category":"antivirus"},"Signature":"Sig.1"}"#

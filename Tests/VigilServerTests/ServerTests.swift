@@ -40,12 +40,14 @@ final class ServerFixture: Sendable {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    func app(bodyLimit: Int = 16 * 1024 * 1024, pushesPerSecond: Int = 100, acceptsPushes: Bool = true) throws -> some ApplicationProtocol {
+    func app(bodyLimit: Int = 16 * 1024 * 1024, pushesPerSecond: Int = 100, acceptsPushes: Bool = true,
+             metricsRequireKey: Bool = false) throws -> some ApplicationProtocol {
         var configuration = ServerConfiguration(databasePath: database, ruleSet: .builtin())
         configuration.port = 0
         configuration.bodyLimit = bodyLimit
         configuration.pushesPerSecond = pushesPerSecond
         configuration.acceptsPushes = acceptsPushes
+        configuration.metricsRequireKey = metricsRequireKey
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         return try buildApplication(configuration, logger: logger)
