@@ -29,8 +29,9 @@ final class BoundedRegex: Sendable {
     }
 
     func matches(_ value: String) -> Bool {
-        let range = NSRange(location: 0, length: min(value.utf16.count, Self.maximumInputLength))
-        if range.length < value.utf16.count { RegexBudget.recordCapped() }
+        let length = value.utf16.count
+        let range = NSRange(location: 0, length: min(length, Self.maximumInputLength))
+        if range.length < length { RegexBudget.recordCapped() }
         let clock = ContinuousClock()
         // ICU reports progress at every start position it tries; the clock is read only every
         // 256th report, so short evaluations never read it.

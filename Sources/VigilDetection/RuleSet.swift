@@ -36,7 +36,7 @@ public struct RuleSet: Sendable {
             }
             for file in ruleFiles(at: path, errors: &output.errors) {
                 // An empty file is not read: Foundation's reader leaks its buffer on one (found by fuzzing).
-                let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+                let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int
                 guard let data = size == 0 ? Data() : FileManager.default.contents(atPath: file) else {
                     output.errors.append(DetectionError(.io, "cannot read the rule file; check that it exists and is readable", file: file))
                     continue

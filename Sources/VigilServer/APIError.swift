@@ -48,6 +48,9 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             throw APIError(status: error.status, message: error.body ?? Self.message(for: error.status, request: request), headers: error.headers)
+        } catch let error as any HTTPResponseError {
+            // Another of the framework's errors that knows its status: keep the status, give it the shape.
+            throw APIError(status: error.status, message: Self.message(for: error.status, request: request))
         } catch {
             context.logger.error("request failed: \(error)")
             throw APIError(status: .internalServerError, message: "the server failed to answer this request; its log says why")

@@ -11,9 +11,10 @@ extension Connection {
                 // Unsafe: SQLite hands over `count` argument values, valid for this call only.
                 assert(count == 6)
                 guard let arguments else { return sqlite3_result_null(context) }
+                // The text with its stored length: a raw record may hold NUL bytes, where a C string would end.
                 func text(_ index: Int) -> String? {
                     guard let value = arguments[index], let bytes = sqlite3_value_text(value) else { return nil }
-                    return String(cString: bytes)
+                    return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_value_bytes(value))), as: UTF8.self)
                 }
                 guard let format = text(0), let raw = text(3), let hostname = text(4), let integration = text(5),
                     let time = arguments[2].map({ sqlite3_value_int64($0) })

@@ -75,7 +75,8 @@ import VigilModel
 
     @Test func everyRefusalSaysWhatToDo() {
         let refusals: [IngestGate.TokenRefusal] = [.missing, .malformed, .unknown, .expired(Self.now), .revoked(Self.now),
-                                                   .integrationOff("x"), .wrongIntegration(token: "a", requested: "b")]
+                                                   .integrationOff("x"), .wrongIntegration(token: "a", requested: "b"),
+                                                   .rateLimited(retryAfterSeconds: 2), .invalidatedDuringPush("x")]
         #expect(Set(refusals.map(\.description)).count == refusals.count)
         #expect(refusals.allSatisfy { $0.description.count > 30 })
     }

@@ -53,6 +53,21 @@ import VigilPipeline
         #expect(EventKey.compute(event) == EventKey.compute(shouted))
     }
 
+    /// The migration's SQL function is `EventKey.compute`, even for a raw record that holds a
+    /// NUL byte or a host name in capitals.
+    @Test func theSQLKeyFunctionIsEventKeyCompute() throws {
+        let workspace = Workspace()
+        let connection = try Connection(path: workspace.database)
+        try connection.registerEventKeyFunction()
+        for (raw, category, host) in [("a\u{0}b", "antivirus" as String?, "Web-01"), ("plain", nil, "h"), ("é \u{0}", "x", "ÉCOLE")] {
+            let time = Timestamp(microseconds: 1_764_237_600_000_000)
+            let stored = try connection.statement("SELECT vigil_event_key(?, ?, ?, ?, ?, ?)")
+                .bind("clamav", category, time.microseconds, raw, host, "clamav").firstRow { $0.int(0) }
+            #expect(stored == EventKey.compute(sourceFormat: "clamav", category: category, time: time, raw: raw, hostname: host, integration: "clamav"),
+                    "\(raw.debugDescription)")
+        }
+    }
+
     /// A database written by schema 8, whose keys covered only format, category, time and raw
     /// text, is rekeyed on open: the file re-imported for its machine adds nothing, and for
     /// another machine it is stored.
