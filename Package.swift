@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
-        .library(name: "Vigil", targets: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore", "VigilPipeline"]),
+        .library(name: "Vigil", targets: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore", "VigilPipeline", "VigilTooling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +60,13 @@ let package = Package(
             dependencies: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore"],
             swiftSettings: strictSettings
         ),
+        // Bench workloads, demo data, fixtures and the store ceiling: only the CLI's `bench`,
+        // `demo` and `detection-test`, the tests and Benchmarks/ use them.
+        .target(
+            name: "VigilTooling",
+            dependencies: ["VigilPipeline"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "VigilServer",
             dependencies: [
@@ -74,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilPipeline", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "VigilServer",
+                "VigilPipeline", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "VigilServer", "VigilTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -89,11 +96,11 @@ let package = Package(
         ),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling"], swiftSettings: strictSettings),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilPipelineTests",
-            dependencies: ["VigilPipeline", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["VigilPipeline", "VigilTooling", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -107,7 +114,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "VigilFuzzTests", dependencies: ["VigilIngest", "VigilDetection", "VigilModel"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilFuzzTests", dependencies: ["VigilIngest", "VigilDetection", "VigilModel", "VigilTooling"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilCLITests",
             dependencies: ["vigil", .product(name: "CSV", package: "CSV.swift")],

@@ -162,7 +162,8 @@ public final class ImportPipeline {
 }
 
 extension Duration {
-    var seconds: Double {
+    /// The duration in seconds, as a floating-point number.
+    package var seconds: Double {
         let (whole, fraction) = components
         return Double(whole) + Double(fraction) / 1e18
     }

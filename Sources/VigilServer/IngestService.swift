@@ -2,6 +2,7 @@ import Foundation
 import VigilDetection
 import VigilIngest
 import VigilModel
+import VigilPipeline
 import VigilStore
 
 /// The server's single writer: verifies push tokens and API keys, and commits pushed batches.
@@ -128,7 +129,7 @@ public actor IngestService {
                     }
                 }
                 committed = true
-                metrics.recordBatch(seconds: (ContinuousClock.now - started).secondsValue, batches: batches, outcomes: outcomes)
+                metrics.recordBatch(seconds: (ContinuousClock.now - started).seconds, batches: batches, outcomes: outcomes)
                 for (entry, outcome) in zip(work, outcomes) {
                     if let outcome {
                         entry.continuation.resume(returning: outcome)
@@ -160,12 +161,5 @@ public enum APIKey {
         let (token, _) = AccessToken.generate()
         let key = prefix + token.dropFirst(AccessToken.prefix.count)
         return (key, AccessToken.hash(key))
-    }
-}
-
-extension Duration {
-    var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -1,3 +1,5 @@
+import VigilPipeline
+
 /// A token bucket per push token: `perSecond` pushes a second on average, bursts up to twice
 /// that. Used inside the `IngestService` actor, so it needs no lock of its own.
 struct PushRateLimiter {
@@ -15,7 +17,7 @@ struct PushRateLimiter {
     mutating func admit(tokenID: Int64, now: ContinuousClock.Instant) -> Int? {
         guard perSecond > 0 else { return nil }
         var bucket = buckets[tokenID] ?? (burst, now)
-        bucket.tokens = min(burst, bucket.tokens + (now - bucket.refilled).secondsValue * perSecond)
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.refilled).seconds * perSecond)
         bucket.refilled = now
         defer { buckets[tokenID] = bucket }
         guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / perSecond).rounded(.up))) }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import Foundation
+import VigilPipeline
 
 /// One log line per request: method, path (never the query, which may carry filters only,
 /// nor headers, which carry secrets), status, duration and the integration that pushed.
@@ -24,7 +25,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func log(_ request: Request, context: Context, status: Int, started: ContinuousClock.Instant, integration: String?) {
         metrics.request(status: status)
-        let milliseconds = (ContinuousClock.now - started).secondsValue * 1000
+        let milliseconds = (ContinuousClock.now - started).seconds * 1000
         var metadata: Logger.Metadata = [
             "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
             "duration_ms": "\(String(format: "%.1f", milliseconds))",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilTooling
 import VigilDetection
 import VigilIngest
 import VigilModel

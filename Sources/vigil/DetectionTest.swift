@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilTooling
 import VigilPipeline
 
 extension Vigil {

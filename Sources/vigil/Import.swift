@@ -80,7 +80,7 @@ extension Vigil {
 func printSummary(_ summary: ImportSummary, json: Bool) {
     let outcome = summary.outcome
     if json {
-        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"future_dated\":\(outcome.futureDated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond)),\"peak_rss_bytes\":\(BenchRunner.peakResidentBytes())}")
+        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"future_dated\":\(outcome.futureDated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond)),\"peak_rss_bytes\":\(ProcessMemory.peakResidentBytes())}")
         return
     }
     print("""
@@ -94,7 +94,7 @@ func printSummary(_ summary: ImportSummary, json: Bool) {
         alerts raised     \(outcome.alertsRaised) (and \(outcome.alertsUpdated) repeat detections folded into open alerts)
         future-dated      \(outcome.futureDated) (stored and flagged future_time; they never move correlation time)
         elapsed           \(String(format: "%.2f", summary.elapsedSeconds)) s (\(Int(summary.eventsPerSecond)) events/s)
-        peak memory       \(BenchRunner.peakResidentBytes() / 1_048_576) MiB
+        peak memory       \(ProcessMemory.peakResidentBytes() / 1_048_576) MiB
         """)
     for record in summary.rejectedSample {
         writeStderr("rejected line \(record.line): \(record.reason)")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VigilDetection
+import VigilTooling
 import VigilIngest
 import VigilModel
 

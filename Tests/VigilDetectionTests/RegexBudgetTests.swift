@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VigilDetection
+import VigilTooling
 import VigilModel
 
 /// A pathological `re` cannot hang detection, and no data can switch a rule off: each

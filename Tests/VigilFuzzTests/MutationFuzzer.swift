@@ -1,4 +1,5 @@
 import Foundation
+import VigilTooling
 import VigilModel
 
 /// A seeded mutation fuzzer: it takes seed inputs and derives new ones by flipping bits,

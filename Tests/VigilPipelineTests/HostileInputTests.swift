@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTooling
 import VigilDetection
 import VigilIngest
 import VigilModel

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTooling
 import VigilIngest
 import VigilModel
 import VigilPipeline

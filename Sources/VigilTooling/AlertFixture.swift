@@ -1,4 +1,5 @@
 import VigilModel
+import VigilStore
 
 /// Fills a store with synthetic alerts, for query benchmarks (`Benchmarks/AlertQueries`).
 public enum AlertFixture {

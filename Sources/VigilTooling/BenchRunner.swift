@@ -1,7 +1,9 @@
 import Foundation
+import Synchronization
 import VigilDetection
 import VigilIngest
 import VigilModel
+import VigilPipeline
 import VigilStore
 
 /// The figures `vigil bench` reports, all measured in one run.
@@ -81,21 +83,21 @@ public enum BenchRunner {
         // Detect: every rule over the events, on both cores, each thread with its own detector.
         log("detecting with \(report.rules) rules on 2 threads")
         let perThread = max(parsed / 2, 1)
-        let sharedPool = Handoff(pool)
-        let detected = Counter()
+        let sharedPool = pool
+        let detected = Atomic<Int>(0)
         report.detectEventsPerSecond = try best { _ in
             let seconds = try timed {
                 DispatchQueue.concurrentPerform(iterations: 2) { worker in
                     var detector = Detector(ruleSet: ruleSet)
                     var detections: [Detection] = []
                     var count = 0
-                    let events = sharedPool.value
+                    let events = sharedPool
                     for index in 0..<perThread {
                         detections.removeAll(keepingCapacity: true)
                         detector.detect(events[(index * 2 + worker) % events.count], into: &detections)
                         count += detections.count
                     }
-                    detected.add(count)
+                    detected.add(count, ordering: .relaxed)
                 }
             }
             return Double(perThread * 2) / seconds
@@ -155,7 +157,7 @@ public enum BenchRunner {
             }
             return Double(hunted) / seconds
         }
-        report.peakRSSBytes = peakResidentBytes()
+        report.peakRSSBytes = ProcessMemory.peakResidentBytes()
         return report
     }
 
@@ -164,32 +166,5 @@ public enum BenchRunner {
         let started = clock.now
         try body()
         return (clock.now - started).seconds
-    }
-
-    /// The process's peak resident set size.
-    ///
-    /// On Linux this is `VmHWM`, which starts afresh at exec; `ru_maxrss` would carry over the
-    /// peak of the process that forked us (a test runner, say).
-    public static func peakResidentBytes() -> Int {
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
-            return kilobytes * 1024
-        }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
-    }
-}
-
-/// A thread-safe running total.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var total = 0
-
-    func add(_ value: Int) {
-        lock.lock()
-        total += value
-        lock.unlock()
     }
 }

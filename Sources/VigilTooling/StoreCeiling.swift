@@ -1,4 +1,5 @@
 import VigilModel
+import VigilStore
 
 /// The store ceiling for `vigil bench`: raw prepared-statement inserts of event rows into a
 /// fresh database with Vigil's schema and pragmas, batched like the writer batches. Nothing
