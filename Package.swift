@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilPipeline"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilPipelineTests",
             dependencies: ["VigilPipeline", "VigilTooling", .product(name: "Crypto", package: "swift-crypto")],

@@ -43,14 +43,16 @@ public final class ByteSource {
         }
     }
 
-    /// Reads from bytes already in memory (an HTTP body that is a JSON array, say).
-    public init(bytes: [UInt8], name: String) throws(IngestError) {
+    /// Reads from bytes already in memory (an HTTP body, say). With `decompress` false, bytes
+    /// that look like gzip are read as they are: a body that was gunzipped within its size
+    /// limit is never inflated a second time, past it.
+    public init(bytes: [UInt8], name: String, decompress: Bool = true) throws(IngestError) {
         path = name
         descriptor = -1
         ownsDescriptor = false
         memory = bytes
         totalBytes = Int64(bytes.count)
-        if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { inflater = try Inflater(path: name) }
+        if decompress, bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { inflater = try Inflater(path: name) }
     }
 
     private var memory: [UInt8]?

@@ -23,6 +23,17 @@ public protocol EventParser {
 }
 
 extension EventParser {
+    /// Parses framed `items` in order: their events go to `events`, and records the framer or
+    /// the parser refused go to `rejected`. The one parse loop every reader shares.
+    public mutating func parse(_ items: some Sequence<RecordFramer.Item>, into events: inout [Event], rejected: inout [RejectedRecord]) {
+        for item in items {
+            switch item {
+            case .record(let record): if let rejection = parse(record, into: &events) { rejected.append(rejection) }
+            case .rejected(let rejection): rejected.append(rejection)
+            }
+        }
+    }
+
     public mutating func finish(into events: inout [Event]) {}
     public var skippedRecords: Int { 0 }
     public static var isStateless: Bool { false }

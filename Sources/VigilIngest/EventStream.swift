@@ -42,12 +42,7 @@ public struct EventStream {
             more = try framer.next(into: &items, limit: limit)
             records += items.count
             var rejected: [RejectedRecord] = []
-            for item in items {
-                switch item {
-                case .record(let record): if let rejection = parser.parse(record, into: &events) { rejected.append(rejection) }
-                case .rejected(let rejection): rejected.append(rejection)
-                }
-            }
+            parser.parse(items, into: &events, rejected: &rejected)
             if !more { parser.finish(into: &events) }
             try body(events, rejected)
         }

@@ -37,14 +37,13 @@ public struct ImportProgress: Sendable {
     public var elapsedSeconds: Double
 }
 
-/// Wires framer → parser → gate → detector → writer for one import.
+/// `vigil import`: each input through the one batch pipeline (`BatchReader` → `BatchCommitter`).
 public final class ImportPipeline {
     public static let rejectedSampleLimit = 20
 
     private let store: Store
-    private let writer: StoreWriter
+    private let committer: BatchCommitter
     private let ruleSet: RuleSet
-    private let correlator: CorrelationEngine
     private var correlationStateLoaded = false
     public var batchSize = 8_192
     /// Prepare batches on a second thread while the writer commits (true), or do all on one.
@@ -55,9 +54,10 @@ public final class ImportPipeline {
     public init(store: Store, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy(),
                 maxFutureSkew: Duration = .seconds(86_400)) {
         self.store = store
-        self.writer = StoreWriter(store: store, dedupeWindow: dedupeWindow, policy: incidentPolicy)
         self.ruleSet = ruleSet
-        self.correlator = CorrelationEngine(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew)
+        committer = BatchCommitter(
+            writer: StoreWriter(store: store),
+            correlator: Correlator(ruleSet: ruleSet, dedupeWindow: dedupeWindow, policy: incidentPolicy, maxFutureSkew: maxFutureSkew))
     }
 
     /// Imports `paths` (`-` is stdin) as `format` through `integration`.
@@ -70,94 +70,69 @@ public final class ImportPipeline {
         let state = try store.integration(named: integration).map {
             IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats)
         }
-        // With `auto`, the gate checks each file's detected format; the integration must exist and be on first.
-        do {
-            if case .fixed(let format) = format {
-                try IngestGate.admit(state, named: integration, format: format.rawValue)
-            } else {
-                try IngestGate.admit(state, named: integration, format: nil)
+        // A refusal is audited against an integration that exists, then thrown.
+        func admit(_ format: SourceFormat?) throws {
+            do {
+                try IngestGate.admit(state, named: integration, format: format?.rawValue)
+            } catch {
+                if state != nil { try store.recordRefusedIngest(integration: integration, actor: actor, reason: error.description) }
+                throw error
             }
-        } catch {
-            if state != nil {
-                try store.recordRefusedIngest(integration: integration, actor: actor, reason: error.description)
-            }
-            throw error
         }
+        // With `auto`, the gate checks each file's detected format; the integration must exist and be on first.
+        if case .fixed(let format) = format { try admit(format) } else { try admit(nil) }
+        let correlator = committer.correlator
         // Correlation windows carry over from earlier imports.
-        if !correlator.isEmpty, !correlationStateLoaded {
-            try correlator.importState(store.correlationState())
+        if !correlator.windows.isEmpty, !correlationStateLoaded {
+            try correlator.windows.importState(store.correlationState())
             correlationStateLoaded = true
         }
         var summary = ImportSummary()
         let clock = ContinuousClock()
         let started = clock.now
         for path in paths {
-            let source = try ByteSource(path: path)
-            let framer = RecordFramer(source: source)
-            let fileFormat: SourceFormat
-            switch format {
-            case .fixed(let fixed): fileFormat = fixed
-            case .auto:
-                let detected = try SourceFormat.detect(framer, path: path)
-                do {
-                    try IngestGate.admit(state, named: integration, format: detected.rawValue)
-                } catch {
-                    try store.recordRefusedIngest(integration: integration, actor: actor, reason: error.description)
-                    throw error
-                }
-                fileFormat = detected
-            }
-            summary.formats.append(fileFormat)
-            let importID = try writer.beginImport(source: path, format: fileFormat.rawValue, integration: integration)
+            let fixed: SourceFormat? = if case .fixed(let chosen) = format { chosen } else { nil }
+            let reader = try BatchReader(
+                source: try ByteSource(path: path), format: fixed,
+                context: ParserContext(integration: integration, defaultHostname: defaultHostname), ruleSet: ruleSet,
+                admit: { if fixed == nil { try admit($0) } }, batchSize: batchSize)
+            summary.formats.append(reader.format)
+            let importID = try committer.beginImport(source: path, format: reader.format.rawValue, integration: integration)
             var fileSummary = ImportSummary()
             do {
-                let context = ParserContext(integration: integration, defaultHostname: defaultHostname)
-                try run(framer: framer, parser: fileFormat.makeParser(context: context), makeParser: { fileFormat.makeParser(context: context) },
-                        importID: importID, summary: &fileSummary) { recordsRead in
-                    progress?(ImportProgress(recordsRead: summary.recordsRead + recordsRead, bytesRead: source.bytesRead,
-                                             totalBytes: source.totalBytes, elapsedSeconds: (clock.now - started).seconds))
+                try run(reader, importID: importID, summary: &fileSummary) { recordsRead in
+                    let (bytesRead, totalBytes) = reader.progress
+                    progress?(ImportProgress(recordsRead: summary.recordsRead + recordsRead, bytesRead: bytesRead,
+                                             totalBytes: totalBytes, elapsedSeconds: (clock.now - started).seconds))
                 }
             } catch {
-                try? writer.finishImport(id: importID, failed: true)
+                try? committer.finishImport(id: importID, failed: true)
                 throw error
             }
-            try writer.finishImport(id: importID, failed: false)
+            try committer.finishImport(id: importID, failed: false)
             summary.recordsRead += fileSummary.recordsRead
             summary.eventsParsed += fileSummary.eventsParsed
             summary.skipped += fileSummary.skipped
             summary.outcome += fileSummary.outcome
             summary.rejectedSample += fileSummary.rejectedSample.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
         }
-        if !correlator.isEmpty { try store.saveCorrelationState(correlator.exportState()) }
+        if !correlator.windows.isEmpty { try store.saveCorrelationState(correlator.windows.exportState()) }
         summary.elapsedSeconds = (clock.now - started).seconds
         return summary
     }
 
-    private func run(
-        framer: RecordFramer, parser: any EventParser, makeParser: () -> any EventParser, importID: Int64,
-        summary: inout ImportSummary, progress: (Int) -> Void
-    ) throws {
-        let producer = BatchProducer(framer: framer, parser: parser, makeParser: makeParser, ruleSet: ruleSet,
-                                     correlator: correlator, batchSize: batchSize)
+    private func run(_ reader: BatchReader, importID: Int64, summary: inout ImportSummary, progress: (Int) -> Void) throws {
         func write(_ batch: PreparedBatch) throws {
             summary.recordsRead += batch.recordsRead
             summary.eventsParsed += batch.eventsParsed
-            summary.outcome += try writer.write(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
+            summary.outcome += try committer.write(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
             summary.rejectedSample += batch.rejected.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
             progress(summary.recordsRead)
         }
-        if parallel {
-            // The producer thread prepares batch n+1 while this thread commits batch n, and
-            // yields the CPU to it: the writer is the stage that cannot be spread over cores.
-            let owned = Handoff(producer)
-            try overlapping(produce: { yield in
-                yieldToConsumer()
-                while let batch = try owned.value.next() { yield(batch) }
-            }, consume: write)
-        } else {
-            while let batch = try producer.next() { try write(batch) }
-        }
-        summary.skipped = producer.skippedRecords
+        // With `parallel`, the reader's thread prepares batch n+1 while this thread commits
+        // batch n, and yields the CPU to it: the writer is the stage that cannot be spread over cores.
+        try reader.forEachBatch(readingAhead: parallel, write)
+        summary.skipped = reader.skippedRecords
     }
 }
 

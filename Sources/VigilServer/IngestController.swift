@@ -5,13 +5,14 @@ import HummingbirdCore
 import VigilDetection
 import VigilIngest
 import VigilModel
+import VigilPipeline
 import VigilStore
 
 /// `POST /api/v1/ingest?format=auto|…[&hostname=…]` with `Authorization: Bearer <push token>`.
 ///
-/// The body is streamed through the framer and parser as it arrives (gzip decoded on the
-/// way); its events are committed in one transaction once the body ends, and 200 is sent
-/// only after that commit. A JSON array body is held whole (it is bounded by the body limit).
+/// The body is taken as it arrives (gunzipped on the way, never past the body limit), then
+/// read by the batch pipeline; its events are committed in one transaction, and 200 is sent
+/// only after that commit.
 struct IngestController: Sendable {
     let service: IngestService
     let configuration: ServerConfiguration
@@ -19,11 +20,27 @@ struct IngestController: Sendable {
     static let rejectedListLimit = 100
 
     func push(_ request: Request, context: some RequestContext) async throws -> Response {
-        // 1. The gate: a valid token of an integration that is on.
+        let (tokenID, integration) = try await authorize(request)
+        let format = try await namedFormat(request, integration: integration)
+        let body = try await readBody(request)
+        let hostname = request.uri.queryParameters.get("hostname") ?? "unknown"
+        let batch = try await read(body, format: format, integration: integration, tokenID: tokenID, hostname: hostname)
+        let outcome: BatchOutcome
+        do {
+            outcome = try await service.submit(batch.pushed)
+        } catch let refusal as IngestGate.TokenRefusal {
+            throw apiError(.forbidden, refusal.description)
+        }
+        var response = try JSONEncoder().encode(PushReply(batch, outcome: outcome), from: request, context: context)
+        response.headers[.vigilIntegration] = integration.name
+        return response
+    }
+
+    /// The gate's first half: a valid push token of an integration that is on.
+    private func authorize(_ request: Request) async throws -> (tokenID: Int64, integration: IngestGate.IntegrationState) {
         let token = Self.bearer(request)
-        let (tokenID, integration): (Int64, IngestGate.IntegrationState)
         switch try await service.authorizePush(token: token) {
-        case .success(let granted): (tokenID, integration) = granted
+        case .success(let granted): return granted
         case .failure(let refusal):
             if case .integrationOff = refusal { throw apiError(.forbidden, refusal.description) }
             if case .rateLimited(let seconds) = refusal {
@@ -34,93 +51,89 @@ struct IngestController: Sendable {
             }
             throw apiError(.unauthorized, refusal.description)
         }
-        // 2. What the body is.
-        let formatName = request.uri.queryParameters.get("format") ?? "auto"
-        var format: SourceFormat?
-        if formatName != "auto" {
-            guard let named = SourceFormat(rawValue: formatName) else {
-                throw apiError(.unprocessableContent, "unknown format '\(formatName)'; use auto or one of \(SourceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            format = named
+    }
+
+    /// `?format=`: nil for `auto`. A named format is checked against the integration before any body byte is read.
+    private func namedFormat(_ request: Request, integration: IngestGate.IntegrationState) async throws -> SourceFormat? {
+        let name = request.uri.queryParameters.get("format") ?? "auto"
+        guard name != "auto" else { return nil }
+        guard let format = SourceFormat(rawValue: name) else {
+            throw apiError(.unprocessableContent, "unknown format '\(name)'; use auto or one of \(SourceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        // The gate's format check comes before any body byte reaches a parser: a named format
-        // now, a detected one as soon as it is detected.
-        let admit = { (format: SourceFormat) throws(IngestGate.Refusal) in
+        try await admit(format, integration: integration)
+        return format
+    }
+
+    /// The gate's format check; a refusal is audited and answered with 422.
+    private func admit(_ format: SourceFormat, integration: IngestGate.IntegrationState) async throws {
+        do {
             try IngestGate.admit(integration, named: integration.name, format: format.rawValue)
+        } catch {
+            try await service.recordRefusal(integration: integration.name, reason: error.description)
+            throw apiError(.unprocessableContent, error.description)
         }
-        if let format {
-            do { try admit(format) } catch { throw try await refuseFormat(error, integration: integration.name) }
-        }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.bodyLimit {
-            throw apiError(.contentTooLarge, "the body is \(length) bytes; the limit is \(configuration.bodyLimit). Split the push into smaller ones.")
+    }
+
+    /// The body, gunzipped when it says so, never more than the body limit (counted after decoding).
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        let limit = configuration.bodyLimit
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw apiError(.contentTooLarge, "the body is \(length) bytes; the limit is \(limit). Split the push into smaller ones.")
         }
         let encoding = request.headers[.contentEncoding]?.lowercased()
         guard encoding == nil || encoding == "gzip" || encoding == "identity" else {
             throw apiError(.unsupportedMediaType, "Content-Encoding '\(encoding!)' is not supported; send the body plain or gzip")
         }
         let decoder = encoding == "gzip" ? try GzipStreamDecoder() : nil
-        let hostname = request.uri.queryParameters.get("hostname") ?? "unknown"
-        let parserContext = ParserContext(integration: integration.name, defaultHostname: hostname)
-
-        // 3. Stream the body through framer, parser and detector.
-        var state = PushState(format: format, context: parserContext, ruleSet: configuration.ruleSet, admit: admit)
-        var received = 0
+        let tooLarge = apiError(.contentTooLarge, "the body exceeds the \(limit)-byte limit; nothing was stored. Split the push.")
+        var body: [UInt8] = []
         do {
             for try await chunk in request.body {
                 try chunk.withUnsafeReadableBytes { bytes in
                     if let decoder {
                         try decoder.push(bytes) { decoded in
-                            received += decoded.count
-                            guard received <= configuration.bodyLimit else { throw PushState.Failure.tooLarge }
-                            try state.push(decoded)
+                            guard body.count + decoded.count <= limit else { throw tooLarge }
+                            body.append(contentsOf: decoded)
                         }
                     } else {
-                        received += bytes.count
-                        guard received <= configuration.bodyLimit else { throw PushState.Failure.tooLarge }
-                        try state.push(bytes)
+                        guard body.count + bytes.count <= limit else { throw tooLarge }
+                        body.append(contentsOf: bytes)
                     }
                 }
             }
             try decoder?.finish()
-            try state.finish()
-        } catch PushState.Failure.tooLarge {
-            throw apiError(.contentTooLarge, "the body exceeds the \(configuration.bodyLimit)-byte limit; nothing was stored. Split the push.")
-        } catch PushState.Failure.undetectable {
-            throw apiError(.unprocessableContent, "cannot tell the body's format; name it with ?format= (\(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
-        } catch let refusal as IngestGate.Refusal {
-            throw try await refuseFormat(refusal, integration: integration.name)
         } catch let error as IngestError {
             throw apiError(.unsupportedMediaType, "the body cannot be read: \(error.message)")
         }
-        guard let chosen = state.format else {
-            throw apiError(.unprocessableContent, "the body is empty; send one record per line")
-        }
-        // 4. Commit, then answer.
-        let batch = StoreWriter.PushedBatch(source: "http", format: chosen.rawValue, integration: integration.name, tokenID: tokenID,
-                                            recordsRead: state.recordsRead, items: state.items, rejected: state.rejected)
-        let outcome: BatchOutcome
-        do {
-            outcome = try await service.submit(batch)
-        } catch let refusal as IngestGate.TokenRefusal {
-            throw apiError(.forbidden, refusal.description)
-        }
-        let rejectedList = state.rejected.prefix(Self.rejectedListLimit).map { "{\"line\":\($0.line),\"reason\":\(JSONText.quoted($0.reason))}" }
-        let body = """
-            {"integration":\(JSONText.quoted(integration.name)),"format":\(JSONText.quoted(chosen.rawValue)),"records":\(state.recordsRead),\
-            "accepted":\(outcome.stored),"duplicates":\(outcome.duplicates),"rejected":\(outcome.rejected),\
-            "rejected_records":[\(rejectedList.joined(separator: ","))],"rejected_records_truncated":\(state.rejected.count > Self.rejectedListLimit),\
-            "skipped":\(state.skipped),"alerts_raised":\(outcome.alertsRaised),"alerts_updated":\(outcome.alertsUpdated),\
-            "future_dated":\(outcome.futureDated)}
-            """
-        var response = Response.json(body)
-        response.headers[.vigilIntegration] = integration.name
-        return response
+        return body
     }
 
-    /// Audits a format the integration does not send, and the 422 that answers it.
-    private func refuseFormat(_ refusal: IngestGate.Refusal, integration: String) async throws -> APIError {
-        try await service.recordRefusal(integration: integration, reason: refusal.description)
-        return apiError(.unprocessableContent, refusal.description)
+    /// The body through the batch pipeline's reader: format detection (gated before any
+    /// record is parsed), parsing, detection and keys.
+    private func read(_ body: [UInt8], format: SourceFormat?, integration: IngestGate.IntegrationState, tokenID: Int64,
+                      hostname: String) async throws -> ReadBody {
+        guard body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+            throw apiError(.unprocessableContent, "the body is empty; send one record per line")
+        }
+        let source = try ByteSource(bytes: body, name: "body", decompress: false)
+        let reader: BatchReader
+        do {
+            reader = try BatchReader(source: source, format: format, context: ParserContext(integration: integration.name, defaultHostname: hostname),
+                                     ruleSet: configuration.ruleSet, admit: { try IngestGate.admit(integration, named: integration.name, format: $0.rawValue) })
+        } catch let refusal as IngestGate.Refusal {
+            try await service.recordRefusal(integration: integration.name, reason: refusal.description)
+            throw apiError(.unprocessableContent, refusal.description)
+        } catch is IngestError {
+            throw apiError(.unprocessableContent, "cannot tell the body's format; name it with ?format= (\(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var pushed = PushedBatch(source: "http", format: reader.format.rawValue, integration: integration.name, tokenID: tokenID,
+                                 recordsRead: 0, items: [], rejected: [])
+        while let batch = try reader.next() {
+            pushed.recordsRead += batch.recordsRead
+            pushed.items += batch.items
+            pushed.rejected += batch.rejected
+        }
+        return ReadBody(pushed: pushed, skipped: reader.skippedRecords)
     }
 
     static func bearer(_ request: Request) -> String? {
@@ -131,111 +144,51 @@ struct IngestController: Sendable {
     }
 }
 
-/// One push's parse state: frames pushed bytes into records and turns them into detected events.
-struct PushState {
-    enum Failure: Error { case tooLarge, undetectable }
+/// A pushed body, read: the batch to commit and the records that carried no event.
+struct ReadBody {
+    var pushed: PushedBatch
+    var skipped: Int
+}
 
-    private(set) var format: SourceFormat?
-    private let context: ParserContext
-    /// The gate's format check, run on a detected format before its parser sees a byte.
-    private let admit: (SourceFormat) throws(IngestGate.Refusal) -> Void
-    private var parser: (any EventParser)?
-    private var detector: Detector
-    private var splitter = LineSplitter()
-    /// Bytes held until the format is known (or the whole body, for a JSON array).
-    private var held: [UInt8] = []
-    private var isArray = false
-    private(set) var items: [BatchItem] = []
-    private(set) var rejected: [RejectedRecord] = []
-    private(set) var recordsRead = 0
-    private var events: [Event] = []
-    private var framed: [RecordFramer.Item] = []
-
-    init(format: SourceFormat?, context: ParserContext, ruleSet: RuleSet, admit: @escaping (SourceFormat) throws(IngestGate.Refusal) -> Void) {
-        self.format = format
-        self.context = context
-        self.admit = admit
-        detector = Detector(ruleSet: ruleSet)
-        if let format { parser = format.makeParser(context: context) }
+/// The answer to a push, once its batch committed.
+struct PushReply: Encodable {
+    struct Rejection: Encodable {
+        var line: Int
+        var reason: String
     }
 
-    var skipped: Int { parser?.skippedRecords ?? 0 }
+    var integration: String
+    var format: String
+    var records: Int
+    var accepted: Int
+    var duplicates: Int
+    var rejected: Int
+    var rejectedRecords: [Rejection]
+    var rejectedRecordsTruncated: Bool
+    var skipped: Int
+    var alertsRaised: Int
+    var alertsUpdated: Int
+    var futureDated: Int
 
-    mutating func push(_ bytes: UnsafeRawBufferPointer) throws {
-        if parser == nil || held.count > 0 || isArray {
-            held.append(contentsOf: bytes)
-            if !isArray, let first = held.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }), first == UInt8(ascii: "[") {
-                isArray = true
-            }
-            if isArray { return }
-            // Decide the format once a few lines are in.
-            guard held.count >= 65_536 || held.filter({ $0 == 0x0A }).count >= 20 else { return }
-            try startLines()
-            return
-        }
-        splitter.push(bytes, into: &framed)
-        drain()
+    init(_ body: ReadBody, outcome: BatchOutcome) {
+        let pushed = body.pushed
+        integration = pushed.integration
+        format = pushed.format
+        records = pushed.recordsRead
+        accepted = outcome.stored
+        duplicates = outcome.duplicates
+        rejected = outcome.rejected
+        rejectedRecords = pushed.rejected.prefix(IngestController.rejectedListLimit).map { Rejection(line: $0.line, reason: $0.reason) }
+        rejectedRecordsTruncated = pushed.rejected.count > IngestController.rejectedListLimit
+        skipped = body.skipped
+        alertsRaised = outcome.alertsRaised
+        alertsUpdated = outcome.alertsUpdated
+        futureDated = outcome.futureDated
     }
 
-    mutating func finish() throws {
-        if isArray {
-            let framer = RecordFramer(source: try ByteSource(bytes: held, name: "body"))
-            if parser == nil {
-                guard let detected = SourceFormat.detect(sample: try framer.sample()) else { throw Failure.undetectable }
-                try admit(detected)
-                format = detected
-                parser = detected.makeParser(context: context)
-            }
-            var more = true
-            while more {
-                more = try framer.next(into: &framed, limit: 4096)
-                drain()
-            }
-        } else {
-            if !held.isEmpty { try startLines() }
-            splitter.finish(into: &framed)
-            drain()
-        }
-        if parser != nil {
-            parser!.finish(into: &events)
-            detectEvents()
-        }
-    }
-
-    private mutating func startLines() throws {
-        if parser == nil {
-            let sample = String(decoding: held.prefix(65_536), as: UTF8.self).split(separator: "\n").prefix(50).map(String.init)
-            if sample.isEmpty { return }
-            guard let detected = SourceFormat.detect(sample: sample) else { throw Failure.undetectable }
-            try admit(detected)
-            format = detected
-            parser = detected.makeParser(context: context)
-        }
-        let bytes = held
-        held.removeAll()
-        bytes.withUnsafeBytes { splitter.push($0, into: &framed) }
-        drain()
-    }
-
-    private mutating func drain() {
-        guard parser != nil else { return }
-        for item in framed {
-            recordsRead += 1
-            switch item {
-            case .record(let record): if let rejection = parser!.parse(record, into: &events) { rejected.append(rejection) }
-            case .rejected(let rejection): rejected.append(rejection)
-            }
-        }
-        framed.removeAll(keepingCapacity: true)
-        detectEvents()
-    }
-
-    private mutating func detectEvents() {
-        for event in events {
-            var detections: [Detection] = []
-            detector.detect(event, into: &detections)
-            items.append(BatchItem(event: event, key: EventKey.compute(event), detections: detections))
-        }
-        events.removeAll(keepingCapacity: true)
+    enum CodingKeys: String, CodingKey {
+        case integration, format, records, accepted, duplicates, rejected
+        case rejectedRecords = "rejected_records", rejectedRecordsTruncated = "rejected_records_truncated"
+        case skipped, alertsRaised = "alerts_raised", alertsUpdated = "alerts_updated", futureDated = "future_dated"
     }
 }

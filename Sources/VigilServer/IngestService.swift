@@ -9,12 +9,11 @@ import VigilStore
 ///
 /// Batches that arrive while a commit is running are written together in the next
 /// transaction (group commit), so many small pushes do not cost one transaction each.
-/// Correlation runs here too, in arrival order, since its windows are shared state.
+/// Correlation runs in the commit too, in arrival order, since its windows are shared state.
 public actor IngestService {
     private let store: Store
-    private let writer: StoreWriter
-    private let correlator: CorrelationEngine
-    private var queue: [(batch: StoreWriter.PushedBatch, continuation: CheckedContinuation<BatchOutcome, any Error>)] = []
+    private let committer: BatchCommitter
+    private var queue: [(batch: PushedBatch, continuation: CheckedContinuation<BatchOutcome, any Error>)] = []
     private var flushing = false
     /// Whether any batch was committed, so shutdown has correlation state worth saving.
     private var committed = false
@@ -25,9 +24,9 @@ public actor IngestService {
     public init(databasePath: String, ruleSet: RuleSet, pushesPerSecond: Int = 100, maxFutureSkew: Duration = .seconds(86_400)) throws {
         rateLimiter = PushRateLimiter(perSecond: pushesPerSecond)
         store = try Store(path: databasePath)
-        writer = StoreWriter(store: store)
-        correlator = CorrelationEngine(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew)
-        if !correlator.isEmpty { try correlator.importState(store.correlationState()) }
+        committer = BatchCommitter(writer: StoreWriter(store: store), correlator: Correlator(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew))
+        let windows = committer.correlator.windows
+        if !windows.isEmpty { try windows.importState(store.correlationState()) }
     }
 
     /// The integration a push token belongs to, or why it may not push.
@@ -97,7 +96,7 @@ public actor IngestService {
     /// write transaction; a token revoked or expired, or an integration turned off, while the
     /// body streamed in throws `IngestGate.TokenRefusal.invalidatedDuringPush`, and nothing of
     /// the batch is stored.
-    public func submit(_ batch: StoreWriter.PushedBatch) async throws -> BatchOutcome {
+    public func submit(_ batch: PushedBatch) async throws -> BatchOutcome {
         try await withCheckedThrowingContinuation { continuation in
             queue.append((batch, continuation))
             metrics.queueDepth = queue.count
@@ -117,17 +116,7 @@ public actor IngestService {
             let batches = work.map(\.batch)
             do {
                 // Correlation runs inside the transaction, only on batches whose token still holds.
-                let outcomes = try writer.write(batches: batches) { batch in
-                    let now = Timestamp.now()
-                    batch.items = batch.items.map { item in
-                        var item = item
-                        item.futureDated = correlator.isFutureDated(item.event, now: now)
-                        if !item.detections.isEmpty, !correlator.isEmpty {
-                            item.detections = correlator.process(event: item.event, key: item.key, detections: item.detections, now: now)
-                        }
-                        return item
-                    }
-                }
+                let outcomes = try committer.write(batches: batches)
                 committed = true
                 metrics.recordBatch(seconds: (ContinuousClock.now - started).seconds, batches: batches, outcomes: outcomes)
                 for (entry, outcome) in zip(work, outcomes) {
@@ -148,7 +137,8 @@ public actor IngestService {
 
     /// Saves correlation windows; called at shutdown after in-flight requests finished.
     public func shutdown() throws {
-        if committed, !correlator.isEmpty { try store.saveCorrelationState(correlator.exportState()) }
+        let windows = committer.correlator.windows
+        if committed, !windows.isEmpty { try store.saveCorrelationState(windows.exportState()) }
     }
 }
 

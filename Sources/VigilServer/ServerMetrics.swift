@@ -1,5 +1,6 @@
 import Synchronization
 import VigilDetection
+import VigilPipeline
 import VigilStore
 
 /// Counters for `GET /metrics`, in Prometheus text format.
@@ -29,7 +30,7 @@ public final class ServerMetrics: Sendable {
         counters.withLock { $0.refused[integration, default: 0] += 1 }
     }
 
-    func recordBatch(seconds: Double, batches: [StoreWriter.PushedBatch], outcomes: [BatchOutcome?]) {
+    func recordBatch(seconds: Double, batches: [PushedBatch], outcomes: [BatchOutcome?]) {
         counters.withLock { counters in
             counters.batchSeconds += seconds
             counters.batchCount += 1

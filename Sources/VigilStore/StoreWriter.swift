@@ -1,196 +1,89 @@
 import VigilModel
 
-/// One event ready to store: the event, its content-derived key and its detections.
-public struct BatchItem: Sendable {
-    public var event: Event
-    public var key: Int64
-    public var detections: [Detection]
-    /// The event's fields as JSON, when the caller serialized them already (off the writer's thread).
-    public var fieldsJSON: String?
-    /// Dated further after its arrival than the allowed skew: stored with `future_time` set.
-    public var futureDated: Bool
-
-    public init(event: Event, key: Int64, detections: [Detection], fieldsJSON: String? = nil, futureDated: Bool = false) {
-        self.event = event
-        self.key = key
-        self.detections = detections
-        self.fieldsJSON = fieldsJSON
-        self.futureDated = futureDated
-    }
-}
-
-/// What writing one batch did.
-public struct BatchOutcome: Sendable, Equatable {
-    public var stored = 0
-    public var duplicates = 0
-    public var rejected = 0
-    /// New alerts opened.
-    public var alertsRaised = 0
-    /// Detections folded into an alert that was already open.
-    public var alertsUpdated = 0
-    /// Stored events dated more than the allowed skew in the future (flagged `future_time`).
-    public var futureDated = 0
-
-    public init() {}
-
-    public static func += (lhs: inout BatchOutcome, rhs: BatchOutcome) {
-        lhs.stored += rhs.stored
-        lhs.duplicates += rhs.duplicates
-        lhs.rejected += rhs.rejected
-        lhs.alertsRaised += rhs.alertsRaised
-        lhs.futureDated += rhs.futureDated
-        lhs.alertsUpdated += rhs.alertsUpdated
-    }
-}
-
-/// The only writer: stores events, rejected records and alerts in batched transactions
-/// with prepared, reused statements. A batch commits whole or not at all.
-public final class StoreWriter {
+/// The only writer: stores events, rejected records and alerts with prepared, reused
+/// statements, inside transactions its caller opens (`transaction`). What an alert is, it
+/// does not decide: it writes the Correlator's `AlertUpsert`s and answers its `AlertLedger`
+/// questions from the same transaction.
+public final class StoreWriter: EventSink {
     let connection: Connection
-    /// A detection within this much event time of an open alert's events updates that alert.
-    public let dedupeWindow: Duration
-    /// How new alerts are grouped into incidents.
-    public let policy: IncidentPolicy
     private var knownRules: Set<String> = []
     private var names = FieldNameCache()
 
-    public init(store: Store, dedupeWindow: Duration = .seconds(3600), policy: IncidentPolicy = IncidentPolicy()) {
+    public init(store: Store) {
         self.connection = store.connection
-        self.dedupeWindow = dedupeWindow
-        self.policy = policy
     }
 
-    /// Records the start of an import and returns its id.
-    public func beginImport(source: String, format: String, integration: String) throws(StoreError) -> Int64 {
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try connection.transaction(body)
+    }
+
+    public func beginImport(source: String, format: String, integration: String) throws -> Int64 {
         try connection.statement("INSERT INTO imports (source, format, integration, started_at, status) VALUES (?, ?, ?, ?, 'running')")
             .bind(source, format, integration, Timestamp.now().microseconds).run()
         return connection.lastInsertRowID
     }
 
-    /// Records the end of an import; its totals were added batch by batch.
-    public func finishImport(id: Int64, failed: Bool) throws(StoreError) {
+    public func finishImport(id: Int64, failed: Bool) throws {
         try connection.statement("UPDATE imports SET finished_at = ?, status = ? WHERE id = ?")
             .bind(Timestamp.now().microseconds, failed ? "failed" : "completed", id)
             .run()
     }
 
-    /// One pushed batch: where it came from and what it holds.
-    public struct PushedBatch: Sendable {
-        public var source: String
-        public var format: String
-        public var integration: String
-        /// The push token it came with, checked again inside the write transaction.
-        public var tokenID: Int64?
-        public var recordsRead: Int
-        public var items: [BatchItem]
-        public var rejected: [RejectedRecord]
-
-        public init(source: String, format: String, integration: String, tokenID: Int64? = nil, recordsRead: Int,
-                    items: [BatchItem], rejected: [RejectedRecord]) {
-            self.source = source
-            self.format = format
-            self.integration = integration
-            self.tokenID = tokenID
-            self.recordsRead = recordsRead
-            self.items = items
-            self.rejected = rejected
-        }
-    }
-
-    /// Writes several pushed batches (concurrent HTTP pushes) in one transaction, each recorded
-    /// as its own import; one outcome per batch, in order, nil for a batch whose token is no
-    /// longer valid at the commit (revoked, expired, or its integration turned off while its
-    /// body streamed in): nothing of that batch is stored, and `prepare` never sees it.
-    /// `prepare` runs inside the transaction, just before a batch is written (correlation).
-    public func write(batches: [PushedBatch], prepare: (inout PushedBatch) -> Void = { _ in }) throws -> [BatchOutcome?] {
-        try connection.transaction {
-            let now = Timestamp.now().microseconds
-            return try batches.map { batch -> BatchOutcome? in
-                if let tokenID = batch.tokenID, try !tokenStillValid(tokenID, at: now) { return nil }
-                var batch = batch
-                prepare(&batch)
-                let importID = try beginImport(source: batch.source, format: batch.format, integration: batch.integration)
-                let outcome = try writeUnlocked(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
-                try finishImport(id: importID, failed: false)
-                return outcome
-            }
-        }
-    }
-
-    /// Whether the token is unrevoked and unexpired and its integration on, read inside the
-    /// write transaction so that no toggle or revocation can slip in between check and commit.
-    private func tokenStillValid(_ tokenID: Int64, at now: Int64) throws -> Bool {
+    /// Read inside the write transaction, so that no toggle or revocation can slip in between
+    /// check and commit.
+    public func tokenStillValid(_ tokenID: Int64) throws -> Bool {
         try connection.statement("""
             SELECT 1 FROM access_tokens t JOIN integrations i ON i.name = t.integration
             WHERE t.id = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND i.enabled = 1
-            """).bind(tokenID, now).firstRow { _ in true } ?? false
+            """).bind(tokenID, Timestamp.now().microseconds).firstRow { _ in true } ?? false
     }
 
-    /// Writes `items` and `rejected`, read from `recordsRead` records, in one transaction that
-    /// also adds them to the import's totals: after a crash, the row counts what was committed.
-    public func write(_ items: [BatchItem], rejected: [RejectedRecord], recordsRead: Int, importID: Int64?) throws -> BatchOutcome {
-        try connection.transaction { try writeUnlocked(items, rejected: rejected, recordsRead: recordsRead, importID: importID) }
+    public func store(_ items: [BatchItem], importID: Int64?) throws -> [StoredEvent?] {
+        let machineIDs = try upsertMachines(items)
+        let insertEvent = try connection.statement("""
+            INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line, future_time)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
+            """)
+        var stored: [StoredEvent?] = []
+        stored.reserveCapacity(items.count)
+        for (position, item) in items.enumerated() {
+            let event = item.event
+            insertEvent.bindInt(item.key, at: 1)
+            insertEvent.bindInt(event.time.microseconds, at: 2)
+            insertEvent.bindInt(machineIDs[position], at: 3)
+            insertEvent.bindText(event.integration, at: 4)
+            insertEvent.bindText(event.sourceFormat, at: 5)
+            bindOptional(insertEvent, event.logSource.product, at: 6)
+            bindOptional(insertEvent, event.logSource.category, at: 7)
+            bindOptional(insertEvent, event.logSource.service, at: 8)
+            insertEvent.bindText(item.fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) }), at: 9)
+            insertEvent.bindText(event.raw, at: 10)
+            if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
+            insertEvent.bindInt(Int64(event.line), at: 12)
+            insertEvent.bindInt(item.futureDated ? 1 : 0, at: 13)
+            try insertEvent.run()
+            stored.append(connection.changes > 0 ? StoredEvent(eventID: connection.lastInsertRowID, machineID: machineIDs[position]) : nil)
+        }
+        return stored
     }
 
-    private func writeUnlocked(_ items: [BatchItem], rejected: [RejectedRecord], recordsRead: Int, importID: Int64?) throws -> BatchOutcome {
-        do {
-            var outcome = BatchOutcome()
-            let machineIDs = try upsertMachines(items)
-            let insertEvent = try connection.statement("""
-                INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line, future_time)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
+    public func finishBatch(_ outcome: BatchOutcome, rejected: [RejectedRecord], recordsRead: Int, importID: Int64?,
+                            eventsByIntegration: [String: Int]) throws {
+        if let importID {
+            let insertRejected = try connection.statement("INSERT INTO rejected_records (import_id, line, reason, raw_prefix) VALUES (?, ?, ?, ?)")
+            for record in rejected {
+                try insertRejected.bind(importID, record.line, record.reason, record.rawPrefix).run()
+            }
+            try connection.statement("""
+                UPDATE imports SET records_read = records_read + ?, events_stored = events_stored + ?, rejected = rejected + ?,
+                    duplicates = duplicates + ?, alerts_raised = alerts_raised + ? WHERE id = ?
                 """)
-            var integrationCounts: [String: Int] = [:]
-            for (position, item) in items.enumerated() {
-                let event = item.event
-                let machineID = machineIDs[position]
-                insertEvent.bindInt(item.key, at: 1)
-                insertEvent.bindInt(event.time.microseconds, at: 2)
-                insertEvent.bindInt(machineID, at: 3)
-                insertEvent.bindText(event.integration, at: 4)
-                insertEvent.bindText(event.sourceFormat, at: 5)
-                bindOptional(insertEvent, event.logSource.product, at: 6)
-                bindOptional(insertEvent, event.logSource.category, at: 7)
-                bindOptional(insertEvent, event.logSource.service, at: 8)
-                insertEvent.bindText(item.fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) }), at: 9)
-                insertEvent.bindText(event.raw, at: 10)
-                if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
-                insertEvent.bindInt(Int64(event.line), at: 12)
-                insertEvent.bindInt(item.futureDated ? 1 : 0, at: 13)
-                try insertEvent.run()
-                guard connection.changes > 0 else {
-                    outcome.duplicates += 1
-                    continue
-                }
-                outcome.stored += 1
-                if item.futureDated { outcome.futureDated += 1 }
-                let eventID = connection.lastInsertRowID
-                integrationCounts[event.integration, default: 0] += 1
-                for detection in item.detections {
-                    let raised = try recordDetection(detection, event: event, eventID: eventID, machineID: machineID)
-                    if raised { outcome.alertsRaised += 1 } else { outcome.alertsUpdated += 1 }
-                }
-            }
-            if let importID {
-                let insertRejected = try connection.statement("INSERT INTO rejected_records (import_id, line, reason, raw_prefix) VALUES (?, ?, ?, ?)")
-                for record in rejected {
-                    try insertRejected.bind(importID, record.line, record.reason, record.rawPrefix).run()
-                }
-            }
-            outcome.rejected = rejected.count
-            if let importID {
-                try connection.statement("""
-                    UPDATE imports SET records_read = records_read + ?, events_stored = events_stored + ?, rejected = rejected + ?,
-                        duplicates = duplicates + ?, alerts_raised = alerts_raised + ? WHERE id = ?
-                    """)
-                    .bind(recordsRead, outcome.stored, outcome.rejected, outcome.duplicates, outcome.alertsRaised, importID).run()
-            }
-            let now = Timestamp.now()
-            for (integration, count) in integrationCounts {
-                try connection.statement("UPDATE integrations SET events_received = events_received + ?, last_data_at = ? WHERE name = ?")
-                    .bind(count, now.microseconds, integration).run()
-            }
-            return outcome
+                .bind(recordsRead, outcome.stored, outcome.rejected, outcome.duplicates, outcome.alertsRaised, importID).run()
+        }
+        let now = Timestamp.now()
+        for (integration, count) in eventsByIntegration {
+            try connection.statement("UPDATE integrations SET events_received = events_received + ?, last_data_at = ? WHERE name = ?")
+                .bind(count, now.microseconds, integration).run()
         }
     }
 
@@ -255,73 +148,80 @@ public final class StoreWriter {
         }
         return slotOfItem.map { ids[$0] }
     }
+}
 
-    /// Folds a detection into an open alert (`new` or `in_progress`) of the same rule, machine
-    /// and dedupe key whose events, with this one, would still span at most the dedupe window
-    /// (the window is anchored on the alert's first event, so a steady trickle cannot keep one
-    /// alert open forever), or opens a new one that names the alert it follows. A resolved
-    /// alert never absorbs a detection. Returns true when it opened a new alert.
-    private func recordDetection(_ detection: Detection, event: Event, eventID: Int64, machineID: Int64) throws -> Bool {
-        let rule = detection.rule
-        try registerRule(rule)
-        let dedupeKey = rule.dedupeFields.map { key in event.value(of: key) ?? "" }.joined(separator: "\u{1F}")
-        let time = event.time.microseconds
-        let firstTime = min(detection.windowStart?.microseconds ?? time, time)
-        let window = dedupeWindow.microseconds
-        let open = try connection.statement("""
-            SELECT id FROM alerts
-            WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ? AND status IN ('new', 'in_progress')
-              AND last_event_time >= ? AND first_event_time <= ?
-              AND MAX(last_event_time, ?) - MIN(first_event_time, ?) <= ?
-            ORDER BY last_event_time DESC LIMIT 1
-            """)
-            .bind(rule.id, machineID, dedupeKey, time - window, time + window, time, firstTime, window)
-            .firstRow { $0.int(0) }
+extension StoreWriter: AlertUpserts {
+    @discardableResult
+    public func apply(_ upsert: AlertUpsert, eventID: Int64) throws -> Int64 {
         let now = Timestamp.now().microseconds
         let alertID: Int64
-        if let open {
+        let relatedEventKeys: [Int64]
+        switch upsert {
+        case .fold(let fold):
             try connection.statement("""
                 UPDATE alerts SET event_count = event_count + 1, first_event_time = MIN(first_event_time, ?),
                 last_event_time = MAX(last_event_time, ?), updated_at = ? WHERE id = ?
                 """)
-                .bind(firstTime, time, now, open).run()
-            alertID = open
-        } else {
-            let matched = JSONText.object(fields: detection.matchedFields, name: { names.name(of: $0) })
-            let previous = try connection.statement("""
-                SELECT id FROM alerts WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ?
-                ORDER BY first_event_time DESC, id DESC LIMIT 1
-                """)
-                .bind(rule.id, machineID, dedupeKey)
-                .firstRow { $0.int(0) }
+                .bind(fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID).run()
+            alertID = fold.alertID
+            relatedEventKeys = fold.relatedEventKeys
+        case .open(let alert):
+            try registerRule(alert.rule)
+            let matched = JSONText.object(fields: alert.matchedFields, name: { names.name(of: $0) })
             try connection.statement("""
                 INSERT INTO alerts (rule_id, title, severity, machine_id, integration, dedupe_key, event_count,
                     first_event_time, last_event_time, created_at, updated_at, matched_fields, previous_alert_id)
                 VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
                 """)
-                .bind(rule.id, rule.title, rule.severity.rawValue, machineID, event.integration, dedupeKey,
-                      firstTime, time, now, now, matched, previous)
+                .bind(alert.rule.id, alert.rule.title, alert.rule.severity.rawValue, alert.machineID, alert.integration, alert.dedupeKey,
+                      alert.firstEventTime.microseconds, alert.lastEventTime.microseconds, now, now, matched, alert.previousAlertID)
                 .run()
             alertID = connection.lastInsertRowID
-            try assignIncident(alertID: alertID, rule: rule, event: event, machineID: machineID)
+            try placeInIncident(alertID: alertID, alert)
+            relatedEventKeys = alert.relatedEventKeys
         }
-        let link = try connection.statement("INSERT INTO alert_events (alert_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
-        try link.bind(alertID, eventID).run()
-        if !detection.relatedEventKeys.isEmpty {
-            let linkByKey = try connection.statement(
-                "INSERT INTO alert_events (alert_id, event_id) SELECT ?, id FROM events WHERE key = ? ON CONFLICT DO NOTHING")
-            for related in detection.relatedEventKeys { try linkByKey.bind(alertID, related).run() }
+        try connection.statement("INSERT INTO alert_events (alert_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bind(alertID, eventID).run()
+        guard !relatedEventKeys.isEmpty else { return alertID }
+        let linkByKey = try connection.statement(
+            "INSERT INTO alert_events (alert_id, event_id) SELECT ?, id FROM events WHERE key = ? ON CONFLICT DO NOTHING")
+        for related in relatedEventKeys { try linkByKey.bind(alertID, related).run() }
+        // A correlation's count is its window's events when it opens, then how many events its alert links.
+        if case .open = upsert {
+            try connection.statement("UPDATE alerts SET event_count = ? WHERE id = ?").bind(relatedEventKeys.count + 1, alertID).run()
+        } else {
+            try connection.statement("UPDATE alerts SET event_count = (SELECT COUNT(*) FROM alert_events WHERE alert_id = ?) WHERE id = ?")
+                .bind(alertID, alertID).run()
         }
-        if open != nil {
-            // A correlation's count is how many events its alert links.
-            if !detection.relatedEventKeys.isEmpty {
-                try connection.statement("UPDATE alerts SET event_count = (SELECT COUNT(*) FROM alert_events WHERE alert_id = ?) WHERE id = ?")
-                    .bind(alertID, alertID).run()
-            }
-        } else if !detection.relatedEventKeys.isEmpty {
-            try connection.statement("UPDATE alerts SET event_count = ? WHERE id = ?").bind(detection.relatedEventKeys.count + 1, alertID).run()
+        return alertID
+    }
+
+    /// Records a new alert's indicators and puts it into the incident the Correlator chose.
+    private func placeInIncident(alertID: Int64, _ alert: NewAlert) throws {
+        let time = alert.lastEventTime.microseconds
+        let insertIndicator = try connection.statement("INSERT OR IGNORE INTO alert_indicators (alert_id, kind, value, time) VALUES (?, ?, ?, ?)")
+        for indicator in alert.indicators { try insertIndicator.bind(alertID, indicator.kind, indicator.value, time).run() }
+        let now = Timestamp.now().microseconds
+        let incidentID: Int64
+        switch alert.incident {
+        case .join(let id, let reason):
+            // A reason is added once; the list stops growing at 4,000 characters.
+            try connection.statement("""
+                UPDATE incidents SET severity = MAX(severity, ?), updated_at = ?,
+                    reason = CASE WHEN instr(reason, ?) > 0 OR length(reason) > 4000 THEN reason ELSE reason || char(10) || ? END,
+                    first_event_time = MIN(first_event_time, ?), last_event_time = MAX(last_event_time, ?),
+                    status = CASE WHEN status_set_manually = 0 AND status = 'resolved' THEN 'new' ELSE status END
+                WHERE id = ?
+                """).bind(alert.rule.severity.rawValue, now, reason, reason, time, time, id).run()
+            incidentID = id
+        case .create(let title, let reason):
+            try connection.statement("""
+                INSERT INTO incidents (title, severity, status, reason, created_at, updated_at, first_event_time, last_event_time)
+                VALUES (?, ?, 'new', ?, ?, ?, ?, ?)
+                """).bind(title, alert.rule.severity.rawValue, reason, now, now, time, time).run()
+            incidentID = connection.lastInsertRowID
         }
-        return open == nil
+        try connection.statement("UPDATE alerts SET incident_id = ? WHERE id = ?").bind(incidentID, alertID).run()
     }
 
     private func registerRule(_ rule: RuleInfo) throws {

@@ -3,6 +3,7 @@ import VigilDetection
 import VigilPipeline
 import VigilIngest
 import VigilModel
+import VigilStore
 
 extension Vigil {
     struct Hunt: ParsableCommand {
@@ -33,22 +34,16 @@ extension Vigil {
 
         func run() throws {
             let ruleSet = try ruleOptions.load()
-            var detector = Detector(ruleSet: ruleSet)
             // Correlation rules run as in `vigil import`: on event time, windows shared across files.
-            let correlator = CorrelationEngine(ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
+            let correlator = Correlator(ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
             let columns = ["rule_id", "title", "severity", "file", "line", "hostname", "time", "author", "matched_fields"]
             var table = OutputTable(columns: columns, tableColumns: ["severity", "title", "file", "line", "hostname", "time"])
-            var detections: [Detection] = []
             var matches = 0
             if outputFormat == .csv { print(columns.joined(separator: ",")) }
             for file in files {
-                try forEachEvent(in: file, format: format) { event in
-                    detections.removeAll(keepingCapacity: true)
-                    detector.detect(event, into: &detections)
-                    if !detections.isEmpty, !correlator.isEmpty {
-                        detections = correlator.process(event: event, key: EventKey.compute(event), detections: detections)
-                    }
-                    for detection in detections {
+                try forEachDetectedEvent(in: file, format: format, ruleSet: ruleSet) { item in
+                    let event = item.event
+                    for detection in correlator.correlate(event: event, key: item.key, detections: item.detections, now: .now()) {
                         matches += 1
                         let row: [OutputValue] = [
                             .text(detection.rule.id), .text(detection.rule.title), .text(detection.rule.severity.name), .text(file),

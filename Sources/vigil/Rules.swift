@@ -69,12 +69,10 @@ extension Vigil {
                 let loaded = RuleSet.load(paths: [rule])
                 if let error = loaded.errors.first ?? loaded.entries.compactMap(\.error).first { throw CLIError(error.description) }
                 guard !loaded.ruleSet.rules.isEmpty else { throw CLIError("\(rule) holds no detection rule") }
-                var detector = Detector(ruleSet: loaded.ruleSet)
                 var matches = 0
-                try forEachEvent(in: file, format: format) { event in
-                    var detections: [Detection] = []
-                    detector.detect(event, into: &detections)
-                    for detection in detections {
+                try forEachDetectedEvent(in: file, format: format, ruleSet: loaded.ruleSet) { item in
+                    let event = item.event
+                    for detection in item.detections {
                         let compiled = loaded.ruleSet.rules.first { $0.info.id == detection.rule.id }!
                         matches += 1
                         print("line \(event.line): \(detection.rule.title) [selections: \(compiled.matchingSelections(event).joined(separator: ", "))]")
@@ -141,15 +139,17 @@ func loadPlaceholders(_ path: String?) throws -> [String: [String]] {
     }
 }
 
-/// Streams the events of one file through its parser, without a database; the next batch is
-/// parsed on another thread while `body` runs. Rejected records are reported on stderr.
-func forEachEvent(in path: String, format: FormatChoice, _ body: (Event) throws -> Void) throws {
+/// Streams one file through the batch pipeline's reader, without a database: each event with
+/// its content key and detections (not yet correlated); the next batch is read on another
+/// thread while `body` runs. Rejected records are reported on stderr.
+func forEachDetectedEvent(in path: String, format: FormatChoice, ruleSet: RuleSet, _ body: (BatchItem) throws -> Void) throws {
     let fixed: SourceFormat? = if case .fixed(let chosen) = format { chosen } else { nil }
-    let stream = try EventStream(path: path, format: fixed,
-                                 context: ParserContext(integration: "hunt", defaultHostname: ProcessInfo.processInfo.hostName))
-    if fixed == nil { writeStderr("\(path): format \(stream.format.rawValue) (detected)") }
-    _ = try stream.forEachBatchReadingAhead { events, rejected in
-        for rejection in rejected { writeStderr("\(path):\(rejection.line): rejected: \(rejection.reason)") }
-        for event in events { try body(event) }
+    let reader = try BatchReader(source: ByteSource(path: path), format: fixed,
+                                 context: ParserContext(integration: "hunt", defaultHostname: ProcessInfo.processInfo.hostName),
+                                 ruleSet: ruleSet, serializeFields: false)
+    if fixed == nil { writeStderr("\(path): format \(reader.format.rawValue) (detected)") }
+    try reader.forEachBatch { batch in
+        for rejection in batch.rejected { writeStderr("\(path):\(rejection.line): rejected: \(rejection.reason)") }
+        for item in batch.items { try body(item) }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilTooling
 import VigilIngest
+import VigilDetection
 import VigilModel
 import VigilPipeline
 
@@ -13,25 +14,33 @@ import VigilPipeline
         let path = try workspace.file("auth.log", lines.joined(separator: "\n"))
         let context = ParserContext(integration: "test", defaultHostname: "h")
 
-        var inline = try EventStream(path: path, format: .syslog, context: context)
+        func reader() throws -> BatchReader {
+            try BatchReader(source: ByteSource(path: path), format: .syslog, context: context, ruleSet: .builtin(), batchSize: 64)
+        }
+        let inline = try reader()
         var expected: [String] = []
         var expectedRejected: [Int] = []
-        let records = try inline.forEachBatch(limit: 64) { events, rejected in
-            expected += events.map(\.raw)
-            expectedRejected += rejected.map(\.line)
+        var records = 0
+        try inline.forEachBatch(readingAhead: false) { batch in
+            expected += batch.items.map(\.event.raw)
+            expectedRejected += batch.rejected.map(\.line)
+            records += batch.recordsRead
         }
 
+        let ahead = try reader()
         var seen: [String] = []
         var seenRejected: [Int] = []
-        let result = try EventStream(path: path, format: .syslog, context: context).forEachBatchReadingAhead(limit: 64) { events, rejected in
-            seen += events.map(\.raw)
-            seenRejected += rejected.map(\.line)
+        var seenRecords = 0
+        try ahead.forEachBatch(readingAhead: true) { batch in
+            seen += batch.items.map(\.event.raw)
+            seenRejected += batch.rejected.map(\.line)
+            seenRecords += batch.recordsRead
         }
         #expect(seen == expected)
         #expect(seen.count == 5_000)
         #expect(seenRejected == expectedRejected)
-        #expect(result.records == records)
-        #expect(result.skipped == inline.skippedRecords)
+        #expect(seenRecords == records)
+        #expect(ahead.skippedRecords == inline.skippedRecords)
     }
 
     @Test func aFailureInTheBodyStopsCleanly() throws {
@@ -40,7 +49,9 @@ import VigilPipeline
         let path = try workspace.file("auth.log", (1...2_000).map { BenchWorkload.sampleRecord(.syslog, number: $0)[0] }.joined(separator: "\n"))
         var batches = 0
         #expect(throws: Stop.self) {
-            _ = try EventStream(path: path, format: .syslog, context: ParserContext(integration: "test")).forEachBatchReadingAhead(limit: 16) { _, _ in
+            let reader = try BatchReader(source: ByteSource(path: path), format: .syslog, context: ParserContext(integration: "test"),
+                                         ruleSet: .builtin(), batchSize: 16)
+            try reader.forEachBatch(readingAhead: true) { _ in
                 batches += 1
                 if batches == 3 { throw Stop() }
             }

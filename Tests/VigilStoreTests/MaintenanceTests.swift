@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilModel
+import VigilPipeline
 @testable import VigilStore
 
 /// `vigil check`, `backup` and `purge` at the store level.
@@ -8,7 +9,7 @@ import VigilModel
     /// 1,000 events a second apart from t=0, an alert citing event 10, and an import row.
     static func filledStore(_ database: TemporaryDatabase) throws -> Store {
         let store = try Store(path: database.path)
-        let writer = StoreWriter(store: store)
+        let writer = BatchCommitter(store: store)
         let importID = try writer.beginImport(source: "test", format: "json", integration: "json")
         let detection = Detection(rule: RuleInfo(id: "r", title: "Cited", severity: .high), matchedFields: [])
         let items = (0..<1_000).map { index in
@@ -46,7 +47,7 @@ import VigilModel
         let concurrent = Thread {
             defer { writerDone.signal() }
             guard let other = try? Store(path: path) else { return }
-            let writer = StoreWriter(store: other)
+            let writer = BatchCommitter(store: other)
             for batch in 0..<20 {
                 let items = (0..<100).map { BatchItem(event: sampleEvent(raw: "late\(batch)-\($0)"), key: Int64(100_000 + batch * 100 + $0), detections: []) }
                 _ = try? writer.write(items, rejected: [], recordsRead: 100, importID: nil)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import VigilStore
 import VigilModel
+import VigilPipeline
 
 /// A fresh database path per test, removed afterwards.
 final class TemporaryDatabase {
@@ -71,7 +72,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         let database = TemporaryDatabase()
         do {
             let store = try Store(path: database.path)
-            _ = try StoreWriter(store: store).write([BatchItem(event: sampleEvent(), key: 1, detections: [])], rejected: [], recordsRead: 0, importID: nil)
+            _ = try BatchCommitter(store: store).write([BatchItem(event: sampleEvent(), key: 1, detections: [])], rejected: [], recordsRead: 0, importID: nil)
         }
         let reopened = try Store(path: database.path)
         #expect(try reopened.count(.events) == 1)
@@ -83,7 +84,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     @Test func aFailingBatchRollsBackWhole() throws {
         let database = TemporaryDatabase()
         let store = try Store(path: database.path)
-        let writer = StoreWriter(store: store)
+        let writer = BatchCommitter(store: store)
         // A detection for a rule whose id violates NOT NULL cannot happen; make the alert insert fail instead
         // by dropping the alerts table, after events of the same batch were written.
         try store.connection.execute("DROP VIEW alert_view; ALTER TABLE alerts RENAME TO alerts_gone")
@@ -100,7 +101,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     @Test func duplicatesAreSkippedAndRepeatsFoldIntoOneAlert() throws {
         let database = TemporaryDatabase()
         let store = try Store(path: database.path)
-        let writer = StoreWriter(store: store, dedupeWindow: .seconds(3600))
+        let writer = BatchCommitter(store: store, dedupeWindow: .seconds(3600))
         let rule = RuleInfo(id: "r1", title: "Test rule", severity: .medium, author: "Someone")
         let detection = Detection(rule: rule, matchedFields: [EventField(FieldKey("CommandLine"), "ls")])
         func item(_ key: Int64, _ seconds: Double) -> BatchItem {
@@ -126,7 +127,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     @Test func alertFiltersAreApplied() throws {
         let database = TemporaryDatabase()
         let store = try Store(path: database.path)
-        let writer = StoreWriter(store: store)
+        let writer = BatchCommitter(store: store)
         let high = Detection(rule: RuleInfo(id: "h", title: "High one", severity: .high), matchedFields: [])
         let low = Detection(rule: RuleInfo(id: "l", title: "Low one", severity: .low), matchedFields: [])
         _ = try writer.write([

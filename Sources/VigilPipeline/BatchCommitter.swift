@@ -1,0 +1,81 @@
+import VigilDetection
+import VigilModel
+import VigilStore
+
+/// The commit stage of the pipeline: in one write transaction per call, it runs the
+/// Correlator over a batch in input order and has the writer store the events, the
+/// Correlator's alert decisions and the rejected records. A batch commits whole or not at all.
+public final class BatchCommitter {
+    /// The writer every batch goes to.
+    public let writer: StoreWriter
+    public let correlator: Correlator
+
+    public init(writer: StoreWriter, correlator: Correlator) {
+        self.writer = writer
+        self.correlator = correlator
+    }
+
+    /// A committer on `store`'s writer with a Correlator of no correlation rules (tests, fixtures).
+    public convenience init(store: Store, dedupeWindow: Duration = .seconds(3600), policy: IncidentPolicy = IncidentPolicy()) {
+        self.init(writer: StoreWriter(store: store),
+                  correlator: Correlator(ruleSet: RuleSet(rules: []), dedupeWindow: dedupeWindow, policy: policy))
+    }
+
+    /// Records the start of an import and returns its id.
+    public func beginImport(source: String, format: String, integration: String) throws -> Int64 {
+        try writer.beginImport(source: source, format: format, integration: integration)
+    }
+
+    /// Records the end of an import.
+    public func finishImport(id: Int64, failed: Bool) throws {
+        try writer.finishImport(id: id, failed: failed)
+    }
+
+    /// Correlates and writes `items` and `rejected`, read from `recordsRead` records, in one
+    /// transaction that also adds them to the import's totals: after a crash, the row counts
+    /// what was committed.
+    public func write(_ items: [BatchItem], rejected: [RejectedRecord], recordsRead: Int, importID: Int64?) throws -> BatchOutcome {
+        try writer.transaction { try commit(items, rejected: rejected, recordsRead: recordsRead, importID: importID) }
+    }
+
+    /// Writes several pushed batches (concurrent HTTP pushes) in one transaction, each recorded
+    /// as its own import; one outcome per batch, in order, nil for a batch whose token is no
+    /// longer valid at the commit (revoked, expired, or its integration turned off while its
+    /// body streamed in): nothing of that batch is stored or correlated.
+    public func write(batches: [PushedBatch]) throws -> [BatchOutcome?] {
+        try writer.transaction {
+            try batches.map { batch -> BatchOutcome? in
+                if let tokenID = batch.tokenID, try !writer.tokenStillValid(tokenID) { return nil }
+                let importID = try writer.beginImport(source: batch.source, format: batch.format, integration: batch.integration)
+                let outcome = try commit(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
+                try writer.finishImport(id: importID, failed: false)
+                return outcome
+            }
+        }
+    }
+
+    private func commit(_ items: [BatchItem], rejected: [RejectedRecord], recordsRead: Int, importID: Int64?) throws -> BatchOutcome {
+        var items = items
+        correlator.correlate(&items)
+        var outcome = BatchOutcome()
+        var eventsByIntegration: [String: Int] = [:]
+        for (item, stored) in zip(items, try writer.store(items, importID: importID)) {
+            guard let stored else {
+                outcome.duplicates += 1
+                continue
+            }
+            outcome.stored += 1
+            if item.futureDated { outcome.futureDated += 1 }
+            eventsByIntegration[item.event.integration, default: 0] += 1
+            for detection in item.detections {
+                let upsert = try correlator.decide(detection, event: item.event, machineID: stored.machineID, ledger: writer)
+                try writer.apply(upsert, eventID: stored.eventID)
+                if case .open = upsert { outcome.alertsRaised += 1 } else { outcome.alertsUpdated += 1 }
+            }
+        }
+        outcome.rejected = rejected.count
+        try writer.finishBatch(outcome, rejected: rejected, recordsRead: recordsRead, importID: importID,
+                               eventsByIntegration: eventsByIntegration)
+        return outcome
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import VigilDetection
+import VigilIngest
+import VigilModel
+import VigilStore
+
+/// One batch of an input, read and detected: what the commit stage (or `vigil hunt`) takes.
+public struct PreparedBatch: Sendable {
+    /// Each event with its content key, its detections (not yet correlated) and, unless the
+    /// reader was told not to, its fields as JSON.
+    public var items: [BatchItem]
+    public var rejected: [RejectedRecord]
+    public var recordsRead: Int
+    public var eventsParsed: Int
+}
+
+/// The read side of the one batch pipeline, shared by `vigil import`, `vigil hunt` and the
+/// HTTP push: frames an input into records, detects its format once (when not named) and
+/// asks the gate about it before any record reaches a parser, then parses, detects, keys and
+/// serializes each batch, on both cores. Correlation and writing are the commit stage's
+/// (`BatchCommitter`): they need input order and the store.
+public final class BatchReader {
+    /// The input's format: the one named, or the one detected from its first records.
+    public let format: SourceFormat
+    private let source: ByteSource
+    private let framer: RecordFramer
+    private var parser: any EventParser
+    /// Per-worker state; detection runs on `workers` threads, each touching only its own.
+    private let workerStates: [WorkerState]
+    private let workers: Int
+    private let batchSize: Int
+    private let serializesFields: Bool
+    /// Stateless formats are parsed by the workers too, each with its own parser.
+    private let parallelParsing: Bool
+    private var finished = false
+    private var framed: [RecordFramer.Item] = []
+    private var events: [Event] = []
+
+    /// Reads `source` as `format`, or as the format detected from its first records when nil.
+    /// `admit` is the gate: it sees the format before any record is parsed, and what it throws
+    /// ends the read. `serializeFields` false leaves `BatchItem.fieldsJSON` nil (nothing to store).
+    public init(source: ByteSource, format: SourceFormat?, context: ParserContext, ruleSet: RuleSet,
+                admit: (SourceFormat) throws -> Void = { _ in }, batchSize: Int = 8_192, serializeFields: Bool = true) throws {
+        self.source = source
+        framer = RecordFramer(source: source)
+        self.format = try format ?? SourceFormat.detect(framer, path: source.path)
+        try admit(self.format)
+        parser = self.format.makeParser(context: context)
+        parallelParsing = type(of: parser).isStateless
+        workers = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
+        let format = self.format
+        workerStates = (0..<workers).map { _ in WorkerState(detector: Detector(ruleSet: ruleSet), parser: format.makeParser(context: context)) }
+        self.batchSize = batchSize
+        serializesFields = serializeFields
+    }
+
+    /// Records that carry no event, known once the input ended.
+    public var skippedRecords: Int { parser.skippedRecords + workerStates.reduce(0) { $0 + $1.parser.skippedRecords } }
+
+    /// Bytes read so far and the input's size when known, for progress.
+    public var progress: (bytesRead: Int64, totalBytes: Int64?) { (source.bytesRead, source.totalBytes) }
+
+    /// The next batch, or nil at the end of the input.
+    public func next() throws -> PreparedBatch? {
+        guard !finished else { return nil }
+        framed.removeAll(keepingCapacity: true)
+        let more = try framer.next(into: &framed, limit: batchSize)
+        events.removeAll(keepingCapacity: true)
+        var rejected: [RejectedRecord] = []
+        var prepared: [Prepared] = []
+        let workers = framed.count >= 256 ? self.workers : 1
+        if parallelParsing && workers > 1 {
+            // Each worker parses, detects, keys and serializes a contiguous slice; slices are
+            // joined in order, so the batch reads as if parsed serially.
+            var outputs = [WorkerOutput](repeating: WorkerOutput(), count: workers)
+            let count = framed.count
+            outputs.withUnsafeMutableBufferPointer { outputs in
+                let shared = UnsafeDisjointWrites(slots: outputs, context: (framed: framed, reader: self))
+                concurrentPerformAhead(iterations: workers) { worker in
+                    let lower = count * worker / workers, upper = count * (worker + 1) / workers
+                    shared.write(shared.context.reader.parseAndPrepare(shared.context.framed[lower..<upper], worker: worker), at: worker)
+                }
+            }
+            for output in outputs {
+                events += output.events
+                prepared += output.prepared
+                rejected += output.rejected
+            }
+        } else {
+            parser.parse(framed, into: &events, rejected: &rejected)
+        }
+        if !more {
+            parser.finish(into: &events)
+            finished = true
+        }
+        // Detection, keys and serialization of what was parsed serially, in parallel slices;
+        // each worker writes only its own slots.
+        let count = events.count
+        let start = prepared.count
+        if start < count {
+            prepared += [Prepared](repeating: Prepared(), count: count - start)
+            let remaining = count - start
+            let workers = remaining >= 256 ? self.workers : 1
+            prepared.withUnsafeMutableBufferPointer { slots in
+                let shared = UnsafeDisjointWrites(slots: slots, context: (events: events, reader: self))
+                concurrentPerformAhead(iterations: workers) { worker in
+                    let lower = start + remaining * worker / workers, upper = start + remaining * (worker + 1) / workers
+                    shared.context.reader.prepare(shared.context.events[lower..<upper], worker: worker, into: shared, offset: lower)
+                }
+            }
+        }
+        var items: [BatchItem] = []
+        items.reserveCapacity(count)
+        for index in 0..<count {
+            items.append(BatchItem(event: events[index], key: prepared[index].key, detections: prepared[index].detections,
+                                   fieldsJSON: prepared[index].fieldsJSON))
+        }
+        return PreparedBatch(items: items, rejected: rejected, recordsRead: framed.count, eventsParsed: count)
+    }
+}
+
+extension BatchReader {
+    /// Calls `body` with every batch, in input order, to the end of the input. With
+    /// `readingAhead`, a thread of its own reads batch n+1 while `body` handles batch n, so
+    /// reading and what `body` does run on both cores; the reading thread yields the CPU to
+    /// `body`'s (the single writer, for an import). The first error from either side is thrown.
+    public func forEachBatch(readingAhead: Bool = true, _ body: (PreparedBatch) throws -> Void) throws {
+        guard readingAhead else {
+            while let batch = try next() { try body(batch) }
+            return
+        }
+        // The reader is owned by the reading thread until it has yielded its last batch.
+        let owned = Handoff(self)
+        try overlapping(produce: { yield in
+            yieldToConsumer()
+            while let batch = try owned.value.next() { yield(batch) }
+        }, consume: body)
+    }
+}
+
+/// What a worker computes for one event.
+struct Prepared {
+    var detections: [Detection] = []
+    var key: Int64 = 0
+    var fieldsJSON: String?
+}
+
+extension BatchReader {
+    /// Detects, keys and serializes `events`, writing slot `offset + i` for event `i`. Worker
+    /// `worker` uses only its own detector and name cache.
+    fileprivate func prepare<Context>(_ events: ArraySlice<Event>, worker: Int, into slots: UnsafeDisjointWrites<Prepared, Context>, offset: Int) {
+        let state = workerStates[worker]
+        var position = offset
+        for event in events {
+            var detections: [Detection] = []
+            state.detector.detect(event, into: &detections)
+            slots.write(Prepared(
+                detections: detections, key: EventKey.compute(event),
+                fieldsJSON: serializesFields ? JSONText.object(fields: event.fields, name: { state.names.name(of: $0) }) : nil), at: position)
+            position += 1
+        }
+    }
+
+    /// Parses a slice of records with worker `worker`'s own parser, then prepares its events.
+    fileprivate func parseAndPrepare(_ items: ArraySlice<RecordFramer.Item>, worker: Int) -> WorkerOutput {
+        let state = workerStates[worker]
+        var output = WorkerOutput()
+        state.parser.parse(items, into: &output.events, rejected: &output.rejected)
+        output.prepared = [Prepared](repeating: Prepared(), count: output.events.count)
+        output.prepared.withUnsafeMutableBufferPointer { slots in
+            prepare(output.events[...], worker: worker, into: UnsafeDisjointWrites(slots: slots, context: ()), offset: 0)
+        }
+        return output
+    }
+}
+
+/// One worker's own parser, detector and field-name cache.
+final class WorkerState {
+    var detector: Detector
+    var parser: any EventParser
+    var names = FieldNameCache()
+
+    init(detector: Detector, parser: any EventParser) {
+        self.detector = detector
+        self.parser = parser
+    }
+}
+
+/// What a worker produced from its slice of records.
+struct WorkerOutput {
+    var events: [Event] = []
+    var prepared: [Prepared] = []
+    var rejected: [RejectedRecord] = []
+}

@@ -1,0 +1,88 @@
+import VigilDetection
+import VigilModel
+import VigilStore
+
+/// The Correlator: turns detections into alert decisions.
+///
+/// - Sigma correlation rules' windows, on event time, in input order (`correlate`);
+/// - a detection of a stored event: fold into an open alert of the same rule, machine and
+///   dedupe key whose window (anchored on its first event) covers it, or open a new alert that
+///   names the one it follows, in an incident chosen by `policy` (`decide`).
+///
+/// It reads what is stored only through `AlertLedger` and writes nothing: the writer applies
+/// what it returns. Not thread-safe; the single writer's thread drives it.
+public final class Correlator {
+    /// The correlation rules' sliding windows.
+    public let windows: CorrelationEngine
+    /// A detection within this much event time of an open alert's first event folds into it.
+    public let dedupeWindow: Duration
+    /// How new alerts are grouped into incidents.
+    public let policy: IncidentPolicy
+
+    /// `maxFutureSkew`: how far after the wall clock an event may be dated and still enter a
+    /// correlation window; later ones are stored and flagged `future_time`.
+    public init(ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), policy: IncidentPolicy = IncidentPolicy(),
+                maxFutureSkew: Duration = .seconds(86_400)) {
+        windows = CorrelationEngine(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew)
+        self.dedupeWindow = dedupeWindow
+        self.policy = policy
+    }
+
+    /// Feeds one event's detections to the correlation windows; returns what to raise: its
+    /// own detections (less those of rules correlated with `generate: false`) and any
+    /// correlation that fired.
+    public func correlate(event: Event, key: Int64, detections: [Detection], now: Timestamp) -> [Detection] {
+        guard !detections.isEmpty, !windows.isEmpty else { return detections }
+        return windows.process(event: event, key: key, detections: detections, now: now)
+    }
+
+    /// Correlates a batch in order, flagging events dated beyond the allowed skew.
+    public func correlate(_ items: inout [BatchItem], now: Timestamp = .now()) {
+        for index in items.indices {
+            items[index].futureDated = windows.isFutureDated(items[index].event, now: now)
+            items[index].detections = correlate(event: items[index].event, key: items[index].key,
+                                                detections: items[index].detections, now: now)
+        }
+    }
+
+    /// Decides what `detection` of `event`, stored on machine `machineID`, does to the alerts.
+    public func decide(_ detection: Detection, event: Event, machineID: Int64, ledger: some AlertLedger) throws -> AlertUpsert {
+        let rule = detection.rule
+        let dedupeKey = rule.dedupeFields.map { event.value(of: $0) ?? "" }.joined(separator: "\u{1F}")
+        let time = event.time
+        let firstTime = min(detection.windowStart ?? time, time)
+        if let open = try ledger.openAlert(rule: rule.id, machineID: machineID, dedupeKey: dedupeKey, firstTime: firstTime,
+                                           time: time, window: dedupeWindow) {
+            return .fold(AlertFold(alertID: open, firstEventTime: firstTime, lastEventTime: time,
+                                   relatedEventKeys: detection.relatedEventKeys))
+        }
+        let indicators = IncidentPolicy.indicators(of: event)
+        return .open(NewAlert(
+            rule: rule, machineID: machineID, integration: event.integration, dedupeKey: dedupeKey,
+            firstEventTime: firstTime, lastEventTime: time, matchedFields: detection.matchedFields,
+            previousAlertID: try ledger.latestAlert(rule: rule.id, machineID: machineID, dedupeKey: dedupeKey),
+            relatedEventKeys: detection.relatedEventKeys, indicators: indicators,
+            incident: try incident(for: rule, event: event, machineID: machineID, indicators: indicators, ledger: ledger)))
+    }
+
+    /// A new alert's incident: the machine's recent incident, else one that shares an
+    /// indicator, else one where the same rule fired on another machine in a burst, else a new one.
+    private func incident(for rule: RuleInfo, event: Event, machineID: Int64, indicators: [Indicator],
+                          ledger: some AlertLedger) throws -> IncidentLink {
+        let hostname = event.machine.hostname
+        let time = event.time
+        if let incident = try ledger.incidentOnMachine(machineID, near: time, window: policy.machineWindow) {
+            return .join(id: incident, reason: "same machine \(hostname) within \(policy.machineWindow.reasonText)")
+        }
+        for indicator in indicators {
+            if let match = try ledger.incidentSharing(indicator, otherThan: machineID, near: time, window: policy.indicatorWindow) {
+                return .join(id: match.incident, reason: "\(hostname) shares \(indicator.kind) \(indicator.value) with \(match.hostname)")
+            }
+        }
+        if let match = try ledger.incidentOfRule(rule.id, otherThan: machineID, near: time, window: policy.burstWindow) {
+            return .join(id: match.incident,
+                         reason: "'\(rule.title)' fired on \(hostname) and \(match.hostname) within \(policy.burstWindow.reasonText)")
+        }
+        return .create(title: "\(rule.title) on \(hostname)", reason: "first alert: \(rule.title) on \(hostname)")
+    }
+}

@@ -1,0 +1,36 @@
+import VigilModel
+
+/// Where batches of events go: the writer side of a store. Every method but `transaction`
+/// runs inside a transaction its caller opened.
+public protocol EventSink: AnyObject {
+    /// Runs `body` in one write transaction: it commits whole, or nothing of it does.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+
+    /// Records the start of an import (one input, or one push) and returns its id.
+    func beginImport(source: String, format: String, integration: String) throws -> Int64
+
+    /// Records the end of an import; its totals were added batch by batch.
+    func finishImport(id: Int64, failed: Bool) throws
+
+    /// Whether push token `tokenID` is still unrevoked and unexpired and its integration on.
+    func tokenStillValid(_ tokenID: Int64) throws -> Bool
+
+    /// Stores `items`' machines and events, in order; nil for an event already stored (its
+    /// content key is known).
+    func store(_ items: [BatchItem], importID: Int64?) throws -> [StoredEvent?]
+
+    /// Stores rejected records and adds a batch's totals to its import and integrations.
+    func finishBatch(_ outcome: BatchOutcome, rejected: [RejectedRecord], recordsRead: Int, importID: Int64?,
+                     eventsByIntegration: [String: Int]) throws
+}
+
+/// Where an event of a batch was stored.
+public struct StoredEvent: Sendable, Equatable {
+    public var eventID: Int64
+    public var machineID: Int64
+
+    public init(eventID: Int64, machineID: Int64) {
+        self.eventID = eventID
+        self.machineID = machineID
+    }
+}

@@ -1,0 +1,56 @@
+import VigilModel
+
+extension StoreWriter: AlertLedger {
+    public func openAlert(rule: String, machineID: Int64, dedupeKey: String, firstTime: Timestamp, time: Timestamp,
+                          window: Duration) throws -> Int64? {
+        let time = time.microseconds, firstTime = firstTime.microseconds, window = window.microseconds
+        return try connection.statement("""
+            SELECT id FROM alerts
+            WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ? AND status IN ('new', 'in_progress')
+              AND last_event_time >= ? AND first_event_time <= ?
+              AND MAX(last_event_time, ?) - MIN(first_event_time, ?) <= ?
+            ORDER BY last_event_time DESC LIMIT 1
+            """)
+            .bind(rule, machineID, dedupeKey, time - window, time + window, time, firstTime, window)
+            .firstRow { $0.int(0) }
+    }
+
+    public func latestAlert(rule: String, machineID: Int64, dedupeKey: String) throws -> Int64? {
+        try connection.statement("""
+            SELECT id FROM alerts WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ?
+            ORDER BY first_event_time DESC, id DESC LIMIT 1
+            """)
+            .bind(rule, machineID, dedupeKey)
+            .firstRow { $0.int(0) }
+    }
+
+    public func incidentOnMachine(_ machineID: Int64, near time: Timestamp, window: Duration) throws -> Int64? {
+        let time = time.microseconds, window = window.microseconds
+        return try connection.statement("""
+            SELECT incident_id FROM alerts WHERE machine_id = ? AND incident_id IS NOT NULL
+              AND last_event_time >= ? AND first_event_time <= ? ORDER BY last_event_time DESC LIMIT 1
+            """).bind(machineID, time - window, time + window).firstRow { $0.int(0) }
+    }
+
+    public func incidentSharing(_ indicator: Indicator, otherThan machineID: Int64, near time: Timestamp,
+                                window: Duration) throws -> (incident: Int64, hostname: String)? {
+        let time = time.microseconds, window = window.microseconds
+        return try connection.statement("""
+            SELECT a.incident_id, m.hostname FROM alert_indicators ai JOIN alerts a ON a.id = ai.alert_id
+            JOIN machines m ON m.id = a.machine_id
+            WHERE ai.kind = ? AND ai.value = ? AND a.machine_id != ? AND a.incident_id IS NOT NULL
+              AND ai.time >= ? AND ai.time <= ? LIMIT 1
+            """).bind(indicator.kind, indicator.value, machineID, time - window, time + window)
+            .firstRow { ($0.int(0), $0.text(1)) }
+    }
+
+    public func incidentOfRule(_ rule: String, otherThan machineID: Int64, near time: Timestamp,
+                               window: Duration) throws -> (incident: Int64, hostname: String)? {
+        let time = time.microseconds, window = window.microseconds
+        return try connection.statement("""
+            SELECT a.incident_id, m.hostname FROM alerts a JOIN machines m ON m.id = a.machine_id
+            WHERE a.rule_id = ? AND a.machine_id != ? AND a.incident_id IS NOT NULL
+              AND a.last_event_time >= ? AND a.first_event_time <= ? LIMIT 1
+            """).bind(rule, machineID, time - window, time + window).firstRow { ($0.int(0), $0.text(1)) }
+    }
+}
