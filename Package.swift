@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilPipeline"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilPipeline", "VigilTooling"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilPipelineTests",
             dependencies: ["VigilPipeline", "VigilTooling", .product(name: "Crypto", package: "swift-crypto")],
@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "VigilServerTests",
             dependencies: [
-                "VigilServer", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "Yams",
+                "VigilServer", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "VigilTooling", "Yams",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "VigilFuzzTests", dependencies: ["VigilIngest", "VigilDetection", "VigilModel", "VigilTooling"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilCLITests",
-            dependencies: ["vigil", .product(name: "CSV", package: "CSV.swift")],
+            dependencies: ["vigil", "VigilTooling", .product(name: "CSV", package: "CSV.swift")],
             swiftSettings: strictSettings
         ),
     ]

@@ -44,6 +44,8 @@ struct AlertFilterOptions: ParsableArguments {
         for name in severityIn?.split(separator: ",") ?? [] where Severity(name: String(name)) == nil {
             throw ValidationError("--severity-in: unknown severity '\(name)'")
         }
+        // Times are checked while parsing, so a bad one is answered with the usage line.
+        _ = try filter()
     }
 
     func filter() throws -> AlertFilter {

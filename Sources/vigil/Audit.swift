@@ -12,6 +12,10 @@ extension Vigil {
         @Option(help: "Entries at or after this time (ISO 8601, or 30m, 24h, 7d).") var since: String?
         @Option(help: "At most this many entries.") var limit = 100
 
+        func validate() throws {
+            _ = try since.map { try parseTimeArgument($0, option: "--since") }
+        }
+
         func run() throws {
             let rows = try store.open().audit(action: action, target: target,
                                               since: try since.map { try parseTimeArgument($0, option: "--since") }, limit: limit)

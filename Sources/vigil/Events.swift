@@ -17,6 +17,8 @@ extension Vigil {
 
         func validate() throws {
             if limit <= 0 { throw ValidationError("--limit must be positive") }
+            _ = try since.map { try parseTimeArgument($0, option: "--since") }
+            _ = try until.map { try parseTimeArgument($0, option: "--until") }
         }
 
         func run() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTooling
 
 /// openapi.yaml against the OpenAPI 3.1 schema and against a running `vigil serve`, through
 /// scripts/check-api-contract.py (Python's openapi-spec-validator and jsonschema; `.ci/run`
@@ -30,7 +31,7 @@ import Testing
 
     @Test func aBrokenDocumentFailsTheCheck() throws {
         // The flow-style mistake the document once had: an unquoted comma splits a description into stray keys.
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let document = try String(contentsOf: Self.root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         let broken = document.replacingOccurrences(of: "      description: No such alert or integration.\n",
                                                    with: "      description: No such alert\n      or integration: unknown\n")
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func everyDocumentedOperationAnswersAsDocumented() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let server = try await RunningServer.start(in: scratch, integration: "clamav", arguments: ["--push-rate", "0"])
         defer { server.stop() }
         try vigil(["integration", "on", "json"], in: scratch.url)

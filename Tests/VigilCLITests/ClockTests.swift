@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTooling
 
 /// One event with a wild clock, through any integration, leaves every other alert unchanged.
 @Suite struct ClockTests {
@@ -8,7 +9,7 @@ import Testing
         String(format: "Mar  3 10:00:%02d web-01 sshd[%d]: Failed password for root from 203.0.113.5 port %d ssh2", index * 5, 1000 + index, 40000 + index)
     }
 
-    static func alertPairs(_ scratch: Scratch) throws -> [String] {
+    static func alertPairs(_ scratch: TemporaryDirectory) throws -> [String] {
         let result = try vigil(["alerts", "--format", "json"], in: scratch.url)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         return rows.map { "\($0["hostname"] as? String ?? "") \($0["title"] as? String ?? "") \($0["event_count"] as? Int ?? 0)" }.sorted()
@@ -19,7 +20,7 @@ import Testing
         var expected: [String]?
         // Without the wild event, then with it first (in its own earlier import), in the middle and last.
         for placement in ["none", "earlier import", "middle", "last"] {
-            let scratch = Scratch()
+            let scratch = TemporaryDirectory()
             try vigil(["integration", "on", "syslog"], in: scratch.url)
             var lines = Self.bruteForce
             switch placement {
@@ -55,7 +56,7 @@ import Testing
     @Test(arguments: ["ssh-slow-bf_ssh-slow-bf.log", "ssh-bf_ssh-bf.log", "sshd-invalid-bf_sshd-invalid-bf.log", "sshd-logs_sshd-logs.log"])
     func huntRaisesWhatImportRaises(file: String) throws {
         let path = Self.corpus.appendingPathComponent(file).path
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let hunted = try vigil(["hunt", "--rules", "builtin", "--format", "syslog", "--output-format", "jsonl", path], in: scratch.url)
         #expect(hunted.status == 0, "\(hunted.stderr)")
         let huntPairs = Set(hunted.stdout.split(separator: "\n").compactMap { line -> String? in

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTooling
 
 /// The onboarding flow from the README, with the real ClamAV.
 @Suite struct DetectionTestFlowTests {
@@ -7,7 +8,7 @@ import Testing
 
     @Test func eicarThroughRealClamAVRaisesTheAlertOnlyWhileTheIntegrationIsOn() throws {
         let clamscan = try #require(Self.clamscan, "ClamAV's clamscan is needed: apt-get install clamav (.ci/run does)")
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let directory = scratch.url
         #expect(try vigil(["integration", "on", "clamav"], in: directory).status == 0)
         let test = try vigil(["detection-test", "--output", directory.appendingPathComponent("eicar.com.txt").path], in: directory)
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func tokenCommandsPrintTheTokenAloneAndNeverAgain() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let refused = try vigil(["integration", "token", "santa"], in: scratch.url)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("vigil integration on santa"))

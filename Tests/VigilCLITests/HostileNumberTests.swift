@@ -3,6 +3,7 @@ import FoundationNetworking
 #endif
 import Foundation
 import Testing
+import VigilTooling
 
 /// Crafted numbers in times: the process must reject or bound them, never trap (exit 132).
 @Suite struct HostileNumberTests {
@@ -19,7 +20,7 @@ import Testing
     ].joined(separator: "\n") + "\n"
 
     @Test func importAndHuntSurviveCraftedCEFTimes() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try scratch.write("av.cef", Self.cefLines)
         try vigil(["integration", "on", "cef"], in: scratch.url)
         let imported = try vigil(["import", "--integration", "cef", "--format", "cef", "--json", "av.cef"], in: scratch.url)
@@ -30,7 +31,7 @@ import Testing
     }
 
     @Test func theServerSurvivesACraftedCEFPush() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let server = try await RunningServer.start(in: scratch, integration: "cef")
         defer { server.stop() }
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/api/v1/ingest?format=cef&hostname=av-01")!)

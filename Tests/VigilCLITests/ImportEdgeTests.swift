@@ -1,6 +1,7 @@
 import CSV
 import Foundation
 import Testing
+import VigilTooling
 
 /// The edges of an import that a mutation left unguarded, held through the real binary.
 @Suite struct ImportEdgeTests {
@@ -11,14 +12,14 @@ import Testing
 
         """
 
-    func alerts(_ scratch: Scratch, _ extra: [String] = []) throws -> [[String: Any]] {
+    func alerts(_ scratch: TemporaryDirectory, _ extra: [String] = []) throws -> [[String: Any]] {
         let result = try vigil(["alerts", "--format", "json"] + extra, in: scratch.url)
         #expect(result.status == 0, "\(result.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
     }
 
     @Test func aFileEndingInsideAnAuditdGroupStillYieldsTheProcessAndItsDetection() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try scratch.write("audit.log", Self.unterminatedAuditdGroup)
         try vigil(["integration", "on", "auditd"], in: scratch.url)
         let imported = try vigil(["import", "--integration", "auditd", "--format", "auditd", "--hostname", "web-01", "--json", "audit.log"], in: scratch.url)
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func aClamAVLogWithoutItsSummaryStillYieldsTheDetection() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         // clamscan killed before it printed the scan summary: the FOUND line waits for a date that never comes.
         try scratch.write("clamav.log", "/tmp/eicar.com.txt: Win.Test.EICAR_HDB-1.UNOFFICIAL FOUND\n")
         try vigil(["integration", "on", "clamav"], in: scratch.url)
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func aJSONArrayWithEscapedQuotesAndBracketsInStringsStoresEveryElement() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let array = #"""
             [{"@timestamp":"2026-11-27T10:00:00Z","hostname":"web-01","msg":"5\" pipe","n":1},
              {"@timestamp":"2026-11-27T10:00:01Z","hostname":"web-01","msg":"braces } ] { [ and a \\","n":2},
@@ -63,7 +64,7 @@ import Testing
     static let awkwardHostnames = ["web,01", "say \"hi\"", "two\nlines", "=HYPERLINK(\"http://x\")", "+1", "@sum", "Zürich-é"]
 
     @Test func csvOutputReadsBackFieldForFieldWithARealCSVReader() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let lines = Self.awkwardHostnames.enumerated().map { index, host in
             let escaped = host.replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
             return #"{"@timestamp":"2026-11-27T10:00:0\#(index)Z","hostname":"\#(escaped)","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"Unix.Trojan, \"Mirai\" é"}"#
@@ -92,7 +93,7 @@ import Testing
     }
 
     @Test func tablesShowControlCharactersFromEventsAsEscapesNeverRaw() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let hostile = #"{"@timestamp":"2026-11-27T10:00:00Z","hostname":"evil\u001b[2J\u001b]0;owned\u0007\rweb-01","logsource":{"category":"antivirus"},"Signature":"Unix.Trojan.Mirai-1"}"#
         try scratch.write("events.ndjson", hostile)
         try vigil(["integration", "on", "json"], in: scratch.url)
@@ -113,7 +114,7 @@ import Testing
     }
 
     @Test func theDefaultDedupeWindowIsOneHourFromTheCLI() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try scratch.write("events.ndjson", [
             antivirus("2026-03-03T10:00:00Z"), antivirus("2026-03-03T10:59:59Z"), antivirus("2026-03-03T12:00:00Z"),
         ].joined(separator: "\n"))
@@ -135,7 +136,7 @@ import Testing
             }.joined(separator: "\n") + "\n"
         }
         for (last, expected) in [(300, ["SSH brute force from one address"]), (301, [])] {
-            let scratch = Scratch()
+            let scratch = TemporaryDirectory()
             try scratch.write("auth.log", failures(lastAt: last))
             try vigil(["integration", "on", "syslog"], in: scratch.url)
             let imported = try vigil(["import", "--integration", "syslog", "--format", "syslog", "auth.log"], in: scratch.url)
@@ -148,7 +149,7 @@ import Testing
 
     @Test func conditionPrecedenceInALoadedRuleFile() throws {
         // `a or b and not c` is `a or (b and (not c))`.
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try scratch.write("rule.yml", """
             title: precedence
             id: 11111111-2222-4333-8444-555555555555

@@ -4,12 +4,13 @@ import FoundationNetworking
 import Foundation
 import Synchronization
 import Testing
+import VigilTooling
 
 /// Crashes and concurrent use, with the real binary: `kill -9` mid-import and mid-push,
 /// queries during an import, and two importers on one database.
 @Suite(.serialized) struct ReliabilityTests {
     /// `count` distinct JSON events; every 1,000th is an EICAR detection on a host of its own.
-    static func writeEvents(_ count: Int, to scratch: Scratch, name: String = "big.ndjson") throws {
+    static func writeEvents(_ count: Int, to scratch: TemporaryDirectory, name: String = "big.ndjson") throws {
         var text = ""
         text.reserveCapacity(count * 170)
         for index in 0..<count {
@@ -36,7 +37,7 @@ import Testing
     }
 
     /// The rows of `vigil imports --format json`.
-    static func imports(in scratch: Scratch) throws -> [[String: Any]] {
+    static func imports(in scratch: TemporaryDirectory) throws -> [[String: Any]] {
         let result = try vigil(["imports", "--format", "json"], in: scratch.url)
         #expect(result.status == 0, "\(result.stderr)")
         return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func killDashNineMidImportKeepsWholeBatchesAndARerunFinishesIt() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         let total = 100_000
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func twoImportersOnOneDatabaseFailFastWithAClearMessage() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         try Self.writeEvents(60_000, to: scratch)
@@ -114,7 +115,7 @@ import Testing
     }
 
     @Test func queriesFromTheCLIAndHTTPDuringAnImportNeverSeeALock() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         let key = try vigil(["apikey", "create", "reader"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -156,7 +157,7 @@ import Testing
     }
 
     @Test func killDashNineOnTheServerLosesNoAcknowledgedPush() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         let token = try vigil(["integration", "token", "json"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -213,7 +214,7 @@ import Testing
     }
 
     @Test func aBackupDuringAnImportRestoresToAConsistentDatabase() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         try Self.writeEvents(80_000, to: scratch)
@@ -237,7 +238,7 @@ import Testing
     }
 
     @Test func purgeRunsWhileQueriesKeepAnswering() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         try Self.writeEvents(50_000, to: scratch)
@@ -257,7 +258,7 @@ import Testing
     }
 
     @Test func theServerLogsNoSecretsAndWarnsWhenExposedWithoutTLS() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         let token = try vigil(["integration", "token", "json"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -294,7 +295,7 @@ import Testing
     }
 
     @Test func nothingInTheDataChoosesAFilePath() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         let hostile = ["../../escape", "/tmp/vigil-owned-\(UUID().uuidString)", "x.sqlite", "..\\..\\win"].map { path in
@@ -322,7 +323,7 @@ import Testing
 
 extension ReliabilityTests {
     @Test func aHundredMegabyteLineIsRejectedAndMemoryStaysFlat() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", "json"], in: scratch.url)
         let good = #"{"@timestamp":"2026-11-27T10:00:00Z","host":{"name":"web-01"},"CommandLine":"before"}"#

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTooling
 
 /// A `vigil serve` of the built binary on a fresh database in `scratch`, with one integration
 /// on and a push token for it, answering on a random loopback port.
@@ -8,7 +9,7 @@ struct RunningServer {
     let port: Int
     let token: String
 
-    static func start(in scratch: Scratch, integration: String, arguments: [String] = []) async throws -> RunningServer {
+    static func start(in scratch: TemporaryDirectory, integration: String, arguments: [String] = []) async throws -> RunningServer {
         try vigil(["init"], in: scratch.url)
         try vigil(["integration", "on", integration], in: scratch.url)
         let token = try vigil(["integration", "token", integration], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)

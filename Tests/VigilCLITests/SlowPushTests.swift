@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Testing
+import VigilTooling
 
 /// A token is valid only while it is valid: a push whose body is still streaming when its token
 /// is revoked, or its integration turned off (and on again), stores nothing.
@@ -45,7 +46,7 @@ import Testing
 
     @Test(arguments: [["integration", "revoke", "clamav", "1"], ["integration", "off", "clamav"]])
     func aPushWhoseTokenIsInvalidatedMidBodyStoresNothing(invalidate: [String]) async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let server = try await RunningServer.start(in: scratch, integration: "clamav")
         defer { server.stop() }
 

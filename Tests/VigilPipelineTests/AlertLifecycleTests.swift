@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTooling
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -12,15 +13,15 @@ import VigilStore
         #"{"@timestamp":"\#(time)","hostname":"\#(host)","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"Unix.Trojan.Mirai-1"}"#
     }
 
-    func importJSON(_ store: Store, _ workspace: Workspace, _ lines: [String]) throws -> BatchOutcome {
-        let path = try workspace.file("events-\(UUID().uuidString).ndjson", lines.joined(separator: "\n"))
+    func importJSON(_ store: Store, _ workspace: TemporaryDirectory, _ lines: [String]) throws -> BatchOutcome {
+        let path = try workspace.write("events-\(UUID().uuidString).ndjson", lines.joined(separator: "\n"))
         return try ImportPipeline(store: store, ruleSet: .builtin())
             .importFiles([path], format: .fixed(.json), integration: "json", actor: "test").outcome
     }
 
     @Test func aDetectionAfterResolutionOpensANewAlertThatNamesTheResolvedOne() throws {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("json", enabled: true, actor: "test")
         #expect(try importJSON(store, workspace, [antivirus("2026-03-03T10:00:00Z")]).alertsRaised == 1)
         let first = try #require(try store.alerts(AlertFilter()).first)
@@ -47,8 +48,8 @@ import VigilStore
 
     @Test func detectionsWithDifferentDedupeKeysAreSeparateAlerts() throws {
         // The antivirus rule deduplicates by Signature: two threats on one machine are two alerts.
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("json", enabled: true, actor: "test")
         let other = antivirus("2026-03-03T10:01:00Z").replacingOccurrences(of: "Unix.Trojan.Mirai-1", with: "Linux.Ransom.Other")
         let outcome = try importJSON(store, workspace, [antivirus("2026-03-03T10:00:00Z"), other, antivirus("2026-03-03T10:02:00Z")])
@@ -58,8 +59,8 @@ import VigilStore
     }
 
     @Test func aTrickleOfDetectionsCannotKeepOneAlertOpenPastTheWindow() throws {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("json", enabled: true, actor: "test")
         // Every 59 minutes for 10 hours: each new alert covers at most one hour from its first event.
         let times = (0..<11).map { String(format: "2026-03-03T%02d:%02d:00Z", 10 + $0 * 59 / 60, $0 * 59 % 60) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTooling
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -17,13 +18,13 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
 
 @Suite struct CorrelationPipelineTests {
     func importSyslog(_ texts: [String]) throws -> (Store, [ImportSummary]) {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("syslog", enabled: true, actor: "test")
         var summaries: [ImportSummary] = []
         for (index, text) in texts.enumerated() {
             // A new pipeline per file, as separate `vigil import` runs are.
-            let path = try workspace.file("auth\(index).log", text)
+            let path = try workspace.write("auth\(index).log", text)
             summaries.append(try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([path], format: .fixed(.syslog), integration: "syslog", actor: "test"))
         }
         return (store, summaries)
@@ -59,10 +60,10 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
 
 @Suite struct IncidentAndDedupeTests {
     func importJSON(_ lines: [String], policy: IncidentPolicy = IncidentPolicy(), dedupe: Duration = .seconds(3600)) throws -> Store {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("json", enabled: true, actor: "test")
-        let path = try workspace.file("events.ndjson", lines.joined(separator: "\n"))
+        let path = try workspace.write("events.ndjson", lines.joined(separator: "\n"))
         _ = try ImportPipeline(store: store, ruleSet: .builtin(), dedupeWindow: dedupe, incidentPolicy: policy)
             .importFiles([path], format: .fixed(.json), integration: "json", actor: "test")
         return store

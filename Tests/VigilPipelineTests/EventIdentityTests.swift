@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import VigilTooling
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -17,15 +18,15 @@ import VigilPipeline
 
         """
 
-    func importScan(_ store: Store, _ workspace: Workspace, host: String) throws -> ImportSummary {
-        let path = try workspace.file("scan.log", Self.scanLog)
+    func importScan(_ store: Store, _ workspace: TemporaryDirectory, host: String) throws -> ImportSummary {
+        let path = try workspace.write("scan.log", Self.scanLog)
         return try ImportPipeline(store: store, ruleSet: .builtin())
             .importFiles([path], format: .fixed(.clamav), integration: "clamav", actor: "test", defaultHostname: host)
     }
 
     @Test func theSameLogFromTwoMachinesIsStoredForEachAndAlertsOnEach() throws {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("clamav", enabled: true, actor: "test")
         #expect(try importScan(store, workspace, host: "web-01").outcome.stored == 2)
         let second = try importScan(store, workspace, host: "web-02")
@@ -56,8 +57,8 @@ import VigilPipeline
     /// The migration's SQL function is `EventKey.compute`, even for a raw record that holds a
     /// NUL byte or a host name in capitals.
     @Test func theSQLKeyFunctionIsEventKeyCompute() throws {
-        let workspace = Workspace()
-        let connection = try Connection(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let connection = try Connection(path: workspace.databasePath)
         try connection.registerEventKeyFunction()
         for (raw, category, host) in [("a\u{0}b", "antivirus" as String?, "Web-01"), ("plain", nil, "h"), ("é \u{0}", "x", "ÉCOLE")] {
             let time = Timestamp(microseconds: 1_764_237_600_000_000)
@@ -72,8 +73,8 @@ import VigilPipeline
     /// text, is rekeyed on open: the file re-imported for its machine adds nothing, and for
     /// another machine it is stored.
     @Test func aVersion8DatabaseIsRekeyedByTheMigration() throws {
-        let workspace = Workspace()
-        let connection = try Connection(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let connection = try Connection(path: workspace.databasePath)
         try connection.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
         for migration in Migrations.all where migration.version <= 8 {
             try connection.execute(migration.sql)
@@ -94,7 +95,7 @@ import VigilPipeline
                 """).bind(Int64(bitPattern: key), time, String(line), index + 1).run()
         }
 
-        let store = try Store(path: workspace.database)
+        let store = try Store(path: workspace.databasePath)
         #expect(try store.schemaVersion() == Migrations.latestVersion)
         try store.setIntegration("clamav", enabled: true, actor: "test")
         let again = try importScan(store, workspace, host: "web-01")

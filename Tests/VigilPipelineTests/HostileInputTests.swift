@@ -14,15 +14,15 @@ import VigilStore
     struct Imported {
         var summary: ImportSummary
         var store: Store
-        let workspace: Workspace
+        let workspace: TemporaryDirectory
     }
 
     static func importBytes(_ bytes: [UInt8], format: SourceFormat, name: String = "input.log") throws -> Imported {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         let integration = IntegrationCatalogue.builtin.first { $0.formats.contains(format.rawValue) }!.name
         try store.setIntegration(integration, enabled: true, actor: "test")
-        let path = workspace.directory.appendingPathComponent(name).path
+        let path = workspace.url.appendingPathComponent(name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let pipeline = ImportPipeline(store: store, ruleSet: .builtin())
         pipeline.batchSize = 3

@@ -7,25 +7,12 @@ import VigilModel
 import VigilPipeline
 import VigilStore
 
-final class Workspace {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-pipeline-\(UUID().uuidString)")
-    init() { try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
-    deinit { try? FileManager.default.removeItem(at: directory) }
-    var database: String { directory.appendingPathComponent("vigil.sqlite").path }
-
-    func file(_ name: String, _ contents: String) throws -> String {
-        let path = directory.appendingPathComponent(name).path
-        try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-}
-
 @Suite struct ImportPipelineTests {
     @Test func theDemoWorkloadRaisesMultiOSAlertsIncludingEICAR() throws {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("json", enabled: true, actor: "test")
-        let input = try workspace.file("demo.ndjson", DemoData.lines(endingAt: Timestamp.now()).joined(separator: "\n"))
+        let input = try workspace.write("demo.ndjson", DemoData.lines(endingAt: Timestamp.now()).joined(separator: "\n"))
         let summary = try ImportPipeline(store: store, ruleSet: .builtin())
             .importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         #expect(summary.recordsRead == summary.outcome.stored + summary.outcome.rejected + summary.outcome.duplicates)
@@ -36,10 +23,10 @@ final class Workspace {
     }
 
     @Test func reimportingAddsNothing() throws {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("json", enabled: true, actor: "test")
-        let input = try workspace.file("a.ndjson", DemoData.lines(endingAt: Timestamp(seconds: 1_800_000_000)).joined(separator: "\n"))
+        let input = try workspace.write("a.ndjson", DemoData.lines(endingAt: Timestamp(seconds: 1_800_000_000)).joined(separator: "\n"))
         let pipeline = ImportPipeline(store: store, ruleSet: .builtin())
         let first = try pipeline.importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         let alertsAfterFirst = try store.count(.alerts)
@@ -52,9 +39,9 @@ final class Workspace {
     }
 
     @Test func aRefusedImportStoresNothing() throws {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
-        let input = try workspace.file("a.ndjson", #"{"hostname":"x","Signature":"Eicar-Test-Signature"}"#)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
+        let input = try workspace.write("a.ndjson", #"{"hostname":"x","Signature":"Eicar-Test-Signature"}"#)
         #expect(throws: IngestGate.Refusal.integrationOff("json")) {
             try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         }
@@ -65,10 +52,10 @@ final class Workspace {
     }
 
     @Test func rejectedRecordsAreStoredWithLineNumbers() throws {
-        let workspace = Workspace()
-        let store = try Store(path: workspace.database)
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
         try store.setIntegration("json", enabled: true, actor: "test")
-        let input = try workspace.file("a.ndjson", "{\"n\":1}\n{broken\n{\"n\":2}\n")
+        let input = try workspace.write("a.ndjson", "{\"n\":1}\n{broken\n{\"n\":2}\n")
         let summary = try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([input], format: .fixed(.json), integration: "json", actor: "test")
         #expect(summary.recordsRead == 3)
         #expect(summary.outcome.stored == 2)

@@ -24,10 +24,10 @@ import VigilPipeline
     }
 
     @Test func parallelAndSerialImportsStoreTheSameRows() throws {
-        let workspace = Workspace()
-        let files = try BenchWorkload.write(events: 20_000, to: workspace.directory)
-        let serial = try importWorkload(parallel: false, files: files, database: workspace.directory.appendingPathComponent("serial.sqlite").path)
-        let parallel = try importWorkload(parallel: true, files: files, database: workspace.directory.appendingPathComponent("parallel.sqlite").path)
+        let workspace = TemporaryDirectory()
+        let files = try BenchWorkload.write(events: 20_000, to: workspace.url)
+        let serial = try importWorkload(parallel: false, files: files, database: workspace.url.appendingPathComponent("serial.sqlite").path)
+        let parallel = try importWorkload(parallel: true, files: files, database: workspace.url.appendingPathComponent("parallel.sqlite").path)
         let eventsQuery = "SELECT key, time, source_format, category, fields, raw FROM events ORDER BY key"
         let alertsQuery = "SELECT a.rule_id, m.hostname, a.event_count, a.first_event_time, a.last_event_time, a.dedupe_key FROM alerts a JOIN machines m ON m.id = a.machine_id ORDER BY 1, 2, 4"
         func rows(_ store: Store, _ sql: String) throws -> [String] {

@@ -9,9 +9,9 @@ import VigilPipeline
 /// Reading ahead on another thread yields exactly what reading in line does, in order.
 @Suite struct ReadAheadTests {
     @Test func readAheadYieldsTheSameBatchesInOrder() throws {
-        let workspace = Workspace()
+        let workspace = TemporaryDirectory()
         let lines = (1...5_000).map { BenchWorkload.sampleRecord(.syslog, number: $0)[0] } + ["not a syslog line"]
-        let path = try workspace.file("auth.log", lines.joined(separator: "\n"))
+        let path = try workspace.write("auth.log", lines.joined(separator: "\n"))
         let context = ParserContext(integration: "test", defaultHostname: "h")
 
         func reader() throws -> BatchReader {
@@ -45,8 +45,8 @@ import VigilPipeline
 
     @Test func aFailureInTheBodyStopsCleanly() throws {
         struct Stop: Error {}
-        let workspace = Workspace()
-        let path = try workspace.file("auth.log", (1...2_000).map { BenchWorkload.sampleRecord(.syslog, number: $0)[0] }.joined(separator: "\n"))
+        let workspace = TemporaryDirectory()
+        let path = try workspace.write("auth.log", (1...2_000).map { BenchWorkload.sampleRecord(.syslog, number: $0)[0] }.joined(separator: "\n"))
         var batches = 0
         #expect(throws: Stop.self) {
             let reader = try BatchReader(source: ByteSource(path: path), format: .syslog, context: ParserContext(integration: "test"),

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+import VigilTooling
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -13,16 +14,16 @@ import Yams
 
 /// A database with the clamav and json integrations on, a push token for each and an API key.
 final class ServerFixture: Sendable {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-server-\(UUID().uuidString)")
-    var database: String { directory.appendingPathComponent("vigil.sqlite").path }
+    private let scratch = TemporaryDirectory(prefix: "vigil-server")
+    var directory: URL { scratch.url }
+    var database: String { scratch.databasePath }
     let clamavToken: String
     let jsonToken: String
     let apiKey: String
     let adminKey: String
 
     init(tokenLifetime: Duration = .seconds(3600)) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try Store(path: directory.appendingPathComponent("vigil.sqlite").path)
+        let store = try Store(path: scratch.databasePath)
         for name in ["clamav", "json"] { try store.setIntegration(name, enabled: true, actor: "test") }
         let clamav = AccessToken.generate()
         _ = try store.createToken(integration: "clamav", hash: clamav.hash, expiresAt: Timestamp.now() + tokenLifetime, actor: "test")
@@ -37,8 +38,6 @@ final class ServerFixture: Sendable {
         _ = try store.createAPIKey(name: "admin", hash: admin.hash, admin: true, actor: "test")
         adminKey = admin.key
     }
-
-    deinit { try? FileManager.default.removeItem(at: directory) }
 
     func app(bodyLimit: Int = 16 * 1024 * 1024, pushesPerSecond: Int = 100, acceptsPushes: Bool = true,
              metricsRequireKey: Bool = false) throws -> some ApplicationProtocol {

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
+import VigilTooling
 @testable import VigilStore
 import VigilModel
 import VigilPipeline
 
 @Suite struct IntegrationStoreTests {
     @Test func toggleSequenceRevokesTokensAndNeedsANewOne() throws {
-        let database = TemporaryDatabase()
-        let store = try Store(path: database.path)
+        let database = TemporaryDirectory()
+        let store = try Store(path: database.databasePath)
         #expect(throws: StoreError.self) {
             try store.createToken(integration: "clamav", hash: [1], expiresAt: Timestamp.now() + .seconds(60), actor: "t")
         }
@@ -30,8 +31,8 @@ import VigilPipeline
     }
 
     @Test func customIntegrationsStartOff() throws {
-        let database = TemporaryDatabase()
-        let store = try Store(path: database.path)
+        let database = TemporaryDirectory()
+        let store = try Store(path: database.databasePath)
         try store.addIntegration(IntegrationDefinition(name: "acme-mtd", displayName: "Acme", platforms: ["ios"], formats: ["cef"]), actor: "t")
         let added = try #require(try store.integration(named: "acme-mtd"))
         #expect(!added.enabled)
@@ -48,14 +49,14 @@ import VigilPipeline
         ("android", "14", true), ("android", "6.0.1", false),
     ])
     func compatibility(platform: String, version: String, supported: Bool) throws {
-        let database = TemporaryDatabase()
-        let list = try Store(path: database.path).compatibility()
+        let database = TemporaryDirectory()
+        let list = try Store(path: database.databasePath).compatibility()
         #expect(Compatibility.isSupported(platform: platform, version: version, list: list) == supported)
     }
 
     @Test func machinesAreFlaggedUnsupportedAndInactive() throws {
-        let database = TemporaryDatabase()
-        let store = try Store(path: database.path)
+        let database = TemporaryDirectory()
+        let store = try Store(path: database.databasePath)
         try store.setIntegration("json", enabled: true, actor: "t")
         var old = sampleEvent(host: "old-phone", raw: "a")
         old.machine = MachineIdentity(hostname: "old-phone", platform: .android, osVersion: "6.0.1")

@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 import Testing
+import VigilTooling
 import VigilModel
 import VigilPipeline
 @testable import VigilStore
@@ -7,8 +9,8 @@ import VigilPipeline
 /// `vigil check`, `backup` and `purge` at the store level.
 @Suite struct MaintenanceTests {
     /// 1,000 events a second apart from t=0, an alert citing event 10, and an import row.
-    static func filledStore(_ database: TemporaryDatabase) throws -> Store {
-        let store = try Store(path: database.path)
+    static func filledStore(_ database: TemporaryDirectory) throws -> Store {
+        let store = try Store(path: database.databasePath)
         let writer = BatchCommitter(store: store)
         let importID = try writer.beginImport(source: "test", format: "json", integration: "json")
         let detection = Detection(rule: RuleInfo(id: "r", title: "Cited", severity: .high), matchedFields: [])
@@ -21,7 +23,7 @@ import VigilPipeline
     }
 
     @Test func aHealthyDatabasePassesAndTamperingIsFound() throws {
-        let database = TemporaryDatabase()
+        let database = TemporaryDirectory()
         let store = try Self.filledStore(database)
         let report = try store.check()
         #expect(report.problems == [])
@@ -38,26 +40,36 @@ import VigilPipeline
     }
 
     @Test func aBackupTakenDuringWritesIsConsistentAndRestores() throws {
-        let database = TemporaryDatabase()
+        let database = TemporaryDirectory()
         let store = try Self.filledStore(database)
-        let backup = TemporaryDatabase()
+        let backup = TemporaryDirectory()
         // A second connection keeps writing while the backup runs.
         let writerDone = DispatchSemaphore(value: 0)
-        let path = database.path
+        let path = database.databasePath
+        // What the concurrent writer did: batches committed, and any error (none is expected).
+        let written = Mutex((batches: 0, errors: [String]()))
         let concurrent = Thread {
             defer { writerDone.signal() }
-            guard let other = try? Store(path: path) else { return }
-            let writer = BatchCommitter(store: other)
-            for batch in 0..<20 {
-                let items = (0..<100).map { BatchItem(event: sampleEvent(raw: "late\(batch)-\($0)"), key: Int64(100_000 + batch * 100 + $0), detections: []) }
-                _ = try? writer.write(items, rejected: [], recordsRead: 100, importID: nil)
+            do {
+                let writer = BatchCommitter(store: try Store(path: path))
+                for batch in 0..<20 {
+                    let items = (0..<100).map { BatchItem(event: sampleEvent(raw: "late\(batch)-\($0)"), key: Int64(100_000 + batch * 100 + $0), detections: []) }
+                    _ = try writer.write(items, rejected: [], recordsRead: 100, importID: nil)
+                    written.withLock { $0.batches += 1 }
+                }
+            } catch {
+                written.withLock { $0.errors.append("\(error)") }
             }
         }
         concurrent.start()
-        try store.backup(to: backup.path)
+        try store.backup(to: backup.databasePath)
         writerDone.wait()
+        let (batches, errors) = written.withLock { ($0.batches, $0.errors) }
+        #expect(errors == [])
+        #expect(batches == 20)
+        #expect(try store.count(.events) == 3_000)
 
-        let restored = try Store(path: backup.path)
+        let restored = try Store(path: backup.databasePath)
         let report = try restored.check()
         #expect(report.problems == [])
         // A snapshot: the first 1,000 events and whole batches of the concurrent writer.
@@ -67,7 +79,7 @@ import VigilPipeline
     }
 
     @Test func purgeDeletesOldEventsInBoundedTransactionsAndKeepsEvidence() throws {
-        let database = TemporaryDatabase()
+        let database = TemporaryDirectory()
         let store = try Self.filledStore(database)
         let outcome = try store.purgeEvents(olderThan: Timestamp(seconds: 500), includingAlertEvidence: false, actor: "test", idsPerTransaction: 64)
         #expect(outcome.eventsDeleted == 499)

@@ -1,14 +1,10 @@
 import Foundation
 import Testing
+import VigilTooling
 @testable import VigilStore
 import VigilModel
 import VigilPipeline
 
-/// A fresh database path per test, removed afterwards.
-final class TemporaryDatabase {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-store-\(UUID().uuidString).sqlite").path
-    deinit { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-}
 
 func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 1_800_000_000) -> Event {
     Event(time: Timestamp(seconds: seconds), machine: MachineIdentity(hostname: host, platform: .linux, osVersion: "Ubuntu 22.04"),
@@ -30,8 +26,8 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     }
 
     @Test func aNewDatabaseIsMigratedAndEachMigrationRecorded() throws {
-        let database = TemporaryDatabase()
-        let store = try Store(path: database.path)
+        let database = TemporaryDirectory()
+        let store = try Store(path: database.databasePath)
         #expect(try store.schemaVersion() == Migrations.latestVersion)
         let recorded = try store.connection.statement("SELECT version FROM schema_migrations ORDER BY version").rows { Int($0.int(0)) }
         #expect(recorded == Migrations.all.map(\.version))
@@ -42,26 +38,26 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     }
 
     @Test func anOlderDatabaseIsMigratedOnOpen() throws {
-        let database = TemporaryDatabase()
+        let database = TemporaryDirectory()
         do {
-            let connection = try Connection(path: database.path)
+            let connection = try Connection(path: database.databasePath)
             try connection.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
             let first = Migrations.all[0]
             try connection.execute(first.sql)
             try connection.statement("INSERT INTO schema_migrations VALUES (?, ?, 0)").bind(first.version, first.name).run()
         }
-        let store = try Store(path: database.path)
+        let store = try Store(path: database.databasePath)
         #expect(try store.schemaVersion() == Migrations.latestVersion)
     }
 
     @Test func aNewerDatabaseIsRefused() throws {
-        let database = TemporaryDatabase()
+        let database = TemporaryDirectory()
         do {
-            let store = try Store(path: database.path)
+            let store = try Store(path: database.databasePath)
             try store.connection.statement("INSERT INTO schema_migrations VALUES (?, 'future.sql', 0)").bind(Migrations.latestVersion + 1).run()
         }
         #expect {
-            try Store(path: database.path)
+            try Store(path: database.databasePath)
         } throws: { error in
             guard let error = error as? StoreError, case .newerSchema = error.code else { return false }
             return error.message.contains("newer") && error.message.contains("Upgrade vigil")
@@ -69,12 +65,12 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     }
 
     @Test func reopeningKeepsTheData() throws {
-        let database = TemporaryDatabase()
+        let database = TemporaryDirectory()
         do {
-            let store = try Store(path: database.path)
+            let store = try Store(path: database.databasePath)
             _ = try BatchCommitter(store: store).write([BatchItem(event: sampleEvent(), key: 1, detections: [])], rejected: [], recordsRead: 0, importID: nil)
         }
-        let reopened = try Store(path: database.path)
+        let reopened = try Store(path: database.databasePath)
         #expect(try reopened.count(.events) == 1)
         #expect(try reopened.machines().map(\.hostname) == ["web-01"])
     }
@@ -82,8 +78,8 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
 
 @Suite struct WriterTests {
     @Test func aFailingBatchRollsBackWhole() throws {
-        let database = TemporaryDatabase()
-        let store = try Store(path: database.path)
+        let database = TemporaryDirectory()
+        let store = try Store(path: database.databasePath)
         let writer = BatchCommitter(store: store)
         // A detection for a rule whose id violates NOT NULL cannot happen; make the alert insert fail instead
         // by dropping the alerts table, after events of the same batch were written.
@@ -99,8 +95,8 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     }
 
     @Test func duplicatesAreSkippedAndRepeatsFoldIntoOneAlert() throws {
-        let database = TemporaryDatabase()
-        let store = try Store(path: database.path)
+        let database = TemporaryDirectory()
+        let store = try Store(path: database.databasePath)
         let writer = BatchCommitter(store: store, dedupeWindow: .seconds(3600))
         let rule = RuleInfo(id: "r1", title: "Test rule", severity: .medium, author: "Someone")
         let detection = Detection(rule: rule, matchedFields: [EventField(FieldKey("CommandLine"), "ls")])
@@ -125,8 +121,8 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     }
 
     @Test func alertFiltersAreApplied() throws {
-        let database = TemporaryDatabase()
-        let store = try Store(path: database.path)
+        let database = TemporaryDirectory()
+        let store = try Store(path: database.databasePath)
         let writer = BatchCommitter(store: store)
         let high = Detection(rule: RuleInfo(id: "h", title: "High one", severity: .high), matchedFields: [])
         let low = Detection(rule: RuleInfo(id: "l", title: "Low one", severity: .low), matchedFields: [])
@@ -146,8 +142,8 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     }
 
     @Test func turningAnIntegrationOffIsAudited() throws {
-        let database = TemporaryDatabase()
-        let store = try Store(path: database.path)
+        let database = TemporaryDirectory()
+        let store = try Store(path: database.databasePath)
         try store.setIntegration("clamav", enabled: true, actor: "tester")
         try store.setIntegration("clamav", enabled: false, actor: "tester")
         #expect(try store.integration(named: "clamav")?.enabled == false)
