@@ -95,7 +95,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], exclude: ["Golden"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling"], swiftSettings: strictSettings),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilPipeline", "VigilTooling"], swiftSettings: strictSettings),
         .testTarget(

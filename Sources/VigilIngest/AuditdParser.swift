@@ -67,7 +67,7 @@ public struct AuditdParser: EventParser {
         }
         fields.append(EventField(Self.keys.serial, header.serial))
         let machine = MachineIdentity(hostname: header.node ?? context.defaultHostname, platform: .linux)
-        let time = header.time ?? lastTime ?? Timestamp.now()
+        let time = header.time ?? lastTime ?? context.now
         lastTime = time
         events.append(Event(
             time: time, machine: machine, sourceFormat: Self.format, integration: context.integration,

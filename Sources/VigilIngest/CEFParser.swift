@@ -33,7 +33,7 @@ public struct CEFParser: EventParser {
         guard let start = text.byteRange(of: "CEF:") else {
             return RejectedRecord(line: record.line, reason: "not a CEF record: no 'CEF:' header", raw: text)
         }
-        let syslog = start.lowerBound > text.startIndex ? SyslogHeader(String(text[..<start.lowerBound]) + ": x") : nil
+        let syslog = start.lowerBound > text.startIndex ? SyslogHeader(String(text[..<start.lowerBound]) + ": x", now: context.now) : nil
         // The header as bytes: `|` separates, `\` escapes the next byte (both ASCII).
         var header: [String] = []
         var current: [UInt8] = []
@@ -90,7 +90,7 @@ public struct CEFParser: EventParser {
         var platform = reportedOS.map(OSPlatform.init(reported:)) ?? .unknown
         if platform == .unknown { platform = OSPlatform(reported: header[2]) }
         let hostname = extensionValue(["dhost", "shost", "dvchost", "deviceHostName"]) ?? syslog?.hostname ?? context.defaultHostname
-        let time = extensionValue(["rt", "end", "start", "deviceReceiptTime", "details_clientTimestamp"]).flatMap(Self.time) ?? syslog?.time ?? Timestamp.now()
+        let time = extensionValue(["rt", "end", "start", "deviceReceiptTime", "details_clientTimestamp"]).flatMap(Self.time) ?? syslog?.time ?? context.now
         events.append(Event(
             time: time, machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: extensionValue(Self.versionKeys)),
             sourceFormat: Self.format, integration: context.integration,

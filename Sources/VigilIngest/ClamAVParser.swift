@@ -40,13 +40,13 @@ public struct ClamAVParser: EventParser {
         if text.hasPrefix("Start Date:") {
             skippedRecords += 1
             let date = text.dropFirst("Start Date:".count).trimmingCharacters(in: .whitespaces)
-            let stamp = Self.summaryDate(date) ?? Timestamp.now()
+            let stamp = Self.summaryDate(date) ?? context.now
             flushPending(at: stamp, into: &events)
             return nil
         }
         if text.hasBytes(": "), text.hasSuffix(" FOUND") || text.hasSuffix(": OK") || text.hasSuffix(" ERROR") {
             pending.append(makeEvent(message: text[...], time: Timestamp(microseconds: 0), record: record))
-            if pending.count > Self.pendingLimit { flushPending(at: .now(), into: &events) }
+            if pending.count > Self.pendingLimit { flushPending(at: context.now, into: &events) }
             return nil
         }
         if let colon = text.firstIndex(of: ":"), !text[..<colon].isEmpty, text[..<colon].allSatisfy({ $0.isLetter || $0 == " " || $0 == "(" || $0 == ")" }) {
@@ -57,7 +57,7 @@ public struct ClamAVParser: EventParser {
     }
 
     public mutating func finish(into events: inout [Event]) {
-        flushPending(at: .now(), into: &events)
+        flushPending(at: context.now, into: &events)
     }
 
     private mutating func flushPending(at time: Timestamp, into events: inout [Event]) {

@@ -86,7 +86,7 @@ public struct JSONEventParser: EventParser {
                 else if categories.contains("network") { logSource.category = "network_connection" }
             }
         }
-        let time = Self.first(Self.timeKeys, in: kept).flatMap(Timestamp.init(parsing:)) ?? Timestamp.now()
+        let time = Self.first(Self.timeKeys, in: kept).flatMap(Timestamp.init(parsing:)) ?? context.now
         let hostname = Self.first(Self.hostnameKeys, in: kept) ?? context.defaultHostname
         let platform = Self.first(Self.platformKeys, in: kept).map(OSPlatform.init(reported:)) ?? .unknown
         logSource.product = (product ?? platform.sigmaProduct)?.lowercased()

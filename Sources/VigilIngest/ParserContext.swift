@@ -6,10 +6,14 @@ public struct ParserContext: Sendable {
     public var integration: String
     /// The machine for records that do not name one (a ClamAV scan log, say).
     public var defaultHostname: String
+    /// What parsing takes as the present: the year of a syslog stamp that has none, and the
+    /// time of a record that carries no time at all. Fixed per input, so a parse can be replayed.
+    public var now: Timestamp
 
-    public init(integration: String, defaultHostname: String = "unknown") {
+    public init(integration: String, defaultHostname: String = "unknown", now: Timestamp = .now()) {
         self.integration = integration
         self.defaultHostname = defaultHostname
+        self.now = now
     }
 }
 

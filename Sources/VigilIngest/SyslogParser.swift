@@ -53,7 +53,7 @@ public struct SyslogParser: EventParser {
     public static func header(_ line: String, now: Timestamp) -> Timestamp? { SyslogHeader(line, now: now)?.time }
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
-        guard let header = SyslogHeader(record.text) else {
+        guard let header = SyslogHeader(record.text, now: context.now) else {
             return RejectedRecord(line: record.line, reason: "not a syslog line: expected 'Mmm dd hh:mm:ss host program[pid]: message'", raw: record.text)
         }
         var fields = [EventField(Self.programKey, header.program), EventField(Self.messageKey, String(header.message))]

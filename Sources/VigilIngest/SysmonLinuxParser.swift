@@ -21,7 +21,7 @@ public struct SysmonLinuxParser: EventParser {
     public init(context: ParserContext) { self.context = context }
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
-        guard let header = SyslogHeader(record.text) else {
+        guard let header = SyslogHeader(record.text, now: context.now) else {
             return RejectedRecord(line: record.line, reason: "not a Sysmon for Linux syslog line", raw: record.text)
         }
         guard let xmlStart = header.message.byteRange(of: "<Event>")?.lowerBound else {

@@ -14,9 +14,13 @@ struct ParsedCorpusFile {
     var skipped = 0
 }
 
+/// The present the golden files were parsed at: yearless syslog stamps and records without a
+/// time depend on it.
+let goldenNow = Timestamp(year: 2026, month: 12, day: 1)!
+
 func parseCorpusFile(_ relativePath: String, format explicit: SourceFormat? = nil) throws -> ParsedCorpusFile {
     var stream = try EventStream(path: corpusLogs.appendingPathComponent(relativePath).path, format: explicit,
-                                 context: ParserContext(integration: "test", defaultHostname: "testhost"))
+                                 context: ParserContext(integration: "test", defaultHostname: "testhost", now: goldenNow))
     var result = ParsedCorpusFile(format: stream.format)
     // Small batches, so records cross batch boundaries.
     result.records = try stream.forEachBatch(limit: 7) { result.events += $0; result.rejected += $1 }
@@ -66,6 +70,45 @@ func parseCorpusFile(_ relativePath: String, format explicit: SourceFormat? = ni
         ("syslog_auth/crowdsec/syslog-logs_syslog-logs.log", .syslog, 3, 3, 0, 0),
         ("sysmon_linux/elastic-integrations_sysmon_linux_sample_first44.log", .sysmonLinux, 44, 30, 0, 14),
     ]
+
+    /// Every normalized event of a corpus file, one JSON object per line, against
+    /// `Golden/<file>.jsonl`. `UPDATE_GOLDEN=1 swift test --filter CorpusGoldenTests` rewrites
+    /// them; review the diff before committing it.
+    @Test(arguments: expectations.map(\.0))
+    func normalizedEventsMatchTheirGoldenFile(file: String) throws {
+        let parsed = try parseCorpusFile(file)
+        let rendered = parsed.events.map(Self.goldenLine).joined(separator: "\n") + "\n"
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(file).jsonl")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(rendered.utf8).write(to: golden)
+            return
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        let got = rendered.split(separator: "\n", omittingEmptySubsequences: false)
+        let want = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        if let index = zip(got, want).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            Issue.record("""
+                \(file): event \(index + 1) differs from Golden/\(file).jsonl
+                  got:      \(got[index])
+                  expected: \(want[index])
+                If the change is intended, run UPDATE_GOLDEN=1 swift test --filter CorpusGoldenTests and review the diff.
+                """)
+        }
+        #expect(got.count == want.count, "\(file): \(got.count - 1) events, the golden file has \(want.count - 1)")
+    }
+
+    /// One event as a golden line: everything a parser decides, except the raw text (the corpus's own).
+    static func goldenLine(_ event: Event) -> String {
+        func text(_ value: String?) -> String { value.map(JSONText.quoted) ?? "null" }
+        let source = event.logSource
+        return """
+            {"line":\(event.line),"time":\(text(event.time.iso8601)),"hostname":\(text(event.machine.hostname)),\
+            "platform":\(text(event.machine.platform.rawValue)),"os_version":\(text(event.machine.osVersion)),\
+            "format":\(text(event.sourceFormat)),"product":\(text(source.product)),"category":\(text(source.category)),\
+            "service":\(text(source.service)),"fields":\(JSONText.object(fields: event.fields, name: \.name))}
+            """
+    }
 
     @Test func everyCorpusFileIsPinned() throws {
         let enumerator = FileManager.default.enumerator(atPath: corpusLogs.path)
