@@ -49,7 +49,7 @@ package enum Migrations {
     /// The highest applied migration, 0 for a new database.
     package static func currentVersion(_ connection: Connection) throws(StoreError) -> Int {
         do {
-            return try connection.statement("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").firstRow { Int($0.int(0)) } ?? 0
+            return try connection.statement("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").firstRow { Int($0.int("version")) } ?? 0
         } catch let error as StoreError {
             throw error
         } catch {

@@ -1,4 +1,5 @@
 import CSQLite
+import VigilModel
 
 /// A prepared statement, finalized when released. Parameters are always bound, never spliced.
 package final class Statement {
@@ -16,6 +17,15 @@ package final class Statement {
     }
 
     deinit { sqlite3_finalize(handle) }
+
+    /// The result columns' names in order, as the query names them (use `AS` for expressions).
+    package private(set) lazy var columnNames: [String] = (0..<sqlite3_column_count(handle)).map { column in
+        sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
+    }
+
+    /// Each result column's position, by name.
+    private(set) lazy var columnIndex: [String: Int32] = Dictionary(
+        columnNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
 
     func reset() {
         sqlite3_reset(handle)
@@ -66,7 +76,7 @@ package final class Statement {
         while true {
             let result = sqlite3_step(handle)
             switch result {
-            case SQLITE_ROW: try body(Row(handle: handle))
+            case SQLITE_ROW: try body(Row(handle: handle, statement: self))
             case SQLITE_DONE: return
             default: throw connection.error(result, sql: sql)
             }
@@ -96,39 +106,59 @@ package final class Statement {
         defer { sqlite3_reset(handle) }
         let result = sqlite3_step(handle)
         switch result {
-        case SQLITE_ROW: return try transform(Row(handle: handle))
+        case SQLITE_ROW: return try transform(Row(handle: handle, statement: self))
         case SQLITE_DONE: return nil
         default: throw connection.error(result, sql: sql)
         }
     }
 }
 
-/// The current row of a stepping statement; valid only inside the callback.
+/// The current row of a stepping statement, read by column name; valid only inside the callback.
+///
+/// A name the query does not select is a programming error: it stops the process with the
+/// name and the statement, rather than read a wrong or empty value.
 package struct Row {
     let handle: OpaquePointer
+    let statement: Statement
 
-    package func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-
-    package func optionalInt(_ column: Int32) -> Int64? {
-        sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
+    private func index(_ name: String) -> Int32 {
+        guard let index = statement.columnIndex[name] else {
+            preconditionFailure("column '\(name)' is not selected by: \(statement.sql)")
+        }
+        return index
     }
 
-    package func text(_ column: Int32) -> String { optionalText(column) ?? "" }
+    /// The names of the columns this row has, in order.
+    package var columnNames: [String] { statement.columnNames }
 
-    package func optionalText(_ column: Int32) -> String? {
+    package func int(_ name: String) -> Int64 { sqlite3_column_int64(handle, index(name)) }
+
+    package func optionalInt(_ name: String) -> Int64? {
+        let column = index(name)
+        return sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
+    }
+
+    package func bool(_ name: String) -> Bool { int(name) != 0 }
+
+    package func time(_ name: String) -> Timestamp { Timestamp(microseconds: int(name)) }
+
+    package func optionalTime(_ name: String) -> Timestamp? { optionalInt(name).map(Timestamp.init(microseconds:)) }
+
+    package func text(_ name: String) -> String { optionalText(name) ?? "" }
+
+    package func optionalText(_ name: String) -> String? {
+        let column = index(name)
         guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
-    package func blob(_ column: Int32) -> [UInt8] {
+    package func blob(_ name: String) -> [UInt8] {
+        let column = index(name)
         guard let pointer = sqlite3_column_blob(handle, column) else { return [] }
         let count = Int(sqlite3_column_bytes(handle, column))
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
-
-    package var columnCount: Int32 { sqlite3_column_count(handle) }
-
 }
 
 /// A Swift value that can be bound to a statement parameter.

@@ -25,9 +25,8 @@ extension Store {
 
     public func apiKeys() throws -> [APIKeyRow] {
         try connection.statement("SELECT id, name, created_at, last_used_at, revoked_at, admin FROM api_keys ORDER BY id").rows {
-            APIKeyRow(id: $0.int(0), name: $0.text(1), createdAt: Timestamp(microseconds: $0.int(2)),
-                      lastUsedAt: $0.optionalInt(3).map(Timestamp.init(microseconds:)), revokedAt: $0.optionalInt(4).map(Timestamp.init(microseconds:)),
-                      admin: $0.int(5) != 0)
+            APIKeyRow(id: $0.int("id"), name: $0.text("name"), createdAt: $0.time("created_at"),
+                      lastUsedAt: $0.optionalTime("last_used_at"), revokedAt: $0.optionalTime("revoked_at"), admin: $0.bool("admin"))
         }
     }
 
@@ -42,7 +41,7 @@ extension Store {
     /// The active key with this hash, recording its use; nil when unknown or revoked.
     public func useAPIKey(hash: [UInt8]) throws -> (id: Int64, name: String, hash: [UInt8], admin: Bool)? {
         guard let key = try connection.statement("SELECT id, name, key_hash, admin FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
-            .bind(hash).firstRow({ ($0.int(0), $0.text(1), $0.blob(2), $0.int(3) != 0) }) else { return nil }
+            .bind(hash).firstRow({ ($0.int("id"), $0.text("name"), $0.blob("key_hash"), $0.bool("admin")) }) else { return nil }
         try connection.statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(Timestamp.now().microseconds, key.0).run()
         return key
     }

@@ -1,7 +1,9 @@
 extension Store {
     /// Saved correlation windows.
     public func correlationState() throws -> [(correlationID: String, groupKey: String, state: String)] {
-        try connection.statement("SELECT correlation_id, group_key, state FROM correlation_state").rows { ($0.text(0), $0.text(1), $0.text(2)) }
+        try connection.statement("SELECT correlation_id, group_key, state FROM correlation_state").rows {
+            ($0.text("correlation_id"), $0.text("group_key"), $0.text("state"))
+        }
     }
 
     /// Replaces the saved correlation windows in one transaction.

@@ -37,10 +37,10 @@ extension Store {
                 duplicates, alerts_raised, status
             FROM imports ORDER BY id DESC LIMIT ?
             """).bind(limit).rows { row in
-            ImportRow(id: row.int(0), source: row.text(1), format: row.text(2), integration: row.text(3),
-                      startedAt: Timestamp(microseconds: row.int(4)), finishedAt: row.optionalInt(5).map(Timestamp.init(microseconds:)),
-                      recordsRead: row.int(6), eventsStored: row.int(7), rejected: row.int(8), duplicates: row.int(9),
-                      alertsRaised: row.int(10), status: row.text(11))
+            ImportRow(id: row.int("id"), source: row.text("source"), format: row.text("format"), integration: row.text("integration"),
+                      startedAt: row.time("started_at"), finishedAt: row.optionalTime("finished_at"),
+                      recordsRead: row.int("records_read"), eventsStored: row.int("events_stored"), rejected: row.int("rejected"),
+                      duplicates: row.int("duplicates"), alertsRaised: row.int("alerts_raised"), status: row.text("status"))
         }
     }
 
@@ -51,7 +51,8 @@ extension Store {
             : try connection.statement("SELECT import_id, line, reason, raw_prefix FROM rejected_records WHERE import_id = ? ORDER BY id LIMIT ?")
                 .bind(importID, limit)
         return try statement.rows { row in
-            RejectedRow(importID: row.int(0), record: RejectedRecord(line: Int(row.int(1)), reason: row.text(2), raw: row.text(3)))
+            RejectedRow(importID: row.int("import_id"),
+                        record: RejectedRecord(line: Int(row.int("line")), reason: row.text("reason"), raw: row.text("raw_prefix")))
         }
     }
 

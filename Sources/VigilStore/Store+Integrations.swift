@@ -28,17 +28,17 @@ extension Store {
     private func integrationRows(where clause: String, _ values: [(any SQLValue)?]) throws -> [IntegrationRow] {
         try connection.statement("""
             SELECT i.name, i.display_name, i.platforms, i.formats, i.enabled, i.enabled_changed_at,
-                (SELECT COUNT(*) FROM access_tokens t WHERE t.integration = i.name AND t.revoked_at IS NULL AND t.expires_at > ?),
+                (SELECT COUNT(*) FROM access_tokens t WHERE t.integration = i.name AND t.revoked_at IS NULL AND t.expires_at > ?) AS active_tokens,
                 i.last_data_at, i.events_received, i.events_refused
             FROM integrations i \(clause) ORDER BY i.name
             """).bind([Timestamp.now().microseconds] + values).rows { row in
             IntegrationRow(
-                name: row.text(0), displayName: row.text(1),
-                platforms: row.text(2).split(separator: ",").map(String.init),
-                formats: row.text(3).split(separator: ",").map(String.init),
-                enabled: row.int(4) != 0, enabledChangedAt: row.optionalInt(5).map(Timestamp.init(microseconds:)),
-                activeTokens: Int(row.int(6)), lastDataAt: row.optionalInt(7).map(Timestamp.init(microseconds:)),
-                eventsReceived: row.int(8), eventsRefused: row.int(9))
+                name: row.text("name"), displayName: row.text("display_name"),
+                platforms: row.text("platforms").split(separator: ",").map(String.init),
+                formats: row.text("formats").split(separator: ",").map(String.init),
+                enabled: row.bool("enabled"), enabledChangedAt: row.optionalTime("enabled_changed_at"),
+                activeTokens: Int(row.int("active_tokens")), lastDataAt: row.optionalTime("last_data_at"),
+                eventsReceived: row.int("events_received"), eventsRefused: row.int("events_refused"))
         }
     }
 

@@ -27,25 +27,27 @@ extension Store {
     public func check() throws -> CheckReport {
         var report = CheckReport()
         try connection.statement("PRAGMA integrity_check").forEachRow { row in
-            let line = row.text(0)
+            let line = row.text("integrity_check")
             if line != "ok" { report.problems.append("integrity: \(line)") }
         }
         try connection.statement("PRAGMA foreign_key_check").forEachRow { row in
-            report.problems.append("foreign key: a row of \(row.text(0)) (rowid \(row.int(1))) refers to a missing row of \(row.text(2))")
+            report.problems.append("foreign key: a row of \(row.text("table")) (rowid \(row.int("rowid"))) refers to a missing row of \(row.text("parent"))")
         }
         // Purge may delete events later, so an import can hold fewer events than it stored, never more.
         try connection.statement("""
-            SELECT i.id, i.events_stored, i.rejected, COALESCE(e.count, 0), COALESCE(r.count, 0)
+            SELECT i.id, i.events_stored, i.rejected, COALESCE(e.count, 0) AS events_found, COALESCE(r.count, 0) AS rejected_found
             FROM imports i
             LEFT JOIN (SELECT import_id, COUNT(*) AS count FROM events GROUP BY import_id) e ON e.import_id = i.id
             LEFT JOIN (SELECT import_id, COUNT(*) AS count FROM rejected_records GROUP BY import_id) r ON r.import_id = i.id
             """).forEachRow { row in
             report.imports += 1
-            if row.int(3) > row.int(1) {
-                report.problems.append("import \(row.int(0)) recorded \(row.int(1)) events stored but \(row.int(3)) events name it")
+            let id = row.int("id"), stored = row.int("events_stored"), found = row.int("events_found")
+            if found > stored {
+                report.problems.append("import \(id) recorded \(stored) events stored but \(found) events name it")
             }
-            if row.int(4) != row.int(2) {
-                report.problems.append("import \(row.int(0)) recorded \(row.int(2)) rejected records but \(row.int(4)) are stored")
+            let rejected = row.int("rejected"), rejectedFound = row.int("rejected_found")
+            if rejectedFound != rejected {
+                report.problems.append("import \(id) recorded \(rejected) rejected records but \(rejectedFound) are stored")
             }
         }
         let orphanEvents = try connection.statement("SELECT COUNT(*) FROM events WHERE import_id IS NOT NULL AND import_id NOT IN (SELECT id FROM imports)").firstInteger() ?? 0

@@ -198,7 +198,7 @@ extension Store {
         return try connection.statement(sql).bind(values).rows(Self.alertRow)
     }
 
-    /// The `alert_view` columns `alertRow` decodes, in its order.
+    /// The `alert_view` columns `alertRow` decodes.
     static let alertColumns = """
         id, rule_id, title, severity, status, classification, determination, assigned_to, event_count,
         first_event_time, last_event_time, created_at, incident_id, integration, machine_id, hostname,
@@ -207,22 +207,22 @@ extension Store {
 
     static func alertRow(_ row: Row) -> AlertRow {
         AlertRow(
-            id: row.int(0), ruleID: row.text(1), title: row.text(2),
-            severity: Severity(rawValue: Int(row.int(3))) ?? .informational, status: row.text(4),
-            classification: row.optionalText(5), determination: row.optionalText(6), assignedTo: row.optionalText(7),
-            eventCount: row.int(8), firstEventTime: Timestamp(microseconds: row.int(9)),
-            lastEventTime: Timestamp(microseconds: row.int(10)), createdAt: Timestamp(microseconds: row.int(11)),
-            incidentID: row.optionalInt(12), integration: row.text(13), machineID: row.int(14), hostname: row.text(15),
-            osPlatform: row.text(16), osVersion: row.optionalText(17), author: row.text(18),
-            techniques: row.text(19).split(separator: ",").map(String.init), matchedFields: row.text(20), description: row.text(21),
-            previousAlertID: row.optionalInt(22))
+            id: row.int("id"), ruleID: row.text("rule_id"), title: row.text("title"),
+            severity: Severity(rawValue: Int(row.int("severity"))) ?? .informational, status: row.text("status"),
+            classification: row.optionalText("classification"), determination: row.optionalText("determination"),
+            assignedTo: row.optionalText("assigned_to"), eventCount: row.int("event_count"), firstEventTime: row.time("first_event_time"),
+            lastEventTime: row.time("last_event_time"), createdAt: row.time("created_at"), incidentID: row.optionalInt("incident_id"),
+            integration: row.text("integration"), machineID: row.int("machine_id"), hostname: row.text("hostname"),
+            osPlatform: row.text("os_platform"), osVersion: row.optionalText("os_version"), author: row.text("author"),
+            techniques: row.text("techniques").split(separator: ",").map(String.init), matchedFields: row.text("matched_fields"),
+            description: row.text("description"), previousAlertID: row.optionalInt("previous_alert_id"))
     }
 
     /// Alert counts by severity and OS platform, for the same filters.
     public func alertSummary(_ filter: AlertFilter) throws -> [(severity: Severity, platform: String, count: Int)] {
         let (whereClause, values) = filter.whereClause()
-        return try connection.statement("SELECT severity, os_platform, COUNT(*) FROM alert_view \(whereClause) GROUP BY severity, os_platform ORDER BY severity DESC, os_platform")
-            .bind(values).rows { (Severity(rawValue: Int($0.int(0))) ?? .informational, $0.text(1), Int($0.int(2))) }
+        return try connection.statement("SELECT severity, os_platform, COUNT(*) AS count FROM alert_view \(whereClause) GROUP BY severity, os_platform ORDER BY severity DESC, os_platform")
+            .bind(values).rows { (Severity(rawValue: Int($0.int("severity"))) ?? .informational, $0.text("os_platform"), Int($0.int("count"))) }
     }
 
     /// Every machine, with its event and alert counts, OS support and activity.
@@ -230,20 +230,20 @@ extension Store {
         let list = try compatibility()
         return try connection.statement("""
             SELECT m.id, m.hostname, m.os_platform, m.os_version, m.first_seen, m.last_seen, m.last_integration,
-                (SELECT COUNT(*) FROM events e WHERE e.machine_id = m.id),
-                (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id),
+                (SELECT COUNT(*) FROM events e WHERE e.machine_id = m.id) AS event_count,
+                (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id) AS alert_count,
                 (SELECT COUNT(*) FROM machine_integrations mi JOIN integrations i ON i.name = mi.integration
-                    WHERE mi.machine_id = m.id AND i.enabled = 1)
+                    WHERE mi.machine_id = m.id AND i.enabled = 1) AS active_integrations
             FROM machines m ORDER BY m.hostname
             """).rows { row in
-            let platform = row.text(2)
-            let version = row.optionalText(3)
+            let platform = row.text("os_platform")
+            let version = row.optionalText("os_version")
             return MachineRow(
-                id: row.int(0), hostname: row.text(1), osPlatform: platform, osVersion: version,
-                firstSeen: Timestamp(microseconds: row.int(4)), lastSeen: Timestamp(microseconds: row.int(5)),
-                lastIntegration: row.optionalText(6), eventCount: row.int(7), alertCount: row.int(8),
+                id: row.int("id"), hostname: row.text("hostname"), osPlatform: platform, osVersion: version,
+                firstSeen: row.time("first_seen"), lastSeen: row.time("last_seen"),
+                lastIntegration: row.optionalText("last_integration"), eventCount: row.int("event_count"), alertCount: row.int("alert_count"),
                 supported: version.map { Compatibility.isSupported(platform: platform, version: $0, list: list) },
-                active: row.int(9) > 0)
+                active: row.int("active_integrations") > 0)
         }
     }
 
@@ -258,23 +258,27 @@ extension Store {
         values.append(filter.limit)
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try connection.statement("""
-            SELECT e.id, e.time, m.hostname, m.os_platform, e.product, e.category, e.service, e.source_format,
-                e.integration, e.fields, e.raw, e.line
+            SELECT \(Self.eventColumns)
             FROM events e JOIN machines m ON m.id = e.machine_id \(whereClause)
             ORDER BY e.time DESC LIMIT ?
             """).bind(values).rows(Self.eventRow)
     }
 
+    /// The columns `eventRow` decodes, from `events e` joined with `machines m`.
+    static let eventColumns = """
+        e.id, e.time, m.hostname, m.os_platform, e.product, e.category, e.service, e.source_format, e.integration, e.fields, e.raw, e.line
+        """
+
     static func eventRow(_ row: Row) -> EventRow {
-        EventRow(id: row.int(0), time: Timestamp(microseconds: row.int(1)), hostname: row.text(2), osPlatform: row.text(3),
-                 product: row.optionalText(4), category: row.optionalText(5), service: row.optionalText(6),
-                 sourceFormat: row.text(7), integration: row.text(8), fieldsJSON: row.text(9), raw: row.text(10),
-                 line: row.optionalInt(11))
+        EventRow(id: row.int("id"), time: row.time("time"), hostname: row.text("hostname"), osPlatform: row.text("os_platform"),
+                 product: row.optionalText("product"), category: row.optionalText("category"), service: row.optionalText("service"),
+                 sourceFormat: row.text("source_format"), integration: row.text("integration"), fieldsJSON: row.text("fields"),
+                 raw: row.text("raw"), line: row.optionalInt("line"))
     }
 
     /// Row counts of the main tables, for tests and `vigil demo`.
     public func count(_ table: CountedTable) throws -> Int {
-        try connection.statement("SELECT COUNT(*) FROM \(table.rawValue)").firstRow { Int($0.int(0)) } ?? 0
+        try connection.statement("SELECT COUNT(*) AS count FROM \(table.rawValue)").firstRow { Int($0.int("count")) } ?? 0
     }
 
     /// Tables whose rows `count(_:)` reports (a closed set: table names are never user text).

@@ -14,6 +14,6 @@ extension Store {
 
     /// The ids of rules an operator turned off.
     public func disabledRuleIDs() throws -> Set<String> {
-        Set(try connection.statement("SELECT rule_id FROM rule_overrides WHERE enabled = 0").rows { $0.text(0) })
+        Set(try connection.statement("SELECT rule_id FROM rule_overrides WHERE enabled = 0").rows { $0.text("rule_id") })
     }
 }

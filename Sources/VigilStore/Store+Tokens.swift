@@ -35,9 +35,9 @@ extension Store {
             SELECT id, integration, created_at, expires_at, last_used_at, revoked_at, revoked_reason
             FROM access_tokens WHERE integration = ? ORDER BY id DESC
             """).bind(integration).rows { row in
-            TokenRow(id: row.int(0), integration: row.text(1), createdAt: Timestamp(microseconds: row.int(2)),
-                     expiresAt: Timestamp(microseconds: row.int(3)), lastUsedAt: row.optionalInt(4).map(Timestamp.init(microseconds:)),
-                     revokedAt: row.optionalInt(5).map(Timestamp.init(microseconds:)), revokedReason: row.optionalText(6))
+            TokenRow(id: row.int("id"), integration: row.text("integration"), createdAt: row.time("created_at"),
+                     expiresAt: row.time("expires_at"), lastUsedAt: row.optionalTime("last_used_at"),
+                     revokedAt: row.optionalTime("revoked_at"), revokedReason: row.optionalText("revoked_reason"))
         }
     }
 
@@ -57,7 +57,7 @@ extension Store {
     public func storedToken(hash: [UInt8]) throws -> (id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?)? {
         try connection.statement("SELECT id, integration, token_hash, expires_at, revoked_at FROM access_tokens WHERE token_hash = ?")
             .bind(hash).firstRow { row in
-                (row.int(0), row.text(1), row.blob(2), Timestamp(microseconds: row.int(3)), row.optionalInt(4).map(Timestamp.init(microseconds:)))
+                (row.int("id"), row.text("integration"), row.blob("token_hash"), row.time("expires_at"), row.optionalTime("revoked_at"))
             }
     }
 
@@ -102,10 +102,14 @@ extension Store {
         values.append(limit)
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try connection.statement("SELECT id, time, actor, action, target, details FROM audit_log \(whereClause) ORDER BY id DESC LIMIT ?")
-            .bind(values).rows { row in
-                AuditRow(id: row.int(0), time: Timestamp(microseconds: row.int(1)), actor: row.text(2), action: row.text(3),
-                         target: row.text(4), details: row.text(5))
-            }
+            .bind(values).rows(Self.auditRow)
+    }
+}
+
+extension Store {
+    static func auditRow(_ row: Row) -> AuditRow {
+        AuditRow(id: row.int("id"), time: row.time("time"), actor: row.text("actor"), action: row.text("action"),
+                 target: row.text("target"), details: row.text("details"))
     }
 }
 
@@ -128,7 +132,9 @@ extension Store {
     /// The compatibility list.
     public func compatibility() throws -> [CompatibilityRow] {
         try connection.statement("SELECT platform, distribution, version, note FROM compatibility ORDER BY platform, distribution, CAST(version AS REAL), version")
-            .rows { CompatibilityRow(platform: $0.text(0), distribution: $0.text(1), version: $0.text(2), note: $0.text(3)) }
+            .rows {
+                CompatibilityRow(platform: $0.text("platform"), distribution: $0.text("distribution"), version: $0.text("version"), note: $0.text("note"))
+            }
     }
 
     /// Adds a supported OS version.

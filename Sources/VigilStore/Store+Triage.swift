@@ -61,14 +61,13 @@ extension Store {
 
     /// The alerts that follow `id` (opened by a detection after it was resolved or past its window).
     public func laterAlertIDs(following id: Int64) throws -> [Int64] {
-        try connection.statement("SELECT id FROM alerts WHERE previous_alert_id = ? ORDER BY id").bind(id).rows { $0.int(0) }
+        try connection.statement("SELECT id FROM alerts WHERE previous_alert_id = ? ORDER BY id").bind(id).rows { $0.int("id") }
     }
 
     /// The events linked to an alert, oldest first.
     public func alertEvents(id: Int64, limit: Int = 100) throws -> [EventRow] {
         try connection.statement("""
-            SELECT e.id, e.time, m.hostname, m.os_platform, e.product, e.category, e.service, e.source_format,
-                e.integration, e.fields, e.raw, e.line
+            SELECT \(Self.eventColumns)
             FROM alert_events ae JOIN events e ON e.id = ae.event_id JOIN machines m ON m.id = e.machine_id
             WHERE ae.alert_id = ? ORDER BY e.time LIMIT ?
             """).bind(id, limit).rows(Self.eventRow)
@@ -77,13 +76,15 @@ extension Store {
     /// The audit history of an alert or incident (`alert:7`, `incident:3`), oldest first.
     public func history(of target: String) throws -> [AuditRow] {
         try connection.statement("SELECT id, time, actor, action, target, details FROM audit_log WHERE target = ? ORDER BY id")
-            .bind(target).rows { AuditRow(id: $0.int(0), time: Timestamp(microseconds: $0.int(1)), actor: $0.text(2), action: $0.text(3), target: $0.text(4), details: $0.text(5)) }
+            .bind(target).rows(Self.auditRow)
     }
 
     /// Comments on an alert or incident, oldest first.
     public func comments(alertID: Int64? = nil, incidentID: Int64? = nil) throws -> [CommentRow] {
         try connection.statement("SELECT author, text, created_at FROM comments WHERE alert_id IS ? AND incident_id IS ? ORDER BY id")
-            .bind(alertID, incidentID).rows { CommentRow(author: $0.text(0), text: $0.text(1), createdAt: Timestamp(microseconds: $0.int(2))) }
+            .bind(alertID, incidentID).rows {
+                CommentRow(author: $0.text("author"), text: $0.text("text"), createdAt: $0.time("created_at"))
+            }
     }
 
     /// Applies `update` to every alert in `ids` in one transaction, auditing each change, and
@@ -130,8 +131,8 @@ extension Store {
     /// An incident follows its alerts: resolved when all are, in progress when any is, unless an analyst set it.
     func refreshIncidentStatus(_ id: Int64, actor: String) throws {
         guard let (current, manual) = try connection.statement("SELECT status, status_set_manually FROM incidents WHERE id = ?")
-            .bind(id).firstRow({ ($0.text(0), $0.int(1) != 0) }), !manual else { return }
-        let statuses = try connection.statement("SELECT status FROM alerts WHERE incident_id = ?").bind(id).rows { $0.text(0) }
+            .bind(id).firstRow({ ($0.text("status"), $0.bool("status_set_manually")) }), !manual else { return }
+        let statuses = try connection.statement("SELECT status FROM alerts WHERE incident_id = ?").bind(id).rows { $0.text("status") }
         let derived = statuses.allSatisfy { $0 == "resolved" } ? "resolved" : (statuses.contains { $0 != "new" } ? "in_progress" : "new")
         guard derived != current else { return }
         try connection.statement("UPDATE incidents SET status = ?, updated_at = ? WHERE id = ?").bind(derived, Timestamp.now().microseconds, id).run()
@@ -147,31 +148,31 @@ extension Store {
         values.append(min(limit, AlertFilter.pageCap))
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try connection.statement("""
-            SELECT n.id, n.title, n.severity, n.status, n.reason, n.assigned_to, n.classification,
-                (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = n.id),
-                (SELECT group_concat(DISTINCT m.hostname) FROM alerts a JOIN machines m ON m.id = a.machine_id WHERE a.incident_id = n.id),
-                n.first_event_time, n.last_event_time, n.created_at
-            FROM incidents n \(whereClause) ORDER BY n.last_event_time DESC, n.id DESC LIMIT ?
+            SELECT \(Self.incidentColumns) FROM incidents n \(whereClause) ORDER BY n.last_event_time DESC, n.id DESC LIMIT ?
             """).bind(values).rows(Self.incidentRow)
     }
 
     /// One incident, or nil.
     public func incident(id: Int64) throws -> IncidentRow? {
         try connection.statement("""
-            SELECT n.id, n.title, n.severity, n.status, n.reason, n.assigned_to, n.classification,
-                (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = n.id),
-                (SELECT group_concat(DISTINCT m.hostname) FROM alerts a JOIN machines m ON m.id = a.machine_id WHERE a.incident_id = n.id),
-                n.first_event_time, n.last_event_time, n.created_at
-            FROM incidents n WHERE n.id = ?
+            SELECT \(Self.incidentColumns) FROM incidents n WHERE n.id = ?
             """).bind(id).firstRow(Self.incidentRow)
     }
 
+    /// The columns `incidentRow` decodes, from `incidents n`.
+    static let incidentColumns = """
+        n.id, n.title, n.severity, n.status, n.reason, n.assigned_to, n.classification,
+            (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = n.id) AS alert_count,
+            (SELECT group_concat(DISTINCT m.hostname) FROM alerts a JOIN machines m ON m.id = a.machine_id WHERE a.incident_id = n.id) AS machines,
+            n.first_event_time, n.last_event_time, n.created_at
+        """
+
     static func incidentRow(_ row: Row) -> IncidentRow {
-        IncidentRow(id: row.int(0), title: row.text(1), severity: Severity(rawValue: Int(row.int(2))) ?? .informational,
-                    status: row.text(3), reason: row.text(4), assignedTo: row.optionalText(5), classification: row.optionalText(6),
-                    alertCount: row.int(7), machines: row.text(8).split(separator: ",").map(String.init),
-                    firstEventTime: Timestamp(microseconds: row.int(9)), lastEventTime: Timestamp(microseconds: row.int(10)),
-                    createdAt: Timestamp(microseconds: row.int(11)))
+        IncidentRow(id: row.int("id"), title: row.text("title"), severity: Severity(rawValue: Int(row.int("severity"))) ?? .informational,
+                    status: row.text("status"), reason: row.text("reason"), assignedTo: row.optionalText("assigned_to"),
+                    classification: row.optionalText("classification"), alertCount: row.int("alert_count"),
+                    machines: row.text("machines").split(separator: ",").map(String.init),
+                    firstEventTime: row.time("first_event_time"), lastEventTime: row.time("last_event_time"), createdAt: row.time("created_at"))
     }
 
     /// Sets an incident's status (which then no longer follows its alerts), assignee,

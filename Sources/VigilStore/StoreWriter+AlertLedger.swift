@@ -12,7 +12,7 @@ extension StoreWriter: AlertLedger {
             ORDER BY last_event_time DESC LIMIT 1
             """)
             .bind(rule, machineID, dedupeKey, time - window, time + window, time, firstTime, window)
-            .firstRow { $0.int(0) }
+            .firstRow { $0.int("id") }
     }
 
     public func latestAlert(rule: String, machineID: Int64, dedupeKey: String) throws -> Int64? {
@@ -21,7 +21,7 @@ extension StoreWriter: AlertLedger {
             ORDER BY first_event_time DESC, id DESC LIMIT 1
             """)
             .bind(rule, machineID, dedupeKey)
-            .firstRow { $0.int(0) }
+            .firstRow { $0.int("id") }
     }
 
     public func incidentOnMachine(_ machineID: Int64, near time: Timestamp, window: Duration) throws -> Int64? {
@@ -29,7 +29,7 @@ extension StoreWriter: AlertLedger {
         return try connection.statement("""
             SELECT incident_id FROM alerts WHERE machine_id = ? AND incident_id IS NOT NULL
               AND last_event_time >= ? AND first_event_time <= ? ORDER BY last_event_time DESC LIMIT 1
-            """).bind(machineID, time - window, time + window).firstRow { $0.int(0) }
+            """).bind(machineID, time - window, time + window).firstRow { $0.int("incident_id") }
     }
 
     public func incidentSharing(_ indicator: Indicator, otherThan machineID: Int64, near time: Timestamp,
@@ -41,7 +41,7 @@ extension StoreWriter: AlertLedger {
             WHERE ai.kind = ? AND ai.value = ? AND a.machine_id != ? AND a.incident_id IS NOT NULL
               AND ai.time >= ? AND ai.time <= ? LIMIT 1
             """).bind(indicator.kind, indicator.value, machineID, time - window, time + window)
-            .firstRow { ($0.int(0), $0.text(1)) }
+            .firstRow { ($0.int("incident_id"), $0.text("hostname")) }
     }
 
     public func incidentOfRule(_ rule: String, otherThan machineID: Int64, near time: Timestamp,
@@ -51,6 +51,6 @@ extension StoreWriter: AlertLedger {
             SELECT a.incident_id, m.hostname FROM alerts a JOIN machines m ON m.id = a.machine_id
             WHERE a.rule_id = ? AND a.machine_id != ? AND a.incident_id IS NOT NULL
               AND a.last_event_time >= ? AND a.first_event_time <= ? LIMIT 1
-            """).bind(rule, machineID, time - window, time + window).firstRow { ($0.int(0), $0.text(1)) }
+            """).bind(rule, machineID, time - window, time + window).firstRow { ($0.int("incident_id"), $0.text("hostname")) }
     }
 }

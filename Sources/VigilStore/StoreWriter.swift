@@ -140,7 +140,7 @@ public final class StoreWriter: EventSink {
         for entry in seen {
             upsert.bind(entry.identity.hostname, entry.identity.platform.rawValue, entry.identity.osVersion,
                         entry.first.microseconds, entry.last.microseconds, entry.integration)
-            guard let id = try upsert.firstRow({ $0.int(0) }) else {
+            guard let id = try upsert.firstRow({ $0.int("id") }) else {
                 throw StoreError(.notFound, "the machine upsert returned no id")
             }
             try link.bind(id, entry.integration, entry.last.microseconds).run()

@@ -62,8 +62,8 @@ import VigilPipeline
         try connection.registerEventKeyFunction()
         for (raw, category, host) in [("a\u{0}b", "antivirus" as String?, "Web-01"), ("plain", nil, "h"), ("é \u{0}", "x", "ÉCOLE")] {
             let time = Timestamp(microseconds: 1_764_237_600_000_000)
-            let stored = try connection.statement("SELECT vigil_event_key(?, ?, ?, ?, ?, ?)")
-                .bind("clamav", category, time.microseconds, raw, host, "clamav").firstRow { $0.int(0) }
+            let stored = try connection.statement("SELECT vigil_event_key(?, ?, ?, ?, ?, ?) AS key")
+                .bind("clamav", category, time.microseconds, raw, host, "clamav").firstRow { $0.int("key") }
             #expect(stored == EventKey.compute(sourceFormat: "clamav", category: category, time: time, raw: raw, hostname: host, integration: "clamav"),
                     "\(raw.debugDescription)")
         }

@@ -31,7 +31,7 @@ import VigilPipeline
         let eventsQuery = "SELECT key, time, source_format, category, fields, raw FROM events ORDER BY key"
         let alertsQuery = "SELECT a.rule_id, m.hostname, a.event_count, a.first_event_time, a.last_event_time, a.dedupe_key FROM alerts a JOIN machines m ON m.id = a.machine_id ORDER BY 1, 2, 4"
         func rows(_ store: Store, _ sql: String) throws -> [String] {
-            try store.connection.statement(sql).rows { row in (0..<row.columnCount).map { row.text($0) }.joined(separator: "|") }
+            try store.connection.statement(sql).rows { row in row.columnNames.map { row.text($0) }.joined(separator: "|") }
         }
         let serialEvents = try rows(serial, eventsQuery)
         #expect(serialEvents.count > 15_000)

@@ -29,11 +29,11 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         let database = TemporaryDirectory()
         let store = try Store(path: database.databasePath)
         #expect(try store.schemaVersion() == Migrations.latestVersion)
-        let recorded = try store.connection.statement("SELECT version FROM schema_migrations ORDER BY version").rows { Int($0.int(0)) }
+        let recorded = try store.connection.statement("SELECT version FROM schema_migrations ORDER BY version").rows { Int($0.int("version")) }
         #expect(recorded == Migrations.all.map(\.version))
-        let journal = try store.connection.statement("PRAGMA journal_mode").firstRow { $0.text(0) }
+        let journal = try store.connection.statement("PRAGMA journal_mode").firstRow { $0.text("journal_mode") }
         #expect(journal == "wal")
-        let view = try store.connection.statement("SELECT COUNT(*) FROM sqlite_master WHERE type = 'view' AND name = 'alert_view'").firstRow { $0.int(0) }
+        let view = try store.connection.statement("SELECT COUNT(*) AS views FROM sqlite_master WHERE type = 'view' AND name = 'alert_view'").firstRow { $0.int("views") }
         #expect(view == 1)
     }
 
