@@ -167,12 +167,12 @@ public struct AlertDetail {
     public let laterAlertIDs: [Int64]
 
     /// Loads the alert `id`, or nil when there is none.
-    public init?(id: Int64, from store: Store) throws {
+    public init?(id: Int64, from store: some AlertQueries & AuditLog) throws {
         guard let alert = try store.alert(id: id) else { return nil }
         self.alert = alert
-        events = try store.alertEvents(id: id)
+        events = try store.alertEvents(id: id, limit: 100)
         incident = try alert.incidentID.flatMap { try store.incident(id: $0) }
-        comments = try store.comments(alertID: id)
+        comments = try store.comments(alertID: id, incidentID: nil)
         history = try store.history(of: "alert:\(id)")
         laterAlertIDs = try store.laterAlertIDs(following: id)
     }

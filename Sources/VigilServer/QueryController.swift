@@ -144,7 +144,7 @@ struct QueryController: Sendable {
         return granted.name
     }
 
-    private func reader() throws -> Store {
+    private func reader() throws -> some AlertQueries & IntegrationsAndTokens & AuditLog {
         do { return try Store(readingAt: databasePath) } catch { throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)") }
     }
 

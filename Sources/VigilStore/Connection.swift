@@ -61,8 +61,22 @@ package final class Connection {
         return statement
     }
 
-    /// Runs `body` in one transaction: it commits whole, or rolls back whole when `body` throws.
-    package func transaction<T>(_ body: () throws -> T) throws -> T {
+    /// Runs `body` in one transaction: it commits whole, or rolls back whole when `body` throws
+    /// (its error is thrown as it was).
+    package func transaction<T, Failure: Error>(_ body: () throws(Failure) -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// `transaction` for a body that fails only with store errors: so does the transaction.
+    package func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()

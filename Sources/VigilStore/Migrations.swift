@@ -26,16 +26,14 @@ package enum Migrations {
         }
         if current < latestVersion { try connection.registerEventKeyFunction() }
         for migration in all where migration.version > current {
-            do {
-                try connection.transaction {
+            do throws(StoreError) {
+                try connection.transaction { () throws(StoreError) in
                     try connection.execute(migration.sql)
                     try connection.statement("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
                         .bind(migration.version, migration.name, Timestamp.now().microseconds).run()
                 }
-            } catch let error as StoreError {
-                throw StoreError(error.code, "migration \(migration.name) failed and was rolled back: \(error.message)")
             } catch {
-                throw StoreError(.sqlite(1), "migration \(migration.name) failed and was rolled back: \(error)")
+                throw StoreError(error.code, "migration \(migration.name) failed and was rolled back: \(error.message)", sql: error.sql)
             }
         }
     }
@@ -48,12 +46,6 @@ package enum Migrations {
 
     /// The highest applied migration, 0 for a new database.
     package static func currentVersion(_ connection: Connection) throws(StoreError) -> Int {
-        do {
-            return try connection.statement("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").firstRow { Int($0.int("version")) } ?? 0
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(.sqlite(1), "\(error)")
-        }
+        try connection.statement("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").firstRow { Int($0.int("version")) } ?? 0
     }
 }

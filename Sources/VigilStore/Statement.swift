@@ -71,12 +71,12 @@ package final class Statement {
     }
 
     /// Steps through the result rows, calling `body` with each.
-    package func forEachRow(_ body: (Row) throws -> Void) throws {
+    package func forEachRow(_ body: (Row) -> Void) throws(StoreError) {
         defer { sqlite3_reset(handle) }
         while true {
             let result = sqlite3_step(handle)
             switch result {
-            case SQLITE_ROW: try body(Row(handle: handle, statement: self))
+            case SQLITE_ROW: body(Row(handle: handle, statement: self))
             case SQLITE_DONE: return
             default: throw connection.error(result, sql: sql)
             }
@@ -84,9 +84,9 @@ package final class Statement {
     }
 
     /// All rows mapped through `transform`.
-    package func rows<T>(_ transform: (Row) throws -> T) throws -> [T] {
+    package func rows<T>(_ transform: (Row) -> T) throws(StoreError) -> [T] {
         var result: [T] = []
-        try forEachRow { result.append(try transform($0)) }
+        try forEachRow { result.append(transform($0)) }
         return result
     }
 
@@ -102,11 +102,11 @@ package final class Statement {
     }
 
     /// The first row mapped through `transform`, or nil when there is none.
-    package func firstRow<T>(_ transform: (Row) throws -> T) throws -> T? {
+    package func firstRow<T>(_ transform: (Row) -> T) throws(StoreError) -> T? {
         defer { sqlite3_reset(handle) }
         let result = sqlite3_step(handle)
         switch result {
-        case SQLITE_ROW: return try transform(Row(handle: handle, statement: self))
+        case SQLITE_ROW: return transform(Row(handle: handle, statement: self))
         case SQLITE_DONE: return nil
         default: throw connection.error(result, sql: sql)
         }

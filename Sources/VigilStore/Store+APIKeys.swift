@@ -1,16 +1,5 @@
 import VigilModel
 
-/// An API key's metadata; the key itself is never stored.
-public struct APIKeyRow: Sendable {
-    public var id: Int64
-    public var name: String
-    public var createdAt: Timestamp
-    public var lastUsedAt: Timestamp?
-    public var revokedAt: Timestamp?
-    /// Whether it may also turn integrations on and off and issue push tokens.
-    public var admin: Bool
-}
-
 extension Store {
     /// Stores a new API key's hash.
     public func createAPIKey(name: String, hash: [UInt8], admin: Bool = false, actor: String) throws -> Int64 {

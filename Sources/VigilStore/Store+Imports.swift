@@ -6,29 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// One import: a file, stdin or one HTTP push, and what it stored.
-public struct ImportRow: Sendable {
-    public var id: Int64
-    public var source: String
-    public var format: String
-    public var integration: String
-    public var startedAt: Timestamp
-    public var finishedAt: Timestamp?
-    public var recordsRead: Int64
-    public var eventsStored: Int64
-    public var rejected: Int64
-    public var duplicates: Int64
-    public var alertsRaised: Int64
-    /// `running`, `completed`, `failed`, or `interrupted` (the process died mid-import).
-    public var status: String
-}
-
-/// A record an import could not use, with its line and why.
-public struct RejectedRow: Sendable {
-    public var importID: Int64
-    public var record: RejectedRecord
-}
-
 extension Store {
     /// The newest imports first.
     public func imports(limit: Int = 100) throws -> [ImportRow] {
@@ -79,38 +56,5 @@ extension Store {
     /// Only while holding the writer lock: no other process can be running these imports.
     private func markRunningImportsInterrupted() throws(StoreError) {
         try connection.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
-    }
-}
-
-/// An advisory `flock` on `<database>-writer.lock`, released when this object goes away or
-/// the process dies (even by `kill -9`).
-public final class WriterLock {
-    private let descriptor: Int32
-
-    init(databasePath: String, holder: String) throws(StoreError) {
-        let lockPath = databasePath + "-writer.lock"
-        descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw StoreError(.io, "cannot open the writer lock \(lockPath): \(String(cString: strerror(errno))). Check the directory's permissions.")
-        }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            var buffer = [UInt8](repeating: 0, count: 256)
-            let count = pread(descriptor, &buffer, buffer.count, 0)
-            let owner = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
-                .split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            close(descriptor)
-            throw StoreError(.busy, """
-                another Vigil process is writing to \(databasePath)\(owner.isEmpty ? "" : " (\(owner))"). \
-                Wait for it to finish; while `vigil serve` runs, push data to it over HTTP instead.
-                """)
-        }
-        let text = Array("\(holder), pid \(getpid()), since \(Timestamp.now().iso8601)\n".utf8)
-        _ = ftruncate(descriptor, 0)
-        _ = pwrite(descriptor, text, text.count, 0)
-    }
-
-    deinit {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
     }
 }

@@ -1,19 +1,5 @@
 import VigilModel
 
-/// One integration with its state.
-public struct IntegrationRow: Sendable {
-    public var name: String
-    public var displayName: String
-    public var platforms: [String]
-    public var formats: [String]
-    public var enabled: Bool
-    public var enabledChangedAt: Timestamp?
-    public var activeTokens: Int
-    public var lastDataAt: Timestamp?
-    public var eventsReceived: Int64
-    public var eventsRefused: Int64
-}
-
 extension Store {
     /// Every integration, by name.
     public func integrations() throws -> [IntegrationRow] {
@@ -66,11 +52,5 @@ extension Store {
             try connection.statement("UPDATE integrations SET events_refused = events_refused + 1 WHERE name = ?").bind(integration).run()
             try appendAudit(actor: actor, action: "ingest.refused", target: integration, details: reason)
         }
-    }
-
-    /// Appends one entry to the audit log (inside the caller's transaction, if any).
-    public func appendAudit(actor: String, action: String, target: String, details: String = "") throws {
-        try connection.statement("INSERT INTO audit_log (time, actor, action, target, details) VALUES (?, ?, ?, ?, ?)")
-            .bind(Timestamp.now().microseconds, actor, action, target, details).run()
     }
 }

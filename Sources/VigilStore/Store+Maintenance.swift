@@ -1,26 +1,6 @@
 import CSQLite
 import VigilModel
 
-/// What `vigil check` found: each finding says what is wrong and where.
-public struct CheckReport: Sendable {
-    /// Findings that mean the database is damaged or inconsistent.
-    public var problems: [String] = []
-    /// Totals that were cross-checked.
-    public var events = 0
-    public var alerts = 0
-    public var imports = 0
-
-    public var isHealthy: Bool { problems.isEmpty }
-}
-
-/// What `vigil purge` removed.
-public struct PurgeOutcome: Sendable {
-    public var eventsDeleted = 0
-    /// Old events kept because an alert cites them.
-    public var evidenceKept = 0
-    public var transactions = 0
-}
-
 extension Store {
     /// Verifies the database: SQLite's page-level `integrity_check`, foreign keys, and that
     /// imports, events, rejected records and alerts agree with one another.

@@ -1,16 +1,5 @@
 import VigilModel
 
-/// A token's metadata; the secret is never stored.
-public struct TokenRow: Sendable {
-    public var id: Int64
-    public var integration: String
-    public var createdAt: Timestamp
-    public var expiresAt: Timestamp
-    public var lastUsedAt: Timestamp?
-    public var revokedAt: Timestamp?
-    public var revokedReason: String?
-}
-
 extension Store {
     /// Stores a new token's hash for `integration`, refusing when the integration is off.
     public func createToken(integration name: String, hash: [UInt8], expiresAt: Timestamp, actor: String) throws -> Int64 {
@@ -77,73 +66,6 @@ extension Store {
                       definition.formats.joined(separator: ",")).run()
             try appendAudit(actor: actor, action: "integration.add", target: definition.name,
                             details: "platforms \(definition.platforms.joined(separator: ",")); formats \(definition.formats.joined(separator: ","))")
-        }
-    }
-}
-
-/// One entry of the audit log.
-public struct AuditRow: Sendable {
-    public var id: Int64
-    public var time: Timestamp
-    public var actor: String
-    public var action: String
-    public var target: String
-    public var details: String
-}
-
-extension Store {
-    /// Audit log entries, newest first, filtered by action prefix, target and time.
-    public func audit(action: String? = nil, target: String? = nil, since: Timestamp? = nil, limit: Int = 100) throws -> [AuditRow] {
-        var conditions: [String] = []
-        var values: [(any SQLValue)?] = []
-        if let action { conditions.append(#"(action = ? OR action LIKE ? || '.%' ESCAPE '\')"#); values += [action, likeLiteral(action)] }
-        if let target { conditions.append("target = ?"); values.append(target) }
-        if let since { conditions.append("time >= ?"); values.append(since.microseconds) }
-        values.append(limit)
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try connection.statement("SELECT id, time, actor, action, target, details FROM audit_log \(whereClause) ORDER BY id DESC LIMIT ?")
-            .bind(values).rows(Self.auditRow)
-    }
-}
-
-extension Store {
-    static func auditRow(_ row: Row) -> AuditRow {
-        AuditRow(id: row.int("id"), time: row.time("time"), actor: row.text("actor"), action: row.text("action"),
-                 target: row.text("target"), details: row.text("details"))
-    }
-}
-
-/// One supported OS version.
-public struct CompatibilityRow: Sendable, Equatable {
-    public var platform: String
-    public var distribution: String
-    public var version: String
-    public var note: String
-
-    public init(platform: String, distribution: String, version: String, note: String) {
-        self.platform = platform
-        self.distribution = distribution
-        self.version = version
-        self.note = note
-    }
-}
-
-extension Store {
-    /// The compatibility list.
-    public func compatibility() throws -> [CompatibilityRow] {
-        try connection.statement("SELECT platform, distribution, version, note FROM compatibility ORDER BY platform, distribution, CAST(version AS REAL), version")
-            .rows {
-                CompatibilityRow(platform: $0.text("platform"), distribution: $0.text("distribution"), version: $0.text("version"), note: $0.text("note"))
-            }
-    }
-
-    /// Adds a supported OS version.
-    public func addCompatibility(_ row: CompatibilityRow, actor: String) throws {
-        try connection.transaction {
-            try connection.statement("INSERT OR REPLACE INTO compatibility (platform, distribution, version, note) VALUES (?, ?, ?, ?)")
-                .bind(row.platform, row.distribution.lowercased(), row.version, row.note).run()
-            try appendAudit(actor: actor, action: "compatibility.add", target: row.platform,
-                            details: [row.distribution, row.version].filter { !$0.isEmpty }.joined(separator: " "))
         }
     }
 }

@@ -1,58 +1,5 @@
 import VigilModel
 
-/// A change to one or more alerts; nil leaves a field as it is.
-public struct AlertUpdate: Sendable {
-    public static let statuses = ["new", "in_progress", "resolved"]
-    public static let classifications = ["true_positive", "false_positive", "informational_expected_activity"]
-
-    /// The one vocabulary of statuses and classifications, for filters and updates alike, on
-    /// the CLI and over HTTP: `in-progress` and `in_progress` both name `in_progress`. Nil for
-    /// a word that is not in `vocabulary`.
-    public static func canonical(_ word: String, in vocabulary: [String]) -> String? {
-        let canonical = String(word.map { $0 == "-" ? "_" : $0 })
-        return vocabulary.contains(canonical) ? canonical : nil
-    }
-
-    public var status: String?
-    public var classification: String?
-    public var determination: String?
-    public var assignedTo: String?
-    public var comment: String?
-
-    public init(status: String? = nil, classification: String? = nil, determination: String? = nil, assignedTo: String? = nil, comment: String? = nil) {
-        self.status = status
-        self.classification = classification
-        self.determination = determination
-        self.assignedTo = assignedTo
-        self.comment = comment
-    }
-
-    var isEmpty: Bool { status == nil && classification == nil && determination == nil && assignedTo == nil && comment == nil }
-}
-
-/// One incident with its alert count.
-public struct IncidentRow: Sendable {
-    public var id: Int64
-    public var title: String
-    public var severity: Severity
-    public var status: String
-    public var reason: String
-    public var assignedTo: String?
-    public var classification: String?
-    public var alertCount: Int64
-    public var machines: [String]
-    public var firstEventTime: Timestamp
-    public var lastEventTime: Timestamp
-    public var createdAt: Timestamp
-}
-
-/// A comment on an alert or incident.
-public struct CommentRow: Sendable {
-    public var author: String
-    public var text: String
-    public var createdAt: Timestamp
-}
-
 extension Store {
     /// One alert, or nil.
     public func alert(id: Int64) throws -> AlertRow? {
@@ -71,12 +18,6 @@ extension Store {
             FROM alert_events ae JOIN events e ON e.id = ae.event_id JOIN machines m ON m.id = e.machine_id
             WHERE ae.alert_id = ? ORDER BY e.time LIMIT ?
             """).bind(id, limit).rows(Self.eventRow)
-    }
-
-    /// The audit history of an alert or incident (`alert:7`, `incident:3`), oldest first.
-    public func history(of target: String) throws -> [AuditRow] {
-        try connection.statement("SELECT id, time, actor, action, target, details FROM audit_log WHERE target = ? ORDER BY id")
-            .bind(target).rows(Self.auditRow)
     }
 
     /// Comments on an alert or incident, oldest first.

@@ -1,0 +1,33 @@
+import VigilModel
+
+/// What the CLI, the HTTP API and the web console read: alerts through the alert view, their
+/// events, incidents, machines, events and imports. Readers never block the writer.
+public protocol AlertQueries: AnyObject {
+    /// One page of alerts matching `filter`, sorted as it says.
+    func alerts(_ filter: AlertFilter) throws -> [AlertRow]
+    /// Alert counts by severity and OS platform for `filter`.
+    func alertSummary(_ filter: AlertFilter) throws -> [(severity: Severity, platform: String, count: Int)]
+    func alert(id: Int64) throws -> AlertRow?
+    /// The alerts opened after `id` for the same rule, machine and key (it was resolved, or its window passed).
+    func laterAlertIDs(following id: Int64) throws -> [Int64]
+    /// The events an alert links, oldest first.
+    func alertEvents(id: Int64, limit: Int) throws -> [EventRow]
+    func comments(alertID: Int64?, incidentID: Int64?) throws -> [CommentRow]
+    /// Incidents, newest activity first.
+    func incidents(status: String?, minimumSeverity: Severity?, limit: Int) throws -> [IncidentRow]
+    func incident(id: Int64) throws -> IncidentRow?
+    func machines() throws -> [MachineRow]
+    /// Stored events, newest first.
+    func events(_ filter: EventFilter) throws -> [EventRow]
+    /// Imports and pushes, newest first.
+    func imports(limit: Int) throws -> [ImportRow]
+    /// Rejected records of one import, or of all when `importID` is nil.
+    func rejectedRecords(importID: Int64?, limit: Int) throws -> [RejectedRow]
+}
+
+/// Analysts' changes to alerts and incidents; every change is audited.
+public protocol AlertTriage: AnyObject {
+    /// Applies `update` to the alerts `ids` together; returns how many changed.
+    func updateAlerts(ids: [Int64], _ update: AlertUpdate, actor: String) throws -> Int
+    func updateIncident(id: Int64, status: String?, assignedTo: String?, classification: String?, comment: String?, actor: String) throws
+}

@@ -1,0 +1,11 @@
+import VigilModel
+
+/// One entry of the audit log.
+public struct AuditRow: Sendable {
+    public var id: Int64
+    public var time: Timestamp
+    public var actor: String
+    public var action: String
+    public var target: String
+    public var details: String
+}

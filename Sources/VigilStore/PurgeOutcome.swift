@@ -1,0 +1,10 @@
+import CSQLite
+import VigilModel
+
+/// What `vigil purge` removed.
+public struct PurgeOutcome: Sendable {
+    public var eventsDeleted = 0
+    /// Old events kept because an alert cites them.
+    public var evidenceKept = 0
+    public var transactions = 0
+}
