@@ -24,27 +24,19 @@ public struct Detector {
         var anyFiltered: Bool
     }
 
-    /// The memory a detector owns.
+    /// The memory a detector owns; its buffers live in `arena`.
     private final class Memory {
+        var arena = UnsafeBufferArena()
         let marks: UnsafeMutableBufferPointer<Bool>
+        /// Unretained: `ruleSet` keeps the rules and the prefilter alive.
         let rules: UnsafeMutableBufferPointer<Unmanaged<CompiledRule>>
         let prefilter: Unmanaged<RulePrefilter>
         var candidates: [Candidates] = []
 
         init(ruleSet: RuleSet) {
-            marks = .allocate(capacity: max(ruleSet.rules.count, 1))
-            marks.initialize(repeating: false)
-            rules = .copy(ruleSet.rules.map { Unmanaged.passUnretained($0) })
+            marks = arena.copy([Bool](repeating: false, count: ruleSet.rules.count))
+            rules = arena.copy(ruleSet.rules.map { Unmanaged.passUnretained($0) })
             prefilter = .passUnretained(ruleSet.prefilter)
-        }
-
-        deinit {
-            for entry in candidates {
-                entry.rules.deallocate()
-                entry.neededFields.deallocate()
-            }
-            marks.deallocate()
-            rules.deallocate()
         }
     }
 
@@ -89,8 +81,8 @@ public struct Detector {
         let prefilter = ruleSet.prefilter
         let needed = prefilter.indexes.map { index in index.rules.contains { rules.contains($0) } }
         let entry = Candidates(
-            rules: .copy(rules.map { Candidate(rule: $0, filtered: prefilter.filtered[Int($0)]) }),
-            neededFields: .copy(needed),
+            rules: memory.arena.copy(rules.map { Candidate(rule: $0, filtered: prefilter.filtered[Int($0)]) }),
+            neededFields: memory.arena.copy(needed),
             anyFiltered: rules.contains { prefilter.filtered[Int($0)] })
         memory.candidates.append(entry)
         candidatePositions[logSource] = memory.candidates.count - 1

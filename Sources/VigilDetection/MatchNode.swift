@@ -46,6 +46,7 @@ struct FieldTest: Sendable {
 /// their children and tests by position, so evaluating a rule copies nothing and counts no
 /// references, even while several threads evaluate the same rules. Immutable once built.
 final class MatchProgram: @unchecked Sendable {
+    // Safety: every stored property is written only in `init`; afterwards threads only read.
     private struct Node {
         enum Kind: UInt8 { case and, or, not, atLeast, field, keywords, constant }
         var kind: Kind
@@ -68,6 +69,8 @@ final class MatchProgram: @unchecked Sendable {
         init(_ test: ValueTest) { self.test = test }
     }
 
+    /// Owns the buffers below.
+    private var arena = UnsafeBufferArena()
     private let nodes: UnsafeMutableBufferPointer<Node>
     private let children: UnsafeMutableBufferPointer<Int>
     /// Owns the boxes `tests` refers to.
@@ -79,16 +82,10 @@ final class MatchProgram: @unchecked Sendable {
     init(trees: [MatchNode]) {
         var builder = Builder()
         roots = trees.map { builder.add($0) }
-        nodes = .copy(builder.nodes)
-        children = .copy(builder.children)
+        nodes = arena.copy(builder.nodes)
+        children = arena.copy(builder.children)
         boxes = builder.tests.map(TestBox.init)
-        tests = .copy(boxes.map { Unmanaged.passUnretained($0) })
-    }
-
-    deinit {
-        nodes.deallocate()
-        children.deallocate()
-        tests.deallocate()
+        tests = arena.copy(boxes.map { Unmanaged.passUnretained($0) })
     }
 
     /// True when the tree at `position` (one of `roots`) matches `event`.

@@ -11,6 +11,7 @@ import VigilModel
 /// no prefilter and is always evaluated. Per event, each field that any rule needs is scanned
 /// once for all its literals at once (`ScanTable`).
 final class RulePrefilter: @unchecked Sendable {
+    // Safety: every stored property is written only in `init`; afterwards threads only read.
     /// The field name that stands for the raw record (keyword searches).
     static let rawField = FieldKey("\u{0}raw")
 
@@ -29,6 +30,8 @@ final class RulePrefilter: @unchecked Sendable {
     let indexes: [FieldIndex]
     /// FieldKey.rawValue → position in `indexes`, or -1.
     private let slotByKey: UnsafeMutableBufferPointer<Int32>
+    /// Owns `slotByKey`, `tables` and every buffer of every table.
+    private var arena = UnsafeBufferArena()
     /// One scan table per index. Everything the per-event scan reads lives in memory of its
     /// own and is read through plain pointers: no copies, no reference counting, which two
     /// threads sharing one rule set would otherwise contend on. Immutable after `init`.
@@ -64,15 +67,11 @@ final class RulePrefilter: @unchecked Sendable {
         for (key, slot) in byField { slotByKey[Int(key.rawValue)] = Int32(slot) }
         self.filtered = filtered
         self.indexes = indexes
-        self.slotByKey = .copy(slotByKey)
-        self.tables = .copy(indexes.map { ScanTable(literals: $0.literals, owners: $0.owners) })
+        self.slotByKey = arena.copy(slotByKey)
+        var tables: [ScanTable] = []
+        for index in indexes { tables.append(ScanTable(literals: index.literals, owners: index.owners, arena: &arena)) }
+        self.tables = arena.copy(tables)
         self.rawSlot = byField[Self.rawField] ?? -1
-    }
-
-    deinit {
-        for table in tables { table.deallocate() }
-        tables.deallocate()
-        slotByKey.deallocate()
     }
 
     /// At least one of these (field, folded literal) pairs must occur for `node` to match;
@@ -174,7 +173,8 @@ struct LiteralBuckets {
     let offsets: UnsafeMutableBufferPointer<Int32>
     let isEmpty: Bool
 
-    init(_ entries: [Entry]) {
+    /// Files `entries`; the tables are allocated in `arena`.
+    init(_ entries: [Entry], arena: inout UnsafeBufferArena) {
         var groups = [[Entry]](repeating: [], count: 4_096)
         var bits = [UInt64](repeating: 0, count: 1_024)
         for entry in entries {
@@ -188,24 +188,16 @@ struct LiteralBuckets {
             sorted += groups[group]
         }
         groupStarts[4_096] = Int32(sorted.count)
-        self.bits = .copy(bits)
-        self.groupStarts = .copy(groupStarts)
-        ids = .copy(sorted.map(\.id))
-        keys = .copy(sorted.map { UInt16($0.key) })
-        offsets = .copy(sorted.map(\.offset))
+        self.bits = arena.copy(bits)
+        self.groupStarts = arena.copy(groupStarts)
+        ids = arena.copy(sorted.map(\.id))
+        keys = arena.copy(sorted.map { UInt16($0.key) })
+        offsets = arena.copy(sorted.map(\.offset))
         isEmpty = entries.isEmpty
     }
 
     @inline(__always)
     func contains(_ key: Int) -> Bool { bits[key >> 6] & (1 << UInt64(key & 63)) != 0 }
-
-    func deallocate() {
-        bits.deallocate()
-        groupStarts.deallocate()
-        ids.deallocate()
-        keys.deallocate()
-        offsets.deallocate()
-    }
 }
 
 /// One field's literals, arranged for a scan that looks at a few bytes per position and
@@ -228,8 +220,9 @@ struct ScanTable {
     let ownerList: UnsafeMutableBufferPointer<Int32>
     let ownerStarts: UnsafeMutableBufferPointer<Int32>
 
-    /// `literals` are folded and at least two bytes long; `owners` are their rules.
-    init(literals: [[UInt8]], owners: [[Int32]]) {
+    /// `literals` are folded and at least two bytes long; `owners` are their rules. The
+    /// table's buffers are allocated in `arena`.
+    init(literals: [[UInt8]], owners: [[Int32]], arena: inout UnsafeBufferArena) {
         var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
         var anchored: [LiteralBuckets.Entry] = [], paired: [LiteralBuckets.Entry] = []
         let shortest = literals.map(\.count).filter { $0 >= 3 }.min() ?? 3
@@ -264,12 +257,12 @@ struct ScanTable {
         literalStarts.append(Int32(literalBytes.count))
         ownerStarts.append(Int32(ownerList.count))
         self.step = step
-        anchors = LiteralBuckets(anchored)
-        pairs = LiteralBuckets(paired)
-        self.literalBytes = .copy(literalBytes)
-        self.literalStarts = .copy(literalStarts)
-        self.ownerList = .copy(ownerList)
-        self.ownerStarts = .copy(ownerStarts)
+        anchors = LiteralBuckets(anchored, arena: &arena)
+        pairs = LiteralBuckets(paired, arena: &arena)
+        self.literalBytes = arena.copy(literalBytes)
+        self.literalStarts = arena.copy(literalStarts)
+        self.ownerList = arena.copy(ownerList)
+        self.ownerStarts = arena.copy(ownerStarts)
     }
 
     /// Bytes that fill log text: separators, digits and the commonest letters.
@@ -297,6 +290,7 @@ struct ScanTable {
         let count = bytes.count
         var position = 0
         while position + 4 <= count {
+            assert(position >= 0, "the scan position went negative")
             let key = Self.hash(Self.fold(UInt32(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt32.self))) & 0xFF_FFFF)
             if bits[key >> 6] & (1 << UInt64(key & 63)) != 0 { candidates(in: anchors, key: key, at: position, of: bytes, into: marks) }
             position += step
@@ -322,6 +316,7 @@ struct ScanTable {
     @inline(never)
     private func candidates(in buckets: LiteralBuckets, key: Int, at position: Int, of bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
         let group = key >> 4
+        assert(group + 1 < buckets.groupStarts.count, "key \(key) is outside the 16-bit key space")
         for slot in Int(buckets.groupStarts[group])..<Int(buckets.groupStarts[group + 1]) where Int(buckets.keys[slot]) == key {
             let literal = Int(buckets.ids[slot])
             let from = Int(literalStarts[literal]), to = Int(literalStarts[literal + 1])
@@ -336,14 +331,5 @@ struct ScanTable {
             guard equal else { continue }
             for owner in Int(ownerStarts[literal])..<Int(ownerStarts[literal + 1]) { marks[Int(ownerList[owner])] = true }
         }
-    }
-
-    func deallocate() {
-        anchors.deallocate()
-        pairs.deallocate()
-        literalBytes.deallocate()
-        literalStarts.deallocate()
-        ownerList.deallocate()
-        ownerStarts.deallocate()
     }
 }

@@ -1,32 +1,5 @@
 import Foundation
 
-/// A blocking, bounded hand-off between the producer thread and the writer.
-final class BoundedQueue<Element>: @unchecked Sendable {
-    // Safety: all state is read and written only with `condition` locked.
-    private let condition = NSCondition()
-    private var elements: [Element] = []
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func put(_ element: Element) {
-        condition.lock()
-        while elements.count >= capacity { condition.wait() }
-        elements.append(element)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func take() -> Element {
-        condition.lock()
-        while elements.isEmpty { condition.wait() }
-        let element = elements.removeFirst()
-        condition.broadcast()
-        condition.unlock()
-        return element
-    }
-}
-
 /// Runs `produce` on a thread of its own while `consume` takes what it yields, in order, on the
 /// calling thread, with at most two values waiting between them. When `consume` throws, the
 /// producer still runs to its end (its values dropped) so its thread finishes; the first error
@@ -78,11 +51,4 @@ func concurrentPerformAhead(iterations: Int, _ body: @Sendable (Int) -> Void) {
         if pthread_equal(pthread_self(), caller) == 0 { yieldToConsumer() }
         body(index)
     }
-}
-
-/// Hands a non-Sendable value to exactly one other thread, which then owns it alone.
-final class Handoff<Value>: @unchecked Sendable {
-    // Safety: the sender never touches `value` again after handing it over.
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

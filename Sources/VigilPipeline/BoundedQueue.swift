@@ -1,0 +1,28 @@
+import Foundation
+
+/// A blocking, bounded hand-off between the producer thread and the writer.
+final class BoundedQueue<Element>: @unchecked Sendable {
+    // Safety: all state is read and written only with `condition` locked.
+    private let condition = NSCondition()
+    private var elements: [Element] = []
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func put(_ element: Element) {
+        condition.lock()
+        while elements.count >= capacity { condition.wait() }
+        elements.append(element)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func take() -> Element {
+        condition.lock()
+        while elements.isEmpty { condition.wait() }
+        let element = elements.removeFirst()
+        condition.broadcast()
+        condition.unlock()
+        return element
+    }
+}
