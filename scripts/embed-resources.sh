@@ -1,6 +1,15 @@
 #!/bin/sh
 # Regenerates the Swift files that embed schema/*.sql, rules/builtin/*.yml and openapi.yaml in the binary.
-# Run it after editing either folder; a test fails while the embedded copies have drifted.
+# Run it after editing either folder; a test fails while the embedded copies have drifted
+# (MigrationTests for schema/, EmbeddedRulesTests for rules/builtin/, APIContractTests for openapi.yaml).
+#
+# Why not SwiftPM's `resources: [.embedInCode(...)]`: tried on Swift 6.3.1, it embeds a folder,
+# but (1) resources must sit inside the target, so schema/ would need a symlink under
+# Sources/VigilStore; (2) it exposes one mangled property per file (0001_initial.sql becomes
+# PackageResources._001_initial_sql, bytes) and no list of them, so the migration list would be
+# written by hand and a new schema file left out of it would still need a drift test; and
+# (3) names lose the order and text form the migrator needs. This script keeps one list per
+# folder, in file-name order, and the drift tests catch a forgotten rerun.
 set -eu
 cd "$(dirname "$0")/.."
 
