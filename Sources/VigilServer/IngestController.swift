@@ -8,7 +8,7 @@ import VigilModel
 import VigilPipeline
 import VigilStore
 
-/// `POST /api/v1/ingest?format=auto|…[&hostname=…]` with `Authorization: Bearer <push token>`.
+/// `POST /api/v1/ingest?format=auto|…[&hostname=…]` behind `PushTokenAuthenticator`.
 ///
 /// The body is taken as it arrives (gunzipped on the way, never past the body limit), then
 /// read by the batch pipeline; its events are committed in one transaction, and 200 is sent
@@ -19,8 +19,8 @@ struct IngestController: Sendable {
     /// Rejected records listed in a reply, at most.
     static let rejectedListLimit = 100
 
-    func push(_ request: Request, context: some RequestContext) async throws -> Response {
-        let (tokenID, integration) = try await authorize(request)
+    @Sendable func push(_ request: Request, context: VigilRequestContext) async throws -> Response {
+        let (tokenID, integration) = context.pushToken
         let format = try await namedFormat(request, integration: integration)
         let body = try await readBody(request)
         let hostname = request.uri.queryParameters.get("hostname") ?? "unknown"
@@ -31,26 +31,9 @@ struct IngestController: Sendable {
         } catch let refusal as IngestGate.TokenRefusal {
             throw apiError(.forbidden, refusal.description)
         }
-        var response = try JSONEncoder().encode(PushReply(batch, outcome: outcome), from: request, context: context)
+        var response = try PushReply(batch, outcome: outcome).response(from: request, context: context)
         response.headers[.vigilIntegration] = integration.name
         return response
-    }
-
-    /// The gate's first half: a valid push token of an integration that is on.
-    private func authorize(_ request: Request) async throws -> (tokenID: Int64, integration: IngestGate.IntegrationState) {
-        let token = Self.bearer(request)
-        switch try await service.authorizePush(token: token) {
-        case .success(let granted): return granted
-        case .failure(let refusal):
-            if case .integrationOff = refusal { throw apiError(.forbidden, refusal.description) }
-            if case .rateLimited(let seconds) = refusal {
-                throw apiError(.tooManyRequests, refusal.description, headers: [.retryAfter: String(seconds)])
-            }
-            if token?.hasPrefix(APIKey.prefix) == true {
-                throw apiError(.unauthorized, "this is an API key, which can read and triage but never push; push with an integration token from `vigil integration token NAME`")
-            }
-            throw apiError(.unauthorized, refusal.description)
-        }
     }
 
     /// `?format=`: nil for `auto`. A named format is checked against the integration before any body byte is read.
@@ -135,13 +118,6 @@ struct IngestController: Sendable {
         }
         return ReadBody(pushed: pushed, skipped: reader.skippedRecords)
     }
-
-    static func bearer(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return "" }
-        return String(parts[1]).trimmingCharacters(in: .whitespaces)
-    }
 }
 
 /// A pushed body, read: the batch to commit and the records that carried no event.
@@ -151,7 +127,7 @@ struct ReadBody {
 }
 
 /// The answer to a push, once its batch committed.
-struct PushReply: Encodable {
+struct PushReply: ResponseEncodable {
     struct Rejection: Encodable {
         var line: Int
         var reason: String

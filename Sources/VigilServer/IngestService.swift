@@ -8,13 +8,15 @@ import VigilStore
 /// The server's single writer: verifies push tokens and API keys, and commits pushed batches.
 ///
 /// Batches that arrive while a commit is running are written together in the next
-/// transaction (group commit), so many small pushes do not cost one transaction each.
+/// transaction (group commit, run by `GroupCommitService`), so many small pushes do not cost
+/// one transaction each.
 /// Correlation runs in the commit too, in arrival order, since its windows are shared state.
 public actor IngestService {
     private let store: Store
     private let committer: BatchCommitter
     private var queue: [(batch: PushedBatch, continuation: CheckedContinuation<BatchOutcome, any Error>)] = []
-    private var flushing = false
+    /// Wakes the group commit; many wake-ups while it commits coalesce into one.
+    private let (commitRequests, commitSignal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     /// Whether any batch was committed, so shutdown has correlation state worth saving.
     private var committed = false
     private var rateLimiter: PushRateLimiter
@@ -95,17 +97,24 @@ public actor IngestService {
     /// Commits a pushed batch and returns what it did. Its token is checked again inside the
     /// write transaction; a token revoked or expired, or an integration turned off, while the
     /// body streamed in throws `IngestGate.TokenRefusal.invalidatedDuringPush`, and nothing of
-    /// the batch is stored.
+    /// the batch is stored. The group-commit service (`GroupCommitService`) must be running.
     public func submit(_ batch: PushedBatch) async throws -> BatchOutcome {
         try await withCheckedThrowingContinuation { continuation in
             queue.append((batch, continuation))
             metrics.queueDepth = queue.count
-            if !flushing {
-                flushing = true
-                Task { self.flush() }
-            }
+            commitSignal.yield()
         }
     }
+
+    /// Commits what is queued each time a batch arrives, until `stopGroupCommit`; batches that
+    /// arrived during a commit go together into the next transaction.
+    func runGroupCommit() async {
+        for await _ in commitRequests { flush() }
+        flush()
+    }
+
+    /// Ends `runGroupCommit` once what is queued has been committed.
+    nonisolated func stopGroupCommit() { commitSignal.finish() }
 
     private func flush() {
         while !queue.isEmpty {
@@ -132,7 +141,6 @@ public actor IngestService {
                 for entry in work { entry.continuation.resume(throwing: error) }
             }
         }
-        flushing = false
     }
 
     /// Saves correlation windows; called at shutdown after in-flight requests finished.

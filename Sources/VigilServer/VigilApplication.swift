@@ -44,20 +44,21 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
         logger: logger)
-    app.addServices([WriterShutdownService(service: service, logger: logger)] as [any Service])
+    app.addServices([GroupCommitService(service: service, logger: logger)] as [any Service])
     return app
 }
 
-/// The routes: push ingest (token), queries and triage (API key), health, metrics and the API document.
-public func buildRouter(_ configuration: ServerConfiguration, service: IngestService, logger: Logger) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+/// The routes: push ingest (push token), queries and triage (API key), administration
+/// (admin key), health, metrics and the API document. Authentication is middleware per group.
+public func buildRouter(_ configuration: ServerConfiguration, service: IngestService, logger: Logger) -> Router<VigilRequestContext> {
+    let router = Router(context: VigilRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: service.metrics))
     router.add(middleware: ErrorShapeMiddleware())
     router.get("/health") { _, _ in
         Response.json(#"{"status":"ok"}"#)
     }
     router.get("/metrics") { request, _ in
-        if configuration.metricsRequireKey, try await service.authorizeAPIKey(IngestController.bearer(request)) == nil {
+        if configuration.metricsRequireKey, try await service.authorizeAPIKey(bearerCredential(request)) == nil {
             throw apiError(.unauthorized, "this server serves /metrics only with an API key (vigil serve --metrics-auth): send 'Authorization: Bearer <key>' with a key from `vigil apikey create`")
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
@@ -65,28 +66,16 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
     }
-    let ingest = IngestController(service: service, configuration: configuration)
-    router.post("/api/v1/ingest") { request, context in
-        guard configuration.acceptsPushes else {
+    if configuration.acceptsPushes {
+        let ingest = IngestController(service: service, configuration: configuration)
+        router.group("/api/v1/ingest").add(middleware: PushTokenAuthenticator(service: service)).post(use: ingest.push)
+    } else {
+        router.post("/api/v1/ingest") { _, _ -> Response in
             throw apiError(.serviceUnavailable, "this server runs with --no-ingest (a batch import owns the database); push to a server started without it")
         }
-        return try await ingest.push(request, context: context)
     }
-    let queries = QueryController(service: service, databasePath: configuration.databasePath)
-    queries.register(on: router)
+    QueryController(service: service, databasePath: configuration.databasePath).register(on: router)
     return router
-}
-
-/// Saves correlation state once the server stopped taking requests.
-struct WriterShutdownService: Service {
-    let service: IngestService
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await service.shutdown()
-        logger.info("writer flushed and closed")
-    }
 }
 
 extension Response {

@@ -10,3 +10,19 @@ public struct APIKeyRow: Sendable {
     /// Whether it may also turn integrations on and off and issue push tokens.
     public var admin: Bool
 }
+
+extension APIKeyRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, name, admin, createdAt = "created", lastUsedAt = "last_used", revokedAt = "revoked"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(id, forKey: .id)
+        try row.encode(name, forKey: .name)
+        try row.encode(admin, forKey: .admin)
+        try row.encode(createdAt, forKey: .createdAt)
+        try row.encode(lastUsedAt, forKey: .lastUsedAt)
+        try row.encode(revokedAt, forKey: .revokedAt)
+    }
+}

@@ -28,3 +28,39 @@ public struct AlertRow: Sendable {
     /// past the dedupe window).
     public var previousAlertID: Int64?
 }
+
+extension AlertRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, ruleID = "rule_id", title, severity, status, classification, determination, assignedTo = "assigned_to"
+        case machineID = "machine_id", hostname, osPlatform = "os_platform", osVersion = "os_version", eventCount = "event_count"
+        case firstEventTime = "first_event_time", lastEventTime = "last_event_time", createdAt = "created_at", incidentID = "incident_id"
+        case integration, author, techniques = "mitre_techniques", matchedFields = "matched_fields", previousAlertID = "previous_alert_id"
+    }
+
+    /// The alert as the CLI and the API show it (`description` only in the alert's detail).
+    public func encode(to encoder: any Encoder) throws {
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(id, forKey: .id)
+        try row.encode(ruleID, forKey: .ruleID)
+        try row.encode(title, forKey: .title)
+        try row.encode(severity.name, forKey: .severity)
+        try row.encode(status, forKey: .status)
+        try row.encode(classification, forKey: .classification)
+        try row.encode(determination, forKey: .determination)
+        try row.encode(assignedTo, forKey: .assignedTo)
+        try row.encode(machineID, forKey: .machineID)
+        try row.encode(hostname, forKey: .hostname)
+        try row.encode(osPlatform, forKey: .osPlatform)
+        try row.encode(osVersion, forKey: .osVersion)
+        try row.encode(eventCount, forKey: .eventCount)
+        try row.encode(firstEventTime, forKey: .firstEventTime)
+        try row.encode(lastEventTime, forKey: .lastEventTime)
+        try row.encode(createdAt, forKey: .createdAt)
+        try row.encode(incidentID, forKey: .incidentID)
+        try row.encode(integration, forKey: .integration)
+        try row.encode(author, forKey: .author)
+        try row.encode(techniques, forKey: .techniques)
+        try row.encode(JSONValue(parsing: matchedFields), forKey: .matchedFields)
+        try row.encode(previousAlertID, forKey: .previousAlertID)
+    }
+}

@@ -9,3 +9,7 @@ public struct AuditRow: Sendable {
     public var target: String
     public var details: String
 }
+
+extension AuditRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable { case id, time, actor, action, target, details }
+}

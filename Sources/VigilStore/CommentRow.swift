@@ -6,3 +6,7 @@ public struct CommentRow: Sendable {
     public var text: String
     public var createdAt: Timestamp
 }
+
+extension CommentRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable { case author, text, createdAt = "time" }
+}

@@ -14,3 +14,7 @@ public struct CompatibilityRow: Sendable, Equatable {
         self.note = note
     }
 }
+
+extension CompatibilityRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable { case platform, distribution, version, note }
+}

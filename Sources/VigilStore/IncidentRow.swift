@@ -15,3 +15,25 @@ public struct IncidentRow: Sendable {
     public var lastEventTime: Timestamp
     public var createdAt: Timestamp
 }
+
+extension IncidentRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, title, severity, status, alertCount = "alert_count", machines, firstEventTime = "first_event_time"
+        case lastEventTime = "last_event_time", assignedTo = "assigned_to", classification, reason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(id, forKey: .id)
+        try row.encode(title, forKey: .title)
+        try row.encode(severity.name, forKey: .severity)
+        try row.encode(status, forKey: .status)
+        try row.encode(alertCount, forKey: .alertCount)
+        try row.encode(machines.joined(separator: ","), forKey: .machines)
+        try row.encode(firstEventTime, forKey: .firstEventTime)
+        try row.encode(lastEventTime, forKey: .lastEventTime)
+        try row.encode(assignedTo, forKey: .assignedTo)
+        try row.encode(classification, forKey: .classification)
+        try row.encode(reason, forKey: .reason)
+    }
+}

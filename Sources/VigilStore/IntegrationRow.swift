@@ -13,3 +13,24 @@ public struct IntegrationRow: Sendable {
     public var eventsReceived: Int64
     public var eventsRefused: Int64
 }
+
+extension IntegrationRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, displayName = "display_name", platforms, formats, enabled, enabledChangedAt = "since"
+        case activeTokens = "active_tokens", lastDataAt = "last_data_at", eventsReceived = "events_received", eventsRefused = "events_refused"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(name, forKey: .name)
+        try row.encode(displayName, forKey: .displayName)
+        try row.encode(platforms, forKey: .platforms)
+        try row.encode(formats, forKey: .formats)
+        try row.encode(enabled, forKey: .enabled)
+        try row.encode(enabledChangedAt, forKey: .enabledChangedAt)
+        try row.encode(activeTokens, forKey: .activeTokens)
+        try row.encode(lastDataAt, forKey: .lastDataAt)
+        try row.encode(eventsReceived, forKey: .eventsReceived)
+        try row.encode(eventsRefused, forKey: .eventsRefused)
+    }
+}

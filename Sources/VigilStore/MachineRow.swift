@@ -16,3 +16,25 @@ public struct MachineRow: Sendable {
     /// False when every integration the machine reported through is off.
     public var active: Bool
 }
+
+extension MachineRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, hostname, osPlatform = "os_platform", osVersion = "os_version", supported, status, firstSeen = "first_seen"
+        case lastSeen = "last_seen", lastIntegration = "last_integration", eventCount = "event_count", alertCount = "alert_count"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(id, forKey: .id)
+        try row.encode(hostname, forKey: .hostname)
+        try row.encode(osPlatform, forKey: .osPlatform)
+        try row.encode(osVersion, forKey: .osVersion)
+        try row.encode(supported, forKey: .supported)
+        try row.encode(active ? "active" : "inactive", forKey: .status)
+        try row.encode(firstSeen, forKey: .firstSeen)
+        try row.encode(lastSeen, forKey: .lastSeen)
+        try row.encode(lastIntegration, forKey: .lastIntegration)
+        try row.encode(eventCount, forKey: .eventCount)
+        try row.encode(alertCount, forKey: .alertCount)
+    }
+}

@@ -10,3 +10,23 @@ public struct TokenRow: Sendable {
     public var revokedAt: Timestamp?
     public var revokedReason: String?
 }
+
+extension TokenRow: Encodable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, integration, createdAt = "created", expiresAt = "expires", lastUsedAt = "last_used", revokedAt = "revoked", state
+    }
+
+    /// `active`, `expired` or `revoked`, as of now.
+    public var state: String { revokedAt != nil ? "revoked" : (expiresAt <= .now() ? "expired" : "active") }
+
+    public func encode(to encoder: any Encoder) throws {
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(id, forKey: .id)
+        try row.encode(integration, forKey: .integration)
+        try row.encode(createdAt, forKey: .createdAt)
+        try row.encode(expiresAt, forKey: .expiresAt)
+        try row.encode(lastUsedAt, forKey: .lastUsedAt)
+        try row.encode(revokedAt, forKey: .revokedAt)
+        try row.encode(state, forKey: .state)
+    }
+}

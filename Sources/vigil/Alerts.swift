@@ -14,10 +14,11 @@ extension Severity: ExpressibleByArgument {
 
 extension AlertFilter.Sort: ExpressibleByArgument {}
 
-/// The alert filters shared by `vigil alerts` and `vigil alert update --where …`.
+/// The alert filters shared by `vigil alerts` and `vigil alert update --where …`: the same
+/// names and parser as `GET /api/v1/alerts`'s query (`AlertFilter(parameters:)`).
 struct AlertFilterOptions: ParsableArguments {
-    @Option(help: "Only this OS platform.") var os: OSPlatform?
-    @Option(help: "Minimum severity.") var severity: Severity?
+    @Option(help: "Only this OS platform (linux, macos, ios, android, windows, unknown).") var os: String?
+    @Option(help: "Minimum severity.") var severity: String?
     @Option(name: .customLong("severity-in"), help: "Only these severities, comma-separated (high,critical).") var severityIn: String?
     @Option(help: "Only this status (new, in_progress, resolved).") var status: String?
     @Option(help: "Only this classification (true_positive, false_positive, informational_expected_activity).") var classification: String?
@@ -31,40 +32,27 @@ struct AlertFilterOptions: ParsableArguments {
     @Option(help: "Only this rule (id or title).") var rule: String?
     @Option(help: "Only this MITRE ATT&CK technique (T1059 includes its sub-techniques).") var technique: String?
     @Option(help: "Only this integration (the detection source).") var integration: String?
-    @Option(help: "Only alerts of this incident.") var incident: Int64?
+    @Option(help: "Only alerts of this incident.") var incident: String?
     @Option(help: "Words to find in the title or the rule's description.") var search: String?
 
+    /// Checked while parsing, so a bad value is answered with the usage line.
     func validate() throws {
-        if let status, AlertUpdate.canonical(status, in: AlertUpdate.statuses) == nil {
-            throw ValidationError("--status must be one of \(AlertUpdate.statuses.joined(separator: ", "))")
-        }
-        if let classification, AlertUpdate.canonical(classification, in: AlertUpdate.classifications) == nil {
-            throw ValidationError("--classification must be one of \(AlertUpdate.classifications.joined(separator: ", "))")
-        }
-        for name in severityIn?.split(separator: ",") ?? [] where Severity(name: String(name)) == nil {
-            throw ValidationError("--severity-in: unknown severity '\(name)'")
-        }
-        // Times are checked while parsing, so a bad one is answered with the usage line.
         _ = try filter()
     }
 
     func filter() throws -> AlertFilter {
-        var filter = AlertFilter(platform: os, minimumSeverity: severity,
-                                 status: status.flatMap { AlertUpdate.canonical($0, in: AlertUpdate.statuses) }, machine: machine, rule: rule)
-        filter.severities = severityIn.map { Set($0.split(separator: ",").compactMap { Severity(name: String($0)) }) }
-        filter.classification = classification.flatMap { AlertUpdate.canonical($0, in: AlertUpdate.classifications) }
-        let time = { (text: String?, option: String) in try text.map { try parseTimeArgument($0, option: option) } }
-        filter.since = try time(since, "--since")
-        filter.until = try time(until, "--until")
-        filter.firstSince = try time(firstSince, "--first-since")
-        filter.firstUntil = try time(firstUntil, "--first-until")
-        filter.createdSince = try time(createdSince, "--created-since")
-        filter.createdUntil = try time(createdUntil, "--created-until")
-        filter.technique = technique
-        filter.integration = integration
-        filter.incident = incident
-        filter.text = search
-        return filter
+        let given: [(String, String?)] = [
+            ("os", os), ("severity", severity), ("severity_in", severityIn), ("status", status), ("classification", classification),
+            ("since", since), ("until", until), ("first_since", firstSince), ("first_until", firstUntil), ("created_since", createdSince),
+            ("created_until", createdUntil), ("machine", machine), ("rule", rule), ("technique", technique), ("integration", integration),
+            ("incident", incident), ("search", search),
+        ]
+        do {
+            return try AlertFilter(parameters: Dictionary(uniqueKeysWithValues: given.compactMap { name, value in value.map { (name, $0) } }),
+                                   spell: { "--" + $0.replacingOccurrences(of: "_", with: "-") })
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }
 
@@ -94,13 +82,21 @@ extension Vigil {
             filter.offset = offset
             let opened = try store.open()
             if summary {
-                var table = OutputTable(columns: ["severity", "os_platform", "count"])
-                table.rows = try opened.alertSummary(filter).map { [.text($0.severity.name), .text($0.platform), .integer(Int64($0.count))] }
-                emit(table.render(output.format))
+                let rows = try opened.alertSummary(filter).map { AlertCount(severity: $0.severity.name, osPlatform: $0.platform, count: $0.count) }
+                emit(try render(rows, as: output.format))
                 return
             }
-            emit(alertTable(try opened.alerts(filter)).render(output.format))
+            emit(try render(try opened.alerts(filter), as: output.format))
         }
     }
 }
 
+
+/// One line of `vigil alerts --summary`.
+struct AlertCount: Listable {
+    var severity: String
+    var osPlatform: String
+    var count: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case severity, osPlatform = "os_platform", count }
+}

@@ -19,9 +19,7 @@ extension Vigil {
         func run() throws {
             let rows = try store.open().audit(action: action, target: target,
                                               since: try since.map { try parseTimeArgument($0, option: "--since") }, limit: limit)
-            var table = OutputTable(columns: ["id", "time", "actor", "action", "target", "details"])
-            table.rows = rows.map { [.integer($0.id), OutputValue($0.time), .text($0.actor), .text($0.action), .text($0.target), .text($0.details)] }
-            emit(table.render(output.format))
+            emit(try render(rows, as: output.format))
         }
     }
 }

@@ -16,9 +16,7 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                var table = OutputTable(columns: ["platform", "distribution", "version", "note"])
-                table.rows = try store.open().compatibility().map { [.text($0.platform), .text($0.distribution), .text($0.version), .text($0.note)] }
-                emit(table.render(output.format))
+                emit(try render(try store.open().compatibility(), as: output.format))
             }
         }
 

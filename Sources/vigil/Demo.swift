@@ -32,7 +32,7 @@ extension Vigil {
             let summary = try pipeline.importFiles([input], format: .fixed(.json), integration: "json", actor: currentActor)
             writeStderr("demo database: \(db) (use --db \(db) with any command to explore it)")
             writeStderr("imported \(summary.recordsRead) events from 5 machines: \(summary.outcome.stored) stored, \(summary.outcome.alertsRaised) alerts")
-            emit(alertTable(try store.alerts(AlertFilter())).render(output.format))
+            emit(try render(try store.alerts(AlertFilter()), as: output.format))
         }
     }
 }

@@ -26,17 +26,7 @@ extension Vigil {
                 machine: machine, category: category,
                 since: try since.map { try parseTimeArgument($0, option: "--since") },
                 until: try until.map { try parseTimeArgument($0, option: "--until") }, limit: limit)
-            let rows = try store.open().events(filter)
-            var table = OutputTable(
-                columns: ["id", "time", "hostname", "os_platform", "product", "category", "service", "source_format",
-                          "integration", "line", "fields", "raw"],
-                tableColumns: ["id", "time", "hostname", "os_platform", "category", "source_format", "integration", "raw"])
-            table.rows = rows.map { event in
-                [.integer(event.id), OutputValue(event.time), .text(event.hostname), .text(event.osPlatform),
-                 OutputValue(event.product), OutputValue(event.category), OutputValue(event.service), .text(event.sourceFormat),
-                 .text(event.integration), event.line.map(OutputValue.integer) ?? .null, .json(event.fieldsJSON), .text(event.raw)]
-            }
-            emit(table.render(output.format))
+            emit(try render(try store.open().events(filter), as: output.format))
         }
     }
 }

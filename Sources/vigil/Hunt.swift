@@ -36,32 +36,58 @@ extension Vigil {
             let ruleSet = try ruleOptions.load()
             // Correlation rules run as in `vigil import`: on event time, windows shared across files.
             let correlator = Correlator(ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
-            let columns = ["rule_id", "title", "severity", "file", "line", "hostname", "time", "author", "matched_fields"]
-            var table = OutputTable(columns: columns, tableColumns: ["severity", "title", "file", "line", "hostname", "time"])
+            var rows: [HuntMatch] = []
             var matches = 0
-            if outputFormat == .csv { print(columns.joined(separator: ",")) }
+            if outputFormat == .csv { print(HuntMatch.columns.joined(separator: ",")) }
             for file in files {
                 try forEachDetectedEvent(in: file, format: format, ruleSet: ruleSet) { item in
                     let event = item.event
                     for detection in correlator.correlate(event: event, key: item.key, detections: item.detections, now: .now()) {
                         matches += 1
-                        let row: [OutputValue] = [
-                            .text(detection.rule.id), .text(detection.rule.title), .text(detection.rule.severity.name), .text(file),
-                            .integer(Int64(event.line)), .text(event.machine.hostname), OutputValue(event.time),
-                            .text(detection.rule.author), .json(JSONText.object(fields: detection.matchedFields, name: \.name)),
-                        ]
+                        let row = HuntMatch(detection: detection, event: event, file: file)
                         switch outputFormat {
                         // Streaming formats print as they go; the table and JSON array need every row first.
-                        case .jsonl: print(OutputTable(columns: columns, rows: [row]).render(.jsonl))
-                        case .csv: print(OutputTable(columns: columns, rows: [row]).csvRecords()[0])
-                        case .table, .json: table.rows.append(row)
+                        case .jsonl: print(try jsonLine(row))
+                        case .csv: print(try csvRecords([row])[0])
+                        case .table, .json: rows.append(row)
                         }
                     }
                 }
             }
-            if outputFormat == .table || outputFormat == .json { emit(table.render(outputFormat)) }
+            if outputFormat == .table || outputFormat == .json { emit(try render(rows, as: outputFormat)) }
             writeStderr("\(matches) matches")
             if let warning = RegexBudget.warning { writeStderr(warning) }
         }
     }
+}
+
+/// One rule (or correlation) matching one event of a hunted file.
+struct HuntMatch: Listable {
+    var ruleID: String
+    var title: String
+    var severity: String
+    var file: String
+    var line: Int
+    var hostname: String
+    var time: Timestamp
+    var author: String
+    var matchedFields: JSONValue
+
+    init(detection: Detection, event: Event, file: String) {
+        ruleID = detection.rule.id
+        title = detection.rule.title
+        severity = detection.rule.severity.name
+        self.file = file
+        line = event.line
+        hostname = event.machine.hostname
+        time = event.time
+        author = detection.rule.author
+        matchedFields = JSONValue(parsing: JSONText.object(fields: detection.matchedFields, name: \.name))
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case ruleID = "rule_id", title, severity, file, line, hostname, time, author, matchedFields = "matched_fields"
+    }
+
+    static let tableColumns = ["severity", "title", "file", "line", "hostname", "time"]
 }

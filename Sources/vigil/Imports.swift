@@ -18,14 +18,7 @@ extension Vigil {
         }
 
         func run() throws {
-            var table = OutputTable(columns: ["id", "source", "format", "integration", "started", "finished", "records_read",
-                                              "events_stored", "rejected", "duplicates", "alerts_raised", "status"])
-            table.rows = try store.open().imports(limit: limit).map {
-                [.integer($0.id), .text($0.source), .text($0.format), .text($0.integration), OutputValue($0.startedAt), OutputValue($0.finishedAt),
-                 .integer($0.recordsRead), .integer($0.eventsStored), .integer($0.rejected), .integer($0.duplicates),
-                 .integer($0.alertsRaised), .text($0.status)]
-            }
-            emit(table.render(output.format))
+            emit(try render(try store.open().imports(limit: limit), as: output.format))
         }
     }
 
@@ -42,11 +35,7 @@ extension Vigil {
         }
 
         func run() throws {
-            var table = OutputTable(columns: ["import", "line", "reason", "raw_prefix"])
-            table.rows = try store.open().rejectedRecords(importID: importID, limit: limit).map {
-                [.integer($0.importID), .integer(Int64($0.record.line)), .text($0.record.reason), .text($0.record.rawPrefix)]
-            }
-            emit(table.render(output.format))
+            emit(try render(try store.open().rejectedRecords(importID: importID, limit: limit), as: output.format))
         }
     }
 }

@@ -21,17 +21,7 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                let rows = try store.open().integrations()
-                var table = OutputTable(
-                    columns: ["name", "display_name", "platforms", "formats", "enabled", "since", "active_tokens",
-                              "last_data_at", "events_received", "events_refused"],
-                    tableColumns: ["name", "platforms", "enabled", "since", "active_tokens", "last_data_at", "events_received", "events_refused"])
-                table.rows = rows.map { row in
-                    [.text(row.name), .text(row.displayName), .text(row.platforms.joined(separator: ",")),
-                     .text(row.formats.joined(separator: ",")), .text(row.enabled ? "on" : "off"), OutputValue(row.enabledChangedAt),
-                     .integer(Int64(row.activeTokens)), OutputValue(row.lastDataAt), .integer(row.eventsReceived), .integer(row.eventsRefused)]
-                }
-                emit(table.render(output.format))
+                emit(try render(try store.open().integrations(), as: output.format))
             }
         }
 
@@ -141,15 +131,7 @@ extension Vigil {
             @Argument(help: "The integration's name.") var name: String
 
             func run() throws {
-                let now = Timestamp.now()
-                let rows = try store.open().tokens(integration: name)
-                var table = OutputTable(columns: ["id", "integration", "created", "expires", "last_used", "revoked", "state"])
-                table.rows = rows.map { token in
-                    let state = token.revokedAt != nil ? "revoked" : (token.expiresAt <= now ? "expired" : "active")
-                    return [.integer(token.id), .text(token.integration), OutputValue(token.createdAt), OutputValue(token.expiresAt),
-                            OutputValue(token.lastUsedAt), OutputValue(token.revokedAt), .text(state)]
-                }
-                emit(table.render(output.format))
+                emit(try render(try store.open().tokens(integration: name), as: output.format))
             }
         }
 

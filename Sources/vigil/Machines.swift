@@ -11,7 +11,7 @@ extension Vigil {
 
         func run() throws {
             let rows = try store.open().machines()
-            emit(machineTable(rows).render(output.format))
+            emit(try render(rows, as: output.format))
         }
     }
 }

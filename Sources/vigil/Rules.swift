@@ -22,14 +22,8 @@ extension Vigil {
             func run() throws {
                 let ruleSet = try ruleOptions.load()
                 let disabled = try store.open().disabledRuleIDs()
-                var table = OutputTable(columns: ["id", "title", "level", "status", "logsource", "author", "file", "enabled"],
-                                        tableColumns: ["id", "title", "level", "logsource", "file", "enabled"])
-                table.rows = ruleSet.rules.map { rule in
-                    [.text(rule.info.id), .text(rule.info.title), .text(rule.info.severity.name), .text(rule.info.status),
-                     .text(rule.info.logSource.description), .text(rule.info.author), .text(rule.info.file),
-                     .json(disabled.contains(rule.info.id) ? "false" : "true")]
-                }
-                emit(table.render(output.format))
+                let rows = ruleSet.rules.map { RuleListing(rule: $0.info, enabled: !disabled.contains($0.info.id)) }
+                emit(try render(rows, as: output.format))
             }
         }
 
@@ -152,4 +146,31 @@ func forEachDetectedEvent(in path: String, format: FormatChoice, ruleSet: RuleSe
         for rejection in batch.rejected { writeStderr("\(path):\(rejection.line): rejected: \(rejection.reason)") }
         for item in batch.items { try body(item) }
     }
+}
+
+/// One loaded rule, as `vigil rules list` shows it.
+struct RuleListing: Listable {
+    var id: String
+    var title: String
+    var level: String
+    var status: String
+    var logsource: String
+    var author: String
+    var file: String
+    var enabled: Bool
+
+    init(rule: RuleInfo, enabled: Bool) {
+        id = rule.id
+        title = rule.title
+        level = rule.severity.name
+        status = rule.status
+        logsource = rule.logSource.description
+        author = rule.author
+        file = rule.file
+        self.enabled = enabled
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, title, level, status, logsource, author, file, enabled }
+
+    static let tableColumns = ["id", "title", "level", "logsource", "file", "enabled"]
 }

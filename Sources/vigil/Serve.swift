@@ -75,11 +75,7 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                var table = OutputTable(columns: ["id", "name", "admin", "created", "last_used", "revoked"])
-                table.rows = try store.open().apiKeys().map {
-                    [.integer($0.id), .text($0.name), .json($0.admin ? "true" : "false"), OutputValue($0.createdAt), OutputValue($0.lastUsedAt), OutputValue($0.revokedAt)]
-                }
-                emit(table.render(output.format))
+                emit(try render(try store.open().apiKeys(), as: output.format))
             }
         }
 

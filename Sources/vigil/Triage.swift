@@ -18,13 +18,13 @@ extension Vigil {
             func run() throws {
                 guard let detail = try AlertDetail(id: id, from: store.open()) else { throw CLIError("there is no alert \(id); see `vigil alerts`") }
                 if format == .json || format == .jsonl {
-                    print(detail.json)
+                    print(try jsonLine(detail))
                     return
                 }
                 let (alert, events, incident, comments, history) = (detail.alert, detail.events, detail.incident, detail.comments, detail.history)
-                let table = alertTable([alert])
-                for (column, value) in zip(table.columns, table.rows[0]) {
-                    print(column.padding(toLength: 18, withPad: " ", startingAt: 0) + value.plain.terminalSafe)
+                let cells = try ColumnEncoder.cells(of: alert)
+                for column in AlertRow.columns {
+                    print(column.padding(toLength: 18, withPad: " ", startingAt: 0) + (cells[column] ?? "").terminalSafe)
                 }
                 print("description       \(alert.description.terminalSafe)")
                 if !detail.laterAlertIDs.isEmpty {
@@ -105,7 +105,7 @@ extension Vigil {
         @Option(help: "At most this many.") var limit = 100
 
         func run() throws {
-            emit(incidentTable(try store.open().incidents(status: status, minimumSeverity: severity, limit: limit)).render(output.format))
+            emit(try render(try store.open().incidents(status: status, minimumSeverity: severity, limit: limit), as: output.format))
         }
     }
 
@@ -126,8 +126,8 @@ extension Vigil {
                 filter.incident = id
                 let alerts = try opened.alerts(filter)
                 if output.format != .table {
-                    emit(incidentTable([incident]).render(output.format))
-                    emit(alertTable(alerts).render(output.format))
+                    emit(try render([incident], as: output.format))
+                    emit(try render(alerts, as: output.format))
                     return
                 }
                 print("incident \(incident.id): \(incident.title.terminalSafe)")
@@ -135,7 +135,7 @@ extension Vigil {
                 print("why grouped:")
                 for reason in incident.reason.split(separator: "\n") { print("  - \(String(reason).terminalSafe)") }
                 print("")
-                emit(alertTable(alerts).render(.table))
+                emit(try render(alerts, as: .table))
                 let history = try opened.history(of: "incident:\(id)")
                 if !history.isEmpty {
                     print("\nhistory:")

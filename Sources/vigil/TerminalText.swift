@@ -3,7 +3,7 @@ extension String {
     /// data (attacker-controlled) can neither clear, retitle nor rewrite the analyst's screen:
     /// C0 controls and DEL (`\e`, `\a`, `\r`, `\n`, `\t`, else `\xHH`), C1 controls and the
     /// Unicode bidirectional overrides and isolates (`\u{HHHH}`), which can reorder what is shown.
-    public var terminalSafe: String {
+    var terminalSafe: String {
         guard unicodeScalars.contains(where: Self.needsEscape) else { return self }
         var escaped = ""
         escaped.reserveCapacity(utf8.count + 16)

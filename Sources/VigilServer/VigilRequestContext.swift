@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import VigilIngest
+import VigilModel
+
+/// Who a request was authenticated as, set by the authentication middleware of its route group.
+enum RequestIdentity: Sendable {
+    /// A push token of `integration`.
+    case pushToken(id: Int64, integration: IngestGate.IntegrationState)
+    /// An API key called `name`.
+    case apiKey(name: String, admin: Bool)
+}
+
+/// The request context of every route: the identity the route group's middleware set, and
+/// JSON responses written by `JSONEncoder.vigil`.
+public struct VigilRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    var identity: RequestIdentity?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    public var responseEncoder: JSONEncoder { .vigil }
+
+    /// The API key's name, for the audit log (`apikey:<name>`); only behind `APIKeyAuthenticator`.
+    var keyActor: String {
+        guard case .apiKey(let name, _) = identity else {
+            preconditionFailure("the route is not behind APIKeyAuthenticator")
+        }
+        return "apikey:\(name)"
+    }
+
+    /// The push token and its integration; only behind `PushTokenAuthenticator`.
+    var pushToken: (id: Int64, integration: IngestGate.IntegrationState) {
+        guard case .pushToken(let id, let integration) = identity else {
+            preconditionFailure("the route is not behind PushTokenAuthenticator")
+        }
+        return (id, integration)
+    }
+}
+
+/// The bearer credential of a request: nil without an Authorization header, empty when the
+/// header is not `Bearer <credential>`.
+func bearerCredential(_ request: Request) -> String? {
+    guard let header = request.headers[.authorization] else { return nil }
+    let parts = header.split(separator: " ", maxSplits: 1)
+    guard parts.count == 2, parts[0].lowercased() == "bearer" else { return "" }
+    return String(parts[1]).trimmingCharacters(in: .whitespaces)
+}
