@@ -55,6 +55,8 @@ let package = Package(
             dependencies: ["VigilModel", "CSQLite"],
             swiftSettings: strictSettings
         ),
+        // The module graph: Model; Ingest, Detection and Store, each on Model; Pipeline on those
+        // three; Server and the CLI on Pipeline (its modules are theirs to import, transitively).
         .target(
             name: "VigilPipeline",
             dependencies: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore"],
@@ -70,7 +72,7 @@ let package = Package(
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilPipeline", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel",
+                "VigilPipeline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilPipeline", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "VigilServer", "VigilTooling",
+                "VigilPipeline", "VigilServer", "VigilTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -65,28 +65,21 @@ package final class Connection {
     /// (its error is thrown as it was).
     package func transaction<T, Failure: Error>(_ body: () throws(Failure) -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
+        do { return try commit(body()) } catch { rollBack(); throw error }
     }
 
     /// `transaction` for a body that fails only with store errors: so does the transaction.
     package func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
+        do { return try commit(body()) } catch { rollBack(); throw error }
     }
+
+    private func commit<T>(_ result: T) throws(StoreError) -> T {
+        try execute("COMMIT")
+        return result
+    }
+
+    private func rollBack() { try? execute("ROLLBACK") }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     package var changes: Int { Int(sqlite3_changes(handle)) }
