@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import VigilTooling
 import VigilDetection
 import VigilModel
 import VigilPipeline

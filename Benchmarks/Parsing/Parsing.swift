@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import VigilTooling
 import VigilIngest
 import VigilModel
 import VigilPipeline

@@ -1,6 +1,8 @@
 import Benchmark
 import Foundation
+import VigilTooling
 import VigilModel
+import VigilPipeline
 import VigilStore
 
 /// The writer: 10k events per transaction into a fresh database, against the raw ceiling.
@@ -17,7 +19,7 @@ let benchmarks: @Sendable () -> Void = {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-write-\(getpid())-\(iteration).sqlite").path
             defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
             let store = try Store(path: path)
-            let writer = StoreWriter(store: store)
+            let writer = BatchCommitter(store: store)
             let items = (0..<10_000).map { BatchItem(event: event($0), key: Int64($0) &* 0x9E37_79B9, detections: []) }
             benchmark.startMeasurement()
             blackHole(try writer.write(items, rejected: [], recordsRead: 0, importID: nil))
