@@ -13,17 +13,19 @@ public final class ServerMetrics: Sendable {
         var batchSeconds = 0.0
         var batchCount = 0
         var batchSecondsMax = 0.0
-        var queueDepth = 0
         var requests: [String: Int] = [:]
     }
 
+    /// Per-integration counters change together under one lock; the queue depth is a lone gauge.
     private let counters = Mutex(Counters())
+    private let pendingBatches = Atomic<Int>(0)
 
     public init() {}
 
+    /// Pushed batches waiting for the writer.
     var queueDepth: Int {
-        get { counters.withLock { $0.queueDepth } }
-        set { counters.withLock { $0.queueDepth = newValue } }
+        get { pendingBatches.load(ordering: .relaxed) }
+        set { pendingBatches.store(newValue, ordering: .relaxed) }
     }
 
     func refused(integration: String) {
@@ -66,7 +68,7 @@ public final class ServerMetrics: Sendable {
             family("vigil_writer_batch_seconds", "summary", "Time to commit one group of pushed batches.",
                    [("_sum", String(counters.batchSeconds)), ("_count", String(counters.batchCount))])
             family("vigil_writer_batch_seconds_max", "gauge", "Longest commit so far.", [("", String(counters.batchSecondsMax))])
-            family("vigil_writer_queue_depth", "gauge", "Pushed batches waiting for the writer.", [("", String(counters.queueDepth))])
+            family("vigil_writer_queue_depth", "gauge", "Pushed batches waiting for the writer.", [("", String(queueDepth))])
             family("vigil_regex_stopped_evaluations_total", "counter", "Rule regular expressions stopped at their time budget (counted as no match).",
                    [("", String(RegexBudget.stoppedEvaluations))])
             family("vigil_http_requests_total", "counter", "HTTP requests by status.",
