@@ -25,6 +25,10 @@ struct IngestController: Sendable {
         let body = try await readBody(request)
         let hostname = request.uri.queryParameters.get("hostname") ?? "unknown"
         let batch = try await read(body, format: format, integration: integration, tokenID: tokenID, hostname: hostname)
+        if let wait = await service.chargeEvents(tokenID: tokenID, records: batch.pushed.recordsRead) {
+            throw apiError(.tooManyRequests, "this token pushed more records than its rate allows; nothing of this push was stored. Retry in \(wait) s.",
+                           headers: [.retryAfter: String(wait)])
+        }
         let outcome: BatchOutcome
         do {
             outcome = try await service.submit(batch.pushed)
@@ -113,6 +117,9 @@ struct IngestController: Sendable {
                                  recordsRead: 0, items: [], rejected: [])
         while let batch = try reader.next() {
             pushed.recordsRead += batch.recordsRead
+            guard pushed.recordsRead <= configuration.maxEventsPerPush else {
+                throw apiError(.contentTooLarge, "the push holds more than \(configuration.maxEventsPerPush) records; nothing was stored. Split it into smaller pushes.")
+            }
             pushed.items += batch.items
             pushed.rejected += batch.rejected
         }

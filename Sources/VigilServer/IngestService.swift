@@ -20,11 +20,14 @@ public actor IngestService {
     /// Whether any batch was committed, so shutdown has correlation state worth saving.
     private var committed = false
     private var rateLimiter: PushRateLimiter
+    /// Events (records) per second each token may push, bursts up to twice that.
+    private var eventLimiter: PushRateLimiter
     public let metrics = ServerMetrics()
 
     /// Opens the writer connection on `path` (migrating it) and loads saved correlation windows.
-    public init(databasePath: String, ruleSet: RuleSet, pushesPerSecond: Int = 100, maxFutureSkew: Duration = .seconds(86_400)) throws {
+    public init(databasePath: String, ruleSet: RuleSet, pushesPerSecond: Int = 100, eventsPerSecond: Int = 50_000, maxFutureSkew: Duration = .seconds(86_400)) throws {
         rateLimiter = PushRateLimiter(perSecond: pushesPerSecond)
+        eventLimiter = PushRateLimiter(perSecond: eventsPerSecond)
         store = try Store(path: databasePath)
         committer = BatchCommitter(writer: StoreWriter(store: store), correlator: Correlator(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew))
         let windows = committer.correlator.windows
@@ -59,6 +62,12 @@ public actor IngestService {
             }
             return .failure(refusal)
         }
+    }
+
+    /// Charges a read push's records to its token's event budget: nil when it may be
+    /// committed, else whole seconds to wait (the push is then refused whole).
+    public func chargeEvents(tokenID: Int64, records: Int) -> Int? {
+        eventLimiter.admit(tokenID: tokenID, cost: records, now: .now)
     }
 
     /// Counts and audits a refused push.

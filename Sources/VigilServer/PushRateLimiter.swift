@@ -1,7 +1,7 @@
 import VigilPipeline
 
-/// A token bucket per push token: `perSecond` pushes a second on average, bursts up to twice
-/// that. Used inside the `IngestService` actor, so it needs no lock of its own.
+/// A token bucket per push token: `perSecond` units (pushes, or events) a second on average,
+/// bursts up to twice that. Used inside the `IngestService` actor, so it needs no lock of its own.
 struct PushRateLimiter {
     private let perSecond: Double
     private let burst: Double
@@ -13,15 +13,17 @@ struct PushRateLimiter {
         burst = Double(perSecond * 2)
     }
 
-    /// Nil when the push may go ahead (and is counted); otherwise whole seconds to wait.
-    mutating func admit(tokenID: Int64, now: ContinuousClock.Instant) -> Int? {
+    /// Nil when `cost` units may go ahead (and are counted); otherwise whole seconds to wait. A
+    /// cost above the burst needs a full bucket.
+    mutating func admit(tokenID: Int64, cost: Int = 1, now: ContinuousClock.Instant) -> Int? {
         guard perSecond > 0 else { return nil }
+        let cost = min(Double(cost), burst)
         var bucket = buckets[tokenID] ?? (burst, now)
         bucket.tokens = min(burst, bucket.tokens + (now - bucket.refilled).seconds * perSecond)
         bucket.refilled = now
         defer { buckets[tokenID] = bucket }
-        guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / perSecond).rounded(.up))) }
-        bucket.tokens -= 1
+        guard bucket.tokens >= cost else { return max(1, Int(((cost - bucket.tokens) / perSecond).rounded(.up))) }
+        bucket.tokens -= cost
         return nil
     }
 }

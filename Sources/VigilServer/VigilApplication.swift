@@ -17,12 +17,23 @@ public struct ServerConfiguration: Sendable {
     public var bodyLimit = 16 * 1024 * 1024
     /// Pushes per second each token may make (bursts up to twice that); 0 means no limit.
     public var pushesPerSecond = 100
+    /// Records per second each token may push (bursts up to twice that); 0 means no limit.
+    public var eventsPerSecond = 50_000
     /// False for a query-only server next to `vigil import`: pushes get 503.
     public var acceptsPushes = true
     /// How far after the wall clock an event may be dated and still enter a correlation window.
     public var maxFutureSkew: Duration = .seconds(86_400)
     /// `/metrics` answers only requests with an API key (`vigil serve --metrics-auth`).
     public var metricsRequireKey = false
+    /// A connection must send a request's headers this soon after it opens (or after the
+    /// previous response); otherwise it is closed.
+    public var headerTimeout: Duration = .seconds(10)
+    /// A request body may pause this long between bytes; longer, and the connection is closed.
+    public var bodyIdleTimeout: Duration = .seconds(30)
+    /// Connections open at once, at most; more wait in the listen backlog until one closes.
+    public var maxConnections = 256
+    /// Events (records) one push may carry, at most; a larger push is refused whole (413).
+    public var maxEventsPerPush = 100_000
     public var ruleSet: RuleSet
 
     public init(databasePath: String, ruleSet: RuleSet) {
@@ -35,14 +46,18 @@ public struct ServerConfiguration: Sendable {
 /// runs after in-flight requests finished.
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
     let service = try IngestService(databasePath: configuration.databasePath, ruleSet: configuration.ruleSet,
-                                    pushesPerSecond: configuration.pushesPerSecond, maxFutureSkew: configuration.maxFutureSkew)
+                                    pushesPerSecond: configuration.pushesPerSecond, eventsPerSecond: configuration.eventsPerSecond, maxFutureSkew: configuration.maxFutureSkew)
     if !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
         logger.warning("listening on \(configuration.host) without TLS: tokens, keys and events cross the network in clear text. Put a TLS proxy in front (see the README's 'Reliability and security').")
     }
     let router = buildRouter(configuration, service: service, logger: logger)
+    let timeouts = (header: configuration.headerTimeout, bodyIdle: configuration.bodyIdleTimeout)
     var app = Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil"),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [SlowClientTimeouts(headerTimeout: timeouts.header, bodyIdleTimeout: timeouts.bodyIdle)])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil",
+                             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
         logger: logger)
     app.addServices([GroupCommitService(service: service, logger: logger)] as [any Service])
     return app

@@ -20,6 +20,13 @@ extension Vigil {
         @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
         @Option(name: .customLong("body-limit"), help: "Largest push body in bytes, after decompression.") var bodyLimit = 16 * 1024 * 1024
         @Option(name: .customLong("push-rate"), help: "Pushes per second each token may make, bursts up to twice that (0: no limit); more get 429.") var pushRate = 100
+        @Option(name: .customLong("event-rate"), help: "Records per second each token may push, bursts up to twice that (0: no limit); more get 429.") var eventRate = 50_000
+        @Option(name: .customLong("max-events-per-push"), help: "Records one push may carry; a larger push is refused whole with 413.") var maxEventsPerPush = 100_000
+        @Option(name: .customLong("header-timeout"), help: "Close a connection that has not sent a request's headers this long after opening or after its last response (10s, 1m).")
+        var headerTimeout = DurationArgument(seconds: 10)
+        @Option(name: .customLong("body-idle-timeout"), help: "Close a connection whose request body pauses this long.")
+        var bodyIdleTimeout = DurationArgument(seconds: 30)
+        @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.") var maxConnections = 256
         @Flag(name: .customLong("metrics-auth"), help: "Serve /metrics only to requests with an API key (read or admin).") var metricsAuth = false
         @Flag(name: .customLong("no-ingest"), help: "Serve queries and triage only, next to a running `vigil import`; pushes get 503.") var noIngest = false
 
@@ -27,6 +34,12 @@ extension Vigil {
             if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535") }
             if bodyLimit <= 0 { throw ValidationError("--body-limit must be positive") }
             if pushRate < 0 { throw ValidationError("--push-rate must be 0 or more") }
+            if eventRate < 0 { throw ValidationError("--event-rate must be 0 or more") }
+            if maxEventsPerPush <= 0 { throw ValidationError("--max-events-per-push must be positive") }
+            if maxConnections <= 0 { throw ValidationError("--max-connections must be positive") }
+            if headerTimeout.seconds <= 0 || bodyIdleTimeout.seconds <= 0 {
+                throw ValidationError("--header-timeout and --body-idle-timeout must be positive (10s, 1m)")
+            }
         }
 
         func run() async throws {
@@ -43,6 +56,11 @@ extension Vigil {
             configuration.acceptsPushes = !noIngest
             configuration.maxFutureSkew = correlationOptions.maxFutureSkew.duration
             configuration.metricsRequireKey = metricsAuth
+            configuration.maxEventsPerPush = maxEventsPerPush
+            configuration.eventsPerSecond = eventRate
+            configuration.headerTimeout = headerTimeout.duration
+            configuration.bodyIdleTimeout = bodyIdleTimeout.duration
+            configuration.maxConnections = maxConnections
             var logger = Logger(label: "vigil")
             logger.logLevel = .info
             let app = try buildApplication(configuration, logger: logger)
