@@ -38,6 +38,12 @@ extension Store {
         if undercounted > 0 { report.problems.append("\(undercounted) alerts count fewer events than alert_events links to them") }
         report.events = Int(try connection.statement("SELECT COUNT(*) FROM events").firstInteger() ?? 0)
         report.alerts = Int(try connection.statement("SELECT COUNT(*) FROM alerts").firstInteger() ?? 0)
+        try connection.statement("""
+            SELECT m.hostname, m.event_count, (SELECT COUNT(*) FROM events e WHERE e.machine_id = m.id) AS found
+            FROM machines m WHERE found != m.event_count
+            """).forEachRow { row in
+            report.problems.append("machine \(row.text("hostname")) counts \(row.int("event_count")) events but \(row.int("found")) are stored")
+        }
         return report
     }
 
@@ -87,6 +93,13 @@ extension Store {
                         SELECT COUNT(*) FROM events WHERE id BETWEEN ? AND ? AND time < ? AND id IN (SELECT event_id FROM alert_events)
                         """).bind(start, end, cutoff.microseconds).firstInteger() ?? 0)
                 }
+                // Each machine's event count drops by what is deleted of its events.
+                try connection.statement("""
+                    UPDATE machines SET event_count = event_count - (
+                        SELECT COUNT(*) FROM events e WHERE e.machine_id = machines.id AND e.id BETWEEN ? AND ? AND e.time < ?
+                            AND e.id NOT IN (SELECT event_id FROM alert_events))
+                    WHERE id IN (SELECT machine_id FROM events WHERE id BETWEEN ? AND ? AND time < ?)
+                    """).bind(start, end, cutoff.microseconds, start, end, cutoff.microseconds).run()
                 try connection.statement("""
                     DELETE FROM events WHERE id BETWEEN ? AND ? AND time < ? AND id NOT IN (SELECT event_id FROM alert_events)
                     """).bind(start, end, cutoff.microseconds).run()

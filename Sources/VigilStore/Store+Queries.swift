@@ -52,17 +52,20 @@ extension Store {
             .bind(values).rows { (Severity(rawValue: Int($0.int("severity"))) ?? .informational, $0.text("os_platform"), Int($0.int("count"))) }
     }
 
+    /// The machine list's query: event counts are kept on the machine (never counted from the
+    /// events table), alert counts come from the `alerts_machine` index.
+    static let machineListSQL = """
+        SELECT m.id, m.hostname, m.os_platform, m.os_version, m.first_seen, m.last_seen, m.last_integration, m.event_count,
+            (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id) AS alert_count,
+            (SELECT COUNT(*) FROM machine_integrations mi JOIN integrations i ON i.name = mi.integration
+                WHERE mi.machine_id = m.id AND i.enabled = 1) AS active_integrations
+        FROM machines m ORDER BY m.hostname
+        """
+
     /// Every machine, with its event and alert counts, OS support and activity.
     public func machines() throws -> [MachineRow] {
         let list = try compatibility()
-        return try connection.statement("""
-            SELECT m.id, m.hostname, m.os_platform, m.os_version, m.first_seen, m.last_seen, m.last_integration,
-                (SELECT COUNT(*) FROM events e WHERE e.machine_id = m.id) AS event_count,
-                (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id) AS alert_count,
-                (SELECT COUNT(*) FROM machine_integrations mi JOIN integrations i ON i.name = mi.integration
-                    WHERE mi.machine_id = m.id AND i.enabled = 1) AS active_integrations
-            FROM machines m ORDER BY m.hostname
-            """).rows { row in
+        return try connection.statement(Self.machineListSQL).rows { row in
             let platform = row.text("os_platform")
             let version = row.optionalText("os_version")
             return MachineRow(

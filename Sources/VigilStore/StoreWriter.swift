@@ -46,6 +46,7 @@ public final class StoreWriter: EventSink {
             """)
         var stored: [StoredEvent?] = []
         stored.reserveCapacity(items.count)
+        var storedPerMachine: [Int64: Int] = [:]
         for (position, item) in items.enumerated() {
             let event = item.event
             insertEvent.bindInt(item.key, at: 1)
@@ -62,8 +63,15 @@ public final class StoreWriter: EventSink {
             insertEvent.bindInt(Int64(event.line), at: 12)
             insertEvent.bindInt(item.futureDated ? 1 : 0, at: 13)
             try insertEvent.run()
-            stored.append(connection.changes > 0 ? StoredEvent(eventID: connection.lastInsertRowID, machineID: machineIDs[position]) : nil)
+            guard connection.changes > 0 else {
+                stored.append(nil)
+                continue
+            }
+            stored.append(StoredEvent(eventID: connection.lastInsertRowID, machineID: machineIDs[position]))
+            storedPerMachine[machineIDs[position], default: 0] += 1
         }
+        let count = try connection.statement("UPDATE machines SET event_count = event_count + ? WHERE id = ?")
+        for (machineID, events) in storedPerMachine { try count.bind(events, machineID).run() }
         return stored
     }
 
