@@ -15,7 +15,7 @@ struct APIKeyAuthenticator: RouterMiddleware {
         }
         guard let granted = try await service.authorizeAPIKey(key) else {
             throw apiError(.unauthorized, key == nil ? "no API key: send 'Authorization: Bearer <key>' with a key from `vigil apikey create`"
-                                                     : "the API key is unknown or revoked; create one with `vigil apikey create`")
+                                                     : "the API key is unknown, revoked or expired; create one with `vigil apikey create`")
         }
         if admin && !granted.admin {
             throw apiError(.forbidden, "this API key may read and triage but not administer integrations; create one with `vigil apikey create NAME --admin`")

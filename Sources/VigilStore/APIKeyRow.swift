@@ -5,6 +5,8 @@ public struct APIKeyRow: Sendable {
     public var id: Int64
     public var name: String
     public var createdAt: Timestamp
+    /// When it stops being accepted; nil for never.
+    public var expiresAt: Timestamp?
     public var lastUsedAt: Timestamp?
     public var revokedAt: Timestamp?
     /// Whether it may also turn integrations on and off and issue push tokens.
@@ -12,8 +14,11 @@ public struct APIKeyRow: Sendable {
 }
 
 extension APIKeyRow: Encodable {
+    /// `active`, `expired` or `revoked`, as of now.
+    public var state: String { revokedAt != nil ? "revoked" : (expiresAt.map { $0 <= .now() } == true ? "expired" : "active") }
+
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, name, admin, createdAt = "created", lastUsedAt = "last_used", revokedAt = "revoked"
+        case id, name, admin, createdAt = "created", expiresAt = "expires", lastUsedAt = "last_used", revokedAt = "revoked", state
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -22,7 +27,9 @@ extension APIKeyRow: Encodable {
         try row.encode(name, forKey: .name)
         try row.encode(admin, forKey: .admin)
         try row.encode(createdAt, forKey: .createdAt)
+        try row.encode(expiresAt, forKey: .expiresAt)
         try row.encode(lastUsedAt, forKey: .lastUsedAt)
         try row.encode(revokedAt, forKey: .revokedAt)
+        try row.encode(state, forKey: .state)
     }
 }

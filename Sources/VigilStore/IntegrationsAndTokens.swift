@@ -18,9 +18,9 @@ public protocol IntegrationsAndTokens: AnyObject {
     func storedToken(hash: [UInt8]) throws -> (id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?)?
     func markTokenUsed(id: Int64) throws
 
-    func createAPIKey(name: String, hash: [UInt8], admin: Bool, actor: String) throws -> Int64
+    func createAPIKey(name: String, hash: [UInt8], admin: Bool, expiresAt: Timestamp?, actor: String) throws -> Int64
     func apiKeys() throws -> [APIKeyRow]
     func revokeAPIKey(id: Int64, actor: String) throws
-    /// The active key whose hash is `hash`, recording its use.
+    /// The active (unrevoked, unexpired) key whose hash is `hash`, recording its use.
     func useAPIKey(hash: [UInt8]) throws -> (id: Int64, name: String, hash: [UInt8], admin: Bool)?
 }

@@ -367,5 +367,9 @@ ALTER TABLE events ADD COLUMN future_time INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE machines ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
 UPDATE machines SET event_count = (SELECT COUNT(*) FROM events e WHERE e.machine_id = machines.id);
 """#),
+        (name: "0013_api_key_expiry.sql", text: #"""
+-- An API key may expire (`vigil apikey create NAME --expires 90d`); one without an expiry never does.
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+"""#),
     ]
 }

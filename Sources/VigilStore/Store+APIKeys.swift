@@ -1,20 +1,21 @@
 import VigilModel
 
 extension Store {
-    /// Stores a new API key's hash.
-    public func createAPIKey(name: String, hash: [UInt8], admin: Bool = false, actor: String) throws -> Int64 {
+    /// Stores a new API key's hash; a key with `expiresAt` is refused from then on.
+    public func createAPIKey(name: String, hash: [UInt8], admin: Bool = false, expiresAt: Timestamp? = nil, actor: String) throws -> Int64 {
         try connection.transaction {
-            try connection.statement("INSERT INTO api_keys (name, key_hash, created_at, admin) VALUES (?, ?, ?, ?)")
-                .bind(name, hash, Timestamp.now().microseconds, admin).run()
+            try connection.statement("INSERT INTO api_keys (name, key_hash, created_at, admin, expires_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(name, hash, Timestamp.now().microseconds, admin, expiresAt?.microseconds).run()
             let id = connection.lastInsertRowID
-            try appendAudit(actor: actor, action: "apikey.create", target: "apikey:\(id)", details: admin ? "\(name) (admin)" : name)
+            let details = (admin ? "\(name) (admin)" : name) + (expiresAt.map { ", expires \($0.iso8601)" } ?? "")
+            try appendAudit(actor: actor, action: "apikey.create", target: "apikey:\(id)", details: details)
             return id
         }
     }
 
     public func apiKeys() throws -> [APIKeyRow] {
-        try connection.statement("SELECT id, name, created_at, last_used_at, revoked_at, admin FROM api_keys ORDER BY id").rows {
-            APIKeyRow(id: $0.int("id"), name: $0.text("name"), createdAt: $0.time("created_at"),
+        try connection.statement("SELECT id, name, created_at, expires_at, last_used_at, revoked_at, admin FROM api_keys ORDER BY id").rows {
+            APIKeyRow(id: $0.int("id"), name: $0.text("name"), createdAt: $0.time("created_at"), expiresAt: $0.optionalTime("expires_at"),
                       lastUsedAt: $0.optionalTime("last_used_at"), revokedAt: $0.optionalTime("revoked_at"), admin: $0.bool("admin"))
         }
     }
@@ -27,10 +28,12 @@ extension Store {
         }
     }
 
-    /// The active key with this hash, recording its use; nil when unknown or revoked.
+    /// The active key with this hash, recording its use; nil when unknown, revoked or expired.
     public func useAPIKey(hash: [UInt8]) throws -> (id: Int64, name: String, hash: [UInt8], admin: Bool)? {
-        guard let key = try connection.statement("SELECT id, name, key_hash, admin FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
-            .bind(hash).firstRow({ ($0.int("id"), $0.text("name"), $0.blob("key_hash"), $0.bool("admin")) }) else { return nil }
+        guard let key = try connection.statement("""
+            SELECT id, name, key_hash, admin FROM api_keys
+            WHERE key_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+            """).bind(hash, Timestamp.now().microseconds).firstRow({ ($0.int("id"), $0.text("name"), $0.blob("key_hash"), $0.bool("admin")) }) else { return nil }
         try connection.statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(Timestamp.now().microseconds, key.0).run()
         return key
     }

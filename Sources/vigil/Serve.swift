@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import VigilDetection
+import VigilModel
 import VigilPipeline
 import VigilServer
 import VigilStore
@@ -78,10 +79,13 @@ extension Vigil {
             @OptionGroup var store: StoreOptions
             @Argument(help: "A name for whoever uses it.") var name: String
             @Flag(help: "Also allow turning integrations on and off and issuing push tokens over HTTP.") var admin = false
+            @Option(help: "Stop accepting the key after this long (30d, 12h); without it, the key lasts until revoked.")
+            var expires: DurationArgument?
 
             func run() throws {
                 let (key, hash) = APIKey.generate()
-                let id = try store.open(creating: true).createAPIKey(name: name, hash: hash, admin: admin, actor: currentActor)
+                let expiresAt = expires.map { Timestamp.now() + $0.duration }
+                let id = try store.open(creating: true).createAPIKey(name: name, hash: hash, admin: admin, expiresAt: expiresAt, actor: currentActor)
                 print(key)
                 writeStderr("API key \(id) (\(name)). It is shown only now.")
             }
