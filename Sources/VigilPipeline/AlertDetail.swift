@@ -2,7 +2,7 @@ import VigilModel
 import VigilStore
 
 /// Everything known about one alert, loaded once for `vigil alert show` and `GET /api/v1/alerts/{id}`.
-public struct AlertDetail: Encodable {
+public struct AlertDetail: Encodable, Sendable {
     public let alert: AlertRow
     public let events: [EventRow]
     public let incident: IncidentRow?
@@ -12,7 +12,7 @@ public struct AlertDetail: Encodable {
     public let laterAlertIDs: [Int64]
 
     /// Loads the alert `id`, or nil when there is none.
-    public init?(id: Int64, from store: some AlertQueries & AuditLog) throws {
+    public init?(id: Int64, from store: any AlertQueries & AuditLog) throws {
         guard let alert = try store.alert(id: id) else { return nil }
         self.alert = alert
         events = try store.alertEvents(id: id, limit: 100)

@@ -45,7 +45,10 @@ public final class BatchCommitter {
     public func write(batches: [PushedBatch]) throws -> [BatchOutcome?] {
         try writer.transaction {
             try batches.map { batch -> BatchOutcome? in
-                if let tokenID = batch.tokenID, try !writer.tokenStillValid(tokenID) { return nil }
+                if let tokenID = batch.tokenID {
+                    guard try writer.tokenStillValid(tokenID) else { return nil }
+                    try writer.recordTokenUse(tokenID)
+                }
                 let importID = try writer.beginImport(source: batch.source, format: batch.format, integration: batch.integration)
                 let outcome = try commit(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
                 try writer.finishImport(id: importID, failed: false)

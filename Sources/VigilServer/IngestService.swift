@@ -1,19 +1,39 @@
 import Foundation
+import NIOPosix
 import VigilDetection
 import VigilIngest
 import VigilModel
 import VigilPipeline
 import VigilStore
 
-/// The server's single writer: verifies push tokens and API keys, and commits pushed batches.
+/// The server's database side: verifies push tokens and API keys, administers integrations,
+/// triages, and commits pushed batches through the single writer.
 ///
-/// Batches that arrive while a commit is running are written together in the next
-/// transaction (group commit, run by `GroupCommitService`), so many small pushes do not cost
-/// one transaction each.
-/// Correlation runs in the commit too, in arrival order, since its windows are shared state.
+/// No SQLite work runs on this actor or on the cooperative pool: token and key checks
+/// (`checks`, reads) and administration and triage (`control`) each use a connection of their
+/// own on the blocking pool, and commits use the writer's connection on a thread of its own
+/// (`writer`), so a long commit delays neither an API key check nor a read. Batches that arrive while a commit is running are written together
+/// in the next transaction (group commit, run by `GroupCommitService`), so many small pushes do
+/// not cost one transaction each. Correlation runs in the commit too, in arrival order, since
+/// its windows are shared state.
 public actor IngestService {
-    private let store: Store
-    private let committer: BatchCommitter
+    /// The writer's connection and the commit stage on it.
+    final class WriterSide {
+        let store: Store
+        let committer: BatchCommitter
+
+        init(store: Store, committer: BatchCommitter) {
+            self.store = store
+            self.committer = committer
+        }
+    }
+
+    /// Token and key checks: reads (a key's use is written at most once a minute).
+    private let checks: SerialDatabase<Store>
+    /// Administration, triage, refusals and token use: writes, which wait for the writer's lock.
+    private let control: SerialDatabase<Store>
+    private let writer: SerialDatabase<WriterSide>
+    private let writerThread: NIOThreadPool
     private var queue: [(batch: PushedBatch, continuation: CheckedContinuation<BatchOutcome, any Error>)] = []
     /// Wakes the group commit; many wake-ups while it commits coalesce into one.
     private let (commitRequests, commitSignal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -24,41 +44,53 @@ public actor IngestService {
     private var eventLimiter: PushRateLimiter
     public let metrics = ServerMetrics()
 
-    /// Opens the writer connection on `path` (migrating it) and loads saved correlation windows.
+    /// Opens the writer connection on `path` (migrating it) and a control connection, and loads
+    /// saved correlation windows.
     public init(databasePath: String, ruleSet: RuleSet, pushesPerSecond: Int = 100, eventsPerSecond: Int = 50_000, maxFutureSkew: Duration = .seconds(86_400)) throws {
         rateLimiter = PushRateLimiter(perSecond: pushesPerSecond)
         eventLimiter = PushRateLimiter(perSecond: eventsPerSecond)
-        store = try Store(path: databasePath)
-        committer = BatchCommitter(writer: StoreWriter(store: store), correlator: Correlator(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew))
+        let store = try Store(path: databasePath)
+        let committer = BatchCommitter(writer: StoreWriter(store: store), correlator: Correlator(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew))
         let windows = committer.correlator.windows
         if !windows.isEmpty { try windows.importState(store.correlationState()) }
+        writerThread = NIOThreadPool(numberOfThreads: 1)
+        writerThread.start()
+        writer = SerialDatabase(WriterSide(store: store, committer: committer), pool: writerThread)
+        checks = SerialDatabase(try Store(readingAt: databasePath))
+        control = SerialDatabase(try Store(readingAt: databasePath))
     }
 
     /// The integration a push token belongs to, or why it may not push.
-    public func authorizePush(token: String?) throws -> Result<(tokenID: Int64, integration: IngestGate.IntegrationState), IngestGate.TokenRefusal> {
-        let store = self.store
-        var knownTokenIntegration: String?
-        let verdict = try IngestGate.verify(
-            presented: token, now: .now(),
-            lookup: { hash in
-                let stored = try store.storedToken(hash: hash).map {
-                    StoredToken(id: $0.id, integration: $0.integration, hash: $0.hash, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt)
-                }
-                knownTokenIntegration = stored?.integration
-                return stored
-            },
-            integration: { name in try store.integration(named: name).map { IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats) } })
+    public func authorizePush(token: String?) async throws -> Result<(tokenID: Int64, integration: IngestGate.IntegrationState), IngestGate.TokenRefusal> {
+        let (verdict, knownTokenIntegration) = try await checks.run { store in
+            var knownTokenIntegration: String?
+            let verdict = try IngestGate.verify(
+                presented: token, now: .now(),
+                lookup: { hash in
+                    let stored = try store.storedToken(hash: hash).map {
+                        StoredToken(id: $0.id, integration: $0.integration, hash: $0.hash, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt)
+                    }
+                    knownTokenIntegration = stored?.integration
+                    return stored
+                },
+                integration: { name in try store.integration(named: name).map { IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats) } })
+            return (verdict, knownTokenIntegration)
+        }
         switch verdict {
         case .success(let stored):
             if let wait = rateLimiter.admit(tokenID: stored.id, now: .now) { return .failure(.rateLimited(retryAfterSeconds: wait)) }
-            try store.markTokenUsed(id: stored.id)
-            guard let integration = try store.integration(named: stored.integration) else { return .failure(.unknown) }
-            return .success((stored.id, IngestGate.IntegrationState(name: integration.name, enabled: integration.enabled, formats: integration.formats)))
+            // Reads only: the token's use is recorded with the batch it delivers, in the write transaction.
+            let integration = try await checks.run { store in
+                try store.integration(named: stored.integration)
+                    .map { IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats) }
+            }
+            guard let integration else { return .failure(.unknown) }
+            return .success((stored.id, integration))
         case .failure(let refusal):
             // A token Vigil issued but no longer accepts (revoked, expired, its integration off or
             // offboarded) is counted and audited against its integration, as the CLI's refusals are.
             if let integration = knownTokenIntegration {
-                try recordRefusal(integration: integration, reason: refusal.description)
+                try await recordRefusal(integration: integration, reason: refusal.description)
             }
             return .failure(refusal)
         }
@@ -71,36 +103,38 @@ public actor IngestService {
     }
 
     /// Counts and audits a refused push.
-    public func recordRefusal(integration: String, reason: String) throws {
+    public func recordRefusal(integration: String, reason: String) async throws {
         metrics.refused(integration: integration)
-        try store.recordRefusedIngest(integration: integration, actor: "http", reason: reason)
+        try await control.run { try $0.recordRefusedIngest(integration: integration, actor: "http", reason: reason) }
     }
 
     /// The API key with this text (its name and whether it is an admin key), or nil when it
-    /// is unknown or revoked.
-    public func authorizeAPIKey(_ key: String?) throws -> (name: String, admin: Bool)? {
+    /// is unknown, revoked or expired.
+    public func authorizeAPIKey(_ key: String?) async throws -> (name: String, admin: Bool)? {
         guard let key, key.hasPrefix(APIKey.prefix) else { return nil }
         let digest = AccessToken.hash(key)
-        guard let stored = try store.useAPIKey(hash: digest), AccessToken.constantTimeEqual(stored.hash, digest) else { return nil }
+        guard let stored = try await checks.run({ try $0.useAPIKey(hash: digest) }), AccessToken.constantTimeEqual(stored.hash, digest) else {
+            return nil
+        }
         return (stored.name, stored.admin)
     }
 
     /// Turns an integration on or off (off revokes its tokens); audited with the key's name.
-    public func setIntegration(_ name: String, enabled: Bool, actor: String) throws {
-        try store.setIntegration(name, enabled: enabled, actor: actor)
+    public func setIntegration(_ name: String, enabled: Bool, actor: String) async throws {
+        try await control.run { try $0.setIntegration(name, enabled: enabled, actor: actor) }
     }
 
     /// Issues a push token for an integration that is on; the token is returned once.
-    public func issueToken(integration: String, validFor seconds: Int64, actor: String) throws -> (id: Int64, token: String, expires: Timestamp) {
+    public func issueToken(integration: String, validFor seconds: Int64, actor: String) async throws -> (id: Int64, token: String, expires: Timestamp) {
         let (token, hash) = AccessToken.generate()
         let expires = Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000)
-        let id = try store.createToken(integration: integration, hash: hash, expiresAt: expires, actor: actor)
+        let id = try await control.run { try $0.createToken(integration: integration, hash: hash, expiresAt: expires, actor: actor) }
         return (id, token, expires)
     }
 
-    /// Triage over HTTP goes through the writer connection too.
-    public func updateAlert(id: Int64, _ update: AlertUpdate, actor: String) throws -> Int {
-        try store.updateAlerts(ids: [id], update, actor: actor)
+    /// Applies an analyst's change to one alert; audited.
+    public func updateAlert(id: Int64, _ update: AlertUpdate, actor: String) async throws -> Int {
+        try await control.run { try $0.updateAlerts(ids: [id], update, actor: actor) }
     }
 
     /// Commits a pushed batch and returns what it did. Its token is checked again inside the
@@ -118,14 +152,14 @@ public actor IngestService {
     /// Commits what is queued each time a batch arrives, until `stopGroupCommit`; batches that
     /// arrived during a commit go together into the next transaction.
     func runGroupCommit() async {
-        for await _ in commitRequests { flush() }
-        flush()
+        for await _ in commitRequests { await flush() }
+        await flush()
     }
 
     /// Ends `runGroupCommit` once what is queued has been committed.
     nonisolated func stopGroupCommit() { commitSignal.finish() }
 
-    private func flush() {
+    private func flush() async {
         while !queue.isEmpty {
             let work = queue
             queue.removeAll()
@@ -134,7 +168,7 @@ public actor IngestService {
             let batches = work.map(\.batch)
             do {
                 // Correlation runs inside the transaction, only on batches whose token still holds.
-                let outcomes = try committer.write(batches: batches)
+                let outcomes = try await writer.run { try $0.committer.write(batches: batches) }
                 committed = true
                 metrics.recordBatch(seconds: (ContinuousClock.now - started).seconds, batches: batches, outcomes: outcomes)
                 for (entry, outcome) in zip(work, outcomes) {
@@ -142,7 +176,7 @@ public actor IngestService {
                         entry.continuation.resume(returning: outcome)
                     } else {
                         let refusal = IngestGate.TokenRefusal.invalidatedDuringPush(entry.batch.integration)
-                        try? recordRefusal(integration: entry.batch.integration, reason: refusal.description)
+                        try? await recordRefusal(integration: entry.batch.integration, reason: refusal.description)
                         entry.continuation.resume(throwing: refusal)
                     }
                 }
@@ -152,10 +186,16 @@ public actor IngestService {
         }
     }
 
-    /// Saves correlation windows; called at shutdown after in-flight requests finished.
-    public func shutdown() throws {
-        let windows = committer.correlator.windows
-        if committed, !windows.isEmpty { try store.saveCorrelationState(windows.exportState()) }
+    /// Saves correlation windows and stops the writer's thread; called at shutdown after
+    /// in-flight requests finished and the queue was committed.
+    public func shutdown() async throws {
+        if committed {
+            try await writer.run { side in
+                let windows = side.committer.correlator.windows
+                if !windows.isEmpty { try side.store.saveCorrelationState(windows.exportState()) }
+            }
+        }
+        try await writerThread.shutdownGracefully()
     }
 }
 

@@ -43,14 +43,15 @@ struct QueryController: Sendable {
 
     @Sendable func alerts(_ request: Request, context: VigilRequestContext) async throws -> AlertsPage {
         var filter = try Self.filter(request.uri.queryParameters)
-        let rows = try reader().alerts(filter)
+        let query = filter
+        let rows = try await read { try $0.alerts(query) }
         filter.offset += rows.count
         return AlertsPage(alerts: rows, next: rows.count == filter.limit ? Self.cursor(offset: filter.offset) : nil)
     }
 
     @Sendable func alert(_ request: Request, context: VigilRequestContext) async throws -> AlertDetail {
         let id = try context.parameters.require("id", as: Int64.self)
-        guard let detail = try AlertDetail(id: id, from: reader()) else { throw apiError(.notFound, "there is no alert \(id)") }
+        guard let detail = try await read({ try AlertDetail(id: id, from: $0) }) else { throw apiError(.notFound, "there is no alert \(id)") }
         return detail
     }
 
@@ -90,7 +91,7 @@ struct QueryController: Sendable {
         } catch let error as StoreError {
             throw apiError(error.code == .notFound ? .notFound : .badRequest, error.message)
         }
-        guard let alert = try reader().alert(id: id) else { throw apiError(.notFound, "there is no alert \(id)") }
+        guard let alert = try await read({ try $0.alert(id: id) }) else { throw apiError(.notFound, "there is no alert \(id)") }
         return alert
     }
 
@@ -119,7 +120,8 @@ struct QueryController: Sendable {
             }
             status = canonical
         }
-        return IncidentsPage(incidents: try reader().incidents(status: status, minimumSeverity: minimumSeverity, limit: limit))
+        let (wanted, minimum, count) = (status, minimumSeverity, limit)
+        return IncidentsPage(incidents: try await read { try $0.incidents(status: wanted, minimumSeverity: minimum, limit: count) })
     }
 
     struct MachinesPage: ResponseEncodable {
@@ -127,7 +129,7 @@ struct QueryController: Sendable {
     }
 
     @Sendable func machines(_ request: Request, context: VigilRequestContext) async throws -> MachinesPage {
-        MachinesPage(machines: try reader().machines())
+        MachinesPage(machines: try await read { try $0.machines() })
     }
 
     struct IntegrationsPage: ResponseEncodable {
@@ -135,7 +137,7 @@ struct QueryController: Sendable {
     }
 
     @Sendable func integrations(_ request: Request, context: VigilRequestContext) async throws -> IntegrationsPage {
-        IntegrationsPage(integrations: try reader().integrations())
+        IntegrationsPage(integrations: try await read { try $0.integrations() })
     }
 
     struct IntegrationState: ResponseEncodable {
@@ -178,8 +180,15 @@ struct QueryController: Sendable {
         }
     }
 
-    private func reader() throws -> some AlertQueries & IntegrationsAndTokens & AuditLog {
-        do { return try Store(readingAt: databasePath) } catch { throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)") }
+    /// Runs `query` on a read connection of its own, on the blocking pool: never on the
+    /// cooperative pool, and never behind the writer (WAL readers do not wait for it).
+    private func read<T: Sendable>(_ query: @escaping @Sendable (any AlertQueries & IntegrationsAndTokens & AuditLog) throws -> T) async throws -> T {
+        let path = databasePath
+        return try await onBlockingPool {
+            let store: Store
+            do { store = try Store(readingAt: path) } catch { throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)") }
+            return try query(store)
+        }
     }
 
     static func cursor(offset: Int) -> String { Data("offset:\(offset)".utf8).base64EncodedString() }

@@ -15,6 +15,9 @@ public protocol EventSink: AnyObject {
     /// Whether push token `tokenID` is still unrevoked and unexpired and its integration on.
     func tokenStillValid(_ tokenID: Int64) throws -> Bool
 
+    /// Records that push token `tokenID` delivered a batch now.
+    func recordTokenUse(_ tokenID: Int64) throws
+
     /// Stores `items`' machines and events, in order; nil for an event already stored (its
     /// content key is known).
     func store(_ items: [BatchItem], importID: Int64?) throws -> [StoredEvent?]

@@ -16,7 +16,6 @@ public protocol IntegrationsAndTokens: AnyObject {
     func revokeToken(integration: String, id: Int64, actor: String) throws
     /// The token whose hash is `hash`, for the gate.
     func storedToken(hash: [UInt8]) throws -> (id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?)?
-    func markTokenUsed(id: Int64) throws
 
     func createAPIKey(name: String, hash: [UInt8], admin: Bool, expiresAt: Timestamp?, actor: String) throws -> Int64
     func apiKeys() throws -> [APIKeyRow]

@@ -29,12 +29,20 @@ extension Store {
     }
 
     /// The active key with this hash, recording its use; nil when unknown, revoked or expired.
+    ///
+    /// The use is written at most once a minute per key, so checking a busy key is a read that
+    /// never waits for the writer.
     public func useAPIKey(hash: [UInt8]) throws -> (id: Int64, name: String, hash: [UInt8], admin: Bool)? {
+        let now = Timestamp.now()
         guard let key = try connection.statement("""
-            SELECT id, name, key_hash, admin FROM api_keys
+            SELECT id, name, key_hash, admin, last_used_at FROM api_keys
             WHERE key_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
-            """).bind(hash, Timestamp.now().microseconds).firstRow({ ($0.int("id"), $0.text("name"), $0.blob("key_hash"), $0.bool("admin")) }) else { return nil }
-        try connection.statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(Timestamp.now().microseconds, key.0).run()
-        return key
+            """).bind(hash, now.microseconds)
+            .firstRow({ (id: $0.int("id"), name: $0.text("name"), hash: $0.blob("key_hash"), admin: $0.bool("admin"), lastUsed: $0.optionalTime("last_used_at")) })
+        else { return nil }
+        if key.lastUsed.map({ now.microseconds - $0.microseconds >= 60_000_000 }) ?? true {
+            try connection.statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(now.microseconds, key.id).run()
+        }
+        return (key.id, key.name, key.hash, key.admin)
     }
 }

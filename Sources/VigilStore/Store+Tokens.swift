@@ -51,10 +51,6 @@ extension Store {
     }
 
     /// Records that a token was just used.
-    public func markTokenUsed(id: Int64) throws {
-        try connection.statement("UPDATE access_tokens SET last_used_at = ? WHERE id = ?").bind(Timestamp.now().microseconds, id).run()
-    }
-
     /// Adds a custom integration, off.
     public func addIntegration(_ definition: IntegrationDefinition, actor: String) throws {
         try connection.transaction {

@@ -38,6 +38,10 @@ public final class StoreWriter: EventSink {
             """).bind(tokenID, Timestamp.now().microseconds).firstRow { _ in true } ?? false
     }
 
+    public func recordTokenUse(_ tokenID: Int64) throws {
+        try connection.statement("UPDATE access_tokens SET last_used_at = ? WHERE id = ?").bind(Timestamp.now().microseconds, tokenID).run()
+    }
+
     public func store(_ items: [BatchItem], importID: Int64?) throws -> [StoredEvent?] {
         let machineIDs = try upsertMachines(items)
         let insertEvent = try connection.statement("""
