@@ -1,3 +1,5 @@
+import VigilModel
+
 /// The gate's rules: may data from an integration, in a format, enter the store?
 ///
 /// Every path into the store asks the gate first; a refused batch stores nothing.
@@ -7,11 +9,14 @@ public enum IngestGate {
         public var name: String
         public var enabled: Bool
         public var formats: [String]
+        /// The OS platforms its machines run (`linux`, `macos`, …); empty means any.
+        public var platforms: [String]
 
-        public init(name: String, enabled: Bool, formats: [String]) {
+        public init(name: String, enabled: Bool, formats: [String], platforms: [String] = []) {
             self.name = name
             self.enabled = enabled
             self.formats = formats
+            self.platforms = platforms
         }
     }
 
@@ -31,6 +36,16 @@ public enum IngestGate {
                 "the integration '\(integration)' does not send '\(format)' data (it sends: \(sends.joined(separator: ", "))). Pick the right --integration or --format."
             }
         }
+    }
+
+    /// Why `event` may not enter through `integration`: it names a machine of a platform the
+    /// integration does not cover (a Linux syslog integration sending an "android" machine).
+    /// Nil when it may: its platform is covered, or not known.
+    public static func refusal(of event: Event, from integration: IntegrationState) -> String? {
+        let platform = event.machine.platform
+        guard platform != .unknown, !integration.platforms.isEmpty, !integration.platforms.contains(platform.rawValue) else { return nil }
+        return "the machine \(event.machine.hostname) is \(platform.rawValue), and the integration '\(integration.name)' covers only "
+            + "\(integration.platforms.joined(separator: ", ")) machines; send it through an integration for \(platform.rawValue)"
     }
 
     /// Admits a batch of `format` data from `integration`, or says why not; a nil format

@@ -30,6 +30,8 @@ public final class BatchReader {
     private let workers: Int
     private let batchSize: Int
     private let serializesFields: Bool
+    /// The gate's per-event check: why an event may not enter, or nil.
+    private let refuseEvent: (Event) -> String?
     /// Stateless formats are parsed by the workers too, each with its own parser.
     private let parallelParsing: Bool
     private var finished = false
@@ -39,8 +41,11 @@ public final class BatchReader {
     /// Reads `source` as `format`, or as the format detected from its first records when nil.
     /// `admit` is the gate: it sees the format before any record is parsed, and what it throws
     /// ends the read. `serializeFields` false leaves `BatchItem.fieldsJSON` nil (nothing to store).
+    /// `refuseEvent`, the gate's per-event check, turns an event into a rejected record with its reason.
     public init(source: ByteSource, format: SourceFormat?, context: ParserContext, ruleSet: RuleSet,
-                admit: (SourceFormat) throws -> Void = { _ in }, batchSize: Int = 8_192, serializeFields: Bool = true) throws {
+                admit: (SourceFormat) throws -> Void = { _ in }, refuseEvent: @escaping (Event) -> String? = { _ in nil },
+                batchSize: Int = 8_192, serializeFields: Bool = true) throws {
+        self.refuseEvent = refuseEvent
         self.source = source
         framer = RecordFramer(source: source)
         self.format = try format ?? SourceFormat.detect(framer, path: source.path)
@@ -112,10 +117,14 @@ public final class BatchReader {
         var items: [BatchItem] = []
         items.reserveCapacity(count)
         for index in 0..<count {
+            if let reason = refuseEvent(events[index]) {
+                rejected.append(RejectedRecord(line: events[index].line, reason: reason, raw: events[index].raw))
+                continue
+            }
             items.append(BatchItem(event: events[index], key: prepared[index].key, detections: prepared[index].detections,
                                    fieldsJSON: prepared[index].fieldsJSON))
         }
-        return PreparedBatch(items: items, rejected: rejected, recordsRead: framed.count, eventsParsed: count)
+        return PreparedBatch(items: items, rejected: rejected, recordsRead: framed.count, eventsParsed: items.count)
     }
 }
 

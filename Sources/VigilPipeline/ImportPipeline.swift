@@ -67,9 +67,7 @@ public final class ImportPipeline {
         _ paths: [String], format: FormatChoice, integration: String, actor: String, defaultHostname: String = "unknown",
         progress: ((ImportProgress) -> Void)? = nil
     ) throws -> ImportSummary {
-        let state = try store.integration(named: integration).map {
-            IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats)
-        }
+        let state = try store.integration(named: integration)?.gateState
         // A refusal is audited against an integration that exists, then thrown.
         func admit(_ format: SourceFormat?) throws {
             do {
@@ -95,7 +93,8 @@ public final class ImportPipeline {
             let reader = try BatchReader(
                 source: try ByteSource(path: path), format: fixed,
                 context: ParserContext(integration: integration, defaultHostname: defaultHostname), ruleSet: ruleSet,
-                admit: { if fixed == nil { try admit($0) } }, batchSize: batchSize)
+                admit: { if fixed == nil { try admit($0) } }, refuseEvent: { event in state.flatMap { IngestGate.refusal(of: event, from: $0) } },
+                batchSize: batchSize)
             summary.formats.append(reader.format)
             let importID = try committer.beginImport(source: path, format: reader.format.rawValue, integration: integration)
             var fileSummary = ImportSummary()

@@ -24,6 +24,9 @@ struct IngestController: Sendable {
         let format = try await namedFormat(request, integration: integration)
         let body = try await readBody(request)
         let hostname = request.uri.queryParameters.get("hostname") ?? "unknown"
+        guard !hostname.allSatisfy(\.isWhitespace) else {
+            throw apiError(.badRequest, "hostname must name a machine; leave it out when the records name their own")
+        }
         let batch = try await read(body, format: format, integration: integration, tokenID: tokenID, hostname: hostname)
         if let wait = await service.chargeEvents(tokenID: tokenID, records: batch.pushed.recordsRead) {
             throw apiError(.tooManyRequests, "this token pushed more records than its rate allows; nothing of this push was stored. Retry in \(wait) s.",
@@ -106,7 +109,8 @@ struct IngestController: Sendable {
         let reader: BatchReader
         do {
             reader = try BatchReader(source: source, format: format, context: ParserContext(integration: integration.name, defaultHostname: hostname),
-                                     ruleSet: configuration.ruleSet, admit: { try IngestGate.admit(integration, named: integration.name, format: $0.rawValue) })
+                                     ruleSet: configuration.ruleSet, admit: { try IngestGate.admit(integration, named: integration.name, format: $0.rawValue) },
+                                     refuseEvent: { IngestGate.refusal(of: $0, from: integration) })
         } catch let refusal as IngestGate.Refusal {
             try await service.recordRefusal(integration: integration.name, reason: refusal.description)
             throw apiError(.unprocessableContent, refusal.description)

@@ -73,7 +73,7 @@ public actor IngestService {
                     knownTokenIntegration = stored?.integration
                     return stored
                 },
-                integration: { name in try store.integration(named: name).map { IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats) } })
+                integration: { name in try store.integration(named: name)?.gateState })
             return (verdict, knownTokenIntegration)
         }
         switch verdict {
@@ -81,8 +81,7 @@ public actor IngestService {
             if let wait = rateLimiter.admit(tokenID: stored.id, now: .now) { return .failure(.rateLimited(retryAfterSeconds: wait)) }
             // Reads only: the token's use is recorded with the batch it delivers, in the write transaction.
             let integration = try await checks.run { store in
-                try store.integration(named: stored.integration)
-                    .map { IngestGate.IntegrationState(name: $0.name, enabled: $0.enabled, formats: $0.formats) }
+                try store.integration(named: stored.integration)?.gateState
             }
             guard let integration else { return .failure(.unknown) }
             return .success((stored.id, integration))

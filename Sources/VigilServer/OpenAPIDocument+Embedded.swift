@@ -218,7 +218,7 @@ components:
     Machine:
       type: object
       required: [id, hostname, os_platform, os_version, supported, status, first_seen, last_seen, last_integration,
-                 event_count, alert_count]
+                 event_count, alert_count, review]
       additionalProperties: false
       properties:
         id: {type: integer}
@@ -234,6 +234,11 @@ components:
         last_integration: {type: [string, "null"]}
         event_count: {type: integer}
         alert_count: {type: integer}
+        review:
+          type: [string, "null"]
+          description: >-
+            Other OS platforms or versions that data claimed for this host name (`android 4.4 via json`). They never
+            overwrite the machine's own, which the first data to name them set; null when nothing disagrees.
     Integration:
       type: object
       required: [name, display_name, platforms, formats, enabled, since, active_tokens, last_data_at, events_received,

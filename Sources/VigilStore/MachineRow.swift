@@ -15,12 +15,15 @@ public struct MachineRow: Sendable {
     public var supported: Bool?
     /// False when every integration the machine reported through is off.
     public var active: Bool
+    /// The other platforms or versions data has claimed for this host name (`android 4.4 via
+    /// json`), kept aside instead of overwriting it; nil when nothing disagrees.
+    public var review: String?
 }
 
 extension MachineRow: Encodable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case id, hostname, osPlatform = "os_platform", osVersion = "os_version", supported, status, firstSeen = "first_seen"
-        case lastSeen = "last_seen", lastIntegration = "last_integration", eventCount = "event_count", alertCount = "alert_count"
+        case lastSeen = "last_seen", lastIntegration = "last_integration", eventCount = "event_count", alertCount = "alert_count", review
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -36,5 +39,6 @@ extension MachineRow: Encodable {
         try row.encode(lastIntegration, forKey: .lastIntegration)
         try row.encode(eventCount, forKey: .eventCount)
         try row.encode(alertCount, forKey: .alertCount)
+        try row.encode(review, forKey: .review)
     }
 }

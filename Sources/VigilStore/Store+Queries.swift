@@ -58,7 +58,9 @@ extension Store {
         SELECT m.id, m.hostname, m.os_platform, m.os_version, m.first_seen, m.last_seen, m.last_integration, m.event_count,
             (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id) AS alert_count,
             (SELECT COUNT(*) FROM machine_integrations mi JOIN integrations i ON i.name = mi.integration
-                WHERE mi.machine_id = m.id AND i.enabled = 1) AS active_integrations
+                WHERE mi.machine_id = m.id AND i.enabled = 1) AS active_integrations,
+            (SELECT group_concat(c.os_platform || CASE WHEN c.os_version = '' THEN '' ELSE ' ' || c.os_version END
+                || ' via ' || c.integration, '; ') FROM machine_claims c WHERE c.machine_id = m.id) AS review
         FROM machines m ORDER BY m.hostname
         """
 
@@ -73,7 +75,7 @@ extension Store {
                 firstSeen: row.time("first_seen"), lastSeen: row.time("last_seen"),
                 lastIntegration: row.optionalText("last_integration"), eventCount: row.int("event_count"), alertCount: row.int("alert_count"),
                 supported: version.map { Compatibility.isSupported(platform: platform, version: $0, list: list) },
-                active: row.int("active_integrations") > 0)
+                active: row.int("active_integrations") > 0, review: row.optionalText("review"))
         }
     }
 

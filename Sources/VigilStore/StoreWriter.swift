@@ -106,7 +106,9 @@ public final class StoreWriter: EventSink {
     /// Upserts every machine in the batch once (hostnames compare case-insensitively) and
     /// returns each item's machine id, in item order.
     private func upsertMachines(_ items: [BatchItem]) throws -> [Int64] {
-        var seen: [(identity: MachineIdentity, first: Timestamp, last: Timestamp, integration: String)] = []
+        // Per machine: what the batch says of it first, its time span, and each distinct platform and version claimed.
+        var seen: [(identity: MachineIdentity, first: Timestamp, last: Timestamp, integration: String,
+                    claims: [(platform: OSPlatform, version: String?)])] = []
         var slotByLowercased: [String: Int] = [:]
         // Lowercasing allocates, so each spelling of a hostname is lowercased once per batch.
         var slotBySpelling: [String: Int] = [:]
@@ -123,7 +125,7 @@ public final class StoreWriter: EventSink {
                 if let known = slotByLowercased[lowercased] { slot = known } else {
                     slot = seen.count
                     slotByLowercased[lowercased] = slot
-                    seen.append((item.event.machine, time, time, item.event.integration))
+                    seen.append((item.event.machine, time, time, item.event.integration, []))
                 }
                 slotBySpelling[hostname] = slot
             }
@@ -132,17 +134,26 @@ public final class StoreWriter: EventSink {
             seen[slot].last = max(seen[slot].last, time)
             if seen[slot].identity.platform == .unknown { seen[slot].identity.platform = item.event.machine.platform }
             if seen[slot].identity.osVersion == nil { seen[slot].identity.osVersion = item.event.machine.osVersion }
+            let claim = (platform: item.event.machine.platform, version: item.event.machine.osVersion)
+            if claim.platform != .unknown || claim.version != nil,
+               !seen[slot].claims.contains(where: { $0.platform == claim.platform && $0.version == claim.version }) {
+                seen[slot].claims.append(claim)
+            }
         }
         let upsert = try connection.statement("""
             INSERT INTO machines (hostname, os_platform, os_version, first_seen, last_seen, last_integration)
             VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(hostname) DO UPDATE SET
-                os_platform = CASE WHEN excluded.os_platform != 'unknown' THEN excluded.os_platform ELSE machines.os_platform END,
-                os_version = COALESCE(excluded.os_version, machines.os_version),
+                os_platform = CASE WHEN machines.os_platform = 'unknown' THEN excluded.os_platform ELSE machines.os_platform END,
+                os_version = COALESCE(machines.os_version, excluded.os_version),
                 first_seen = MIN(machines.first_seen, excluded.first_seen),
                 last_seen = MAX(machines.last_seen, excluded.last_seen),
                 last_integration = excluded.last_integration
-            RETURNING id
+            RETURNING id, os_platform, os_version
+            """)
+        let claim = try connection.statement("""
+            INSERT INTO machine_claims (machine_id, integration, os_platform, os_version, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
             """)
         let link = try connection.statement("""
             INSERT INTO machine_integrations (machine_id, integration, last_seen) VALUES (?, ?, ?)
@@ -152,8 +163,16 @@ public final class StoreWriter: EventSink {
         for entry in seen {
             upsert.bind(entry.identity.hostname, entry.identity.platform.rawValue, entry.identity.osVersion,
                         entry.first.microseconds, entry.last.microseconds, entry.integration)
-            guard let id = try upsert.firstRow({ $0.int("id") }) else {
+            guard let (id, platform, version) = try upsert.firstRow({ ($0.int("id"), $0.text("os_platform"), $0.optionalText("os_version")) }) else {
                 throw StoreError(.notFound, "the machine upsert returned no id")
+            }
+            // Data that names another platform or version for a known machine is kept aside for review.
+            for claimed in entry.claims {
+                let otherPlatform = claimed.platform != .unknown && claimed.platform.rawValue != platform
+                let otherVersion = claimed.version.map { $0 != version } ?? false
+                guard otherPlatform || otherVersion else { continue }
+                try claim.bind(id, entry.integration, claimed.platform.rawValue, claimed.version ?? "",
+                               entry.first.microseconds, entry.last.microseconds).run()
             }
             try link.bind(id, entry.integration, entry.last.microseconds).run()
             ids.append(id)
