@@ -64,13 +64,16 @@ public struct StoredToken: Sendable {
     public var hash: [UInt8]
     public var expiresAt: Timestamp
     public var revokedAt: Timestamp?
+    /// The machines its pushes may carry data of.
+    public var machines: HostPatterns
 
-    public init(id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?) {
+    public init(id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?, machines: HostPatterns = HostPatterns([])) {
         self.id = id
         self.integration = integration
         self.hash = hash
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
+        self.machines = machines
     }
 }
 

@@ -38,10 +38,14 @@ public enum IngestGate {
         }
     }
 
-    /// Why `event` may not enter through `integration`: it names a machine of a platform the
-    /// integration does not cover (a Linux syslog integration sending an "android" machine).
-    /// Nil when it may: its platform is covered, or not known.
-    public static func refusal(of event: Event, from integration: IntegrationState) -> String? {
+    /// Why `event` may not enter through `integration` with a token bound to `machines`: it
+    /// names a machine the token is not bound to, or one of a platform the integration does not
+    /// cover (a Linux syslog integration sending an "android" machine). Nil when it may.
+    public static func refusal(of event: Event, from integration: IntegrationState, token machines: HostPatterns = HostPatterns([])) -> String? {
+        if !machines.admit(event.machine.hostname) {
+            return "the push token may carry data only of machines matching \(machines.patterns.joined(separator: ", ")), not \(event.machine.hostname); "
+                + "push it with a token for that machine"
+        }
         let platform = event.machine.platform
         guard platform != .unknown, !integration.platforms.isEmpty, !integration.platforms.contains(platform.rawValue) else { return nil }
         return "the machine \(event.machine.hostname) is \(platform.rawValue), and the integration '\(integration.name)' covers only "

@@ -37,7 +37,7 @@ struct PushTokenAuthenticator: RouterMiddleware {
         switch try await service.authorizePush(token: token) {
         case .success(let granted):
             var context = context
-            context.identity = .pushToken(id: granted.tokenID, integration: granted.integration)
+            context.identity = .pushToken(id: granted.tokenID, integration: granted.integration, machines: granted.machines)
             return try await next(request, context)
         case .failure(let refusal):
             if case .integrationOff = refusal { throw apiError(.forbidden, refusal.description) }

@@ -20,14 +20,14 @@ struct IngestController: Sendable {
     static let rejectedListLimit = 100
 
     @Sendable func push(_ request: Request, context: VigilRequestContext) async throws -> Response {
-        let (tokenID, integration) = context.pushToken
+        let (tokenID, integration, machines) = context.pushToken
         let format = try await namedFormat(request, integration: integration)
         let body = try await readBody(request)
         let hostname = request.uri.queryParameters.get("hostname") ?? "unknown"
         guard !hostname.allSatisfy(\.isWhitespace) else {
             throw apiError(.badRequest, "hostname must name a machine; leave it out when the records name their own")
         }
-        let batch = try await read(body, format: format, integration: integration, tokenID: tokenID, hostname: hostname)
+        let batch = try await read(body, format: format, integration: integration, machines: machines, tokenID: tokenID, hostname: hostname)
         if let wait = await service.chargeEvents(tokenID: tokenID, records: batch.pushed.recordsRead) {
             throw apiError(.tooManyRequests, "this token pushed more records than its rate allows; nothing of this push was stored. Retry in \(wait) s.",
                            headers: [.retryAfter: String(wait)])
@@ -100,8 +100,8 @@ struct IngestController: Sendable {
 
     /// The body through the batch pipeline's reader: format detection (gated before any
     /// record is parsed), parsing, detection and keys.
-    private func read(_ body: [UInt8], format: SourceFormat?, integration: IngestGate.IntegrationState, tokenID: Int64,
-                      hostname: String) async throws -> ReadBody {
+    private func read(_ body: [UInt8], format: SourceFormat?, integration: IngestGate.IntegrationState, machines: HostPatterns,
+                      tokenID: Int64, hostname: String) async throws -> ReadBody {
         guard body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
             throw apiError(.unprocessableContent, "the body is empty; send one record per line")
         }
@@ -110,7 +110,7 @@ struct IngestController: Sendable {
         do {
             reader = try BatchReader(source: source, format: format, context: ParserContext(integration: integration.name, defaultHostname: hostname),
                                      ruleSet: configuration.ruleSet, admit: { try IngestGate.admit(integration, named: integration.name, format: $0.rawValue) },
-                                     refuseEvent: { IngestGate.refusal(of: $0, from: integration) })
+                                     refuseEvent: { IngestGate.refusal(of: $0, from: integration, token: machines) })
         } catch let refusal as IngestGate.Refusal {
             try await service.recordRefusal(integration: integration.name, reason: refusal.description)
             throw apiError(.unprocessableContent, refusal.description)

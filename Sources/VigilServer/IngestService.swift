@@ -61,14 +61,16 @@ public actor IngestService {
     }
 
     /// The integration a push token belongs to, or why it may not push.
-    public func authorizePush(token: String?) async throws -> Result<(tokenID: Int64, integration: IngestGate.IntegrationState), IngestGate.TokenRefusal> {
+    public func authorizePush(token: String?) async throws
+        -> Result<(tokenID: Int64, integration: IngestGate.IntegrationState, machines: HostPatterns), IngestGate.TokenRefusal> {
         let (verdict, knownTokenIntegration) = try await checks.run { store in
             var knownTokenIntegration: String?
             let verdict = try IngestGate.verify(
                 presented: token, now: .now(),
                 lookup: { hash in
                     let stored = try store.storedToken(hash: hash).map {
-                        StoredToken(id: $0.id, integration: $0.integration, hash: $0.hash, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt)
+                        StoredToken(id: $0.id, integration: $0.integration, hash: $0.hash, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt,
+                                    machines: HostPatterns($0.machines))
                     }
                     knownTokenIntegration = stored?.integration
                     return stored
@@ -84,7 +86,7 @@ public actor IngestService {
                 try store.integration(named: stored.integration)?.gateState
             }
             guard let integration else { return .failure(.unknown) }
-            return .success((stored.id, integration))
+            return .success((stored.id, integration, stored.machines))
         case .failure(let refusal):
             // A token Vigil issued but no longer accepts (revoked, expired, its integration off or
             // offboarded) is counted and audited against its integration, as the CLI's refusals are.
@@ -124,10 +126,11 @@ public actor IngestService {
     }
 
     /// Issues a push token for an integration that is on; the token is returned once.
-    public func issueToken(integration: String, validFor seconds: Int64, actor: String) async throws -> (id: Int64, token: String, expires: Timestamp) {
+    public func issueToken(integration: String, validFor seconds: Int64, machines: [String], actor: String) async throws
+        -> (id: Int64, token: String, expires: Timestamp) {
         let (token, hash) = AccessToken.generate()
         let expires = Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000)
-        let id = try await control.run { try $0.createToken(integration: integration, hash: hash, expiresAt: expires, actor: actor) }
+        let id = try await control.run { try $0.createToken(integration: integration, hash: hash, expiresAt: expires, machines: machines, actor: actor) }
         return (id, token, expires)
     }
 

@@ -276,6 +276,12 @@ components:
           type: string
           default: 7d
           description: A duration such as 30m, 12h or 7d; at most 90d.
+        machines:
+          type: array
+          items: {type: string, minLength: 1}
+          description: >-
+            Host-name patterns (shell globs, any case: `web-*`, `db-0?`) the token is bound to: its pushes may carry data
+            only of matching machines, and a record of another machine is rejected with its line. Empty or absent: any.
     IssuedToken:
       type: object
       required: [id, integration, token, expires]

@@ -169,11 +169,15 @@ struct QueryController: Sendable {
         let body = Data(String(buffer: try await request.collectBody(upTo: 4096)).utf8)
         let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
         let validFor = (object["valid_for"] as? String) ?? "7d"
+        let machines = object["machines"] as? [String] ?? []
+        if object["machines"] != nil, object["machines"] as? [String] == nil || machines.contains(where: { $0.isEmpty || $0.contains(",") }) {
+            throw apiError(.badRequest, "machines must be a list of host-name patterns such as [\"web-*\"], none empty or holding a comma")
+        }
         guard let seconds = DurationText.seconds(validFor), seconds > 0, seconds <= 90 * 86_400 else {
             throw apiError(.badRequest, "valid_for must be a duration such as 30m, 12h or 7d, at most 90d")
         }
         do {
-            let issued = try await service.issueToken(integration: name, validFor: seconds, actor: context.keyActor)
+            let issued = try await service.issueToken(integration: name, validFor: seconds, machines: machines, actor: context.keyActor)
             return EditedResponse(status: .created, response: IssuedToken(id: issued.id, integration: name, token: issued.token, expires: issued.expires))
         } catch let error as StoreError {
             throw apiError(error.code == .notFound ? .notFound : .conflict, error.message)

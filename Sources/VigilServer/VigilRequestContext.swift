@@ -5,8 +5,8 @@ import VigilModel
 
 /// Who a request was authenticated as, set by the authentication middleware of its route group.
 enum RequestIdentity: Sendable {
-    /// A push token of `integration`.
-    case pushToken(id: Int64, integration: IngestGate.IntegrationState)
+    /// A push token of `integration`, bound to `machines`.
+    case pushToken(id: Int64, integration: IngestGate.IntegrationState, machines: HostPatterns)
     /// An API key called `name`.
     case apiKey(name: String, admin: Bool)
 }
@@ -32,11 +32,11 @@ public struct VigilRequestContext: RequestContext {
     }
 
     /// The push token and its integration; only behind `PushTokenAuthenticator`.
-    var pushToken: (id: Int64, integration: IngestGate.IntegrationState) {
-        guard case .pushToken(let id, let integration) = identity else {
+    var pushToken: (id: Int64, integration: IngestGate.IntegrationState, machines: HostPatterns) {
+        guard case .pushToken(let id, let integration, let machines) = identity else {
             preconditionFailure("the route is not behind PushTokenAuthenticator")
         }
-        return (id, integration)
+        return (id, integration, machines)
     }
 }
 

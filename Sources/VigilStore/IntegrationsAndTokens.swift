@@ -11,11 +11,11 @@ public protocol IntegrationsAndTokens: AnyObject {
     /// Counts and audits data an integration's gate refused.
     func recordRefusedIngest(integration: String, actor: String, reason: String) throws
 
-    func createToken(integration name: String, hash: [UInt8], expiresAt: Timestamp, actor: String) throws -> Int64
+    func createToken(integration name: String, hash: [UInt8], expiresAt: Timestamp, machines: [String], actor: String) throws -> Int64
     func tokens(integration: String) throws -> [TokenRow]
     func revokeToken(integration: String, id: Int64, actor: String) throws
     /// The token whose hash is `hash`, for the gate.
-    func storedToken(hash: [UInt8]) throws -> (id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?)?
+    func storedToken(hash: [UInt8]) throws -> (id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?, machines: [String])?
 
     func createAPIKey(name: String, hash: [UInt8], admin: Bool, expiresAt: Timestamp?, actor: String) throws -> Int64
     func apiKeys() throws -> [APIKeyRow]

@@ -2,7 +2,8 @@ import VigilModel
 
 extension Store {
     /// Stores a new token's hash for `integration`, refusing when the integration is off.
-    public func createToken(integration name: String, hash: [UInt8], expiresAt: Timestamp, actor: String) throws -> Int64 {
+    /// `machines`: host-name patterns the token's pushes are bound to; empty binds none.
+    public func createToken(integration name: String, hash: [UInt8], expiresAt: Timestamp, machines: [String] = [], actor: String) throws -> Int64 {
         try connection.transaction {
             guard let integration = try integration(named: name) else {
                 throw StoreError(.notFound, "there is no integration called '\(name)'; see `vigil integration list`")
@@ -10,10 +11,11 @@ extension Store {
             guard integration.enabled else {
                 throw StoreError(.invalidValue, "the integration '\(name)' is off; turn it on first with `vigil integration on \(name)`")
             }
-            try connection.statement("INSERT INTO access_tokens (integration, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)")
-                .bind(name, hash, Timestamp.now().microseconds, expiresAt.microseconds).run()
+            try connection.statement("INSERT INTO access_tokens (integration, token_hash, created_at, expires_at, machines) VALUES (?, ?, ?, ?, ?)")
+                .bind(name, hash, Timestamp.now().microseconds, expiresAt.microseconds, machines.joined(separator: ",")).run()
             let id = connection.lastInsertRowID
-            try appendAudit(actor: actor, action: "token.create", target: name, details: "token \(id), expires \(expiresAt.iso8601)")
+            let bound = machines.isEmpty ? "" : ", machines \(machines.joined(separator: ","))"
+            try appendAudit(actor: actor, action: "token.create", target: name, details: "token \(id), expires \(expiresAt.iso8601)\(bound)")
             return id
         }
     }
@@ -21,12 +23,13 @@ extension Store {
     /// The tokens of an integration, newest first.
     public func tokens(integration: String) throws -> [TokenRow] {
         try connection.statement("""
-            SELECT id, integration, created_at, expires_at, last_used_at, revoked_at, revoked_reason
+            SELECT id, integration, created_at, expires_at, last_used_at, revoked_at, revoked_reason, machines
             FROM access_tokens WHERE integration = ? ORDER BY id DESC
             """).bind(integration).rows { row in
             TokenRow(id: row.int("id"), integration: row.text("integration"), createdAt: row.time("created_at"),
                      expiresAt: row.time("expires_at"), lastUsedAt: row.optionalTime("last_used_at"),
-                     revokedAt: row.optionalTime("revoked_at"), revokedReason: row.optionalText("revoked_reason"))
+                     revokedAt: row.optionalTime("revoked_at"), revokedReason: row.optionalText("revoked_reason"),
+                     machines: row.text("machines").split(separator: ",").map(String.init))
         }
     }
 
@@ -43,10 +46,12 @@ extension Store {
     }
 
     /// The stored token whose hash is `hash`, for the gate.
-    public func storedToken(hash: [UInt8]) throws -> (id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?)? {
-        try connection.statement("SELECT id, integration, token_hash, expires_at, revoked_at FROM access_tokens WHERE token_hash = ?")
+    public func storedToken(hash: [UInt8]) throws
+        -> (id: Int64, integration: String, hash: [UInt8], expiresAt: Timestamp, revokedAt: Timestamp?, machines: [String])? {
+        try connection.statement("SELECT id, integration, token_hash, expires_at, revoked_at, machines FROM access_tokens WHERE token_hash = ?")
             .bind(hash).firstRow { row in
-                (row.int("id"), row.text("integration"), row.blob("token_hash"), row.time("expires_at"), row.optionalTime("revoked_at"))
+                (row.int("id"), row.text("integration"), row.blob("token_hash"), row.time("expires_at"), row.optionalTime("revoked_at"),
+                 row.text("machines").split(separator: ",").map(String.init))
             }
     }
 

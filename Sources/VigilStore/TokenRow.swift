@@ -9,11 +9,13 @@ public struct TokenRow: Sendable {
     public var lastUsedAt: Timestamp?
     public var revokedAt: Timestamp?
     public var revokedReason: String?
+    /// Host-name patterns its pushes are bound to; empty for any machine.
+    public var machines: [String] = []
 }
 
 extension TokenRow: Encodable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, integration, createdAt = "created", expiresAt = "expires", lastUsedAt = "last_used", revokedAt = "revoked", state
+        case id, integration, createdAt = "created", expiresAt = "expires", lastUsedAt = "last_used", revokedAt = "revoked", machines, state
     }
 
     /// `active`, `expired` or `revoked`, as of now.
@@ -27,6 +29,7 @@ extension TokenRow: Encodable {
         try row.encode(expiresAt, forKey: .expiresAt)
         try row.encode(lastUsedAt, forKey: .lastUsedAt)
         try row.encode(revokedAt, forKey: .revokedAt)
+        try row.encode(machines, forKey: .machines)
         try row.encode(state, forKey: .state)
     }
 }

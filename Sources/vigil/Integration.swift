@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import VigilPipeline
 import VigilIngest
 import VigilModel
@@ -99,6 +100,8 @@ extension Vigil {
             @OptionGroup var store: StoreOptions
             @Argument(help: "The integration's name.") var name: String
             @Option(name: .customLong("valid-for"), help: "How long it is valid: 30m, 12h, 7d (at most 90d).") var validFor = "7d"
+            @Option(help: "Bind it to these host-name patterns, comma-separated ('web-*,db-0?'): its pushes may carry data only of matching machines.")
+            var machines: String?
 
             func validate() throws {
                 guard let seconds = DurationText.seconds(validFor), seconds > 0 else {
@@ -115,7 +118,9 @@ extension Vigil {
                 let expires = Timestamp(microseconds: Timestamp.now().microseconds + seconds * 1_000_000)
                 let id: Int64
                 do {
-                    id = try store.open(creating: true).createToken(integration: name, hash: hash, expiresAt: expires, actor: currentActor)
+                    let patterns = machines?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
+                    id = try store.open(creating: true).createToken(integration: name, hash: hash, expiresAt: expires, machines: patterns,
+                                                                    actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
                 }

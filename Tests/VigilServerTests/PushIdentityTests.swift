@@ -52,3 +52,41 @@ import VigilStore
         }
     }
 }
+
+/// A push token bound to host-name patterns carries data only of matching machines.
+@Suite struct TokenMachineBindingTests {
+    @Test func aBoundTokenPushesOnlyForItsMachines() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let issued = try await client.execute(uri: "/api/v1/integrations/json/tokens", method: .post, headers: headers(fixture.adminKey),
+                                                  body: ByteBuffer(string: #"{"valid_for":"1h","machines":["web-*","DB-01"]}"#)) { response in
+                #expect(response.status == .created)
+                return json(response.body)["token"] as? String ?? ""
+            }
+            let body = [#"{"hostname":"WEB-7","n":1}"#, #"{"hostname":"db-01","n":2}"#, #"{"hostname":"mail-1","n":3}"#].joined(separator: "\n")
+            try await client.execute(uri: "/api/v1/ingest?format=json", method: .post, headers: headers(issued), body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .ok)
+                let reply = json(response.body)
+                #expect(reply["accepted"] as? Int == 2)
+                let rejected = reply["rejected_records"] as? [[String: Any]]
+                #expect(rejected?.count == 1)
+                #expect(rejected?.first?["line"] as? Int == 3)
+                #expect((rejected?.first?["reason"] as? String)?.contains("only of machines matching web-*, DB-01, not mail-1") == true)
+            }
+            try await client.execute(uri: "/api/v1/integrations/json/tokens", method: .post, headers: headers(fixture.adminKey),
+                                     body: ByteBuffer(string: #"{"machines":[""]}"#)) { #expect($0.status == .badRequest) }
+        }
+        let tokens = try fixture.store().tokens(integration: "json")
+        #expect(tokens.first?.machines == ["web-*", "DB-01"])
+        #expect(try fixture.store().machines().map(\.hostname).sorted() == ["WEB-7", "db-01"])
+    }
+
+    @Test func patternsAreGlobsIgnoringCase() {
+        let patterns = HostPatterns(["web-*", "db-0?"])
+        #expect(patterns.admit("WEB-frontend"))
+        #expect(patterns.admit("db-07"))
+        #expect(!patterns.admit("db-007"))
+        #expect(!patterns.admit("mail"))
+        #expect(HostPatterns([]).admit("anything"))
+    }
+}
