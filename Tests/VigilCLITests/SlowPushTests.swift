@@ -10,34 +10,17 @@ import VigilTooling
 @Suite(.serialized) struct SlowPushTests {
     /// A raw HTTP/1.1 client that sends the headers and the first part of a body, then waits.
     final class SlowPush {
-        let socket: Int32
+        let connection: RawConnection
 
         init(port: Int, token: String, firstPart: String, totalLength: Int) throws {
-            socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw CocoaError(.fileReadUnknown) }
-            send("POST /api/v1/ingest?format=clamav&hostname=slow-01 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(totalLength)\r\n\r\n" + firstPart)
-        }
-
-        deinit { close(socket) }
-
-        func send(_ text: String) {
-            let bytes = Array(text.utf8)
-            _ = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, 0) }
+            connection = try RawConnection(port: port)
+            connection.send("POST /api/v1/ingest?format=clamav&hostname=slow-01 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(totalLength)\r\n\r\n" + firstPart)
         }
 
         /// The status code of the response, after sending the rest of the body.
         func finish(_ rest: String) -> Int {
-            send(rest)
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = recv(socket, &buffer, buffer.count, 0)
-            let head = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+            connection.send(rest)
+            let head = connection.read(within: 30) ?? ""
             return Int(head.split(separator: " ").dropFirst().first ?? "") ?? -1
         }
     }
