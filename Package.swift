@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
-        .library(name: "Vigil", targets: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore", "VigilPipeline", "VigilTooling"]),
+        .library(name: "Vigil", targets: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore", "VigilPipeline", "VigilServer", "VigilTooling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
