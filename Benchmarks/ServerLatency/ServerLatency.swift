@@ -4,6 +4,7 @@ import FoundationNetworking
 import Benchmark
 import Foundation
 import Logging
+import Synchronization
 import VigilIngest
 import VigilModel
 import VigilServer
@@ -50,6 +51,21 @@ final class LatencyServer: Sendable {
         let app = try buildApplication(configuration, logger: logger)
         Task { try await app.runService() }
         Thread.sleep(forTimeInterval: 1)
+        // The pushers must really commit, or the figures measure an idle server.
+        let probe = DispatchSemaphore(value: 0)
+        let status = Mutex(-1)
+        Task.detached { [port] in
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/ingest?format=json")!)
+            request.httpMethod = "POST"
+            request.setValue("Bearer \(token.token)", forHTTPHeaderField: "Authorization")
+            request.httpBody = Data(#"{"hostname":"probe","n":0}"#.utf8)
+            let code = ((try? await URLSession.shared.data(for: request))?.1 as? HTTPURLResponse)?.statusCode ?? -1
+            status.withLock { $0 = code }
+            probe.signal()
+        }
+        probe.wait()
+        let probed = status.withLock { $0 }
+        precondition(probed == 200, "the benchmark's push was answered \(probed), not 200: the figures would measure an idle server")
         for pusher in 0..<2 {
             Task.detached { [port] in
                 var batch = 0
