@@ -22,7 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // Both already resolved through Hummingbird; named for the channel handler API and the HTTP
-        // request parts it sees (the slow-client timeouts).
+        // request parts it sees (the slow-client timeouts), and NIOPosix's thread pools (SQLite off
+        // the cooperative pool).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         // Tests only: an independent RFC 4180 reader checks that `--format csv` reads back field for field.
