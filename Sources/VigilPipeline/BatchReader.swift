@@ -12,6 +12,9 @@ public struct PreparedBatch: Sendable {
     public var rejected: [RejectedRecord]
     public var recordsRead: Int
     public var eventsParsed: Int
+    /// The input's bytes read once this batch was (compressed bytes for gzip), for progress:
+    /// taken on the reading thread, so whoever takes the batch may read it on another.
+    public var bytesRead: Int64
 }
 
 /// The read side of the one batch pipeline, shared by `vigil import`, `vigil hunt` and the
@@ -47,6 +50,7 @@ public final class BatchReader {
                 batchSize: Int = 8_192, serializeFields: Bool = true) throws {
         self.refuseEvent = refuseEvent
         self.source = source
+        totalBytes = source.totalBytes
         framer = RecordFramer(source: source)
         self.format = try format ?? SourceFormat.detect(framer, path: source.path)
         try admit(self.format)
@@ -62,8 +66,8 @@ public final class BatchReader {
     /// Records that carry no event, known once the input ended.
     public var skippedRecords: Int { parser.skippedRecords + workerStates.reduce(0) { $0 + $1.parser.skippedRecords } }
 
-    /// Bytes read so far and the input's size when known, for progress.
-    public var progress: (bytesRead: Int64, totalBytes: Int64?) { (source.bytesRead, source.totalBytes) }
+    /// The input's size, when it is a regular file.
+    public let totalBytes: Int64?
 
     /// The next batch, or nil at the end of the input.
     public func next() throws -> PreparedBatch? {
@@ -124,7 +128,7 @@ public final class BatchReader {
             items.append(BatchItem(event: events[index], key: prepared[index].key, detections: prepared[index].detections,
                                    fieldsJSON: prepared[index].fieldsJSON))
         }
-        return PreparedBatch(items: items, rejected: rejected, recordsRead: framed.count, eventsParsed: items.count)
+        return PreparedBatch(items: items, rejected: rejected, recordsRead: framed.count, eventsParsed: items.count, bytesRead: source.bytesRead)
     }
 }
 

@@ -99,8 +99,8 @@ public final class ImportPipeline {
             let importID = try committer.beginImport(source: path, format: reader.format.rawValue, integration: integration)
             var fileSummary = ImportSummary()
             do {
-                try run(reader, importID: importID, summary: &fileSummary) { recordsRead in
-                    let (bytesRead, totalBytes) = reader.progress
+                let totalBytes = reader.totalBytes
+                try run(reader, importID: importID, summary: &fileSummary) { recordsRead, bytesRead in
                     progress?(ImportProgress(recordsRead: summary.recordsRead + recordsRead, bytesRead: bytesRead,
                                              totalBytes: totalBytes, elapsedSeconds: (clock.now - started).seconds))
                 }
@@ -120,13 +120,15 @@ public final class ImportPipeline {
         return summary
     }
 
-    private func run(_ reader: BatchReader, importID: Int64, summary: inout ImportSummary, progress: (Int) -> Void) throws {
+    /// `progress` gets the records and bytes read so far, from each batch (never from the
+    /// reader, whose thread is still reading).
+    private func run(_ reader: BatchReader, importID: Int64, summary: inout ImportSummary, progress: (Int, Int64) -> Void) throws {
         func write(_ batch: PreparedBatch) throws {
             summary.recordsRead += batch.recordsRead
             summary.eventsParsed += batch.eventsParsed
             summary.outcome += try committer.write(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
             summary.rejectedSample += batch.rejected.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
-            progress(summary.recordsRead)
+            progress(summary.recordsRead, batch.bytesRead)
         }
         // With `parallel`, the reader's thread prepares batch n+1 while this thread commits
         // batch n, and yields the CPU to it: the writer is the stage that cannot be spread over cores.
