@@ -18,12 +18,15 @@ import VigilServer
         let fixture = try ServerFixture()
         try await fixture.app().test(.live) { client in
             let port = try #require(client.port)
+            // A session of its own: the shared one is busy with every other test's requests.
+            let session = URLSession(configuration: .ephemeral)
+            defer { session.finishTasksAndInvalidate() }
             /// One request on a connection of its own; its status.
             func get(_ path: String, key: String? = nil) async throws -> Int {
                 var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
                 request.timeoutInterval = 30
                 if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-                let (_, response) = try await URLSession.shared.data(for: request)
+                let (_, response) = try await session.data(for: request)
                 return (response as? HTTPURLResponse)?.statusCode ?? -1
             }
             // The key's first use is recorded (a write); later checks within a minute only read.

@@ -47,6 +47,9 @@ final class ServerFixture: Sendable {
         configuration.pushesPerSecond = pushesPerSecond
         configuration.acceptsPushes = acceptsPushes
         configuration.metricsRequireKey = metricsRequireKey
+        // The live test client keeps one connection open and may leave it idle for long while a
+        // loaded machine runs the other tests; the slow-client timeouts are SlowClientTests' to test.
+        configuration.headerTimeout = .seconds(600)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         return try buildApplication(configuration, logger: logger)
