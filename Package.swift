@@ -104,6 +104,13 @@ let package = Package(
             dependencies: ["VigilIngest", "VigilDetection", "VigilModel"],
             swiftSettings: strictSettings
         ),
+        // The threaded and unsafe-pointer code, driven and checked under AddressSanitizer and
+        // ThreadSanitizer (scripts/sanitize.sh): small to build sanitized, unlike the test bundle.
+        .executableTarget(
+            name: "vigil-stress",
+            dependencies: ["VigilPipeline", "VigilTooling", "CZlib"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], exclude: ["Golden"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling"], swiftSettings: strictSettings),

@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 
 /// An interned field name. Parsers and the rule compiler resolve names to keys once, so
 /// matching compares small integers instead of hashing strings per event.
@@ -17,30 +17,33 @@ public struct FieldKey: Hashable, Sendable, Comparable {
 }
 
 /// The process-wide table of interned field names.
-public final class FieldNames: Sendable {
+///
+/// Guarded by an `NSLock` (a pthread mutex) rather than `Synchronization.Mutex`: on Linux the
+/// latter waits on futexes that ThreadSanitizer does not see, so every first use of a name on
+/// a second thread was reported as a race, hiding real ones (`scripts/sanitize.sh thread`).
+public final class FieldNames: @unchecked Sendable {
     public static let shared = FieldNames()
 
-    private struct Table {
-        var keys: [String: FieldKey] = [:]
-        var names: [String] = []
-    }
-
-    private let table = Mutex(Table())
+    private let lock = NSLock()
+    /// Read and written only under `lock`.
+    private var keys: [String: FieldKey] = [:]
+    /// Read and written only under `lock`.
+    private var names: [String] = []
 
     /// Returns the key for `name`, interning it on first use.
     public func key(for name: String) -> FieldKey {
-        table.withLock { table in
-            if let key = table.keys[name] { return key }
-            let key = FieldKey(rawValue: UInt32(table.names.count))
-            table.names.append(name)
-            table.keys[name] = key
+        lock.withLock {
+            if let key = keys[name] { return key }
+            let key = FieldKey(rawValue: UInt32(names.count))
+            names.append(name)
+            keys[name] = key
             return key
         }
     }
 
     /// The name interned as `key`.
     public func name(of key: FieldKey) -> String {
-        table.withLock { $0.names[Int(key.rawValue)] }
+        lock.withLock { names[Int(key.rawValue)] }
     }
 }
 

@@ -45,9 +45,10 @@ public final class BatchReader {
     /// `admit` is the gate: it sees the format before any record is parsed, and what it throws
     /// ends the read. `serializeFields` false leaves `BatchItem.fieldsJSON` nil (nothing to store).
     /// `refuseEvent`, the gate's per-event check, turns an event into a rejected record with its reason.
+    /// `workers` threads parse (stateless formats) and detect; 1 does everything on the caller's thread.
     public init(source: ByteSource, format: SourceFormat?, context: ParserContext, ruleSet: RuleSet,
                 admit: (SourceFormat) throws -> Void = { _ in }, refuseEvent: @escaping (Event) -> String? = { _ in nil },
-                batchSize: Int = 8_192, serializeFields: Bool = true) throws {
+                batchSize: Int = 8_192, serializeFields: Bool = true, workers: Int = BatchReader.defaultWorkers) throws {
         self.refuseEvent = refuseEvent
         self.source = source
         totalBytes = source.totalBytes
@@ -56,12 +57,15 @@ public final class BatchReader {
         try admit(self.format)
         parser = self.format.makeParser(context: context)
         parallelParsing = type(of: parser).isStateless
-        workers = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
+        self.workers = max(1, workers)
         let format = self.format
-        workerStates = (0..<workers).map { _ in WorkerState(detector: Detector(ruleSet: ruleSet), parser: format.makeParser(context: context)) }
+        workerStates = (0..<self.workers).map { _ in WorkerState(detector: Detector(ruleSet: ruleSet), parser: format.makeParser(context: context)) }
         self.batchSize = batchSize
         serializesFields = serializeFields
     }
+
+    /// One worker per core, at most two: the writer, not detection, bounds an import beyond that.
+    public static var defaultWorkers: Int { max(1, min(2, ProcessInfo.processInfo.activeProcessorCount)) }
 
     /// Records that carry no event, known once the input ended.
     public var skippedRecords: Int { parser.skippedRecords + workerStates.reduce(0) { $0 + $1.parser.skippedRecords } }

@@ -48,6 +48,8 @@ public final class ImportPipeline {
     public var batchSize = 8_192
     /// Prepare batches on a second thread while the writer commits (true), or do all on one.
     public var parallel = true
+    /// Threads that parse and detect within a batch (`BatchReader`); 1 keeps them on the reading thread.
+    public var workers = BatchReader.defaultWorkers
 
     /// `maxFutureSkew`: how far after the wall clock an event may be dated and still enter a
     /// correlation window; later ones are stored, flagged and counted (`futureDated`).
@@ -94,7 +96,7 @@ public final class ImportPipeline {
                 source: try ByteSource(path: path), format: fixed,
                 context: ParserContext(integration: integration, defaultHostname: defaultHostname), ruleSet: ruleSet,
                 admit: { if fixed == nil { try admit($0) } }, refuseEvent: { event in state.flatMap { IngestGate.refusal(of: event, from: $0) } },
-                batchSize: batchSize)
+                batchSize: batchSize, workers: workers)
             summary.formats.append(reader.format)
             let importID = try committer.beginImport(source: path, format: reader.format.rawValue, integration: integration)
             var fileSummary = ImportSummary()

@@ -15,6 +15,7 @@ import VigilPipeline
         for integration in try store.integrations() { try store.setIntegration(integration.name, enabled: true, actor: "test") }
         let pipeline = ImportPipeline(store: store, ruleSet: RuleSet.load(paths: ["builtin", corpusSigma]).ruleSet)
         pipeline.parallel = parallel
+        pipeline.workers = parallel ? 2 : 1
         pipeline.batchSize = 1_000
         for file in files {
             let integration = try store.integrations().first { $0.formats.contains(file.format.rawValue) }!.name
