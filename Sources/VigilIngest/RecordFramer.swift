@@ -66,6 +66,22 @@ public final class RecordFramer {
         return true
     }
 
+    /// Counts the records of `source` from where it stands, stopping once the count passes
+    /// `limit` (then it returns `limit + 1`): what a cap on records per input needs to know
+    /// before anything is parsed.
+    public static func countRecords(of source: ByteSource, upTo limit: Int) throws(IngestError) -> Int {
+        let framer = RecordFramer(source: source)
+        var items: [Item] = []
+        var count = 0
+        var more = true
+        while more && count <= limit {
+            items.removeAll(keepingCapacity: true)
+            more = try framer.next(into: &items, limit: Swift.min(8_192, limit + 1 - count))
+            count += items.count
+        }
+        return Swift.min(count, limit + 1)
+    }
+
     /// The first lines of the input, for format detection, without consuming anything. The
     /// elements of a JSON array come back as one line.
     public func sample(maxLines: Int = 50) throws(IngestError) -> [String] {

@@ -38,21 +38,34 @@ public final class BatchCommitter {
         try writer.transaction { try commit(items, rejected: rejected, recordsRead: recordsRead, importID: importID) }
     }
 
-    /// Writes several pushed batches (concurrent HTTP pushes) in one transaction, each recorded
-    /// as its own import; one outcome per batch, in order, nil for a batch whose token is no
-    /// longer valid at the commit (revoked, expired, or its integration turned off while its
-    /// body streamed in): nothing of that batch is stored or correlated.
-    public func write(batches: [PushedBatch]) throws -> [BatchOutcome?] {
+    /// Writes several pushes (concurrent HTTP pushes) in one transaction, each recorded as its
+    /// own import and read from its body batch by batch; one outcome per push, in order, nil for
+    /// a push whose token is no longer valid at the commit (revoked, expired, or its integration
+    /// turned off while its body streamed in): nothing of that push is read, stored or
+    /// correlated. The transaction holds SQLite's write lock from its start, so no revocation
+    /// can slip in between the check and the commit. `rejectedSampleLimit` rejected records of
+    /// each push are returned (all are stored).
+    public func write(batches: [PushedBatch], rejectedSampleLimit: Int) throws -> [PushOutcome?] {
         try writer.transaction {
-            try batches.map { batch -> BatchOutcome? in
+            try batches.map { batch -> PushOutcome? in
                 if let tokenID = batch.tokenID {
                     guard try writer.tokenStillValid(tokenID) else { return nil }
                     try writer.recordTokenUse(tokenID)
                 }
                 let importID = try writer.beginImport(source: batch.source, format: batch.format, integration: batch.integration)
-                let outcome = try commit(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
+                var result = PushOutcome()
+                func write(_ prepared: PreparedBatch) throws {
+                    result.outcome += try commit(prepared.items, rejected: prepared.rejected, recordsRead: prepared.recordsRead, importID: importID)
+                    result.recordsRead += prepared.recordsRead
+                    result.rejectedSample += prepared.rejected.prefix(rejectedSampleLimit - result.rejectedSample.count)
+                }
+                if let first = batch.firstBatch { try write(first) }
+                let reader = batch.reader.value
+                // The rest of a push longer than two batches is read ahead on a second thread while the writer writes.
+                try reader.forEachBatch(readingAhead: batch.records > 2 * reader.batchSize, write)
+                result.skipped = reader.skippedRecords
                 try writer.finishImport(id: importID, failed: false)
-                return outcome
+                return result
             }
         }
     }

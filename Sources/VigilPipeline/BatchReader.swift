@@ -31,7 +31,8 @@ public final class BatchReader {
     /// Per-worker state; detection runs on `workers` threads, each touching only its own.
     private let workerStates: [WorkerState]
     private let workers: Int
-    private let batchSize: Int
+    /// Records framed per batch, at most.
+    public let batchSize: Int
     private let serializesFields: Bool
     /// The gate's per-event check: why an event may not enter, or nil.
     private let refuseEvent: (Event) -> String?

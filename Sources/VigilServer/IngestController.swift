@@ -10,14 +10,13 @@ import VigilStore
 
 /// `POST /api/v1/ingest?format=auto|…[&hostname=…]` behind `PushTokenAuthenticator`.
 ///
-/// The body is taken as it arrives (gunzipped on the way, never past the body limit), then
-/// read by the batch pipeline; its events are committed in one transaction, and 200 is sent
-/// only after that commit.
+/// The body is taken as it arrives (gunzipped on the way, never past the body limit), its
+/// records are counted (the per-push cap and the token's event budget), and then the batch
+/// pipeline reads it batch by batch inside one write transaction; 200 is sent only after that
+/// commit.
 struct IngestController: Sendable {
     let service: IngestService
     let configuration: ServerConfiguration
-    /// Rejected records listed in a reply, at most.
-    static let rejectedListLimit = 100
 
     @Sendable func push(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let (tokenID, integration, machines) = context.pushToken
@@ -27,18 +26,18 @@ struct IngestController: Sendable {
         guard !hostname.allSatisfy(\.isWhitespace) else {
             throw apiError(.badRequest, "hostname must name a machine; leave it out when the records name their own")
         }
-        let batch = try await read(body, format: format, integration: integration, machines: machines, tokenID: tokenID, hostname: hostname)
-        if let wait = await service.chargeEvents(tokenID: tokenID, records: batch.pushed.recordsRead) {
+        let pushed = try await prepare(body, format: format, integration: integration, machines: machines, tokenID: tokenID, hostname: hostname)
+        if let wait = await service.chargeEvents(tokenID: tokenID, records: pushed.records) {
             throw apiError(.tooManyRequests, "this token pushed more records than its rate allows; nothing of this push was stored. Retry in \(wait) s.",
                            headers: [.retryAfter: String(wait)])
         }
-        let outcome: BatchOutcome
+        let outcome: PushOutcome
         do {
-            outcome = try await service.submit(batch.pushed)
+            outcome = try await service.submit(pushed)
         } catch let refusal as IngestGate.TokenRefusal {
             throw apiError(.forbidden, refusal.description)
         }
-        var response = try PushReply(batch, outcome: outcome).response(from: request, context: context)
+        var response = try PushReply(pushed, outcome).response(from: request, context: context)
         response.headers[.vigilIntegration] = integration.name
         return response
     }
@@ -98,17 +97,17 @@ struct IngestController: Sendable {
         return body
     }
 
-    /// The body through the batch pipeline's reader: format detection (gated before any
-    /// record is parsed), parsing, detection and keys.
-    private func read(_ body: [UInt8], format: SourceFormat?, integration: IngestGate.IntegrationState, machines: HostPatterns,
-                      tokenID: Int64, hostname: String) async throws -> ReadBody {
+    /// The body's reader (format detection, gated before any record is parsed) and its record
+    /// count, capped; its first batch is parsed here, the rest batch by batch in the commit.
+    private func prepare(_ body: [UInt8], format: SourceFormat?, integration: IngestGate.IntegrationState, machines: HostPatterns,
+                         tokenID: Int64, hostname: String) async throws -> PushedBatch {
         guard body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
             throw apiError(.unprocessableContent, "the body is empty; send one record per line")
         }
-        let source = try ByteSource(bytes: body, name: "body", decompress: false)
         let reader: BatchReader
         do {
-            reader = try BatchReader(source: source, format: format, context: ParserContext(integration: integration.name, defaultHostname: hostname),
+            reader = try BatchReader(source: ByteSource(bytes: body, name: "body", decompress: false), format: format,
+                                     context: ParserContext(integration: integration.name, defaultHostname: hostname),
                                      ruleSet: configuration.ruleSet, admit: { try IngestGate.admit(integration, named: integration.name, format: $0.rawValue) },
                                      refuseEvent: { IngestGate.refusal(of: $0, from: integration, token: machines) })
         } catch let refusal as IngestGate.Refusal {
@@ -117,24 +116,14 @@ struct IngestController: Sendable {
         } catch is IngestError {
             throw apiError(.unprocessableContent, "cannot tell the body's format; name it with ?format= (\(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        var pushed = PushedBatch(source: "http", format: reader.format.rawValue, integration: integration.name, tokenID: tokenID,
-                                 recordsRead: 0, items: [], rejected: [])
-        while let batch = try reader.next() {
-            pushed.recordsRead += batch.recordsRead
-            guard pushed.recordsRead <= configuration.maxEventsPerPush else {
-                throw apiError(.contentTooLarge, "the push holds more than \(configuration.maxEventsPerPush) records; nothing was stored. Split it into smaller pushes.")
-            }
-            pushed.items += batch.items
-            pushed.rejected += batch.rejected
+        let cap = configuration.maxEventsPerPush
+        let records = try RecordFramer.countRecords(of: ByteSource(bytes: body, name: "body", decompress: false), upTo: cap)
+        guard records <= cap else {
+            throw apiError(.contentTooLarge, "the push holds more than \(cap) records; nothing was stored. Split it into smaller pushes.")
         }
-        return ReadBody(pushed: pushed, skipped: reader.skippedRecords)
+        return try PushedBatch(source: "http", format: reader.format.rawValue, integration: integration.name, tokenID: tokenID,
+                               records: records, reader: reader)
     }
-}
-
-/// A pushed body, read: the batch to commit and the records that carried no event.
-struct ReadBody {
-    var pushed: PushedBatch
-    var skipped: Int
 }
 
 /// The answer to a push, once its batch committed.
@@ -157,17 +146,17 @@ struct PushReply: ResponseEncodable {
     var alertsUpdated: Int
     var futureDated: Int
 
-    init(_ body: ReadBody, outcome: BatchOutcome) {
-        let pushed = body.pushed
+    init(_ pushed: PushedBatch, _ push: PushOutcome) {
+        let outcome = push.outcome
         integration = pushed.integration
         format = pushed.format
-        records = pushed.recordsRead
+        records = push.recordsRead
         accepted = outcome.stored
         duplicates = outcome.duplicates
         rejected = outcome.rejected
-        rejectedRecords = pushed.rejected.prefix(IngestController.rejectedListLimit).map { Rejection(line: $0.line, reason: $0.reason) }
-        rejectedRecordsTruncated = pushed.rejected.count > IngestController.rejectedListLimit
-        skipped = body.skipped
+        rejectedRecords = push.rejectedSample.map { Rejection(line: $0.line, reason: $0.reason) }
+        rejectedRecordsTruncated = outcome.rejected > push.rejectedSample.count
+        skipped = push.skipped
         alertsRaised = outcome.alertsRaised
         alertsUpdated = outcome.alertsUpdated
         futureDated = outcome.futureDated

@@ -34,7 +34,7 @@ public actor IngestService {
     private let control: SerialDatabase<Store>
     private let writer: SerialDatabase<WriterSide>
     private let writerThread: NIOThreadPool
-    private var queue: [(batch: PushedBatch, continuation: CheckedContinuation<BatchOutcome, any Error>)] = []
+    private var queue: [(batch: PushedBatch, continuation: CheckedContinuation<PushOutcome, any Error>)] = []
     /// Wakes the group commit; many wake-ups while it commits coalesce into one.
     private let (commitRequests, commitSignal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     /// Whether any batch was committed, so shutdown has correlation state worth saving.
@@ -43,6 +43,8 @@ public actor IngestService {
     /// Events (records) per second each token may push, bursts up to twice that.
     private var eventLimiter: PushRateLimiter
     public let metrics = ServerMetrics()
+    /// Rejected records a push's reply lists, at most (all of them are stored).
+    public static let rejectedSampleLimit = 100
 
     /// Opens the writer connection on `path` (migrating it) and a control connection, and loads
     /// saved correlation windows.
@@ -139,11 +141,12 @@ public actor IngestService {
         try await control.run { try $0.updateAlerts(ids: [id], update, actor: actor) }
     }
 
-    /// Commits a pushed batch and returns what it did. Its token is checked again inside the
-    /// write transaction; a token revoked or expired, or an integration turned off, while the
-    /// body streamed in throws `IngestGate.TokenRefusal.invalidatedDuringPush`, and nothing of
-    /// the batch is stored. The group-commit service (`GroupCommitService`) must be running.
-    public func submit(_ batch: PushedBatch) async throws -> BatchOutcome {
+    /// Commits a push, reading it batch by batch in the write transaction, and returns what it
+    /// did. Its token is checked again inside the write transaction; a token revoked or
+    /// expired, or an integration turned off, while the body streamed in throws
+    /// `IngestGate.TokenRefusal.invalidatedDuringPush`, and nothing of the push is stored. The
+    /// group-commit service (`GroupCommitService`) must be running.
+    public func submit(_ batch: PushedBatch) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { continuation in
             queue.append((batch, continuation))
             metrics.queueDepth = queue.count
@@ -170,7 +173,7 @@ public actor IngestService {
             let batches = work.map(\.batch)
             do {
                 // Correlation runs inside the transaction, only on batches whose token still holds.
-                let outcomes = try await writer.run { try $0.committer.write(batches: batches) }
+                let outcomes = try await writer.run { try $0.committer.write(batches: batches, rejectedSampleLimit: Self.rejectedSampleLimit) }
                 committed = true
                 metrics.recordBatch(seconds: (ContinuousClock.now - started).seconds, batches: batches, outcomes: outcomes)
                 for (entry, outcome) in zip(work, outcomes) {

@@ -32,13 +32,13 @@ public final class ServerMetrics: Sendable {
         counters.withLock { $0.refused[integration, default: 0] += 1 }
     }
 
-    func recordBatch(seconds: Double, batches: [PushedBatch], outcomes: [BatchOutcome?]) {
+    func recordBatch(seconds: Double, batches: [PushedBatch], outcomes: [PushOutcome?]) {
         counters.withLock { counters in
             counters.batchSeconds += seconds
             counters.batchCount += 1
             counters.batchSecondsMax = max(counters.batchSecondsMax, seconds)
-            for (batch, outcome) in zip(batches, outcomes) {
-                guard let outcome else { continue }
+            for (batch, push) in zip(batches, outcomes) {
+                guard let outcome = push?.outcome else { continue }
                 counters.accepted[batch.integration, default: 0] += outcome.stored
                 counters.rejected[batch.integration, default: 0] += outcome.rejected
                 counters.alertsRaised += outcome.alertsRaised
