@@ -23,15 +23,24 @@ public struct RuleSet: Sendable {
         self.prefilter = RulePrefilter(rules: rules)
     }
 
-    /// Loads rules from files and folders (`.yml`/`.yaml`, recursively); the path `builtin`
-    /// names the built-in pack. A broken rule is reported in `entries` and never stops the others.
+    /// The packs embedded in the binary, by the name that stands for them in place of a path:
+    /// `builtin` (Vigil's own), `sigmahq` (SigmaHQ's Linux and macOS rules) and `default` (both).
+    public static let packs: [String: [(file: String, text: String)]] = {
+        let builtin = BuiltinRules.embedded.map { (file: "builtin:\($0.name)", text: $0.text) }
+        let sigmahq = SigmaHQRules.embedded.map { (file: "sigmahq:\($0.name)", text: $0.text) }
+        return ["builtin": builtin, "sigmahq": sigmahq, "default": builtin + sigmahq]
+    }()
+
+    /// The pack loaded when no rules are named.
+    public static let defaultPack = "default"
+
+    /// Loads rules from files and folders (`.yml`/`.yaml`, recursively) and embedded packs
+    /// (`packs`, by name). A broken rule is reported in `entries` and never stops the others.
     public static func load(paths: [String], placeholders: [String: [String]] = [:]) -> (ruleSet: RuleSet, entries: [LoadEntry], errors: [DetectionError]) {
         var output = SigmaDocumentReader.Output()
         for path in paths {
-            if path == "builtin" {
-                for (name, text) in BuiltinRules.embedded {
-                    SigmaDocumentReader.read(yaml: text, file: "builtin:\(name)", into: &output)
-                }
+            if let pack = packs[path] {
+                for rule in pack { SigmaDocumentReader.read(yaml: rule.text, file: rule.file, into: &output) }
                 continue
             }
             for file in ruleFiles(at: path, errors: &output.errors) {
@@ -103,6 +112,9 @@ public struct RuleSet: Sendable {
 
     /// The built-in pack alone.
     public static func builtin() -> RuleSet { load(paths: ["builtin"]).ruleSet }
+
+    /// The default pack: the built-in rules and SigmaHQ's Linux and macOS rules.
+    public static func defaultRules() -> RuleSet { load(paths: [defaultPack]).ruleSet }
 
     /// The rules whose id is not in `disabled`.
     public func excluding(ids disabled: Set<String>) -> RuleSet {

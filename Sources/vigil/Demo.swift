@@ -28,7 +28,7 @@ extension Vigil {
             guard FileManager.default.createFile(atPath: input, contents: Data((lines.joined(separator: "\n") + "\n").utf8)) else {
                 throw CLIError("cannot write the demo input to \(input)")
             }
-            let pipeline = ImportPipeline(store: store, ruleSet: RuleSet.builtin())
+            let pipeline = ImportPipeline(store: store, ruleSet: RuleSet.defaultRules())
             let summary = try pipeline.importFiles([input], format: .fixed(.json), integration: "json", actor: currentActor)
             writeStderr("demo database: \(db) (use --db \(db) with any command to explore it)")
             writeStderr("imported \(summary.recordsRead) events from 5 machines: \(summary.outcome.stored) stored, \(summary.outcome.alertsRaised) alerts")

@@ -14,7 +14,7 @@ extension Vigil {
             subcommands: [List.self, Check.self, Test.self, Disable.self, Enable.self])
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List rules: id, title, level, logsource, file, enabled.")
+            static let configuration = CommandConfiguration(abstract: "List every loaded rule, correlation rules included: id, type, title, level, logsource, file, enabled.")
             @OptionGroup var store: StoreOptions
             @OptionGroup var output: OutputOptions
             @OptionGroup var ruleOptions: RuleOptions
@@ -22,7 +22,8 @@ extension Vigil {
             func run() throws {
                 let ruleSet = try ruleOptions.load()
                 let disabled = try store.open().disabledRuleIDs()
-                let rows = ruleSet.rules.map { RuleListing(rule: $0.info, enabled: !disabled.contains($0.info.id)) }
+                let rows = ruleSet.rules.map { RuleListing(rule: $0.info, type: "detection", enabled: !disabled.contains($0.info.id)) }
+                    + ruleSet.correlations.map { RuleListing(rule: $0.info, type: "correlation:\($0.kind.rawValue)", enabled: !disabled.contains($0.info.id)) }
                 emit(try render(rows, as: output.format))
             }
         }
@@ -31,7 +32,7 @@ extension Vigil {
             static let configuration = CommandConfiguration(
                 abstract: "Load rules and report, per rule, ok or the reason it is unsupported; then a total.",
                 discussion: "Exits 1 when any rule fails to load.")
-            @Argument(help: "Rule files or folders; `builtin` is the built-in pack.") var paths: [String]
+            @Argument(help: "Rule files or folders, or a pack: `default`, `builtin` or `sigmahq`.") var paths: [String]
             @Flag(help: "Print only failures and the total.") var quiet = false
             @Option(help: "A YAML map of placeholder name to values, for the `expand` modifier.") var placeholders: String?
 
@@ -105,7 +106,7 @@ extension Vigil.RulesCommand {
 
 /// `--rules` and `--placeholders`, shared by every command that runs rules.
 struct RuleOptions: ParsableArguments {
-    @Option(name: .long, help: "Rule files or folders (repeatable); `builtin` is the built-in pack, the default when none is named.")
+    @Option(name: .long, help: "Rule files or folders (repeatable), or a pack: `default` (when none is named: Vigil's own rules and SigmaHQ's Linux and macOS rules), `builtin` (Vigil's own) or `sigmahq`.")
     var rules: [String] = []
 
     @Option(help: "A YAML map of placeholder name to values, for the Sigma `expand` modifier.")
@@ -113,7 +114,7 @@ struct RuleOptions: ParsableArguments {
 
     /// Loads the rules; broken rules are reported on stderr and skipped.
     func load() throws -> RuleSet {
-        let loaded = RuleSet.load(paths: rules.isEmpty ? ["builtin"] : rules, placeholders: try loadPlaceholders(placeholders))
+        let loaded = RuleSet.load(paths: rules.isEmpty ? [RuleSet.defaultPack] : rules, placeholders: try loadPlaceholders(placeholders))
         for error in loaded.errors { writeStderr("warning: \(error)") }
         for entry in loaded.entries { if let error = entry.error { writeStderr("warning: rule skipped: \(error)") } }
         return loaded.ruleSet
@@ -151,6 +152,8 @@ func forEachDetectedEvent(in path: String, format: FormatChoice, ruleSet: RuleSe
 /// One loaded rule, as `vigil rules list` shows it.
 struct RuleListing: Listable {
     var id: String
+    /// `detection`, or `correlation:` and the correlation's kind.
+    var type: String
     var title: String
     var level: String
     var status: String
@@ -159,8 +162,9 @@ struct RuleListing: Listable {
     var file: String
     var enabled: Bool
 
-    init(rule: RuleInfo, enabled: Bool) {
+    init(rule: RuleInfo, type: String, enabled: Bool) {
         id = rule.id
+        self.type = type
         title = rule.title
         level = rule.severity.name
         status = rule.status
@@ -170,7 +174,7 @@ struct RuleListing: Listable {
         self.enabled = enabled
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case id, title, level, status, logsource, author, file, enabled }
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, type, title, level, status, logsource, author, file, enabled }
 
-    static let tableColumns = ["id", "title", "level", "logsource", "file", "enabled"]
+    static let tableColumns = ["id", "type", "title", "level", "logsource", "file", "enabled"]
 }

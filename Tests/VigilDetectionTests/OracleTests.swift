@@ -4,8 +4,10 @@ import VigilDetection
 import VigilIngest
 import VigilModel
 
-/// Vigil's detections on the corpus auditd logs against pySigma's (../shared/corpus/expected).
-/// The oracle ran over otrf/*.log, go-libaudit/auparse_testdata_*.log and crowdsec/*.log.
+/// Vigil's detections on the corpus auditd logs against pySigma's (../shared/corpus/expected),
+/// with the SigmaHQ rules as vendored into the default pack (`sigmahq`, embedded from
+/// rules/sigmahq/). The oracle ran over otrf/*.log, go-libaudit/auparse_testdata_*.log and
+/// crowdsec/*.log.
 @Suite struct OracleTests {
     struct Match: Hashable, CustomStringConvertible {
         var ruleID: String
@@ -24,7 +26,8 @@ import VigilModel
                 expected.insert(Match(ruleID: detection["rule_id"] as! String, file: match["file"] as! String, line: match["line"] as! Int))
             }
         }
-        let loaded = RuleSet.load(paths: [corpusRoot + "/sigma"])
+        let loaded = RuleSet.load(paths: ["sigmahq"])
+        #expect(loaded.ruleSet.rules.count == 323)
         var detector = Detector(ruleSet: loaded.ruleSet)
         var actual: Set<Match> = []
         var processCreation: Set<Match> = []
