@@ -34,6 +34,13 @@ detection:
         Signature: eicar
     condition: selection and not 1 of filter_eicar_*
 level: high
+# A vendor finding keeps the vendor's words: its title, else the threat's name, and its
+# severity on Vigil's scale (the README's table); the level above when it gives none.
+vigil-title-from:
+    - '{vendor_title}'
+    - 'Antivirus detection: {threat_name}'
+    - 'Antivirus detection: {Signature}'
+vigil-level-from: vendor_severity
 vigil-dedupe-by:
     - Signature
 vigil-tests:

@@ -5,8 +5,11 @@ import VigilModel
 ///
 /// Each group keeps only the events inside its window plus the allowed lateness, so memory
 /// is bounded by the window. A window is every set of events within `timespan` of each other
-/// (both ends inclusive); the condition is checked for the window ending at each event, and
-/// once a window fires, the group fires again only for a window that starts after it ended.
+/// (both ends inclusive); the condition is checked for the window ending at each event. Once a
+/// window fires, each later event of the group whose own window still satisfies the condition
+/// continues it (a detection marked `continuesCorrelation`, which folds into the same alert, so
+/// the alert counts every event while the condition holds); the group fires anew only for a
+/// window that starts after the last one it fired or continued ended.
 /// Event time is kept per correlation and group: events up to `lateness` older than the
 /// newest of their own group are still placed in order, so one machine's clock cannot move
 /// another's. An event dated more than `maxFutureSkew` after the wall clock never enters a
@@ -76,7 +79,9 @@ public final class CorrelationEngine {
             let detection = queue.removeFirst()
             if !suppressed.contains(detection.rule.id) { raised.append(detection) }
             for index in correlationsByRule[detection.rule.id] ?? [] {
-                if let fired = feed(index, event: event, key: key, ruleID: detection.rule.id) { queue.append(fired) }
+                guard let fired = feed(index, event: event, key: key, ruleID: detection.rule.id) else { continue }
+                // A continuation is the same occurrence going on: chained correlations saw it fire already.
+                if fired.continuesCorrelation { raised.append(fired) } else { queue.append(fired) }
             }
         }
         return raised
@@ -107,12 +112,19 @@ public final class CorrelationEngine {
         // Windows that contain the new event end at it or at a later event within the span.
         for end in state.entries where end.time >= time && end.time <= time + span {
             let window = state.entries.filter { $0.time >= end.time - span && $0.time <= end.time }
-            if let last = state.lastFired, end.time - span <= last { continue }
             let measure = Self.measure(correlation, window)
             guard correlation.condition.holds(measure) else { continue }
-            state.lastFired = end.time
             var fields = zip(correlation.groupBy, groupValues).map { EventField(FieldKey($0), $1) }
             fields.append(EventField(Self.countKey, String(measure)))
+            if let last = state.lastFired, end.time - span <= last {
+                // The window overlaps the one that fired: this event continues that occurrence.
+                state.lastFired = max(last, end.time)
+                var continued = Detection(rule: correlation.info, matchedFields: fields)
+                continued.continuesCorrelation = true
+                fired = continued
+                break
+            }
+            state.lastFired = end.time
             fired = Detection(rule: correlation.info, matchedFields: fields,
                               relatedEventKeys: window.prefix(Self.linkLimit).map(\.key).filter { $0 != key },
                               windowStart: window.first.map { Timestamp(microseconds: $0.time) })

@@ -111,11 +111,20 @@ final class MatchProgram: @unchecked Sendable {
         case .field:
             return event.fields.withUnsafeBufferPointer { fieldMatches(node, $0, event) }
         case .keywords:
+            // A JSON record's escapes (`\\`, `\"`, `\u00e9`, `\/`) are decoded in its field values,
+            // and a keyword is written plainly: search those too.
+            let searchesFields = event.rawHasJSONEscapes
+            func found(_ test: Int) -> Bool {
+                if matches(test, event.raw, event) { return true }
+                guard searchesFields else { return false }
+                for field in event.fields where matches(test, field.value, event) { return true }
+                return false
+            }
             if node.flag {
-                for test in range where !matches(test, event.raw, event) { return false }
+                for test in range where !found(test) { return false }
                 return true
             }
-            for test in range where matches(test, event.raw, event) { return true }
+            for test in range where found(test) { return true }
             return false
         case .constant:
             return node.flag
@@ -192,5 +201,14 @@ final class MatchProgram: @unchecked Sendable {
             nodes.append(node)
             return nodes.count - 1
         }
+    }
+}
+
+extension Event {
+    /// True when the raw record is JSON holding escapes, so its decoded text is in its field
+    /// values rather than in `raw`: keyword searches then look at both.
+    var rawHasJSONEscapes: Bool {
+        guard let first = raw.utf8.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return false }
+        return raw.utf8.contains(UInt8(ascii: "\\"))
     }
 }

@@ -8,6 +8,7 @@ enum SigmaModifier: String, CaseIterable {
     case base64, base64offset, utf16le, wide, utf16be, utf16
     case neq, lt, lte, gt, gte
     case cidr, fieldref, expand
+    case minute, hour, day, week, month, year
 }
 
 extension RuleCompiler {
@@ -63,7 +64,8 @@ extension RuleCompiler {
         }
 
         let requireAll = has(.all)
-        var tests: [ValueTest] = []
+        // One value can stand for several (windash, base64offset, expand): its variants are OR.
+        var testsPerValue: [[ValueTest]] = []
         var nullNodes: [MatchNode] = []
         for scalar in scalars {
             if scalar.isNull {
@@ -71,23 +73,23 @@ extension RuleCompiler {
                 nullNodes.append(.field(FieldTest(key: key, tests: [], presence: .mustBeAbsent, requireAll: false)))
                 continue
             }
-            tests += try valueTests(for: scalar.text, modifiers: modifiers, isKeyword: isKeyword)
+            testsPerValue.append(try valueTests(for: scalar.text, modifiers: modifiers, isKeyword: isKeyword))
         }
-
-        if !requireAll {
-            tests = Self.merged(tests)
+        func node(_ tests: [ValueTest], requireAll: Bool) -> MatchNode {
+            if let key { return .field(FieldTest(key: key, tests: tests, presence: .values, requireAll: requireAll)) }
+            return .keywords(tests, requireAll: requireAll)
         }
         var nodes = nullNodes
-        if !tests.isEmpty {
-            if let key {
-                nodes.append(.field(FieldTest(key: key, tests: tests, presence: .values, requireAll: requireAll)))
-            } else {
-                nodes.append(.keywords(tests, requireAll: requireAll))
-            }
+        if requireAll && testsPerValue.contains(where: { $0.count > 1 }) {
+            // `all`: every value must match, each through any one of its variants.
+            nodes += testsPerValue.map { $0.count == 1 ? node($0, requireAll: true) : node(Self.merged($0), requireAll: false) }
+        } else {
+            let tests = testsPerValue.flatMap { $0 }
+            if !tests.isEmpty { nodes.append(node(requireAll ? tests : Self.merged(tests), requireAll: requireAll)) }
         }
-        if nodes.isEmpty { return .constant(false) }
-        if nodes.count == 1 { return nodes[0] }
-        return requireAll ? .and(nodes) : .or(nodes)
+        let matched: MatchNode = nodes.isEmpty ? .constant(false) : nodes.count == 1 ? nodes[0] : requireAll ? .and(nodes) : .or(nodes)
+        // `neq`: the field is none of the values (with `fieldref`: differs from the other field).
+        return has(.neq) ? .not(matched) : matched
     }
 
     /// Replaces the plain literals among `tests` (OR semantics) with one `MultiPattern` when there are enough.
@@ -95,7 +97,7 @@ extension RuleCompiler {
         var literals: [TextPattern] = []
         var others: [ValueTest] = []
         for test in tests {
-            if case .text(let pattern, negated: false) = test, !pattern.caseSensitive, pattern.kind != .glob, pattern.kind != .anything, !pattern.needle.isEmpty {
+            if case .text(let pattern) = test, !pattern.caseSensitive, pattern.kind != .glob, pattern.kind != .anything, !pattern.needle.isEmpty {
                 literals.append(pattern)
             } else {
                 others.append(test)
@@ -118,7 +120,14 @@ extension RuleCompiler {
                 throw DetectionError(.badRegex, "the regular expression '\(text)' does not compile: \(error.localizedDescription)")
             }
         }
-        if let comparison = modifiers.lazy.compactMap({ NumericComparison(rawValue: $0.rawValue) }).first {
+        let comparison = modifiers.lazy.compactMap({ NumericComparison(rawValue: $0.rawValue) }).first
+        if let part = modifiers.lazy.compactMap({ TimePart(rawValue: $0.rawValue) }).first {
+            guard let number = Double(text) else {
+                throw DetectionError(.badValue, "'\(part.rawValue)' compares a part of a date with a number, not '\(text)'")
+            }
+            return [.timePart(part, comparison, number)]
+        }
+        if let comparison {
             guard let bound = Double(text) else {
                 throw DetectionError(.badValue, "'\(comparison.rawValue)' needs a number, not '\(text)'")
             }
@@ -180,22 +189,36 @@ extension RuleCompiler {
             var sigma = value.asSigmaString
             // A keyword is a full-text search: it matches anywhere in the raw record.
             if isKeyword { sigma = sigma.wrapped(leading: true, trailing: true) }
-            return .text(TextPattern(sigma, caseSensitive: caseSensitive), negated: has(.neq))
+            return .text(TextPattern(sigma, caseSensitive: caseSensitive))
         }
     }
 
+    /// Every value `text` stands for with its `%placeholder%`s replaced from the table; `\%`
+    /// is a literal `%`.
     private func expandPlaceholders(_ text: String) throws(DetectionError) -> [String] {
-        guard let start = text.firstIndex(of: "%"),
-            let end = text[text.index(after: start)...].firstIndex(of: "%")
-        else { return [text] }
-        let name = String(text[text.index(after: start)..<end])
+        let characters = Array(text)
+        var percents: [Int] = []
+        var index = 0
+        while index < characters.count {
+            if characters[index] == "\\", index + 1 < characters.count, characters[index + 1] == "%" {
+                index += 2
+                continue
+            }
+            if characters[index] == "%" { percents.append(index) }
+            index += 1
+        }
+        guard percents.count >= 2 else { return [text.replacingOccurrences(of: "\\%", with: "%")] }
+        let start = percents[0], end = percents[1]
+        let name = String(characters[(start + 1)..<end])
         guard let replacements = placeholders[name] else {
             throw DetectionError(.badValue, "the placeholder %\(name)% has no values; define it in the placeholder table (--placeholders FILE)")
         }
+        let before = String(characters[..<start]).replacingOccurrences(of: "\\%", with: "%")
+        let after = String(characters[(end + 1)...])
         var results: [String] = []
         for replacement in replacements {
-            let replaced = String(text[..<start]) + replacement + String(text[text.index(after: end)...])
-            results += try expandPlaceholders(replaced)
+            // A replacement is a value, not a template: its own `%` and `\` are kept as they are.
+            results += try expandPlaceholders(after).map { before + replacement + $0 }
         }
         return results
     }

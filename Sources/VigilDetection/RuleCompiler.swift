@@ -19,6 +19,9 @@ struct RuleCompiler {
         guard let severity = Severity(name: levelName) else {
             throw DetectionError(.badRule, "unknown level '\(levelName)'; use informational, low, medium, high or critical", file: document.file, line: body["level"]?.line)
         }
+        guard case .mapping? = body["logsource"] else {
+            throw DetectionError(.badRule, "the rule has no 'logsource'; name its product, category or service", file: document.file, line: document.line)
+        }
         let logSource = Self.logSource(body["logsource"])
         var (node, selections) = try compileDetection(items, file: document.file, line: detection.line)
 
@@ -43,7 +46,9 @@ struct RuleCompiler {
             match: Self.testLines(tests?["match"]),
             noMatch: Self.testLines(tests?["nomatch"])
         )
-        return CompiledRule(info: info, name: document.name, node: node, selections: selections, fieldKeys: keys, testEvents: testEvents)
+        let vendorWords = VendorWords(titles: body["vigil-title-from"]?.strings ?? [], severityField: body["vigil-level-from"]?.string)
+        return CompiledRule(info: info, name: document.name, node: node, selections: selections, fieldKeys: keys, testEvents: testEvents,
+                            vendorWords: vendorWords)
     }
 
     private static func testLines(_ value: YAMLValue?) -> [String] {

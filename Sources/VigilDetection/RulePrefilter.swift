@@ -110,8 +110,7 @@ final class RulePrefilter: @unchecked Sendable {
         var result: [[UInt8]] = []
         for test in tests {
             switch test {
-            case .text(let pattern, let negated):
-                guard !negated else { return nil }
+            case .text(let pattern):
                 let literal = pattern.kind == .glob ? pattern.requiredLiteral : pattern.needle
                 guard literal.count >= 2, pattern.kind != .anything else { return nil }
                 result.append(literal.map(TextPattern.lower))
@@ -140,7 +139,13 @@ final class RulePrefilter: @unchecked Sendable {
                 scan(fields[index].value, slot: slot, into: marks)
             }
         }
-        if rawSlot >= 0, needed[rawSlot] { scan(event.raw, slot: rawSlot, into: marks) }
+        if rawSlot >= 0, needed[rawSlot] {
+            scan(event.raw, slot: rawSlot, into: marks)
+            // Keyword searches see a JSON record's decoded values too (see `MatchProgram`).
+            if event.rawHasJSONEscapes {
+                for field in event.fields { scan(field.value, slot: rawSlot, into: marks) }
+            }
+        }
     }
 
     private func scan(_ value: String, slot: Int, into marks: UnsafeMutablePointer<Bool>) {

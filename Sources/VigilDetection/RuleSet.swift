@@ -11,7 +11,12 @@ public struct RuleSet: Sendable {
         public var id: String?
         /// Nil when the rule compiled.
         public var error: DetectionError?
+        /// Why a rule that compiles was not loaded (its `status`), or nil.
+        public var skipped: String?
     }
+
+    /// The rule statuses that are not loaded unless asked for (`includeDeprecated`).
+    public static let retiredStatuses: Set<String> = ["deprecated", "unsupported"]
 
     public let rules: [CompiledRule]
     public let correlations: [CorrelationRule]
@@ -35,8 +40,13 @@ public struct RuleSet: Sendable {
     public static let defaultPack = "default"
 
     /// Loads rules from files and folders (`.yml`/`.yaml`, recursively) and embedded packs
-    /// (`packs`, by name). A broken rule is reported in `entries` and never stops the others.
-    public static func load(paths: [String], placeholders: [String: [String]] = [:]) -> (ruleSet: RuleSet, entries: [LoadEntry], errors: [DetectionError]) {
+    /// (`packs`, by name). A broken rule is reported in `entries` and never stops the others;
+    /// so is a rule whose id (or a correlation whose name) another rule already has: the first
+    /// one loads. Rules with a `deprecated` or `unsupported` status are listed as skipped unless
+    /// `includeDeprecated`. A filter whose logsource does not fit a rule it names is reported
+    /// in `errors` and not applied to that rule.
+    public static func load(paths: [String], placeholders: [String: [String]] = [:], includeDeprecated: Bool = false)
+        -> (ruleSet: RuleSet, entries: [LoadEntry], errors: [DetectionError]) {
         var output = SigmaDocumentReader.Output()
         for path in paths {
             if let pack = packs[path] {
@@ -60,10 +70,36 @@ public struct RuleSet: Sendable {
         let compiler = RuleCompiler(placeholders: placeholders)
         var rules: [CompiledRule] = []
         var entries: [LoadEntry] = []
+        /// Where each loaded rule or correlation id, and correlation name, was first seen.
+        var seen: [String: String] = [:]
+        func duplicate(of key: String?, kind: String, at document: SigmaRuleDocument) -> DetectionError? {
+            guard let key else { return nil }
+            let here = "\(document.file):\(document.line)"
+            if let first = seen[kind + key] {
+                return DetectionError(.badRule, "duplicate \(kind) '\(key)': \(first) has it too (that one loads); give this one its own",
+                                      file: document.file, line: document.line)
+            }
+            seen[kind + key] = here
+            return nil
+        }
         for document in output.rules {
             var entry = LoadEntry(file: document.file, line: document.line, title: document.title, id: document.id)
-            do {
-                rules.append(try compiler.compile(document, filters: output.filters))
+            let status = document.body["status"]?.string?.lowercased() ?? ""
+            if !includeDeprecated, retiredStatuses.contains(status) {
+                entry.skipped = "status \(status); --include-deprecated loads it"
+                entries.append(entry)
+                continue
+            }
+            let fitting = output.filters.filter { filter in
+                guard filter.ruleReferences.contains(where: { $0 == document.id || $0 == document.name }) else { return false }
+                guard let mismatch = logSourceMismatch(filter: filter, rule: document) else { return true }
+                output.errors.append(DetectionError(.badRule, "the filter's logsource (\(mismatch.filter)) does not fit rule \(document.id ?? document.title) (\(mismatch.rule)) at \(document.file):\(document.line); it is not applied to that rule",
+                                                    file: filter.file, line: filter.line))
+                return false
+            }
+            do throws(DetectionError) {
+                if let error = duplicate(of: document.id, kind: "rule id", at: document) { throw error }
+                rules.append(try compiler.compile(document, filters: fitting))
             } catch {
                 entry.error = error.located(file: document.file, line: document.line)
             }
@@ -89,7 +125,10 @@ public struct RuleSet: Sendable {
                     continue
                 }
                 var entry = LoadEntry(file: document.file, line: document.line, title: document.title, id: document.id)
-                do {
+                do throws(DetectionError) {
+                    if let error = duplicate(of: document.id, kind: "rule id", at: document) ?? duplicate(of: document.name, kind: "correlation name", at: document) {
+                        throw error
+                    }
                     correlations.append(try compiler.compileCorrelation(document, resolve: resolve))
                 } catch {
                     entry.error = error
@@ -108,6 +147,15 @@ public struct RuleSet: Sendable {
             pending = stillPending
         }
         return (RuleSet(rules: rules, correlations: correlations), entries, output.errors)
+    }
+
+    /// Where a filter's logsource contradicts its rule's (a product, category or service both
+    /// name, differently), the two as text; nil when the filter fits.
+    static func logSourceMismatch(filter: SigmaFilterDocument, rule: SigmaRuleDocument) -> (filter: String, rule: String)? {
+        let filterSource = RuleCompiler.logSource(filter.body["logsource"]), ruleSource = RuleCompiler.logSource(rule.body["logsource"])
+        let pairs = [(filterSource.product, ruleSource.product), (filterSource.category, ruleSource.category), (filterSource.service, ruleSource.service)]
+        guard pairs.contains(where: { pair in pair.0 != nil && pair.1 != nil && pair.0 != pair.1 }) else { return nil }
+        return (filterSource.description, ruleSource.description)
     }
 
     /// The built-in pack alone.

@@ -3,19 +3,21 @@ import VigilModel
 
 /// One compiled test of a single field value.
 enum ValueTest: Sendable {
-    case text(TextPattern, negated: Bool)
+    case text(TextPattern)
     /// Several literals merged; matches when any of them does.
     case anyText(MultiPattern)
     case regex(BoundedRegex)
     case numeric(NumericComparison, Double)
+    /// A part of a date (`hour`, …) compared with a number: equal when there is no comparison.
+    case timePart(TimePart, NumericComparison?, Double)
     case cidr(CIDRNetwork)
     /// Compares against the value of another field of the same event.
     case fieldReference(FieldKey, TextPattern.Kind, caseSensitive: Bool)
 
     func matches(_ value: String, in event: Event) -> Bool {
         switch self {
-        case .text(let pattern, let negated):
-            return pattern.matches(value) != negated
+        case .text(let pattern):
+            return pattern.matches(value)
         case .anyText(let patterns):
             return patterns.matches(value)
         case .regex(let expression):
@@ -23,6 +25,10 @@ enum ValueTest: Sendable {
         case .numeric(let comparison, let bound):
             guard let number = Double(value) else { return false }
             return comparison.holds(number, bound)
+        case .timePart(let part, let comparison, let bound):
+            guard let time = Timestamp(parsing: value) else { return false }
+            let number = Double(part.extract(from: time))
+            return comparison.map { $0.holds(number, bound) } ?? (number == bound)
         case .cidr(let network):
             return network.contains(value)
         case .fieldReference(let key, let kind, let caseSensitive):
@@ -51,6 +57,31 @@ enum NumericComparison: String, Sendable {
         case .lte: value <= bound
         case .gt: value > bound
         case .gte: value >= bound
+        }
+    }
+}
+
+/// The time modifiers: a part of a date value, in UTC (no time-zone or format conversion).
+enum TimePart: String, Sendable {
+    case minute, hour, day, week, month, year
+
+    private static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    /// The part of `time`: minute 0-59, hour 0-23, day of the month 1-31, ISO week 1-53, month 1-12, year.
+    func extract(from time: Timestamp) -> Int {
+        let date = Date(timeIntervalSince1970: Double(time.microseconds) / 1_000_000)
+        let components = Self.calendar.dateComponents([.minute, .hour, .day, .weekOfYear, .month, .year], from: date)
+        switch self {
+        case .minute: return components.minute ?? 0
+        case .hour: return components.hour ?? 0
+        case .day: return components.day ?? 0
+        case .week: return components.weekOfYear ?? 0
+        case .month: return components.month ?? 0
+        case .year: return components.year ?? 0
         }
     }
 }

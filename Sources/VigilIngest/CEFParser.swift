@@ -80,7 +80,13 @@ public struct CEFParser: EventParser {
             signature = String(message[message.index(after: message.startIndex)..<close])
         }
         if signature == nil { signature = extensionValue(["threatName", "malwareName", "virusName", "threat"]) }
-        if let signature { fields.append(EventField(keys.key(for: "Signature"), signature)) }
+        if let signature {
+            fields.append(EventField(keys.key(for: "Signature"), signature))
+            fields.append(EventField(keys.key(for: "threat_name"), signature))
+        }
+        // The vendor's own words for the finding: its name and severity from the header.
+        if !header[5].isEmpty { fields.append(EventField(keys.key(for: "vendor_title"), header[5])) }
+        if !header[6].isEmpty { fields.append(EventField(keys.key(for: "vendor_severity"), header[6])) }
         if let file = extensionValue(["fname", "filePath"]) ?? filename { fields.append(EventField(keys.key(for: "Filename"), file)) }
         if let action = extensionValue(["act"]) { fields.append(EventField(keys.key(for: "Action"), action)) }
 

@@ -16,7 +16,7 @@ public struct ClamAVParser: EventParser {
     static let pendingLimit = 10_000
 
     static let keys = (filename: FieldKey("Filename"), signature: FieldKey("Signature"), action: FieldKey("Action"),
-                       md5: FieldKey("md5"), size: FieldKey("FileSize"), message: FieldKey("message"))
+                       md5: FieldKey("md5"), size: FieldKey("FileSize"), message: FieldKey("message"), threatName: FieldKey("threat_name"))
 
     let context: ParserContext
     private var platform: OSPlatform = .linux
@@ -91,6 +91,7 @@ public struct ClamAVParser: EventParser {
                     signature = signature[..<open]
                 }
                 fields.append(EventField(keys.signature, String(signature)))
+                fields.append(EventField(keys.threatName, String(signature)))
                 fields.append(EventField(keys.action, "found"))
             } else {
                 fields.append(EventField(keys.action, verdict.lowercased()))

@@ -10,6 +10,10 @@ public struct MobileThreatDefenseParser: EventParser {
     public static let map = FieldMap([
         ("ThreatTitle_s", "Signature"), ("ThreatType_s", "Signature"), ("threat_name", "Signature"), ("threatName", "Signature"),
         ("Status_s", "Action"), ("status", "Action"), ("AppName_s", "Filename"), ("app_name", "Filename"),
+        // The vendor's words: what the threat is, how it titles the finding, how severe it says it is.
+        ("ThreatType_s", "threat_name"), ("threatName", "threat_name"), ("ThreatTitle_s", "threat_name"),
+        ("ThreatTitle_s", "vendor_title"), ("title", "vendor_title"),
+        ("ThreatSeverity_s", "vendor_severity"), ("severity", "vendor_severity"), ("risk_level", "vendor_severity"),
     ])
     static let platformKeys = ["DevicePlatform_s", "device_platform", "platform", "os_type", "DeviceOSType_s"].map(FieldKey.init)
     static let versionKeys = ["DeviceOS_s", "os_version", "osVersion", "DeviceOSVersion_s"].map(FieldKey.init)

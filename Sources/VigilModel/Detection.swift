@@ -56,11 +56,21 @@ public struct Detection: Sendable {
     public var relatedEventKeys: [Int64]
     /// For a correlation: the time of the first event in its window.
     public var windowStart: Timestamp?
+    /// What the alert is called: the rule's title, or the vendor's words for a vendor finding.
+    public var title: String
+    /// The alert's severity: the rule's level, or the vendor's severity mapped onto Vigil's scale.
+    public var severity: Severity
+    /// For a correlation: this event extends the window that already fired (the condition still
+    /// holds), so it folds into that alert rather than raising a new one.
+    public var continuesCorrelation = false
 
-    public init(rule: RuleInfo, matchedFields: [EventField], relatedEventKeys: [Int64] = [], windowStart: Timestamp? = nil) {
+    public init(rule: RuleInfo, matchedFields: [EventField], relatedEventKeys: [Int64] = [], windowStart: Timestamp? = nil,
+                title: String? = nil, severity: Severity? = nil) {
         self.rule = rule
         self.matchedFields = matchedFields
         self.relatedEventKeys = relatedEventKeys
         self.windowStart = windowStart
+        self.title = title ?? rule.title
+        self.severity = severity ?? rule.severity
     }
 }

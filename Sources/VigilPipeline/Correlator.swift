@@ -62,7 +62,8 @@ public final class Correlator {
             firstEventTime: firstTime, lastEventTime: time, matchedFields: detection.matchedFields,
             previousAlertID: try ledger.latestAlert(rule: rule.id, machineID: machineID, dedupeKey: dedupeKey),
             relatedEventKeys: detection.relatedEventKeys, indicators: indicators,
-            incident: try incident(for: rule, event: event, machineID: machineID, indicators: indicators, ledger: ledger)))
+            incident: try incident(for: rule, event: event, machineID: machineID, indicators: indicators, ledger: ledger),
+            title: detection.title, severity: detection.severity))
     }
 
     /// A new alert's incident: the machine's recent incident, else one that shares an

@@ -27,6 +27,9 @@ public struct AlertFold: Sendable, Equatable {
 /// A new alert, with the incident it goes into.
 public struct NewAlert: Sendable, Equatable {
     public var rule: RuleInfo
+    /// The alert's title and severity (the rule's, or a vendor finding's own).
+    public var title: String
+    public var severity: Severity
     public var machineID: Int64
     public var integration: String
     /// The values of the rule's dedupe fields, joined with U+001F.
@@ -43,8 +46,10 @@ public struct NewAlert: Sendable, Equatable {
 
     public init(rule: RuleInfo, machineID: Int64, integration: String, dedupeKey: String, firstEventTime: Timestamp,
                 lastEventTime: Timestamp, matchedFields: [EventField], previousAlertID: Int64?, relatedEventKeys: [Int64],
-                indicators: [Indicator], incident: IncidentLink) {
+                indicators: [Indicator], incident: IncidentLink, title: String? = nil, severity: Severity? = nil) {
         self.rule = rule
+        self.title = title ?? rule.title
+        self.severity = severity ?? rule.severity
         self.machineID = machineID
         self.integration = integration
         self.dedupeKey = dedupeKey

@@ -194,6 +194,12 @@ extension StoreWriter: AlertUpserts {
                 last_event_time = MAX(last_event_time, ?), updated_at = ? WHERE id = ?
                 """)
                 .bind(fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID).run()
+            // The alert's incident spans its alerts' events.
+            try connection.statement("""
+                UPDATE incidents SET first_event_time = MIN(first_event_time, ?), last_event_time = MAX(last_event_time, ?), updated_at = ?
+                WHERE id = (SELECT incident_id FROM alerts WHERE id = ?)
+                """)
+                .bind(fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID).run()
             alertID = fold.alertID
             relatedEventKeys = fold.relatedEventKeys
         case .open(let alert):
@@ -204,7 +210,7 @@ extension StoreWriter: AlertUpserts {
                     first_event_time, last_event_time, created_at, updated_at, matched_fields, previous_alert_id)
                 VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
                 """)
-                .bind(alert.rule.id, alert.rule.title, alert.rule.severity.rawValue, alert.machineID, alert.integration, alert.dedupeKey,
+                .bind(alert.rule.id, alert.title, alert.severity.rawValue, alert.machineID, alert.integration, alert.dedupeKey,
                       alert.firstEventTime.microseconds, alert.lastEventTime.microseconds, now, now, matched, alert.previousAlertID)
                 .run()
             alertID = connection.lastInsertRowID
@@ -243,13 +249,13 @@ extension StoreWriter: AlertUpserts {
                     first_event_time = MIN(first_event_time, ?), last_event_time = MAX(last_event_time, ?),
                     status = CASE WHEN status_set_manually = 0 AND status = 'resolved' THEN 'new' ELSE status END
                 WHERE id = ?
-                """).bind(alert.rule.severity.rawValue, now, reason, reason, time, time, id).run()
+                """).bind(alert.severity.rawValue, now, reason, reason, time, time, id).run()
             incidentID = id
         case .create(let title, let reason):
             try connection.statement("""
                 INSERT INTO incidents (title, severity, status, reason, created_at, updated_at, first_event_time, last_event_time)
                 VALUES (?, ?, 'new', ?, ?, ?, ?, ?)
-                """).bind(title, alert.rule.severity.rawValue, reason, now, now, time, time).run()
+                """).bind(title, alert.severity.rawValue, reason, now, now, time, time).run()
             incidentID = connection.lastInsertRowID
         }
         try connection.statement("UPDATE alerts SET incident_id = ? WHERE id = ?").bind(incidentID, alertID).run()

@@ -42,7 +42,9 @@ extension Vigil {
             for file in files {
                 try forEachDetectedEvent(in: file, format: format, ruleSet: ruleSet) { item in
                     let event = item.event
-                    for detection in correlator.correlate(event: event, key: item.key, detections: item.detections, now: .now()) {
+                    // An event that continues a correlation that fired is counted in its alert by import; hunt reports the firing once.
+                    for detection in correlator.correlate(event: event, key: item.key, detections: item.detections, now: .now())
+                    where !detection.continuesCorrelation {
                         matches += 1
                         let row = HuntMatch(detection: detection, event: event, file: file)
                         switch outputFormat {
@@ -75,8 +77,8 @@ struct HuntMatch: Listable {
 
     init(detection: Detection, event: Event, file: String) {
         ruleID = detection.rule.id
-        title = detection.rule.title
-        severity = detection.rule.severity.name
+        title = detection.title
+        severity = detection.severity.name
         self.file = file
         line = event.line
         hostname = event.machine.hostname

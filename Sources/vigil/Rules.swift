@@ -35,20 +35,25 @@ extension Vigil {
             @Argument(help: "Rule files or folders, or a pack: `default`, `builtin` or `sigmahq`.") var paths: [String]
             @Flag(help: "Print only failures and the total.") var quiet = false
             @Option(help: "A YAML map of placeholder name to values, for the `expand` modifier.") var placeholders: String?
+            @Flag(help: "Load rules whose status is deprecated or unsupported too.") var includeDeprecated = false
 
             func run() throws {
-                let loaded = RuleSet.load(paths: paths, placeholders: try loadPlaceholders(placeholders))
+                let loaded = RuleSet.load(paths: paths, placeholders: try loadPlaceholders(placeholders), includeDeprecated: includeDeprecated)
                 var failures = loaded.errors.count
                 for error in loaded.errors { print("error  \(error)") }
                 for entry in loaded.entries {
                     if let error = entry.error {
                         failures += 1
                         print("unsupported  \(entry.file):\(entry.line)  \(entry.title)  \(error.code.rawValue): \(error.message)")
+                    } else if let reason = entry.skipped {
+                        if !quiet { print("skipped  \(entry.file)  \(entry.title)  \(reason)") }
                     } else if !quiet {
                         print("ok  \(entry.file)  \(entry.title)")
                     }
                 }
-                print("\(loaded.ruleSet.rules.count + loaded.ruleSet.correlations.count) ok, \(failures) unsupported or broken")
+                let skipped = loaded.entries.filter { $0.skipped != nil }.count
+                print("\(loaded.ruleSet.rules.count + loaded.ruleSet.correlations.count) ok, \(failures) unsupported or broken, "
+                    + "\(skipped) skipped (status deprecated or unsupported)")
                 if failures > 0 { throw ExitCode.failure }
             }
         }
@@ -112,11 +117,18 @@ struct RuleOptions: ParsableArguments {
     @Option(help: "A YAML map of placeholder name to values, for the Sigma `expand` modifier.")
     var placeholders: String?
 
-    /// Loads the rules; broken rules are reported on stderr and skipped.
+    @Flag(help: "Load rules whose status is deprecated or unsupported too (skipped by default).")
+    var includeDeprecated = false
+
+    /// Loads the rules; broken rules are reported on stderr and skipped, and so is the count
+    /// of rules skipped for their status.
     func load() throws -> RuleSet {
-        let loaded = RuleSet.load(paths: rules.isEmpty ? [RuleSet.defaultPack] : rules, placeholders: try loadPlaceholders(placeholders))
+        let loaded = RuleSet.load(paths: rules.isEmpty ? [RuleSet.defaultPack] : rules, placeholders: try loadPlaceholders(placeholders),
+                                  includeDeprecated: includeDeprecated)
         for error in loaded.errors { writeStderr("warning: \(error)") }
         for entry in loaded.entries { if let error = entry.error { writeStderr("warning: rule skipped: \(error)") } }
+        let retired = loaded.entries.filter { $0.skipped != nil }.count
+        if retired > 0 { writeStderr("note: \(retired) rules not loaded for their status (deprecated or unsupported); --include-deprecated loads them") }
         return loaded.ruleSet
     }
 }

@@ -18,7 +18,7 @@ import VigilModel
         case .field(let test):
             guard test.presence == .values, fields[test.key.name] == nil, let first = test.tests.first else { return }
             switch first {
-            case .text(let pattern, false):
+            case .text(let pattern):
                 let needle = String(decoding: pattern.kind == .glob ? pattern.requiredLiteral : pattern.needle, as: UTF8.self)
                 switch pattern.kind {
                 case .equals: fields[test.key.name] = needle

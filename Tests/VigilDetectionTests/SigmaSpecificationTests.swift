@@ -92,6 +92,27 @@ import Foundation
         ("f|fieldref: g", #"{"f":"same","g":"SAME"}"#, true),
         ("f|fieldref: g", #"{"f":"same","g":"other"}"#, false),
         ("f|fieldref|startswith: g", #"{"f":"prefix-rest","g":"prefix"}"#, true),
+        // v2.1: `neq` with a list is none of the values; `fieldref|neq` differs from the other field.
+        ("f|neq: [a, b]", #"{"f":"c"}"#, true),
+        ("f|neq: [a, b]", #"{"f":"b"}"#, false),
+        ("f|neq: [a, b]", #"{"f":"A"}"#, false),
+        ("f|fieldref|neq: g", #"{"f":"x","g":"y"}"#, true),
+        ("f|fieldref|neq: g", #"{"f":"x","g":"X"}"#, false),
+        // `all` with an expanding modifier: every value, each through any of its variants.
+        ("f|windash|contains|all: [' -a ', ' -b ']", #"{"f":"cmd /a -b x"}"#, true),
+        ("f|windash|contains|all: [' -a ', ' -b ']", #"{"f":"cmd /a x"}"#, false),
+        ("f|base64offset|contains|all: [abc, def]", #"{"f":"YWJj ZGVm"}"#, true),
+        ("f|base64offset|contains|all: [abc, def]", #"{"f":"YWJj"}"#, false),
+        // v2.1 time modifiers: a part of a date value, in UTC, alone or with a comparison.
+        ("t|hour: 3", #"{"t":"2026-11-27T03:15:00Z"}"#, true),
+        ("t|hour: 3", #"{"t":"2026-11-27T04:15:00Z"}"#, false),
+        ("t|hour|gte: 22", #"{"t":"2026-11-27T23:00:00Z"}"#, true),
+        ("t|minute: 15", #"{"t":"2026-11-27T03:15:00Z"}"#, true),
+        ("t|day: 27", #"{"t":"2026-11-27T03:15:00Z"}"#, true),
+        ("t|week: 48", #"{"t":"2026-11-27T03:15:00Z"}"#, true),
+        ("t|month|lt: 6", #"{"t":"2026-11-27T03:15:00Z"}"#, false),
+        ("t|year: 2026", #"{"t":"2026-11-27T03:15:00Z"}"#, true),
+        ("t|year: 2026", #"{"t":"not a date"}"#, false),
     ])
     func modifier(selection: String, json: String, expected: Bool) throws {
         #expect(try matches(rule("selection:\n    " + selection), json) == expected)
@@ -102,6 +123,19 @@ import Foundation
         #expect(try matches(yaml, #"{"msg":"ran RM -RF /"}"#))
         #expect(try matches(yaml, #"{"msg":"shred -u /etc/passwd"}"#))
         #expect(try !matches(yaml, #"{"msg":"ls"}"#))
+    }
+
+    /// Keywords are written plainly; a JSON record holds them escaped, so they match its decoded values.
+    @Test(arguments: [
+        (#"C:\Windows\Temp\x.exe"#, #"{"path":"C:\\Windows\\Temp\\x.exe"}"#),
+        (#"say "hello""#, #"{"msg":"say \"hello\""}"#),
+        ("é", #"{"msg":"caf\u00e9"}"#),
+        ("/usr/bin", #"{"exe":"\/usr\/bin\/curl"}"#),
+    ])
+    func keywordsMatchDecodedJSONValues(keyword: String, json: String) throws {
+        let quoted = "'" + keyword.replacingOccurrences(of: "'", with: "''") + "'"
+        #expect(try matches(rule("keywords:\n    - " + quoted, condition: "keywords"), json))
+        #expect(try !matches(rule("keywords:\n    - " + quoted, condition: "keywords"), #"{"msg":"unrelated"}"#))
     }
 
     @Test func aListOfMapsIsOrOfAnds() throws {
@@ -228,5 +262,98 @@ import Foundation
         #expect(matchingTitles(loaded.ruleSet, event(#"{"User":"alice","logsource":{"product":"test"}}"#)).isEmpty)
         let missing = RuleSet.load(paths: [path])
         #expect(missing.entries.first?.error?.message.contains("%admins%") == true)
+    }
+
+    /// `\%` is a literal percent sign, not a placeholder's edge.
+    @Test func anEscapedPercentIsLiteral() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-expand-\(UUID().uuidString).yml").path
+        try Data(rule("selection:\n    Share|expand: '\\%temp\\%-%admins%'").utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let loaded = RuleSet.load(paths: [path], placeholders: try PlaceholderTable.parse(yaml: "admins: [root]\ntemp: [nope]\n"))
+        #expect(loaded.entries.allSatisfy { $0.error == nil })
+        #expect(!matchingTitles(loaded.ruleSet, event(#"{"Share":"%temp%-root","logsource":{"product":"test"}}"#)).isEmpty)
+        #expect(matchingTitles(loaded.ruleSet, event(#"{"Share":"nope-root","logsource":{"product":"test"}}"#)).isEmpty)
+    }
+}
+
+/// What loading reports: retired statuses, duplicates, a missing logsource, a filter that does not fit.
+@Suite struct RuleLoadingTests {
+    func load(_ yaml: String, includeDeprecated: Bool = false) throws -> (ruleSet: RuleSet, entries: [RuleSet.LoadEntry], errors: [DetectionError]) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-load-\(UUID().uuidString).yml").path
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return RuleSet.load(paths: [path], includeDeprecated: includeDeprecated)
+    }
+
+    func rule(id: String, status: String = "test", product: String = "linux", name: String? = nil) -> String {
+        """
+        title: rule \(id)
+        id: \(id)
+        \(name.map { "name: \($0)\n" } ?? "")status: \(status)
+        logsource:
+            product: \(product)
+        detection:
+            selection:
+                f: x
+            condition: selection
+        """
+    }
+
+    @Test func deprecatedAndUnsupportedRulesLoadOnlyWhenAskedFor() throws {
+        let yaml = [rule(id: "a"), rule(id: "b", status: "deprecated"), rule(id: "c", status: "unsupported")].joined(separator: "\n---\n")
+        let loaded = try load(yaml)
+        #expect(loaded.ruleSet.rules.map(\.info.id) == ["a"])
+        #expect(loaded.entries.compactMap(\.skipped).count == 2)
+        #expect(try load(yaml, includeDeprecated: true).ruleSet.rules.count == 3)
+    }
+
+    @Test func aDuplicateIdIsReportedWithBothPlaces() throws {
+        let loaded = try load([rule(id: "same"), rule(id: "same")].joined(separator: "\n---\n"))
+        #expect(loaded.ruleSet.rules.count == 1)
+        let error = try #require(loaded.entries.compactMap(\.error).first)
+        #expect(error.message.contains("duplicate rule id 'same'") && error.message.contains(":1 has it too"), "\(error)")
+    }
+
+    @Test func aDuplicateCorrelationNameIsReported() throws {
+        let correlation = { (id: String) in
+            """
+            title: many \(id)
+            id: \(id)
+            name: many_failures
+            correlation:
+                type: event_count
+                rules: [base]
+                group-by: [f]
+                timespan: 1m
+                condition:
+                    gte: 3
+            """
+        }
+        let loaded = try load([rule(id: "base"), correlation("c1"), correlation("c2")].joined(separator: "\n---\n"))
+        #expect(loaded.ruleSet.correlations.count == 1)
+        #expect(loaded.entries.compactMap(\.error).first?.message.contains("duplicate correlation name 'many_failures'") == true)
+    }
+
+    @Test func aRuleWithoutLogsourceIsRejected() throws {
+        let loaded = try load("title: no source\nid: n\ndetection:\n    selection:\n        f: x\n    condition: selection\n")
+        #expect(loaded.ruleSet.rules.isEmpty)
+        #expect(loaded.entries.first?.error?.message.contains("no 'logsource'") == true)
+    }
+
+    @Test func aFilterWhoseLogsourceDoesNotFitItsRuleIsReportedAndNotApplied() throws {
+        let filter = """
+            title: filter for macOS
+            logsource:
+                product: macos
+            filter:
+                rules: [target]
+                selection:
+                    f: x
+                condition: selection
+            """
+        let loaded = try load([rule(id: "target", product: "linux"), filter].joined(separator: "\n---\n"))
+        #expect(loaded.errors.first?.message.contains("does not fit rule target") == true, "\(loaded.errors)")
+        // Not applied: the rule still matches what the filter would have excluded.
+        #expect(!matchingTitles(loaded.ruleSet, event(#"{"f":"x","logsource":{"product":"linux"}}"#)).isEmpty)
     }
 }

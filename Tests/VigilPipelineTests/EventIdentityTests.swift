@@ -35,8 +35,8 @@ import VigilPipeline
         #expect(try importScan(store, workspace, host: "WEB-02").outcome.duplicates == 2, "host names compare case-insensitively, as machines do")
         #expect(try store.count(.events) == 4)
         let pairs = try store.alerts(AlertFilter()).map { "\($0.hostname) \($0.title)" }.sorted()
-        #expect(pairs == ["web-01 Antivirus detection", "web-01 EICAR test file detected",
-                          "web-02 Antivirus detection", "web-02 EICAR test file detected"])
+        #expect(pairs == ["web-01 Antivirus detection: Unix.Trojan.Mirai-1", "web-01 EICAR test file detected",
+                          "web-02 Antivirus detection: Unix.Trojan.Mirai-1", "web-02 EICAR test file detected"])
     }
 
     @Test func theSameRecordThroughTwoIntegrationsIsTwoEvents() throws {
