@@ -67,11 +67,24 @@ public struct AuditdParser: EventParser {
         }
         fields.append(EventField(Self.keys.serial, header.serial))
         let machine = MachineIdentity(hostname: header.node ?? context.defaultHostname, platform: .linux)
-        let time = header.time ?? lastTime ?? context.now
+        // An unstamped record takes the time of the stamped one before it; with none, it is refused
+        // (or, with acceptIngestTime, stored at ingest time, flagged).
+        var fromIngest = false
+        let time: Timestamp
+        if let stamped = header.time ?? lastTime {
+            time = stamped
+        } else {
+            switch context.time("msg=audit(…)", parse: { _ in nil }) {
+            case .success(let read): (time, fromIngest) = read
+            case .failure(let refusal): return RejectedRecord(line: record.line, reason: refusal.reason, raw: text)
+            }
+        }
         lastTime = time
-        events.append(Event(
+        var event = Event(
             time: time, machine: machine, sourceFormat: Self.format, integration: context.integration,
-            logSource: LogSource(product: "linux", service: "auditd"), fields: fields, raw: text, line: record.line))
+            logSource: LogSource(product: "linux", service: "auditd"), fields: fields, raw: text, line: record.line)
+        if fromIngest { event.markTimeFromIngest() }
+        events.append(event)
 
         guard !header.serial.isEmpty else { return nil }
         let groupKey = (header.node ?? "") + ":" + header.serial

@@ -96,11 +96,22 @@ public struct CEFParser: EventParser {
         var platform = reportedOS.map(OSPlatform.init(reported:)) ?? .unknown
         if platform == .unknown { platform = OSPlatform(reported: header[2]) }
         let hostname = extensionValue(["dhost", "shost", "dvchost", "deviceHostName"]) ?? syslog?.hostname ?? context.defaultHostname
-        let time = extensionValue(["rt", "end", "start", "deviceReceiptTime", "details_clientTimestamp"]).flatMap(Self.time) ?? syslog?.time ?? context.now
-        events.append(Event(
-            time: time, machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: extensionValue(Self.versionKeys)),
+        let stated = extensionValue(["rt", "end", "start", "deviceReceiptTime", "details_clientTimestamp"])
+        let time: (time: Timestamp, fromIngest: Bool)
+        if stated == nil, let headerTime = syslog?.time {
+            time = (headerTime, false)
+        } else {
+            switch context.time(stated, parse: Self.time) {
+            case .success(let read): time = read
+            case .failure(let refusal): return RejectedRecord(line: record.line, reason: refusal.reason, raw: text)
+            }
+        }
+        var event = Event(
+            time: time.time, machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: extensionValue(Self.versionKeys)),
             sourceFormat: Self.format, integration: context.integration,
-            logSource: LogSource(product: platform.sigmaProduct, category: "antivirus"), fields: fields, raw: text, line: record.line))
+            logSource: LogSource(product: platform.sigmaProduct, category: "antivirus"), fields: fields, raw: text, line: record.line)
+        if time.fromIngest { event.markTimeFromIngest() }
+        events.append(event)
         return nil
     }
 

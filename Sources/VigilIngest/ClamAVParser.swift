@@ -40,13 +40,12 @@ public struct ClamAVParser: EventParser {
         if text.hasPrefix("Start Date:") {
             skippedRecords += 1
             let date = text.dropFirst("Start Date:".count).trimmingCharacters(in: .whitespaces)
-            let stamp = Self.summaryDate(date) ?? context.now
-            flushPending(at: stamp, into: &events)
+            flushPending(at: Self.summaryDate(date), into: &events)
             return nil
         }
         if text.hasBytes(": "), text.hasSuffix(" FOUND") || text.hasSuffix(": OK") || text.hasSuffix(" ERROR") {
             pending.append(makeEvent(message: text[...], time: Timestamp(microseconds: 0), record: record))
-            if pending.count > Self.pendingLimit { flushPending(at: context.now, into: &events) }
+            if pending.count > Self.pendingLimit { flushPending(at: nil, into: &events) }
             return nil
         }
         if let colon = text.firstIndex(of: ":"), !text[..<colon].isEmpty, text[..<colon].allSatisfy({ $0.isLetter || $0 == " " || $0 == "(" || $0 == ")" }) {
@@ -57,12 +56,15 @@ public struct ClamAVParser: EventParser {
     }
 
     public mutating func finish(into events: inout [Event]) {
-        flushPending(at: context.now, into: &events)
+        flushPending(at: nil, into: &events)
     }
 
-    private mutating func flushPending(at time: Timestamp, into events: inout [Event]) {
+    /// Dates the held scan results with the scan summary's date; without one (nil), they carry
+    /// no time at all and are stored at ingest time, flagged.
+    private mutating func flushPending(at time: Timestamp?, into events: inout [Event]) {
         for var event in pending {
-            event.time = time
+            event.time = time ?? context.now
+            if time == nil { event.markTimeFromIngest() }
             events.append(event)
         }
         pending.removeAll()

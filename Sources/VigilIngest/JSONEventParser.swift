@@ -86,15 +86,21 @@ public struct JSONEventParser: EventParser {
                 else if categories.contains("network") { logSource.category = "network_connection" }
             }
         }
-        let time = Self.first(Self.timeKeys, in: kept).flatMap(Timestamp.init(parsing:)) ?? context.now
+        let time: (time: Timestamp, fromIngest: Bool)
+        switch context.time(Self.first(Self.timeKeys, in: kept), parse: Timestamp.init(parsing:)) {
+        case .success(let read): time = read
+        case .failure(let refusal): return RejectedRecord(line: record.line, reason: refusal.reason, raw: record.text)
+        }
         let hostname = Self.first(Self.hostnameKeys, in: kept) ?? context.defaultHostname
         let platform = Self.first(Self.platformKeys, in: kept).map(OSPlatform.init(reported:)) ?? .unknown
         logSource.product = (product ?? platform.sigmaProduct)?.lowercased()
-        events.append(Event(
-            time: time,
+        var event = Event(
+            time: time.time,
             machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: Self.first(Self.versionKeys, in: kept)),
             sourceFormat: Self.format, integration: context.integration, logSource: logSource,
-            fields: kept, raw: record.text, line: record.line))
+            fields: kept, raw: record.text, line: record.line)
+        if time.fromIngest { event.markTimeFromIngest() }
+        events.append(event)
         return nil
     }
 

@@ -39,6 +39,9 @@ public struct Event: Sendable {
     public var raw: String
     /// 1-based line of the record's first line in its input.
     public var line: Int
+    /// True when the record carried no readable time and `time` is when it was ingested
+    /// (stored with the field `vigil_ingest_time`, and counted).
+    public var timeFromIngest = false
 
     public init(
         time: Timestamp, machine: MachineIdentity, sourceFormat: String, integration: String,

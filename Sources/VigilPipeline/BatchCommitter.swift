@@ -82,6 +82,7 @@ public final class BatchCommitter {
             }
             outcome.stored += 1
             if item.futureDated { outcome.futureDated += 1 }
+            if item.event.timeFromIngest { outcome.ingestTimed += 1 }
             eventsByIntegration[item.event.integration, default: 0] += 1
             for detection in item.detections {
                 let upsert = try correlator.decide(detection, event: item.event, machineID: stored.machineID, ledger: writer)

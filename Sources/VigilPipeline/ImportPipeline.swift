@@ -62,12 +62,13 @@ public final class ImportPipeline {
             correlator: Correlator(ruleSet: ruleSet, dedupeWindow: dedupeWindow, policy: incidentPolicy, maxFutureSkew: maxFutureSkew))
     }
 
-    /// Imports `paths` (`-` is stdin) as `format` through `integration`.
+    /// Imports `paths` (`-` is stdin) as `format` through `integration`. A record whose time
+    /// cannot be read is rejected unless `acceptIngestTime` (then it is stored at ingest time, flagged).
     ///
     /// The gate is asked first: when it refuses, the refusal is audited and thrown, and nothing is stored.
     public func importFiles(
         _ paths: [String], format: FormatChoice, integration: String, actor: String, defaultHostname: String = "unknown",
-        progress: ((ImportProgress) -> Void)? = nil
+        acceptIngestTime: Bool = false, progress: ((ImportProgress) -> Void)? = nil
     ) throws -> ImportSummary {
         let state = try store.integration(named: integration)?.gateState
         // A refusal is audited against an integration that exists, then thrown.
@@ -94,7 +95,7 @@ public final class ImportPipeline {
             let fixed: SourceFormat? = if case .fixed(let chosen) = format { chosen } else { nil }
             let reader = try BatchReader(
                 source: try ByteSource(path: path), format: fixed,
-                context: ParserContext(integration: integration, defaultHostname: defaultHostname), ruleSet: ruleSet,
+                context: ParserContext(integration: integration, defaultHostname: defaultHostname, acceptIngestTime: acceptIngestTime), ruleSet: ruleSet,
                 admit: { if fixed == nil { try admit($0) } }, refuseEvent: { event in state.flatMap { IngestGate.refusal(of: event, from: $0) } },
                 batchSize: batchSize, workers: workers)
             summary.formats.append(reader.format)

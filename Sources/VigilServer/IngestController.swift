@@ -21,12 +21,14 @@ struct IngestController: Sendable {
     @Sendable func push(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let (tokenID, integration, machines) = context.pushToken
         let format = try await namedFormat(request, integration: integration)
+        let acceptIngestTime = try flag(request, "accept_ingest_time")
         let body = try await readBody(request)
         let hostname = request.uri.queryParameters.get("hostname") ?? "unknown"
         guard !hostname.allSatisfy(\.isWhitespace) else {
             throw apiError(.badRequest, "hostname must name a machine; leave it out when the records name their own")
         }
-        let pushed = try await prepare(body, format: format, integration: integration, machines: machines, tokenID: tokenID, hostname: hostname)
+        let pushed = try await prepare(body, format: format, integration: integration, machines: machines, tokenID: tokenID, hostname: hostname,
+                                       acceptIngestTime: acceptIngestTime)
         if let wait = await service.chargeEvents(tokenID: tokenID, records: pushed.records) {
             throw apiError(.tooManyRequests, "this token pushed more records than its rate allows; nothing of this push was stored. Retry in \(wait) s.",
                            headers: [.retryAfter: String(wait)])
@@ -40,6 +42,15 @@ struct IngestController: Sendable {
         var response = try PushReply(pushed, outcome).response(from: request, context: context)
         response.headers[.vigilIntegration] = integration.name
         return response
+    }
+
+    /// A true/false query parameter (absent is false); anything else is a 400.
+    private func flag(_ request: Request, _ name: String) throws -> Bool {
+        switch request.uri.queryParameters.get(name)?.lowercased() {
+        case nil, "false", "0": return false
+        case "true", "1": return true
+        case let other?: throw apiError(.badRequest, "\(name) must be true or false, not '\(other)'")
+        }
     }
 
     /// `?format=`: nil for `auto`. A named format is checked against the integration before any body byte is read.
@@ -100,14 +111,14 @@ struct IngestController: Sendable {
     /// The body's reader (format detection, gated before any record is parsed) and its record
     /// count, capped; its first batch is parsed here, the rest batch by batch in the commit.
     private func prepare(_ body: [UInt8], format: SourceFormat?, integration: IngestGate.IntegrationState, machines: HostPatterns,
-                         tokenID: Int64, hostname: String) async throws -> PushedBatch {
+                         tokenID: Int64, hostname: String, acceptIngestTime: Bool) async throws -> PushedBatch {
         guard body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
             throw apiError(.unprocessableContent, "the body is empty; send one record per line")
         }
         let reader: BatchReader
         do {
             reader = try BatchReader(source: ByteSource(bytes: body, name: "body", decompress: false), format: format,
-                                     context: ParserContext(integration: integration.name, defaultHostname: hostname),
+                                     context: ParserContext(integration: integration.name, defaultHostname: hostname, acceptIngestTime: acceptIngestTime),
                                      ruleSet: configuration.ruleSet, admit: { try IngestGate.admit(integration, named: integration.name, format: $0.rawValue) },
                                      refuseEvent: { IngestGate.refusal(of: $0, from: integration, token: machines) })
         } catch let refusal as IngestGate.Refusal {
@@ -145,6 +156,7 @@ struct PushReply: ResponseEncodable {
     var alertsRaised: Int
     var alertsUpdated: Int
     var futureDated: Int
+    var ingestTimed: Int
 
     init(_ pushed: PushedBatch, _ push: PushOutcome) {
         let outcome = push.outcome
@@ -160,11 +172,13 @@ struct PushReply: ResponseEncodable {
         alertsRaised = outcome.alertsRaised
         alertsUpdated = outcome.alertsUpdated
         futureDated = outcome.futureDated
+        ingestTimed = outcome.ingestTimed
     }
 
     enum CodingKeys: String, CodingKey {
         case integration, format, records, accepted, duplicates, rejected
         case rejectedRecords = "rejected_records", rejectedRecordsTruncated = "rejected_records_truncated"
         case skipped, alertsRaised = "alerts_raised", alertsUpdated = "alerts_updated", futureDated = "future_dated"
+        case ingestTimed = "ingest_timed"
     }
 }

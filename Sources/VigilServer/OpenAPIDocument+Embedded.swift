@@ -304,7 +304,7 @@ components:
     IngestResult:
       type: object
       required: [integration, format, records, accepted, duplicates, rejected, rejected_records, rejected_records_truncated,
-                 skipped, alerts_raised, alerts_updated, future_dated]
+                 skipped, alerts_raised, alerts_updated, future_dated, ingest_timed]
       additionalProperties: false
       properties:
         integration: {type: string}
@@ -328,6 +328,9 @@ components:
         future_dated:
           type: integer
           description: Accepted events dated more than `vigil serve --max-future-skew` (default 24 h) after their arrival; stored and flagged, they never move correlation time.
+        ingest_timed:
+          type: integer
+          description: Accepted events whose record had no readable time, stored at ingest time and flagged `vigil_ingest_time` (an unreadable time is rejected unless `accept_ingest_time=true`).
     Health:
       type: object
       required: [status]
@@ -432,6 +435,10 @@ paths:
           in: query
           description: The machine for records that name none.
           schema: {type: string}
+        - name: accept_ingest_time
+          in: query
+          description: Store a record whose time cannot be read at ingest time, flagged, instead of rejecting it (400 for a value other than true, false, 1 or 0).
+          schema: {type: string, enum: ["true", "false", "1", "0"], default: "false"}
         - name: Content-Encoding
           in: header
           schema: {type: string, enum: [gzip, identity]}

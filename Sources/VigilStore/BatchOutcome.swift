@@ -9,6 +9,8 @@ public struct BatchOutcome: Sendable, Equatable {
     public var alertsUpdated = 0
     /// Stored events dated more than the allowed skew in the future (flagged `future_time`).
     public var futureDated = 0
+    /// Stored events whose record had no readable time: dated at ingest (`vigil_ingest_time`).
+    public var ingestTimed = 0
 
     public init() {}
 
@@ -18,6 +20,7 @@ public struct BatchOutcome: Sendable, Equatable {
         lhs.rejected += rhs.rejected
         lhs.alertsRaised += rhs.alertsRaised
         lhs.futureDated += rhs.futureDated
+        lhs.ingestTimed += rhs.ingestTimed
         lhs.alertsUpdated += rhs.alertsUpdated
     }
 }

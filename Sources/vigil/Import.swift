@@ -37,6 +37,9 @@ extension Vigil {
         @Option(help: "The machine for records that name none (ClamAV scan logs, Santa, eslogger); default: this host's name.")
         var hostname: String?
 
+        @Flag(help: "Store a record whose time cannot be read at the import's time, flagged `vigil_ingest_time`, instead of rejecting it.")
+        var acceptIngestTime = false
+
         @OptionGroup var ruleOptions: RuleOptions
 
         @OptionGroup var correlationOptions: CorrelationOptions
@@ -62,7 +65,7 @@ extension Vigil {
             do {
                 summary = try pipeline.importFiles(
                     files, format: format, integration: integration, actor: currentActor,
-                    defaultHostname: hostname ?? ProcessInfo.processInfo.hostName) { bar.update($0) }
+                    defaultHostname: hostname ?? ProcessInfo.processInfo.hostName, acceptIngestTime: acceptIngestTime) { bar.update($0) }
             } catch let refusal as IngestGate.Refusal {
                 writeStderr("error: \(refusal.description)")
                 throw ExitCode(3)
@@ -80,7 +83,7 @@ extension Vigil {
 func printSummary(_ summary: ImportSummary, json: Bool) {
     let outcome = summary.outcome
     if json {
-        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"future_dated\":\(outcome.futureDated),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond)),\"peak_rss_bytes\":\(ProcessMemory.peakResidentBytes())}")
+        print("{\"formats\":[\(summary.formats.map { "\"\($0.rawValue)\"" }.joined(separator: ","))],\"records_read\":\(summary.recordsRead),\"skipped\":\(summary.skipped),\"events_parsed\":\(summary.eventsParsed),\"events_stored\":\(outcome.stored),\"rejected\":\(outcome.rejected),\"duplicates\":\(outcome.duplicates),\"alerts_raised\":\(outcome.alertsRaised),\"alerts_updated\":\(outcome.alertsUpdated),\"future_dated\":\(outcome.futureDated),\"ingest_timed\":\(outcome.ingestTimed),\"elapsed_s\":\(String(format: "%.3f", summary.elapsedSeconds)),\"events_per_s\":\(Int(summary.eventsPerSecond)),\"peak_rss_bytes\":\(ProcessMemory.peakResidentBytes())}")
         return
     }
     print("""
@@ -93,6 +96,7 @@ func printSummary(_ summary: ImportSummary, json: Bool) {
         duplicates        \(outcome.duplicates)
         alerts raised     \(outcome.alertsRaised) (and \(outcome.alertsUpdated) repeat detections folded into open alerts)
         future-dated      \(outcome.futureDated) (stored and flagged future_time; they never move correlation time)
+        ingest-timed      \(outcome.ingestTimed) (records with no readable time, stored at ingest time and flagged vigil_ingest_time)
         elapsed           \(String(format: "%.2f", summary.elapsedSeconds)) s (\(Int(summary.eventsPerSecond)) events/s)
         peak memory       \(ProcessMemory.peakResidentBytes() / 1_048_576) MiB
         """)
