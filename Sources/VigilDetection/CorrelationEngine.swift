@@ -7,8 +7,9 @@ import VigilModel
 /// is bounded by the window. A window is every set of events within `timespan` of each other
 /// (both ends inclusive); the condition is checked for the window ending at each event. Once a
 /// window fires, each later event of the group whose own window still satisfies the condition
-/// continues it (a detection marked `continuesCorrelation`, which folds into the same alert, so
-/// the alert counts every event while the condition holds); the group fires anew only for a
+/// continues the occurrence, and one from the machine the window fired on is a detection marked
+/// `continuesCorrelation`, which folds into the same alert, so the alert counts every event of
+/// its machine while the condition holds; the group fires anew only for a
 /// window that starts after the last one it fired or continued ended.
 /// Event time is kept per correlation and group: events up to `lateness` older than the
 /// newest of their own group are still placed in order, so one machine's clock cannot move
@@ -30,6 +31,9 @@ public final class CorrelationEngine {
         /// The newest event time this group has seen: its own watermark (nil in state saved
         /// before watermarks were kept per group).
         var newest: Int64?
+        /// The machine (lowercased host name) the last firing was raised on: only its events
+        /// continue that alert (nil in state saved before continuations).
+        var firedOn: String?
     }
 
     public let correlations: [CorrelationRule]
@@ -117,14 +121,18 @@ public final class CorrelationEngine {
             var fields = zip(correlation.groupBy, groupValues).map { EventField(FieldKey($0), $1) }
             fields.append(EventField(Self.countKey, String(measure)))
             if let last = state.lastFired, end.time - span <= last {
-                // The window overlaps the one that fired: this event continues that occurrence.
+                // The window overlaps the one that fired: the occurrence goes on. An event of the
+                // machine it fired on is counted in its alert; another machine's (a group that
+                // spans machines) only extends it.
                 state.lastFired = max(last, end.time)
+                guard state.firedOn == event.machine.hostname.lowercased() else { break }
                 var continued = Detection(rule: correlation.info, matchedFields: fields)
                 continued.continuesCorrelation = true
                 fired = continued
                 break
             }
             state.lastFired = end.time
+            state.firedOn = event.machine.hostname.lowercased()
             fired = Detection(rule: correlation.info, matchedFields: fields,
                               relatedEventKeys: window.prefix(Self.linkLimit).map(\.key).filter { $0 != key },
                               windowStart: window.first.map { Timestamp(microseconds: $0.time) })
