@@ -42,6 +42,9 @@ public enum IngestGate {
     /// names a machine the token is not bound to, or one of a platform the integration does not
     /// cover (a Linux syslog integration sending an "android" machine). Nil when it may.
     public static func refusal(of event: Event, from integration: IntegrationState, token machines: HostPatterns = HostPatterns([])) -> String? {
+        if event.machine.hostname.allSatisfy({ $0.isWhitespace || $0.isNewline }) {
+            return "the record names its machine with an empty host name; fix the record or leave the host out so --hostname applies"
+        }
         if !machines.admit(event.machine.hostname) {
             return "the push token may carry data only of machines matching \(machines.patterns.joined(separator: ", ")), not \(event.machine.hostname); "
                 + "push it with a token for that machine"

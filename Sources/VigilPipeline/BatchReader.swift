@@ -33,6 +33,8 @@ public final class BatchReader {
     private let workers: Int
     /// Records framed per batch, at most.
     public let batchSize: Int
+    /// The platform given for the whole input, if any.
+    private let platform: OSPlatform?
     private let serializesFields: Bool
     /// The gate's per-event check: why an event may not enter, or nil.
     private let refuseEvent: (Event) -> String?
@@ -47,9 +49,12 @@ public final class BatchReader {
     /// ends the read. `serializeFields` false leaves `BatchItem.fieldsJSON` nil (nothing to store).
     /// `refuseEvent`, the gate's per-event check, turns an event into a rejected record with its reason.
     /// `workers` threads parse (stateless formats) and detect; 1 does everything on the caller's thread.
+    /// `platform`, when given, is every event's machine platform (`import --platform`), set before detection.
     public init(source: ByteSource, format: SourceFormat?, context: ParserContext, ruleSet: RuleSet,
                 admit: (SourceFormat) throws -> Void = { _ in }, refuseEvent: @escaping (Event) -> String? = { _ in nil },
-                batchSize: Int = 8_192, serializeFields: Bool = true, workers: Int = BatchReader.defaultWorkers) throws {
+                batchSize: Int = 8_192, serializeFields: Bool = true, workers: Int = BatchReader.defaultWorkers,
+                platform: OSPlatform? = nil) throws {
+        self.platform = platform
         self.refuseEvent = refuseEvent
         self.source = source
         totalBytes = source.totalBytes
@@ -112,6 +117,7 @@ public final class BatchReader {
         let count = events.count
         let start = prepared.count
         if start < count {
+            if let platform { for index in start..<count { events[index].assignPlatform(platform) } }
             prepared += [Prepared](repeating: Prepared(), count: count - start)
             let remaining = count - start
             let workers = remaining >= 256 ? self.workers : 1
@@ -184,6 +190,7 @@ extension BatchReader {
         let state = workerStates[worker]
         var output = WorkerOutput()
         state.parser.parse(items, into: &output.events, rejected: &output.rejected)
+        if let platform { for index in output.events.indices { output.events[index].assignPlatform(platform) } }
         output.prepared = [Prepared](repeating: Prepared(), count: output.events.count)
         output.prepared.withUnsafeMutableBufferPointer { slots in
             prepare(output.events[...], worker: worker, into: UnsafeDisjointWrites(slots: slots, context: ()), offset: 0)
@@ -209,4 +216,13 @@ struct WorkerOutput {
     var events: [Event] = []
     var prepared: [Prepared] = []
     var rejected: [RejectedRecord] = []
+}
+
+extension Event {
+    /// Sets the machine's platform, and the Sigma product where the parser derived it from the
+    /// platform it guessed.
+    mutating func assignPlatform(_ platform: OSPlatform) {
+        if logSource.product == nil || logSource.product == machine.platform.sigmaProduct { logSource.product = platform.sigmaProduct }
+        machine.platform = platform
+    }
 }

@@ -22,6 +22,8 @@ public struct ImportSummary: Sendable {
     /// The format of each input, in order (detected ones included).
     public var formats: [SourceFormat] = []
     public var outcome = BatchOutcome()
+    /// Events parsed under the default host name: their records name no machine.
+    public var defaultHostnameEvents = 0
     public var elapsedSeconds = 0.0
     /// Rejected records with line numbers, at most `ImportPipeline.rejectedSampleLimit`.
     public var rejectedSample: [RejectedRecord] = []
@@ -68,7 +70,7 @@ public final class ImportPipeline {
     /// The gate is asked first: when it refuses, the refusal is audited and thrown, and nothing is stored.
     public func importFiles(
         _ paths: [String], format: FormatChoice, integration: String, actor: String, defaultHostname: String = "unknown",
-        acceptIngestTime: Bool = false, progress: ((ImportProgress) -> Void)? = nil
+        acceptIngestTime: Bool = false, platform: OSPlatform? = nil, progress: ((ImportProgress) -> Void)? = nil
     ) throws -> ImportSummary {
         let state = try store.integration(named: integration)?.gateState
         // A refusal is audited against an integration that exists, then thrown.
@@ -97,13 +99,13 @@ public final class ImportPipeline {
                 source: try ByteSource(path: path), format: fixed,
                 context: ParserContext(integration: integration, defaultHostname: defaultHostname, acceptIngestTime: acceptIngestTime), ruleSet: ruleSet,
                 admit: { if fixed == nil { try admit($0) } }, refuseEvent: { event in state.flatMap { IngestGate.refusal(of: event, from: $0) } },
-                batchSize: batchSize, workers: workers)
+                batchSize: batchSize, workers: workers, platform: platform)
             summary.formats.append(reader.format)
             let importID = try committer.beginImport(source: path, format: reader.format.rawValue, integration: integration)
             var fileSummary = ImportSummary()
             do {
                 let totalBytes = reader.totalBytes
-                try run(reader, importID: importID, summary: &fileSummary) { recordsRead, bytesRead in
+                try run(reader, importID: importID, defaultHostname: defaultHostname, summary: &fileSummary) { recordsRead, bytesRead in
                     progress?(ImportProgress(recordsRead: summary.recordsRead + recordsRead, bytesRead: bytesRead,
                                              totalBytes: totalBytes, elapsedSeconds: (clock.now - started).seconds))
                 }
@@ -116,6 +118,7 @@ public final class ImportPipeline {
             summary.eventsParsed += fileSummary.eventsParsed
             summary.skipped += fileSummary.skipped
             summary.outcome += fileSummary.outcome
+            summary.defaultHostnameEvents += fileSummary.defaultHostnameEvents
             summary.rejectedSample += fileSummary.rejectedSample.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
         }
         if !correlator.windows.isEmpty { try store.saveCorrelationState(correlator.windows.exportState()) }
@@ -125,10 +128,12 @@ public final class ImportPipeline {
 
     /// `progress` gets the records and bytes read so far, from each batch (never from the
     /// reader, whose thread is still reading).
-    private func run(_ reader: BatchReader, importID: Int64, summary: inout ImportSummary, progress: (Int, Int64) -> Void) throws {
+    private func run(_ reader: BatchReader, importID: Int64, defaultHostname: String, summary: inout ImportSummary,
+                     progress: (Int, Int64) -> Void) throws {
         func write(_ batch: PreparedBatch) throws {
             summary.recordsRead += batch.recordsRead
             summary.eventsParsed += batch.eventsParsed
+            for item in batch.items where item.event.machine.hostname == defaultHostname { summary.defaultHostnameEvents += 1 }
             summary.outcome += try committer.write(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: importID)
             summary.rejectedSample += batch.rejected.prefix(Self.rejectedSampleLimit - summary.rejectedSample.count)
             progress(summary.recordsRead, batch.bytesRead)

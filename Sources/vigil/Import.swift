@@ -37,6 +37,9 @@ extension Vigil {
         @Option(help: "The machine for records that name none (ClamAV scan logs, Santa, eslogger); default: this host's name.")
         var hostname: String?
 
+        @Option(help: "The platform of the machines in these files (linux, macos, ios, android), for records that do not say or say wrongly.")
+        var platform: String?
+
         @Flag(help: "Store a record whose time cannot be read at the import's time, flagged `vigil_ingest_time`, instead of rejecting it.")
         var acceptIngestTime = false
 
@@ -52,6 +55,12 @@ extension Vigil {
 
         func validate() throws {
             if files.isEmpty { throw ValidationError("name at least one FILE to import, or `-` for stdin") }
+            if let platform, !["linux", "macos", "ios", "android"].contains(platform) {
+                throw ValidationError("--platform must be linux, macos, ios or android, not '\(platform)'")
+            }
+            if let hostname, hostname.allSatisfy(\.isWhitespace) {
+                throw ValidationError("--hostname must name a machine; leave it out to use this host's name")
+            }
         }
 
         func run() throws {
@@ -65,7 +74,8 @@ extension Vigil {
             do {
                 summary = try pipeline.importFiles(
                     files, format: format, integration: integration, actor: currentActor,
-                    defaultHostname: hostname ?? ProcessInfo.processInfo.hostName, acceptIngestTime: acceptIngestTime) { bar.update($0) }
+                    defaultHostname: hostname ?? ProcessInfo.processInfo.hostName, acceptIngestTime: acceptIngestTime,
+                    platform: platform.flatMap(OSPlatform.init(rawValue:))) { bar.update($0) }
             } catch let refusal as IngestGate.Refusal {
                 writeStderr("error: \(refusal.description)")
                 throw ExitCode(3)
@@ -75,6 +85,10 @@ extension Vigil {
             }
             bar.finish()
             printSummary(summary, json: json)
+            if hostname == nil, summary.defaultHostnameEvents > 0 {
+                writeStderr("warning: \(summary.defaultHostnameEvents) events name no machine and were stored under this host's name, "
+                    + "'\(ProcessInfo.processInfo.hostName)'; name their machine with --hostname")
+            }
             if let warning = RegexBudget.warning { writeStderr(warning) }
         }
     }
