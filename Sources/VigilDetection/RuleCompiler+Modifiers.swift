@@ -70,7 +70,10 @@ extension RuleCompiler {
         for scalar in scalars {
             if scalar.isNull {
                 guard let key else { throw DetectionError(.badValue, "a keyword search cannot be null") }
-                nullNodes.append(.field(FieldTest(key: key, tests: [], presence: .mustBeAbsent, requireAll: false)))
+                // `null` matches a field that is absent or present with a null value.
+                let nullValued = MatchNode.field(FieldTest(key: key, tests: [.text(TextPattern(SigmaString(literal: EventField.nullValue), caseSensitive: true))],
+                                                           presence: .values, requireAll: false))
+                nullNodes.append(.or([.field(FieldTest(key: key, tests: [], presence: .mustBeAbsent, requireAll: false)), nullValued]))
                 continue
             }
             testsPerValue.append(try valueTests(for: scalar.text, modifiers: modifiers, isKeyword: isKeyword))

@@ -106,7 +106,7 @@ public struct JSONEventParser: EventParser {
 
     private static func first(_ keys: [FieldKey], in fields: [EventField]) -> String? {
         for key in keys {
-            for field in fields where field.key == key && !field.value.isEmpty { return field.value }
+            for field in fields where field.key == key && !field.value.isEmpty && !field.isNull { return field.value }
         }
         return nil
     }

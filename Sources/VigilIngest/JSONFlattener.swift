@@ -4,7 +4,8 @@ import Glibc
 #endif
 
 /// A hand-written JSON scanner that flattens one object into fields named by dotted path
-/// (`host.os.name`). Lists repeat their path once per element; `null` leaves the field absent.
+/// (`host.os.name`). Lists repeat their path once per element; `null` is a present field whose
+/// value is `EventField.nullValue`.
 ///
 /// It works on the record's UTF-8 bytes and allocates only the strings it keeps.
 struct JSONFlattener {
@@ -91,6 +92,7 @@ struct JSONFlattener {
             emit("false", into: &fields)
         case UInt8(ascii: "n"):
             try scanner.literal("null")
+            emit(EventField.nullValue, into: &fields)
         default:
             emit(try scanner.number(), into: &fields)
         }

@@ -50,7 +50,7 @@ extension [EventField] {
     /// The first non-empty value of any of `keys`, in the order given.
     func first(_ keys: [FieldKey]) -> String? {
         for key in keys {
-            for field in self where field.key == key && !field.value.isEmpty { return field.value }
+            for field in self where field.key == key && !field.value.isEmpty && !field.isNull { return field.value }
         }
         return nil
     }

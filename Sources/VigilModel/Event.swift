@@ -8,6 +8,13 @@ public struct EventField: Sendable, Equatable {
         self.key = key
         self.value = value
     }
+
+    /// The value of a field that is present and null (a JSON `null`): one NUL character, which
+    /// no text a rule searches for contains. Stored and shown as JSON `null`.
+    public static let nullValue = "\u{0}"
+
+    /// True for a present, null field.
+    public var isNull: Bool { value == Self.nullValue }
 }
 
 /// The machine an event came from, as the event reports it.
@@ -57,9 +64,9 @@ public struct Event: Sendable {
         self.line = line
     }
 
-    /// The first value of the field `key`, if present.
+    /// The first value of the field `key`, if present and not null.
     public func value(of key: FieldKey) -> String? {
-        for field in fields where field.key == key { return field.value }
+        for field in fields where field.key == key { return field.isNull ? nil : field.value }
         return nil
     }
 }

@@ -13,6 +13,11 @@ public enum JSONText {
         output += quoted(text)
     }
 
+    /// A field's value: quoted text, or `null` for a null field.
+    private static func appendValue(_ field: EventField, to bytes: inout [UInt8]) {
+        if field.isNull { bytes.append(contentsOf: "null".utf8) } else { appendQuoted(field.value, to: &bytes) }
+    }
+
     /// Serializes `fields` as one JSON object; a name that repeats becomes an array of its values.
     ///
     /// Built as UTF-8 bytes and turned into a String once: appending to a String piece by
@@ -36,11 +41,11 @@ public enum JSONText {
                     for other in index..<fields.count where fields[other].key == key {
                         if !first { bytes.append(UInt8(ascii: ",")) }
                         first = false
-                        appendQuoted(fields[other].value, to: &bytes)
+                        appendValue(fields[other], to: &bytes)
                     }
                     bytes.append(UInt8(ascii: "]"))
                 } else {
-                    appendQuoted(fields[index].value, to: &bytes)
+                    appendValue(fields[index], to: &bytes)
                 }
             }
         }

@@ -51,6 +51,12 @@ import Foundation
         ("f|exists: true", #"{"f":""}"#, true),
         ("f|exists: true", #"{"g":""}"#, false),
         ("f|exists: false", #"{"g":""}"#, true),
+        // A JSON null is a present field (v2.1: exists checks presence, be the value empty or null).
+        ("f|exists: true", #"{"f":null}"#, true),
+        ("f|exists: false", #"{"f":null}"#, false),
+        ("f: null", #"{"f":null}"#, true),
+        ("f: ''", #"{"f":null}"#, false),
+        ("f|contains: u", #"{"f":null}"#, false),
         ("f|windash|contains: ' -s '", #"{"f":"cmd /s x"}"#, true),
         ("f|windash|contains: ' -s '", #"{"f":"cmd \u2013s x"}"#, true),
         ("f|windash|contains: ' -s '", #"{"f":"cmd +s x"}"#, false),
