@@ -9,12 +9,21 @@ import VigilTooling
 
 /// The alert view's invariants, as properties over generated events (the bench workload: every
 /// format, about 1% detections, sshd bursts for the brute-force correlation) and the corpus
-/// logs, each with seeded random variations. `VIGIL_PROPERTY_SEED` picks other seeds.
+/// logs (sshd failures and auditd records), each with seeded random variations.
+/// `VIGIL_PROPERTY_SEED` picks other seeds.
 @Suite struct AlertInvariantTests {
     static let seed = ProcessInfo.processInfo.environment["VIGIL_PROPERTY_SEED"].flatMap(UInt64.init) ?? 20_261_202
     static let ruleSet = RuleSet.load(paths: ["default"]).ruleSet
     /// Formats whose records are one line each, so lines can be shuffled and split freely.
     static let lineFormats: [SourceFormat] = [.json, .syslog, .cef, .osquery, .mobileThreatDefense, .unifiedLog]
+    static let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/corpus/logs").standardized
+
+    /// The corpus logs of `format` in `folder`.
+    static func corpus(_ folder: String, _ format: SourceFormat) throws -> [(format: SourceFormat, path: String)] {
+        let directory = corpusLogs.appendingPathComponent(folder)
+        return try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".log") }.sorted()
+            .map { (format, directory.appendingPathComponent($0).path) }
+    }
 
     /// (rule, machine, event count) of every alert, sorted.
     static func alertCounts(_ store: Store, where condition: String = "1") throws -> [String] {
@@ -49,9 +58,10 @@ import VigilTooling
     @Test func shuffledAndRebatchedInputGivesTheSameAlerts() throws {
         let workspace = TemporaryDirectory()
         let files = try BenchWorkload.write(events: 6_000, to: workspace.url, formats: Self.lineFormats)
+            + Self.corpus("syslog_auth/crowdsec", .syslog)
         var random = SplitMix64(seed: Self.seed)
         var shuffled: [(format: SourceFormat, path: String)] = []
-        for file in files {
+        for (index, file) in files.enumerated() {
             var lines = try String(contentsOfFile: file.path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
             var start = 0
             while start < lines.count {
@@ -59,7 +69,7 @@ import VigilTooling
                 lines[start..<end].shuffle(using: &random)
                 start = end
             }
-            let path = workspace.path("shuffled-\(file.format.rawValue).log")
+            let path = workspace.path("shuffled-\(index).log")
             try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
             shuffled.append((file.format, path))
         }
@@ -83,6 +93,7 @@ import VigilTooling
         let workspace = TemporaryDirectory()
         // ClamAV scans and auditd records without a node name take the machine from the import.
         let files = try BenchWorkload.write(events: 3_000, to: workspace.url, formats: [.clamav, .auditd, .santa])
+            + Self.corpus("auditd/crowdsec", .auditd)
         let store = try Store(path: workspace.path("twins.sqlite"))
         for integration in try store.integrations() { try store.setIntegration(integration.name, enabled: true, actor: "test") }
         let pipeline = ImportPipeline(store: store, ruleSet: Self.ruleSet)
