@@ -70,17 +70,15 @@ public struct RuleSet: Sendable {
         let compiler = RuleCompiler(placeholders: placeholders)
         var rules: [CompiledRule] = []
         var entries: [LoadEntry] = []
-        /// Where each loaded rule or correlation id, and correlation name, was first seen.
-        var seen: [String: String] = [:]
+        /// Where each loaded rule or correlation id, and correlation name, is defined.
+        var loaded: [String: String] = [:]
         func duplicate(of key: String?, kind: String, at document: SigmaRuleDocument) -> DetectionError? {
-            guard let key else { return nil }
-            let here = "\(document.file):\(document.line)"
-            if let first = seen[kind + key] {
-                return DetectionError(.badRule, "duplicate \(kind) '\(key)': \(first) has it too (that one loads); give this one its own",
-                                      file: document.file, line: document.line)
-            }
-            seen[kind + key] = here
-            return nil
+            guard let key, let first = loaded[kind + key] else { return nil }
+            return DetectionError(.badRule, "duplicate \(kind) '\(key)': \(first) has it too (that one loads); give this one its own",
+                                  file: document.file, line: document.line)
+        }
+        func record(_ key: String?, kind: String, at document: SigmaRuleDocument) {
+            if let key { loaded[kind + key] = "\(document.file):\(document.line)" }
         }
         for document in output.rules {
             var entry = LoadEntry(file: document.file, line: document.line, title: document.title, id: document.id)
@@ -100,6 +98,7 @@ public struct RuleSet: Sendable {
             do throws(DetectionError) {
                 if let error = duplicate(of: document.id, kind: "rule id", at: document) { throw error }
                 rules.append(try compiler.compile(document, filters: fitting))
+                record(document.id, kind: "rule id", at: document)
             } catch {
                 entry.error = error.located(file: document.file, line: document.line)
             }
@@ -130,6 +129,8 @@ public struct RuleSet: Sendable {
                         throw error
                     }
                     correlations.append(try compiler.compileCorrelation(document, resolve: resolve))
+                    record(document.id, kind: "rule id", at: document)
+                    record(document.name, kind: "correlation name", at: document)
                 } catch {
                     entry.error = error
                 }

@@ -128,12 +128,16 @@ struct IngestController: Sendable {
             throw apiError(.unprocessableContent, "cannot tell the body's format; name it with ?format= (\(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let cap = configuration.maxEventsPerPush
-        let records = try RecordFramer.countRecords(of: ByteSource(bytes: body, name: "body", decompress: false), upTo: cap)
-        guard records <= cap else {
-            throw apiError(.contentTooLarge, "the push holds more than \(cap) records; nothing was stored. Split it into smaller pushes.")
+        do {
+            let records = try RecordFramer.countRecords(of: ByteSource(bytes: body, name: "body", decompress: false), upTo: cap)
+            guard records <= cap else {
+                throw apiError(.contentTooLarge, "the push holds more than \(cap) records; nothing was stored. Split it into smaller pushes.")
+            }
+            return try PushedBatch(source: "http", format: reader.format.rawValue, integration: integration.name, tokenID: tokenID,
+                                   records: records, reader: reader)
+        } catch let error as IngestError {
+            throw apiError(.unprocessableContent, "the body cannot be read: \(error.message); nothing was stored")
         }
-        return try PushedBatch(source: "http", format: reader.format.rawValue, integration: integration.name, tokenID: tokenID,
-                               records: records, reader: reader)
     }
 }
 
