@@ -65,14 +65,14 @@ struct VendorWords: Sendable {
         case field(FieldKey)
     }
 
+    /// The fields the templates and the severity read, kept with the alert's matched fields.
+    let fieldKeys: [FieldKey]
+
     init(titles: [String] = [], severityField: String? = nil) {
         self.titles = titles.map(Self.pieces)
         self.severityField = severityField.map(FieldKey.init)
-    }
-
-    /// The fields the templates and the severity read, kept with the alert's matched fields.
-    var fieldKeys: [FieldKey] {
-        titles.flatMap { $0.compactMap { if case .field(let key) = $0 { key } else { nil } } } + (severityField.map { [$0] } ?? [])
+        fieldKeys = self.titles.flatMap { $0.compactMap { if case .field(let key) = $0 { key } else { nil } } }
+            + (self.severityField.map { [$0] } ?? [])
     }
 
     func title(for event: Event) -> String? {
