@@ -74,7 +74,7 @@ public struct AuditdParser: EventParser {
         if let stamped = header.time ?? lastTime {
             time = stamped
         } else {
-            switch context.time("msg=audit(…)", parse: { _ in nil }) {
+            switch context.unreadableTime("(no msg=audit(<time>:<serial>) stamp, and no stamped record before it)") {
             case .success(let read): (time, fromIngest) = read
             case .failure(let refusal): return RejectedRecord(line: record.line, reason: refusal.reason, raw: text)
             }

@@ -71,7 +71,7 @@ public struct JSONEventParser: EventParser {
             default: kept.append(field)
             }
         }
-        if let ocsfClass = Self.first([Self.ocsfClassKey], in: kept) {
+        if let ocsfClass = kept.first(Self.ocsfClassKey) {
             Self.ocsfMap.apply(to: &kept)
             if logSource.category == nil {
                 logSource.category = ["1007": "process_creation", "1001": "file_event", "4001": "network_connection", "2004": "antivirus"][ocsfClass]
@@ -87,27 +87,20 @@ public struct JSONEventParser: EventParser {
             }
         }
         let time: (time: Timestamp, fromIngest: Bool)
-        switch context.time(Self.first(Self.timeKeys, in: kept), parse: Timestamp.init(parsing:)) {
+        switch context.time(kept.first(Self.timeKeys), parse: Timestamp.init(parsing:)) {
         case .success(let read): time = read
         case .failure(let refusal): return RejectedRecord(line: record.line, reason: refusal.reason, raw: record.text)
         }
-        let hostname = Self.first(Self.hostnameKeys, in: kept) ?? context.defaultHostname
-        let platform = Self.first(Self.platformKeys, in: kept).map(OSPlatform.init(reported:)) ?? .unknown
+        let hostname = kept.first(Self.hostnameKeys) ?? context.defaultHostname
+        let platform = kept.first(Self.platformKeys).map(OSPlatform.init(reported:)) ?? .unknown
         logSource.product = (product ?? platform.sigmaProduct)?.lowercased()
         var event = Event(
             time: time.time,
-            machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: Self.first(Self.versionKeys, in: kept)),
+            machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: kept.first(Self.versionKeys)),
             sourceFormat: Self.format, integration: context.integration, logSource: logSource,
             fields: kept, raw: record.text, line: record.line)
         if time.fromIngest { event.markTimeFromIngest() }
         events.append(event)
-        return nil
-    }
-
-    private static func first(_ keys: [FieldKey], in fields: [EventField]) -> String? {
-        for key in keys {
-            for field in fields where field.key == key && !field.value.isEmpty && !field.isNull { return field.value }
-        }
         return nil
     }
 }

@@ -25,8 +25,15 @@ public struct ParserContext: Sendable {
     func time(_ text: String?, parse: (String) -> Timestamp?) -> Result<(time: Timestamp, fromIngest: Bool), TimeRefusal> {
         guard let text else { return .success((now, true)) }
         if let time = parse(text) { return .success((time, false)) }
+        return unreadableTime("'\(text.prefix(64))'")
+    }
+
+    /// A record whose time, `described`, cannot be read: `now`, flagged, if `acceptIngestTime`,
+    /// else the reason to reject it.
+    func unreadableTime(_ described: String) -> Result<(time: Timestamp, fromIngest: Bool), TimeRefusal> {
         if acceptIngestTime { return .success((now, true)) }
-        return .failure(TimeRefusal(reason: "unreadable time '\(text.prefix(64))'; fix the record, or import it with --accept-ingest-time (push: ?accept_ingest_time=true) to store it at ingest time, flagged"))
+        return .failure(TimeRefusal(reason: "unreadable time \(described); fix the record, or import it with --accept-ingest-time "
+            + "(push: ?accept_ingest_time=true) to store it at ingest time, flagged"))
     }
 }
 

@@ -37,7 +37,7 @@ public final class BatchReader {
     private let platform: OSPlatform?
     private let serializesFields: Bool
     /// The gate's per-event check: why an event may not enter, or nil.
-    private let refuseEvent: (Event) -> String?
+    private let refuseEvent: @Sendable (Event) -> String?
     /// Stateless formats are parsed by the workers too, each with its own parser.
     private let parallelParsing: Bool
     private var finished = false
@@ -47,11 +47,12 @@ public final class BatchReader {
     /// Reads `source` as `format`, or as the format detected from its first records when nil.
     /// `admit` is the gate: it sees the format before any record is parsed, and what it throws
     /// ends the read. `serializeFields` false leaves `BatchItem.fieldsJSON` nil (nothing to store).
-    /// `refuseEvent`, the gate's per-event check, turns an event into a rejected record with its reason.
+    /// `refuseEvent`, the gate's per-event check, turns an event into a rejected record with its
+    /// reason before it is detected; the workers call it, so it must be safe on any thread.
     /// `workers` threads parse (stateless formats) and detect; 1 does everything on the caller's thread.
     /// `platform`, when given, is every event's machine platform (`import --platform`), set before detection.
     public init(source: ByteSource, format: SourceFormat?, context: ParserContext, ruleSet: RuleSet,
-                admit: (SourceFormat) throws -> Void = { _ in }, refuseEvent: @escaping (Event) -> String? = { _ in nil },
+                admit: (SourceFormat) throws -> Void = { _ in }, refuseEvent: @escaping @Sendable (Event) -> String? = { _ in nil },
                 batchSize: Int = 8_192, serializeFields: Bool = true, workers: Int = BatchReader.defaultWorkers,
                 platform: OSPlatform? = nil) throws {
         self.platform = platform
@@ -132,7 +133,7 @@ public final class BatchReader {
         var items: [BatchItem] = []
         items.reserveCapacity(count)
         for index in 0..<count {
-            if let reason = refuseEvent(events[index]) {
+            if let reason = prepared[index].refusal {
                 rejected.append(RejectedRecord(line: events[index].line, reason: reason, raw: events[index].raw))
                 continue
             }
@@ -167,15 +168,23 @@ struct Prepared {
     var detections: [Detection] = []
     var key: Int64 = 0
     var fieldsJSON: String?
+    /// Why the gate refuses the event; a refused event is not detected, keyed or serialized.
+    var refusal: String?
 }
 
 extension BatchReader {
-    /// Detects, keys and serializes `events`, writing slot `offset + i` for event `i`. Worker
+    /// Asks the gate about each of `events`, then detects, keys and serializes those it admits,
+    /// writing slot `offset + i` for event `i`. Worker
     /// `worker` uses only its own detector and name cache.
     fileprivate func prepare<Context>(_ events: ArraySlice<Event>, worker: Int, into slots: UnsafeDisjointWrites<Prepared, Context>, offset: Int) {
         let state = workerStates[worker]
         var position = offset
         for event in events {
+            if let reason = refuseEvent(event) {
+                slots.write(Prepared(refusal: reason), at: position)
+                position += 1
+                continue
+            }
             var detections: [Detection] = []
             state.detector.detect(event, into: &detections)
             slots.write(Prepared(
