@@ -53,9 +53,13 @@ public final class CompiledRule: Sendable {
 
 /// A rule's `vigil-title-from` (title templates such as `'{vendor_title}'` or
 /// `'Antivirus detection: {threat_name}'`; the first whose fields the event has, non-empty,
-/// names the alert) and `vigil-level-from` (a field holding the vendor's severity, mapped with
-/// `Severity(vendor:)`; the rule's level when absent or unknown).
+/// names the alert, cut to `titleLimit` characters since the data writes it) and
+/// `vigil-level-from` (a field holding the vendor's severity, mapped with `Severity(vendor:)`;
+/// the rule's level when absent or unknown).
 struct VendorWords: Sendable {
+    /// The longest title the data can give an alert.
+    static let titleLimit = 200
+
     /// Each template as literal text and field pieces.
     let titles: [[TemplatePiece]]
     let severityField: FieldKey?
@@ -88,7 +92,7 @@ struct VendorWords: Sendable {
                 }
                 if !complete { break }
             }
-            if complete { return title }
+            if complete { return title.count > Self.titleLimit ? String(title.prefix(Self.titleLimit - 1)) + "…" : title }
         }
         return nil
     }
