@@ -64,7 +64,7 @@ let package = Package(
         // three; Server and the CLI on Pipeline (its modules are theirs to import, transitively).
         .target(
             name: "VigilPipeline",
-            dependencies: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore"],
+            dependencies: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         // Bench workloads, demo data, fixtures and the store ceiling: only the CLI's `bench`,

@@ -14,6 +14,23 @@ public struct IncidentRow: Sendable {
     public var firstEventTime: Timestamp
     public var lastEventTime: Timestamp
     public var createdAt: Timestamp
+
+    public init(id: Int64, title: String, severity: Severity, status: String, reason: String, assignedTo: String?,
+                classification: String?, alertCount: Int64, machines: [String], firstEventTime: Timestamp,
+                lastEventTime: Timestamp, createdAt: Timestamp) {
+        self.id = id
+        self.title = title
+        self.severity = severity
+        self.status = status
+        self.reason = reason
+        self.assignedTo = assignedTo
+        self.classification = classification
+        self.alertCount = alertCount
+        self.machines = machines
+        self.firstEventTime = firstEventTime
+        self.lastEventTime = lastEventTime
+        self.createdAt = createdAt
+    }
 }
 
 extension IncidentRow: Encodable {

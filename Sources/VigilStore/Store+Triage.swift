@@ -62,6 +62,7 @@ extension Store {
                 guard !changes.isEmpty else { continue }
                 changed += 1
                 try appendAudit(actor: actor, action: "alert.update", target: "alert:\(id)", details: changes.joined(separator: "; "))
+                try connection.appendOutbox(.alertUpdated, alertID: id, changes: changes.joined(separator: "; "))
                 if let incident = alert.incidentID { incidents.insert(incident) }
             }
             for incident in incidents { try refreshIncidentStatus(incident, actor: actor) }
@@ -78,6 +79,7 @@ extension Store {
         guard derived != current else { return }
         try connection.statement("UPDATE incidents SET status = ?, updated_at = ? WHERE id = ?").bind(derived, Timestamp.now().microseconds, id).run()
         try appendAudit(actor: actor, action: "incident.status", target: "incident:\(id)", details: "status: \(current) → \(derived) (follows its alerts)")
+        try connection.appendOutbox(.incidentUpdated, incidentID: id, changes: "status: \(current) → \(derived)")
     }
 
     /// Incidents, newest activity first.
@@ -147,6 +149,7 @@ extension Store {
             }
             if !changes.isEmpty {
                 try appendAudit(actor: actor, action: "incident.update", target: "incident:\(id)", details: changes.joined(separator: "; "))
+                try connection.appendOutbox(.incidentUpdated, incidentID: id, changes: changes.joined(separator: "; "))
             }
         }
     }

@@ -214,6 +214,7 @@ extension StoreWriter: AlertUpserts {
                       alert.firstEventTime.microseconds, alert.lastEventTime.microseconds, now, now, matched, alert.previousAlertID)
                 .run()
             alertID = connection.lastInsertRowID
+            try connection.appendOutbox(.alertCreated, alertID: alertID)
             try placeInIncident(alertID: alertID, alert)
             relatedEventKeys = alert.relatedEventKeys
         }
@@ -242,14 +243,24 @@ extension StoreWriter: AlertUpserts {
         let incidentID: Int64
         switch alert.incident {
         case .join(let id, let reason):
+            try connection.statement("UPDATE incidents SET severity = ? WHERE id = ? AND severity < ?")
+                .bind(alert.severity.rawValue, id, alert.severity.rawValue).run()
+            if connection.changes > 0 {
+                try connection.appendOutbox(.incidentUpdated, incidentID: id, changes: "severity raised to \(alert.severity.name)")
+            }
             // A reason is added once; the list stops growing at 4,000 characters.
             try connection.statement("""
-                UPDATE incidents SET severity = MAX(severity, ?), updated_at = ?,
+                UPDATE incidents SET updated_at = ?,
                     reason = CASE WHEN instr(reason, ?) > 0 OR length(reason) > 4000 THEN reason ELSE reason || char(10) || ? END,
-                    first_event_time = MIN(first_event_time, ?), last_event_time = MAX(last_event_time, ?),
-                    status = CASE WHEN status_set_manually = 0 AND status = 'resolved' THEN 'new' ELSE status END
+                    first_event_time = MIN(first_event_time, ?), last_event_time = MAX(last_event_time, ?)
                 WHERE id = ?
-                """).bind(alert.severity.rawValue, now, reason, reason, time, time, id).run()
+                """).bind(now, reason, reason, time, time, id).run()
+            // A resolved incident that an analyst did not close by hand opens again.
+            try connection.statement("UPDATE incidents SET status = 'new' WHERE id = ? AND status_set_manually = 0 AND status = 'resolved'")
+                .bind(id).run()
+            if connection.changes > 0 {
+                try connection.appendOutbox(.incidentUpdated, incidentID: id, changes: "status: resolved → new (a new alert joined)")
+            }
             incidentID = id
         case .create(let title, let reason):
             try connection.statement("""
@@ -257,6 +268,7 @@ extension StoreWriter: AlertUpserts {
                 VALUES (?, ?, 'new', ?, ?, ?, ?, ?)
                 """).bind(title, alert.severity.rawValue, reason, now, now, time, time).run()
             incidentID = connection.lastInsertRowID
+            try connection.appendOutbox(.incidentCreated, incidentID: incidentID)
         }
         try connection.statement("UPDATE alerts SET incident_id = ? WHERE id = ?").bind(incidentID, alertID).run()
     }
