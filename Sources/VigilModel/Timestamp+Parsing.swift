@@ -125,4 +125,13 @@ public enum DurationText {
         else { return nil }
         return seconds
     }
+
+    /// The duration in milliseconds: `250ms`, or anything `seconds` reads.
+    public static func milliseconds(_ text: String) -> Int64? {
+        if text.hasSuffix("ms") {
+            guard let amount = Int64(text.dropLast(2)), (0...1_000_000_000).contains(amount) else { return nil }
+            return amount
+        }
+        return seconds(text).map { $0 * 1000 }
+    }
 }

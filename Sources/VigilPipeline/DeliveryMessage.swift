@@ -41,20 +41,9 @@ public struct DeliveryPayload: Encodable, Sendable {
 }
 
 extension SubscriptionRow {
-    /// Whether this subscription wants `entry`: its kind, and the alert's (or, for an incident,
-    /// the incident's) severity, platform and rule. An entry whose alert or incident is gone is
-    /// wanted by none. Incidents pass the platform and rule filters only when these are empty.
-    public func wants(_ entry: OutboxEntry) -> Bool {
-        guard kinds.contains(entry.kind) else { return false }
-        if let alert = entry.alert {
-            return alert.severity >= minimumSeverity
-                && (platforms.isEmpty || platforms.contains(alert.osPlatform))
-                && (rules.isEmpty || rules.contains(alert.ruleID))
-        }
-        if let incident = entry.incident {
-            return incident.severity >= minimumSeverity && platforms.isEmpty && rules.isEmpty
-        }
-        return false
+    /// The entries this subscription wants.
+    public var filter: OutboxFilter {
+        OutboxFilter(kinds: kinds, minimumSeverity: minimumSeverity, platforms: platforms, rules: rules)
     }
 
     /// `entry` in this subscription's format; syslog formats are framed by the sender.

@@ -120,7 +120,7 @@ public final class DeliveryWorker: Sendable {
         let hostname = hostname
         let entries = try await database.run { try $0.outbox(after: subscription.cursor, limit: Self.batchSize) }
         guard let last = entries.last else { return Pass() }
-        let wanted = entries.filter(subscription.wants)
+        let wanted = entries.filter(subscription.filter.wants)
         var pass = Pass()
         switch subscription.transport {
         case .syslog:

@@ -136,6 +136,11 @@ public actor IngestService {
         return (id, token, expires)
     }
 
+    /// Runs an administrative change (subscriptions) on the control connection; the store audits it.
+    func administer<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+        try await control.run(body)
+    }
+
     /// Applies an analyst's change to one alert; audited.
     public func updateAlert(id: Int64, _ update: AlertUpdate, actor: String) async throws -> Int {
         try await control.run { try $0.updateAlerts(ids: [id], update, actor: actor) }

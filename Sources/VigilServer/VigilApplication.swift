@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import VigilDetection
 import VigilModel
+import VigilPipeline
 import VigilStore
 
 /// What `vigil serve` needs.
@@ -34,6 +35,11 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections = 256
     /// Events (records) one push may carry, at most; a larger push is refused whole (413).
     public var maxEventsPerPush = 100_000
+    /// Whether this server runs the delivery worker (`vigil serve --no-delivery` leaves it to `vigil deliver`).
+    public var delivers = true
+    /// How often the delivery worker looks for new outbox entries.
+    public var deliveryInterval: Duration = .milliseconds(500)
+    public var retryPolicy = RetryPolicy()
     public var ruleSet: RuleSet
 
     public init(databasePath: String, ruleSet: RuleSet) {
@@ -50,7 +56,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     if !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
         logger.warning("listening on \(configuration.host) without TLS: tokens, keys and events cross the network in clear text. Put a TLS proxy in front (see the README's 'Reliability and security').")
     }
-    let router = buildRouter(configuration, service: service, logger: logger)
+    let worker = configuration.delivers
+        ? try DeliveryWorker(databasePath: configuration.databasePath, role: "serve", policy: configuration.retryPolicy, logger: logger) : nil
+    let router = buildRouter(configuration, service: service, delivery: worker, logger: logger)
     let timeouts = (header: configuration.headerTimeout, bodyIdle: configuration.bodyIdleTimeout)
     var app = Application(
         router: router,
@@ -60,12 +68,14 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
                              availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
         logger: logger)
     app.addServices([GroupCommitService(service: service, logger: logger)] as [any Service])
+    if let worker { app.addServices([DeliveryService(worker: worker, interval: configuration.deliveryInterval)] as [any Service]) }
     return app
 }
 
 /// The routes: push ingest (push token), queries and triage (API key), administration
 /// (admin key), health, metrics and the API document. Authentication is middleware per group.
-public func buildRouter(_ configuration: ServerConfiguration, service: IngestService, logger: Logger) -> Router<VigilRequestContext> {
+public func buildRouter(_ configuration: ServerConfiguration, service: IngestService, delivery: DeliveryWorker? = nil,
+                        logger: Logger) -> Router<VigilRequestContext> {
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: service.metrics))
     router.add(middleware: ErrorShapeMiddleware())
@@ -89,6 +99,7 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
             throw apiError(.serviceUnavailable, "this server runs with --no-ingest (a batch import owns the database); push to a server started without it")
         }
     }
+    DeliveryController(service: service, databasePath: configuration.databasePath, worker: delivery).register(on: router)
     QueryController(service: service, databasePath: configuration.databasePath).register(on: router)
     return router
 }

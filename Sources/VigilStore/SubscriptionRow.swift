@@ -79,15 +79,15 @@ extension SubscriptionRow: Encodable {
         var row = encoder.container(keyedBy: CodingKeys.self)
         try row.encode(id, forKey: .id)
         try row.encode(name, forKey: .name)
-        try row.encode(transport, forKey: .transport)
+        try row.encode(transport.rawValue, forKey: .transport)
         try row.encode(target, forKey: .target)
         try row.encode(tls, forKey: .tls)
         try row.encode(caFile, forKey: .caFile)
-        try row.encode(format, forKey: .format)
+        try row.encode(format.rawValue, forKey: .format)
         try row.encode(minimumSeverity.name, forKey: .minimumSeverity)
         try row.encode(platforms, forKey: .platforms)
         try row.encode(rules, forKey: .rules)
-        try row.encode(kinds, forKey: .kinds)
+        try row.encode(kinds.map(\.rawValue), forKey: .kinds)
         try row.encode(enabled, forKey: .enabled)
         try row.encode(cursor, forKey: .cursor)
         try row.encode(attempts, forKey: .attempts)
@@ -139,7 +139,7 @@ public struct DeadLetterRow: Sendable, Encodable {
     public var error: String
     public var failedAt: Timestamp
 
-    enum CodingKeys: String, CodingKey {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case outboxID = "outbox_id", attempts, error, failedAt = "failed_at"
     }
 }

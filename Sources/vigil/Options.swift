@@ -87,6 +87,21 @@ struct CorrelationOptions: ParsableArguments {
 }
 
 /// A duration typed as `90s`, `30m`, `24h`, `7d`, `2w` or plain seconds.
+/// A duration down to milliseconds: `250ms`, `2s`, `5m`.
+struct PreciseDurationArgument: ExpressibleByArgument, CustomStringConvertible {
+    let milliseconds: Int64
+
+    init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    init?(argument: String) {
+        guard let milliseconds = DurationText.milliseconds(argument) else { return nil }
+        self.milliseconds = milliseconds
+    }
+
+    var duration: Duration { .milliseconds(milliseconds) }
+    var description: String { milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms" }
+}
+
 struct DurationArgument: ExpressibleByArgument, CustomStringConvertible {
     let seconds: Int64
 

@@ -29,6 +29,10 @@ extension Vigil {
         var bodyIdleTimeout = DurationArgument(seconds: 30)
         @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.") var maxConnections = 256
         @Flag(name: .customLong("metrics-auth"), help: "Serve /metrics only to requests with an API key (read or admin).") var metricsAuth = false
+        @OptionGroup var delivery: DeliveryOptions
+        @Flag(name: .customLong("no-delivery"), help: "Do not send alerts to subscriptions here (another node or `vigil deliver` does).") var noDelivery = false
+        @Option(name: .customLong("delivery-interval"), help: "How often delivery looks for new changes.")
+        var deliveryInterval = PreciseDurationArgument(milliseconds: 500)
         @Flag(name: .customLong("no-ingest"), help: "Serve queries and triage only, next to a running `vigil import`; pushes get 503.") var noIngest = false
 
         func validate() throws {
@@ -62,6 +66,9 @@ extension Vigil {
             configuration.headerTimeout = headerTimeout.duration
             configuration.bodyIdleTimeout = bodyIdleTimeout.duration
             configuration.maxConnections = maxConnections
+            configuration.delivers = !noDelivery
+            configuration.deliveryInterval = deliveryInterval.duration
+            configuration.retryPolicy = delivery.policy
             var logger = Logger(label: "vigil")
             logger.logLevel = .info
             let app = try buildApplication(configuration, logger: logger)
