@@ -141,7 +141,15 @@ let package = Package(
         .testTarget(name: "VigilFuzzTests", dependencies: ["VigilIngest", "VigilDetection", "VigilModel", "VigilTooling"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilCLITests",
-            dependencies: ["vigil", "VigilTooling", .product(name: "CSV", package: "CSV.swift")],
+            dependencies: [
+                "vigil", "VigilTooling", .product(name: "CSV", package: "CSV.swift"),
+                // Real receivers and clients for delivery: a webhook receiver, the live stream's client, HMAC checks.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -101,7 +101,12 @@ struct SyslogSender: Sendable {
             try await channel.close(mode: .output).get()
             try await confirmation.futureResult.get()
         } catch {
-            throw DeliveryFailure("sending \(messages.count) messages to \(address.host):\(address.port) failed: \(error)")
+            // The channel's own error (a refused TLS handshake, a reset) says more than the
+            // write's "closed channel"; closing completes the confirmation either way.
+            channel.close(promise: nil)
+            var cause = error
+            do { try await confirmation.futureResult.get() } catch { cause = error }
+            throw DeliveryFailure("sending \(messages.count) messages to \(address.host):\(address.port) failed: \(cause)")
         }
     }
 
