@@ -121,6 +121,19 @@ class Contract:
             return status, value
         return status, raw
 
+    def stream_opens(self, template, credential):
+        """Opens the event stream: 200, text/event-stream, and its first line, without reading on."""
+        self.reached.add((template, "get"))
+        request = urllib.request.Request(self.server + template)
+        request.add_header("Authorization", f"Bearer {credential}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+            if response.status != 200 or media_type not in self.document["paths"][template]["get"]["responses"]["200"]["content"]:
+                self.fail(f"GET {template} -> {response.status} {media_type!r}, not 200 text/event-stream")
+            first = response.readline()
+            if not first.startswith(b"retry: "):
+                self.fail(f"GET {template}: the stream does not open with a retry line: {first[:80]!r}")
+
     def validate(self, label, value, pointer):
         schema = {"$ref": DOCUMENT_URI + "#" + urllib.parse.quote(pointer, safe="/~")}
         validator = Draft202012Validator(schema, registry=self.registry, format_checker=FormatChecker())
@@ -200,6 +213,29 @@ class Contract:
             refused, _ = self.request("POST", ingest, f"{ingest}?format=json", issued["token"], '{"n":1}')
             if refused != 401:
                 self.fail(f"a token of an integration turned off was answered {refused}, not 401")
+
+        subscriptions, named = "/api/v1/subscriptions", "/api/v1/subscriptions/{name}"
+        status, created = self.request("POST", subscriptions, credential=admin_key, body=json.dumps(
+            {"name": "contract-hook", "webhook": "http://127.0.0.1:9/hook", "min_severity": "high", "on": ["alert.created", "alert.updated"]}))
+        if status != 201:
+            self.fail(f"the webhook subscription was refused ({status}): {created}")
+        self.request("POST", subscriptions, credential=admin_key, body=json.dumps({"name": "contract-bad", "syslog": "no-port"}))
+        self.request("POST", subscriptions, credential=api_key, body="{}")
+        self.request("GET", subscriptions, credential=admin_key)
+        self.request("GET", subscriptions, credential=None)
+        self.request("GET", named, f"{subscriptions}/contract-hook", admin_key)
+        self.request("GET", named, f"{subscriptions}/nosuch", admin_key)
+        self.request("GET", named, f"{subscriptions}/contract-hook", api_key)
+        for action in ("disable", "enable", "test", "redeliver"):
+            self.request("POST", f"{named}/{action}", f"{subscriptions}/contract-hook/{action}", admin_key)
+            self.request("POST", f"{named}/{action}", f"{subscriptions}/nosuch/{action}", admin_key)
+        self.request("DELETE", named, f"{subscriptions}/contract-hook", admin_key)
+        self.request("DELETE", named, f"{subscriptions}/contract-hook", admin_key)
+
+        stream = "/api/v1/alerts/stream"
+        self.stream_opens(stream, api_key)
+        self.request("GET", stream, f"{stream}?min_severity=huge", api_key)
+        self.request("GET", stream, credential=None)
 
         for path, method in sorted(self.operations() - self.reached):
             self.fail(f"{method.upper()} {path} is documented but this check never reached it")

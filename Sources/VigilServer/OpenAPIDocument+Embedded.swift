@@ -26,6 +26,8 @@ tags:
     description: The unified alert view and triage (API key).
   - name: admin
     description: Integrations and their tokens (admin API key).
+  - name: delivery
+    description: Alert delivery subscriptions (admin API key) and the live alert stream (API key).
   - name: operations
     description: Health, metrics and this document (no credentials).
 components:
@@ -282,6 +284,83 @@ components:
           description: >-
             Host-name patterns (shell globs, any case: `web-*`, `db-0?`) the token is bound to: its pushes may carry data
             only of matching machines, and a record of another machine is rejected with its line. Empty or absent: any.
+    Subscription:
+      type: object
+      description: Where alert changes go and how far delivery got; never the signing secret.
+      required: [id, name, transport, target, tls, ca_file, format, min_severity, os, rules, "on", enabled, cursor, attempts,
+                 next_attempt_at, last_error, last_error_at, delivered, last_delivered_at, backlog, dead_letters, created_at, created_by]
+      additionalProperties: false
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        transport: {type: string, enum: [webhook, syslog]}
+        target: {type: string, description: "The webhook URL, or HOST:PORT of the syslog receiver."}
+        tls: {type: boolean}
+        ca_file: {type: [string, "null"]}
+        format: {type: string, enum: [json, slack, teams, cef, rfc5424]}
+        min_severity: {type: string, enum: [informational, low, medium, high, critical]}
+        os: {type: array, items: {type: string}}
+        rules: {type: array, items: {type: string}}
+        "on":
+          type: array
+          items: {$ref: "#/components/schemas/ChangeKind"}
+        enabled: {type: boolean}
+        cursor: {type: integer, description: The last outbox entry (event id) handled.}
+        attempts: {type: integer, description: Failed tries of the entry after the cursor.}
+        next_attempt_at: {$ref: "#/components/schemas/NullableTime"}
+        last_error: {type: [string, "null"]}
+        last_error_at: {$ref: "#/components/schemas/NullableTime"}
+        delivered: {type: integer}
+        last_delivered_at: {$ref: "#/components/schemas/NullableTime"}
+        backlog: {type: integer, description: "Outbox entries after the cursor, wanted or not."}
+        dead_letters: {type: integer}
+        created_at: {$ref: "#/components/schemas/Time"}
+        created_by: {type: string}
+    ChangeKind:
+      type: string
+      enum: [alert.created, alert.updated, incident.created, incident.updated]
+    NewSubscription:
+      type: object
+      required: [name]
+      additionalProperties: false
+      description: Exactly one of webhook and syslog.
+      properties:
+        name: {type: string, pattern: '^[A-Za-z0-9._-]{1,64}$'}
+        webhook: {type: string, description: An http:// or https:// URL.}
+        syslog: {type: string, description: HOST:PORT of a TCP syslog receiver.}
+        tls: {type: boolean, description: TLS to the syslog receiver.}
+        ca_file: {type: string, description: A PEM file on the server of CAs to trust for TLS.}
+        format: {type: string, enum: [json, slack, teams, cef, rfc5424]}
+        min_severity: {type: string, enum: [informational, low, medium, high, critical]}
+        os: {type: array, items: {type: string, enum: [linux, macos, ios, android]}}
+        rule: {type: array, items: {type: string}}
+        "on": {type: array, items: {$ref: "#/components/schemas/ChangeKind"}}
+    CreatedSubscription:
+      type: object
+      required: [subscription]
+      additionalProperties: false
+      properties:
+        subscription: {$ref: "#/components/schemas/Subscription"}
+        secret:
+          type: string
+          pattern: '^[0-9a-f]{64}$'
+          description: A webhook's signing secret, shown only in this response.
+    DeadLetter:
+      type: object
+      required: [outbox_id, attempts, error, failed_at]
+      additionalProperties: false
+      properties:
+        outbox_id: {type: integer}
+        attempts: {type: integer}
+        error: {type: string}
+        failed_at: {$ref: "#/components/schemas/Time"}
+    SubscriptionOutcome:
+      type: object
+      required: [subscription, outcome]
+      additionalProperties: false
+      properties:
+        subscription: {type: string}
+        outcome: {type: string, description: "What happened (removed, enabled, disabled, or the test message's fate)."}
     IssuedToken:
       type: object
       required: [id, integration, token, expires]
@@ -343,6 +422,12 @@ components:
       in: path
       required: true
       schema: {type: integer, minimum: 1}
+    SubscriptionName:
+      name: name
+      in: path
+      required: true
+      schema: {type: string}
+      description: A subscription, e.g. siem (see GET /api/v1/subscriptions).
     IntegrationName:
       name: name
       in: path
@@ -730,6 +815,221 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
+  /api/v1/alerts/stream:
+    get:
+      operationId: streamAlerts
+      tags: [delivery]
+      summary: New and changed alerts and incidents as Server-Sent Events, as they commit (API key).
+      description: |
+        Each event's `id` is its outbox id, `event` its kind, and `data` one line of JSON: `event_id`, `type`,
+        `occurred_at`, `changes` and the `alert` (or `incident`) as the API shows it when sent. Reconnect with the
+        `Last-Event-ID` header (or `last_event_id`) to get every event after it, none twice; without it the stream
+        starts now. An idle stream sends a `: keep-alive` comment every 15 s.
+      security:
+        - apiKey: []
+      parameters:
+        - {name: "on", in: query, schema: {type: string}, description: "Kinds wanted, comma-separated (default: all)."}
+        - {name: min_severity, in: query, schema: {type: string, enum: [informational, low, medium, high, critical]}}
+        - {name: os, in: query, schema: {type: string}, description: "Platforms wanted, comma-separated."}
+        - {name: rule, in: query, schema: {type: string}, description: "Rule ids wanted, comma-separated."}
+        - {name: last_event_id, in: query, schema: {type: integer, minimum: 0}}
+        - {name: Last-Event-ID, in: header, schema: {type: integer, minimum: 0}}
+      responses:
+        "200":
+          description: The stream.
+          content:
+            text/event-stream:
+              schema: {type: string}
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+  /api/v1/subscriptions:
+    get:
+      operationId: listSubscriptions
+      tags: [delivery]
+      summary: Subscriptions and their delivery state (admin API key).
+      security:
+        - apiKey: []
+      responses:
+        "200":
+          description: Subscriptions.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [subscriptions]
+                additionalProperties: false
+                properties:
+                  subscriptions:
+                    type: array
+                    items: {$ref: "#/components/schemas/Subscription"}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/NotAdmin"
+    post:
+      operationId: createSubscription
+      tags: [delivery]
+      summary: Subscribe a webhook or syslog receiver (admin API key); it starts with the next change. Audited.
+      security:
+        - apiKey: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/NewSubscription"}
+      responses:
+        "201":
+          description: The subscription, and a webhook's signing secret (shown only now).
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/CreatedSubscription"}
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/NotAdmin"
+  /api/v1/subscriptions/{name}:
+    get:
+      operationId: subscriptionStatus
+      tags: [delivery]
+      summary: One subscription's delivery state and its dead letters (admin API key).
+      security:
+        - apiKey: []
+      parameters:
+        - $ref: "#/components/parameters/SubscriptionName"
+      responses:
+        "200":
+          description: The subscription.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [subscription, dead_letters]
+                additionalProperties: false
+                properties:
+                  subscription: {$ref: "#/components/schemas/Subscription"}
+                  dead_letters:
+                    type: array
+                    items: {$ref: "#/components/schemas/DeadLetter"}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/NotAdmin"
+        "404":
+          $ref: "#/components/responses/NotFound"
+    delete:
+      operationId: removeSubscription
+      tags: [delivery]
+      summary: Remove a subscription and its dead letters (admin API key). Audited.
+      security:
+        - apiKey: []
+      parameters:
+        - $ref: "#/components/parameters/SubscriptionName"
+      responses:
+        "200":
+          description: Removed.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/SubscriptionOutcome"}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/NotAdmin"
+        "404":
+          $ref: "#/components/responses/NotFound"
+  /api/v1/subscriptions/{name}/enable:
+    post:
+      operationId: enableSubscription
+      tags: [delivery]
+      summary: Turn a subscription on; it goes on from where it stopped (admin API key). Audited.
+      security:
+        - apiKey: []
+      parameters:
+        - $ref: "#/components/parameters/SubscriptionName"
+      responses:
+        "200":
+          description: Done.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/SubscriptionOutcome"}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/NotAdmin"
+        "404":
+          $ref: "#/components/responses/NotFound"
+  /api/v1/subscriptions/{name}/disable:
+    post:
+      operationId: disableSubscription
+      tags: [delivery]
+      summary: Pause a subscription; changes wait in the outbox (admin API key). Audited.
+      security:
+        - apiKey: []
+      parameters:
+        - $ref: "#/components/parameters/SubscriptionName"
+      responses:
+        "200":
+          description: Done.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/SubscriptionOutcome"}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/NotAdmin"
+        "404":
+          $ref: "#/components/responses/NotFound"
+  /api/v1/subscriptions/{name}/test:
+    post:
+      operationId: testSubscription
+      tags: [delivery]
+      summary: Send a test message now; the outcome says whether it arrived (admin API key). Audited.
+      security:
+        - apiKey: []
+      parameters:
+        - $ref: "#/components/parameters/SubscriptionName"
+      responses:
+        "200":
+          description: Done.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/SubscriptionOutcome"}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/NotAdmin"
+        "404":
+          $ref: "#/components/responses/NotFound"
+  /api/v1/subscriptions/{name}/redeliver:
+    post:
+      operationId: redeliverSubscription
+      tags: [delivery]
+      summary: Queue a subscription's dead letters again (admin API key). Audited.
+      security:
+        - apiKey: []
+      parameters:
+        - $ref: "#/components/parameters/SubscriptionName"
+      responses:
+        "200":
+          description: Done.
+          content:
+            application/json:
+              schema: 
+                type: object
+                required: [subscription, requeued]
+                additionalProperties: false
+                properties:
+                  subscription: {type: string}
+                  requeued: {type: integer}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/NotAdmin"
+        "404":
+          $ref: "#/components/responses/NotFound"
 """#),
     ]
 }
