@@ -7,4 +7,6 @@ public struct PurgeOutcome: Sendable {
     /// Old events kept because an alert cites them.
     public var evidenceKept = 0
     public var transactions = 0
+    /// Outbox entries older than the cutoff that every subscription had handled.
+    public var outboxEntriesDeleted = 0
 }

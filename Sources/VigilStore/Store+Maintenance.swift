@@ -108,9 +108,17 @@ extension Store {
             outcome.transactions += 1
             start = end + 1
         }
+        // Outbox entries go too once they are that old and every subscription is past them
+        // (a paused subscription keeps what it has not sent).
+        try connection.statement("""
+            DELETE FROM outbox WHERE created_at < ?
+              AND id <= COALESCE((SELECT MIN(cursor) FROM subscriptions), (SELECT MAX(id) FROM outbox))
+            """).bind(cutoff.microseconds).run()
+        outcome.outboxEntriesDeleted = connection.changes
         try appendAudit(actor: actor, action: "events.purge", target: "events",
                         details: "older than \(cutoff.iso8601): \(outcome.eventsDeleted) deleted, \(outcome.evidenceKept) kept as alert evidence"
-                            + (includingAlertEvidence ? ", alert evidence included" : ""))
+                            + (includingAlertEvidence ? ", alert evidence included" : "")
+                            + ", \(outcome.outboxEntriesDeleted) delivered outbox entries deleted")
         return outcome
     }
 }

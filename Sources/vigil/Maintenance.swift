@@ -63,7 +63,7 @@ extension Vigil {
         func run() throws {
             let cutoff = Timestamp(absoluteOrRelative: age)!
             let outcome = try store.open().purgeEvents(olderThan: cutoff, includingAlertEvidence: includeEvidence, actor: currentActor)
-            print("deleted \(outcome.eventsDeleted) events older than \(cutoff.iso8601) in \(outcome.transactions) transactions; kept \(outcome.evidenceKept) that alerts cite")
+            print("deleted \(outcome.eventsDeleted) events older than \(cutoff.iso8601) in \(outcome.transactions) transactions; kept \(outcome.evidenceKept) that alerts cite; deleted \(outcome.outboxEntriesDeleted) delivered outbox entries")
         }
     }
 }

@@ -69,6 +69,28 @@ import VigilPipeline
         #expect(try store.incidents().map(\.severity) == [.critical])
     }
 
+    @Test func purgeDeletesOnlyOutboxEntriesEverySubscriptionHasHandled() throws {
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
+        try store.setIntegration("json", enabled: true, actor: "test")
+        let subscription = try store.createSubscription(SubscriptionSpec(name: "siem", transport: .syslog, target: "127.0.0.1:514"),
+                                                        secret: "", actor: "test")
+        #expect(subscription.cursor == 0)
+        try importJSON(store, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01")])
+        let latest = try store.latestOutboxID()
+        #expect(latest == 2)
+        let later = Timestamp.now() + .seconds(3600)
+        #expect(try store.purgeEvents(olderThan: later, includingAlertEvidence: false, actor: "t").outboxEntriesDeleted == 0,
+                "the subscription has sent nothing yet")
+        let now = Timestamp.now()
+        #expect(try store.leaseSubscription(subscription.id, worker: "w", now: now, until: now + .seconds(30)))
+        #expect(try !store.leaseSubscription(subscription.id, worker: "other", now: now, until: now + .seconds(30)), "leased to w")
+        try store.advanceSubscription(subscription.id, through: 1, sent: 1, worker: "w", now: now)
+        #expect(try store.purgeEvents(olderThan: later, includingAlertEvidence: false, actor: "t").outboxEntriesDeleted == 1)
+        #expect(try store.outbox(after: 0, limit: 10).map(\.id) == [2])
+        #expect(try store.subscription(named: "siem")?.delivered == 1)
+    }
+
     @Test func filtersSelectByKindSeverityPlatformAndRule() throws {
         let filter = try OutboxFilter(parameters: ["min_severity": "high", "os": "linux,macos", "on": "alert.created,incident.created"],
                                       defaultKinds: [.alertCreated])
