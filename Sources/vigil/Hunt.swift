@@ -115,7 +115,7 @@ extension Vigil {
                                                  serializeFields: false, platform: platform.flatMap(OSPlatform.init(rawValue:)))
                     report.format = reader.format.rawValue + (fixed == nil ? " (detected)" : "")
                     try reader.forEachBatch { batch in
-                        report.records += batch.items.count + batch.rejected.count
+                        report.events += batch.items.count
                         report.rejected += batch.rejected.count
                         for rejection in batch.rejected.prefix(max(0, 20 - (report.rejected - batch.rejected.count))) {
                             writeStderr("\(file):\(rejection.line): rejected: \(rejection.reason)")
@@ -130,9 +130,9 @@ extension Vigil {
                                 try sink.write(match)
                             }
                         }
-                        let records = tally.records + report.records
-                        progress.update(text: "\(tally.files + 1)/\(inputs.files.count) files, \(records) records, "
-                                            + "\(Int(Double(records) / max(progress.elapsedSeconds, 0.001))) records/s, \(tally.matches) matches")
+                        let events = tally.events + report.events
+                        progress.update(text: "\(tally.files + 1)/\(inputs.files.count) files, \(events) events, "
+                                            + "\(Int(Double(events) / max(progress.elapsedSeconds, 0.001))) events/s, \(tally.matches) matches")
                     }
                 } catch {
                     report.error = String(describing: error)
@@ -144,7 +144,7 @@ extension Vigil {
             try sink.finish(timeline: timeline)
             if summary { try sink.writeSummary(tally.summaryRows()) }
             for report in reports { writeStderr(report.line) }
-            writeStderr("\(tally.matches) matches in \(inputs.files.count) files (\(tally.records) records)"
+            writeStderr("\(tally.matches) matches in \(inputs.files.count) files (\(tally.events) events)"
                         + (reports.contains { $0.error != nil } ? "; \(reports.filter { $0.error != nil }.count) skipped" : ""))
             if let warning = RegexBudget.warning { writeStderr(warning) }
             if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
@@ -222,14 +222,14 @@ struct HuntFilter {
 struct HuntFileReport {
     var file: String
     var format = "-"
-    var records = 0
+    var events = 0
     var rejected = 0
     var matches = 0
     var error: String?
 
     var line: String {
         if let error { return "\(file): skipped: \(error)" }
-        return "\(file): \(format), \(records) records, \(rejected) rejected, \(matches) matches"
+        return "\(file): \(format), \(events) events, \(rejected) rejected records, \(matches) matches"
     }
 }
 
@@ -292,7 +292,7 @@ final class HuntOutput {
 /// Matches counted per rule, level, host and file, with first and last event times.
 struct HuntTally {
     private(set) var matches = 0
-    private(set) var records = 0
+    private(set) var events = 0
     private(set) var files = 0
     private var groups: [HuntSummaryRow.Key: HuntSummaryRow] = [:]
 
@@ -310,7 +310,7 @@ struct HuntTally {
     }
 
     mutating func finish(_ report: HuntFileReport) {
-        records += report.records
+        events += report.events
         files += 1
     }
 

@@ -187,7 +187,7 @@ let sampleEvents = """
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines.allSatisfy { $0.contains("\"file\":\"events.ndjson\"") && $0.contains("\"line\":") && $0.contains("\"hostname\":") })
-        #expect(result.stderr.contains("events.ndjson: json (detected), 4 records, 1 rejected, 2 matches"))
+        #expect(result.stderr.contains("events.ndjson: json (detected), 3 events, 1 rejected records, 2 matches"))
         try scratch.write("clean.ndjson", #"{"a":"b"}"#)
         #expect(try vigil(["hunt", "clean.ndjson"], in: scratch.url).status == 0)
     }

@@ -45,8 +45,8 @@ import VigilTooling
         #expect(matches.allSatisfy { $0["hostname"] as? String == "triage-box" || $0["file"] as? String != "logs/deep/process.ndjson" })
         // Every file gets a line on stderr; the bad one says why it was skipped.
         #expect(result.stderr.contains("logs/deep/garbage.bin: skipped: cannot tell the format"))
-        #expect(result.stderr.contains("logs/clamscan.log: clamav (detected), 9 records, 0 rejected, 9 matches"))
-        #expect(result.stderr.contains("logs/deep/clamscan-old.log.gz: clamav (detected), 9 records"))
+        #expect(result.stderr.contains("logs/clamscan.log: clamav (detected), 9 events, 0 rejected records, 9 matches"))
+        #expect(result.stderr.contains("logs/deep/clamscan-old.log.gz: clamav (detected), 9 events"))
         #expect(!result.stderr.contains("skip-me"))
         // MITRE techniques and tags ride along in every format.
         let eicar = try #require(matches.first { ($0["title"] as? String) == "EICAR test file detected" })
@@ -68,7 +68,7 @@ import VigilTooling
         #expect(table.hasPrefix("SEVERITY"))
         #expect(table.split(separator: "\n").count == 10, "the header and the 9 matches of the first file")
         #expect(result.stderr.contains("missing.log: skipped:"))
-        #expect(result.stderr.contains("9 matches in 3 files (9 records); 2 skipped"))
+        #expect(result.stderr.contains("9 matches in 3 files (9 events); 2 skipped"))
     }
 
     @Test func theTimelineSortsAcrossFilesAndFiltersNarrowIt() throws {
