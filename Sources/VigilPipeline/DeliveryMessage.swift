@@ -40,7 +40,7 @@ public struct DeliveryPayload: Encodable, Sendable {
     }
 }
 
-extension SubscriptionRow {
+extension SubscriptionSpec {
     /// The entries this subscription wants.
     public var filter: OutboxFilter {
         OutboxFilter(kinds: kinds, minimumSeverity: minimumSeverity, platforms: platforms, rules: rules)

@@ -92,7 +92,7 @@ public final class DeliveryWorker: Sendable {
         guard let subscription = try await database.run({ try $0.subscription(named: subscriptionName) }) else {
             throw DeliveryFailure("there is no subscription '\(subscriptionName)'; see `vigil notify list`")
         }
-        let message = subscription.testMessage(hostname: hostname)
+        let message = subscription.spec.testMessage(hostname: hostname)
         let outcome: String
         do {
             try await send([message], to: subscription)
@@ -127,7 +127,7 @@ public final class DeliveryWorker: Sendable {
             // One connection per batch, confirmed by the receiver's close; resent whole on failure.
             if !wanted.isEmpty {
                 do {
-                    try await send(wanted.map { subscription.message(for: $0, hostname: hostname) }, to: subscription)
+                    try await send(wanted.map { subscription.spec.message(for: $0, hostname: hostname) }, to: subscription)
                 } catch {
                     _ = try await recordFailure(subscription, attempts: subscription.attempts + 1, headID: wanted[0].id, error: error, pass: &pass)
                     return pass
@@ -138,7 +138,7 @@ public final class DeliveryWorker: Sendable {
             var attempts = subscription.attempts
             for entry in wanted {
                 do {
-                    try await send([subscription.message(for: entry, hostname: hostname)], to: subscription)
+                    try await send([subscription.spec.message(for: entry, hostname: hostname)], to: subscription)
                 } catch {
                     attempts += 1
                     let deadLettered = try await recordFailure(subscription, attempts: attempts, headID: entry.id, error: error, pass: &pass)

@@ -192,16 +192,16 @@ extension Store {
 
     static func subscriptionRow(_ row: Row) -> SubscriptionRow {
         func list(_ column: String) -> [String] { row.text(column).split(separator: ",").map(String.init) }
+        let spec = SubscriptionSpec(
+            name: row.text("name"), transport: DeliveryTransport(rawValue: row.text("transport")) ?? .webhook, target: row.text("target"),
+            tls: row.bool("tls"), caFile: row.optionalText("ca_file"), format: DeliveryFormat(rawValue: row.text("format")) ?? .json,
+            minimumSeverity: Severity(rawValue: Int(row.int("min_severity"))) ?? .informational, platforms: list("platforms"),
+            rules: list("rules"), kinds: list("kinds").compactMap(OutboxKind.init(rawValue:)))
         return SubscriptionRow(
-            id: row.int("id"), name: row.text("name"), transport: DeliveryTransport(rawValue: row.text("transport")) ?? .webhook,
-            target: row.text("target"), tls: row.bool("tls"), caFile: row.optionalText("ca_file"),
-            format: DeliveryFormat(rawValue: row.text("format")) ?? .json,
-            minimumSeverity: Severity(rawValue: Int(row.int("min_severity"))) ?? .informational,
-            platforms: list("platforms"), rules: list("rules"), kinds: list("kinds").compactMap(OutboxKind.init(rawValue:)),
-            secret: row.text("secret"), enabled: row.bool("enabled"), cursor: row.int("cursor"), attempts: Int(row.int("attempts")),
-            nextAttemptAt: row.time("next_attempt_at"), lastError: row.optionalText("last_error"), lastErrorAt: row.optionalTime("last_error_at"),
-            delivered: row.int("delivered"), lastDeliveredAt: row.optionalTime("last_delivered_at"), backlog: row.int("backlog"),
-            deadLetters: row.int("dead_letters"), createdAt: row.time("created_at"), createdBy: row.text("created_by"))
+            id: row.int("id"), spec: spec, secret: row.text("secret"), enabled: row.bool("enabled"), cursor: row.int("cursor"),
+            attempts: Int(row.int("attempts")), nextAttemptAt: row.time("next_attempt_at"), lastError: row.optionalText("last_error"),
+            lastErrorAt: row.optionalTime("last_error_at"), delivered: row.int("delivered"), lastDeliveredAt: row.optionalTime("last_delivered_at"),
+            backlog: row.int("backlog"), deadLetters: row.int("dead_letters"), createdAt: row.time("created_at"), createdBy: row.text("created_by"))
     }
 }
 

@@ -30,23 +30,12 @@ public enum DeliveryFormat: String, Sendable, CaseIterable, Codable {
     case rfc5424
 }
 
-/// A subscription as stored: where changes go, which ones, and how far delivery got.
+/// A subscription as stored: where changes go and which ones (its `spec`, whose fields read
+/// as its own: `row.target`), and how far delivery got.
+@dynamicMemberLookup
 public struct SubscriptionRow: Sendable {
     public var id: Int64
-    public var name: String
-    public var transport: DeliveryTransport
-    /// The webhook URL, or host:port.
-    public var target: String
-    public var tls: Bool
-    /// A PEM file of CAs to trust for TLS, besides the system's.
-    public var caFile: String?
-    public var format: DeliveryFormat
-    public var minimumSeverity: Severity
-    /// OS platforms wanted (`linux`, `macos`, …); empty means all.
-    public var platforms: [String]
-    /// Rule ids wanted; empty means all.
-    public var rules: [String]
-    public var kinds: [OutboxKind]
+    public var spec: SubscriptionSpec
     /// The webhook's signing key.
     public var secret: String
     public var enabled: Bool
@@ -64,6 +53,8 @@ public struct SubscriptionRow: Sendable {
     public var deadLetters: Int64
     public var createdAt: Timestamp
     public var createdBy: String
+
+    public subscript<Value>(dynamicMember field: KeyPath<SubscriptionSpec, Value>) -> Value { spec[keyPath: field] }
 }
 
 extension SubscriptionRow: Encodable {
@@ -78,16 +69,16 @@ extension SubscriptionRow: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var row = encoder.container(keyedBy: CodingKeys.self)
         try row.encode(id, forKey: .id)
-        try row.encode(name, forKey: .name)
-        try row.encode(transport.rawValue, forKey: .transport)
-        try row.encode(target, forKey: .target)
-        try row.encode(tls, forKey: .tls)
-        try row.encode(caFile, forKey: .caFile)
-        try row.encode(format.rawValue, forKey: .format)
-        try row.encode(minimumSeverity.name, forKey: .minimumSeverity)
-        try row.encode(platforms, forKey: .platforms)
-        try row.encode(rules, forKey: .rules)
-        try row.encode(kinds.map(\.rawValue), forKey: .kinds)
+        try row.encode(spec.name, forKey: .name)
+        try row.encode(spec.transport.rawValue, forKey: .transport)
+        try row.encode(spec.target, forKey: .target)
+        try row.encode(spec.tls, forKey: .tls)
+        try row.encode(spec.caFile, forKey: .caFile)
+        try row.encode(spec.format.rawValue, forKey: .format)
+        try row.encode(spec.minimumSeverity.name, forKey: .minimumSeverity)
+        try row.encode(spec.platforms, forKey: .platforms)
+        try row.encode(spec.rules, forKey: .rules)
+        try row.encode(spec.kinds.map(\.rawValue), forKey: .kinds)
         try row.encode(enabled, forKey: .enabled)
         try row.encode(cursor, forKey: .cursor)
         try row.encode(attempts, forKey: .attempts)

@@ -133,8 +133,7 @@ extension Vigil {
             @Argument(help: "The subscription.") var name: String
 
             func run() throws {
-                do { try store.open().setSubscription(name, enabled: true, actor: currentActor) } catch let error as StoreError { throw CLIError(error.description) }
-                print("subscription \(name) is on")
+                try changeSubscription(store, "subscription \(name) is on") { try $0.setSubscription(name, enabled: true, actor: currentActor) }
             }
         }
 
@@ -145,8 +144,9 @@ extension Vigil {
             @Argument(help: "The subscription.") var name: String
 
             func run() throws {
-                do { try store.open().setSubscription(name, enabled: false, actor: currentActor) } catch let error as StoreError { throw CLIError(error.description) }
-                print("subscription \(name) is off; changes wait in the outbox")
+                try changeSubscription(store, "subscription \(name) is off; changes wait in the outbox") {
+                    try $0.setSubscription(name, enabled: false, actor: currentActor)
+                }
             }
         }
 
@@ -156,8 +156,7 @@ extension Vigil {
             @Argument(help: "The subscription.") var name: String
 
             func run() throws {
-                do { try store.open().removeSubscription(name, actor: currentActor) } catch let error as StoreError { throw CLIError(error.description) }
-                print("subscription \(name) is removed")
+                try changeSubscription(store, "subscription \(name) is removed") { try $0.removeSubscription(name, actor: currentActor) }
             }
         }
 
@@ -168,8 +167,8 @@ extension Vigil {
             @Argument(help: "The subscription.") var name: String
 
             func run() throws {
-                let count: Int
-                do { count = try store.open().redeliverDeadLetters(of: name, actor: currentActor) } catch let error as StoreError { throw CLIError(error.description) }
+                var count = 0
+                try changeSubscription(store, nil) { count = try $0.redeliverDeadLetters(of: name, actor: currentActor) }
                 print("subscription \(name): \(count) dead letters queued again")
             }
         }
@@ -203,6 +202,12 @@ extension Vigil {
             }
         }
     }
+}
+
+/// Runs one audited change to a subscription, a store error as the CLI's, then prints `done`.
+private func changeSubscription(_ store: StoreOptions, _ done: String?, _ change: (Store) throws -> Void) throws {
+    do { try change(try store.open()) } catch let error as StoreError { throw CLIError(error.description) }
+    if let done { print(done) }
 }
 
 /// How delivery retries, for `vigil serve` and `vigil deliver`.

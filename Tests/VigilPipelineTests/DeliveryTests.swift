@@ -132,14 +132,14 @@ import VigilPipeline
     }
 
     func subscription(_ transport: DeliveryTransport, _ format: DeliveryFormat) -> SubscriptionRow {
-        SubscriptionRow(id: 1, name: "s", transport: transport, target: transport == .webhook ? "https://x" : "h:1", tls: false, caFile: nil,
-                        format: format, minimumSeverity: .informational, platforms: [], rules: [], kinds: [.alertCreated], secret: "k",
-                        enabled: true, cursor: 0, attempts: 0, nextAttemptAt: Timestamp(microseconds: 0), lastError: nil, lastErrorAt: nil,
-                        delivered: 0, lastDeliveredAt: nil, backlog: 0, deadLetters: 0, createdAt: Timestamp(microseconds: 0), createdBy: "t")
+        SubscriptionRow(id: 1, spec: SubscriptionSpec(name: "s", transport: transport, target: transport == .webhook ? "https://x" : "h:1", format: format),
+                        secret: "k", enabled: true, cursor: 0, attempts: 0, nextAttemptAt: Timestamp(microseconds: 0), lastError: nil,
+                        lastErrorAt: nil, delivered: 0, lastDeliveredAt: nil, backlog: 0, deadLetters: 0, createdAt: Timestamp(microseconds: 0),
+                        createdBy: "t")
     }
 
     @Test func theJSONBodyIsTheChangeWithTheAlertAsTheAPIShowsIt() throws {
-        let body = subscription(.webhook, .json).message(for: hostileEntry(), hostname: "vigil-1").body
+        let body = subscription(.webhook, .json).spec.message(for: hostileEntry(), hostname: "vigil-1").body
         let document = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
         #expect(document["event_id"] as? Int == 42)
         #expect(document["type"] as? String == "alert.created")
@@ -150,7 +150,7 @@ import VigilPipeline
     }
 
     @Test func cefEscapesHeaderAndExtensionAndStaysOneLine() throws {
-        let message = String(decoding: subscription(.syslog, .cef).message(for: hostileEntry(), hostname: "vigil-1").body, as: UTF8.self)
+        let message = String(decoding: subscription(.syslog, .cef).spec.message(for: hostileEntry(), hostname: "vigil-1").body, as: UTF8.self)
         #expect(!message.contains("\n"))
         let cef = try #require(message.range(of: "CEF:0|").map { String(message[$0.lowerBound...]) })
         // The header is seven fields split at unescaped pipes; the extension follows.
@@ -170,7 +170,7 @@ import VigilPipeline
     }
 
     @Test func rfc5424HasTheHeaderAndEscapedStructuredData() throws {
-        let message = String(decoding: subscription(.syslog, .rfc5424).message(for: hostileEntry(), hostname: "vigil 1").body, as: UTF8.self)
+        let message = String(decoding: subscription(.syslog, .rfc5424).spec.message(for: hostileEntry(), hostname: "vigil 1").body, as: UTF8.self)
         #expect(message.hasPrefix("<35>1 2026-11-27T10:00:00.000Z "), "facility 4 and severity 3 (high) make priority 35: \(message.prefix(40))")
         let header = message.split(separator: " ", maxSplits: 6)
         #expect(header[2] == "vigil1", "the host name is printable ASCII without spaces")
@@ -182,12 +182,12 @@ import VigilPipeline
     }
 
     @Test func slackAndTeamsShowDataAsTextNeverAsLinksOrMarkup() throws {
-        let slack = try #require(try JSONSerialization.jsonObject(with: Data(subscription(.webhook, .slack).message(for: hostileEntry(), hostname: "v").body)) as? [String: Any])
+        let slack = try #require(try JSONSerialization.jsonObject(with: Data(subscription(.webhook, .slack).spec.message(for: hostileEntry(), hostname: "v").body)) as? [String: Any])
         let text = try #require(slack["text"] as? String)
         #expect(text.contains("&lt;script&gt;") && text.contains("&lt;!channel&gt;"))
         #expect(!text.contains("<!channel>"))
         #expect((slack["blocks"] as? [Any])?.count == 2)
-        let teams = try #require(try JSONSerialization.jsonObject(with: Data(subscription(.webhook, .teams).message(for: hostileEntry(), hostname: "v").body)) as? [String: Any])
+        let teams = try #require(try JSONSerialization.jsonObject(with: Data(subscription(.webhook, .teams).spec.message(for: hostileEntry(), hostname: "v").body)) as? [String: Any])
         #expect(teams["@type"] as? String == "MessageCard")
         let title = try #require(teams["title"] as? String)
         #expect(title.contains(#"\[link\]\(javascript:alert\(1\)\)"#))
