@@ -15,7 +15,8 @@ import VigilStore
 /// never send the same subscription at once; a lease left by a killed worker of the same name
 /// is taken back at once, another's after it runs out.
 public final class DeliveryWorker: Sendable {
-    /// The lease a worker holds on a subscription while it sends; renewed on every pass.
+    /// The lease a worker holds on a subscription while it sends; renewed on every pass and
+    /// every delivered message.
     public static let leaseTime: Duration = .seconds(30)
     /// Outbox entries read per subscription and pass.
     static let batchSize = 500
@@ -147,13 +148,13 @@ public final class DeliveryWorker: Sendable {
                     attempts = 0
                     continue
                 }
-                try await database.run { try $0.advanceSubscription(subscription.id, through: entry.id, sent: 1, worker: worker, now: .now()) }
+                try await database.run { try $0.advanceSubscription(subscription.id, through: entry.id, sent: 1, worker: worker, now: .now(), leaseUntil: .now() + Self.leaseTime) }
                 pass.sent += 1
                 attempts = 0
             }
         }
         let sent = subscription.transport == .syslog ? pass.sent : 0
-        try await database.run { try $0.advanceSubscription(subscription.id, through: last.id, sent: sent, worker: worker, now: .now()) }
+        try await database.run { try $0.advanceSubscription(subscription.id, through: last.id, sent: sent, worker: worker, now: .now(), leaseUntil: .now() + Self.leaseTime) }
         return pass
     }
 

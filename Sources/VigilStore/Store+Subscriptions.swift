@@ -151,13 +151,15 @@ extension Store {
     }
 
     /// Moves a subscription's cursor to `outboxID`: `sent` entries up to it were delivered and
-    /// the others were not wanted. Clears the retry state. Only the lease holder moves it.
-    public func advanceSubscription(_ id: Int64, through outboxID: Int64, sent: Int, worker: String, now: Timestamp) throws {
+    /// the others were not wanted. Clears the retry state and renews the lease until
+    /// `leaseUntil`. Only the lease holder moves it.
+    public func advanceSubscription(_ id: Int64, through outboxID: Int64, sent: Int, worker: String, now: Timestamp,
+                                    leaseUntil: Timestamp) throws {
         try connection.statement("""
             UPDATE subscriptions SET cursor = MAX(cursor, ?), attempts = 0, next_attempt_at = 0, delivered = delivered + ?,
-                last_delivered_at = CASE WHEN ? > 0 THEN ? ELSE last_delivered_at END
+                last_delivered_at = CASE WHEN ? > 0 THEN ? ELSE last_delivered_at END, lease_until = MAX(lease_until, ?)
             WHERE id = ? AND lease_owner = ?
-            """).bind(outboxID, sent, sent, now.microseconds, id, worker).run()
+            """).bind(outboxID, sent, sent, now.microseconds, leaseUntil.microseconds, id, worker).run()
     }
 
     /// Records a failed try of the entry after the cursor: the next try waits until `retryAt`.

@@ -85,7 +85,7 @@ import VigilPipeline
         let now = Timestamp.now()
         #expect(try store.leaseSubscription(subscription.id, worker: "w", now: now, until: now + .seconds(30)))
         #expect(try !store.leaseSubscription(subscription.id, worker: "other", now: now, until: now + .seconds(30)), "leased to w")
-        try store.advanceSubscription(subscription.id, through: 1, sent: 1, worker: "w", now: now)
+        try store.advanceSubscription(subscription.id, through: 1, sent: 1, worker: "w", now: now, leaseUntil: now + .seconds(30))
         #expect(try store.purgeEvents(olderThan: later, includingAlertEvidence: false, actor: "t").outboxEntriesDeleted == 1)
         #expect(try store.outbox(after: 0, limit: 10).map(\.id) == [2])
         #expect(try store.subscription(named: "siem")?.delivered == 1)
