@@ -30,15 +30,18 @@ public final class DeliveryWorker: Sendable {
     private let policy: RetryPolicy
     private let hostname: String
     private let logger: Logger
+    /// The server's counters (`/metrics`), when a server runs this worker.
+    private let metrics: ServerMetrics?
 
     /// A worker on the database at `path`, called `role@hostname`.
-    public init(databasePath: String, role: String, policy: RetryPolicy = RetryPolicy(), logger: Logger) throws {
+    public init(databasePath: String, role: String, policy: RetryPolicy = RetryPolicy(), metrics: ServerMetrics? = nil, logger: Logger) throws {
         database = SerialDatabase(try Store(readingAt: databasePath))
         client = WebhookSender.makeClient()
         webhooks = WebhookSender(client: client)
         hostname = ProcessInfo.processInfo.hostName
         name = "\(role)@\(hostname)"
         self.policy = policy
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -55,9 +58,11 @@ public final class DeliveryWorker: Sendable {
     public func deliverDue() async throws -> Pass {
         let worker = name
         let due = try await database.run { try $0.subscriptionsDue(now: .now(), worker: worker) }
-        return try await withThrowingTaskGroup(of: Pass.self) { group in
-            for subscription in due { group.addTask { try await self.deliver(subscription) } }
-            return try await group.reduce(into: Pass()) { total, pass in
+        return try await withThrowingTaskGroup(of: (String, Pass).self) { group in
+            for subscription in due { group.addTask { (subscription.name, try await self.deliver(subscription)) } }
+            return try await group.reduce(into: Pass()) { total, done in
+                let (name, pass) = done
+                metrics?.recordDelivery(subscription: name, pass)
                 total.sent += pass.sent
                 total.failed += pass.failed
                 total.deadLettered += pass.deadLettered

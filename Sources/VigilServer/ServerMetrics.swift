@@ -14,6 +14,9 @@ public final class ServerMetrics: Sendable {
         var batchCount = 0
         var batchSecondsMax = 0.0
         var requests: [String: Int] = [:]
+        var delivered: [String: Int] = [:]
+        var deliveryFailures: [String: Int] = [:]
+        var deadLetters: [String: Int] = [:]
     }
 
     /// Per-integration counters change together under one lock; the queue depth is a lone gauge.
@@ -46,6 +49,15 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// Counts what one delivery pass did for a subscription.
+    func recordDelivery(subscription: String, _ pass: DeliveryWorker.Pass) {
+        counters.withLock { counters in
+            counters.delivered[subscription, default: 0] += pass.sent
+            counters.deliveryFailures[subscription, default: 0] += pass.failed
+            counters.deadLetters[subscription, default: 0] += pass.deadLettered
+        }
+    }
+
     /// Counts a finished request by status code.
     public func request(status: Int) {
         counters.withLock { $0.requests[String(status), default: 0] += 1 }
@@ -71,6 +83,13 @@ public final class ServerMetrics: Sendable {
             family("vigil_writer_queue_depth", "gauge", "Pushed batches waiting for the writer.", [("", String(queueDepth))])
             family("vigil_regex_stopped_evaluations_total", "counter", "Rule regular expressions stopped at their time budget (counted as no match).",
                    [("", String(RegexBudget.stoppedEvaluations))])
+            let bySubscription = { (values: [String: Int]) in
+                values.sorted { $0.key < $1.key }.map { (labels: "{subscription=\"\($0.key)\"}", value: String($0.value)) }
+            }
+            family("vigil_delivery_sent_total", "counter", "Alert changes delivered, per subscription.", bySubscription(counters.delivered))
+            family("vigil_delivery_failures_total", "counter", "Failed delivery tries, per subscription.", bySubscription(counters.deliveryFailures))
+            family("vigil_delivery_dead_letters_total", "counter", "Webhook changes given up after the last try, per subscription.",
+                   bySubscription(counters.deadLetters))
             family("vigil_http_requests_total", "counter", "HTTP requests by status.",
                    counters.requests.sorted { $0.key < $1.key }.map { (labels: "{status=\"\($0.key)\"}", value: String($0.value)) })
             return lines.joined(separator: "\n") + "\n"

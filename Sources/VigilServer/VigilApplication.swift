@@ -57,7 +57,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger.warning("listening on \(configuration.host) without TLS: tokens, keys and events cross the network in clear text. Put a TLS proxy in front (see the README's 'Reliability and security').")
     }
     let worker = configuration.delivers
-        ? try DeliveryWorker(databasePath: configuration.databasePath, role: "serve", policy: configuration.retryPolicy, logger: logger) : nil
+        ? try DeliveryWorker(databasePath: configuration.databasePath, role: "serve", policy: configuration.retryPolicy,
+                             metrics: service.metrics, logger: logger) : nil
     let router = buildRouter(configuration, service: service, delivery: worker, logger: logger)
     let timeouts = (header: configuration.headerTimeout, bodyIdle: configuration.bodyIdleTimeout)
     var app = Application(

@@ -145,6 +145,8 @@ import VigilTooling
         #expect(alertEventIDs.count >= 2, "sent before the kill and again after it: \(alertEventIDs)")
         #expect(Set(alertEventIDs).count == 1, "both tries carry one event id")
         #expect(receiver.accepted == [alertEventIDs[0]], "the deduplicating receiver took it exactly once")
+        let (metrics, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        #expect(String(decoding: metrics, as: UTF8.self).contains(#"vigil_delivery_sent_total{subscription="hook"} 1"#))
     }
 
     // MARK: Syslog
