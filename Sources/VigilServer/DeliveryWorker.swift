@@ -70,11 +70,12 @@ public final class DeliveryWorker: Sendable {
         }
     }
 
-    /// Runs passes every `interval` until the task is cancelled or the service shuts down.
+    /// Runs passes until the task is cancelled or the service shuts down: the next at once
+    /// while passes deliver (a backlog drains at full speed), else after `interval`.
     public func run(interval: Duration) async {
         while !Task.isCancelled {
             do {
-                try await deliverDue()
+                if try await deliverDue().sent > 0 { continue }
             } catch {
                 logger.error("delivery pass failed: \(error)")
             }
@@ -86,10 +87,11 @@ public final class DeliveryWorker: Sendable {
     /// retries, or until `deadline`. Returns the subscriptions still behind.
     public func drain(until deadline: ContinuousClock.Instant, interval: Duration = .milliseconds(200)) async throws -> [SubscriptionRow] {
         while true {
-            try await deliverDue()
+            let sent = try await deliverDue().sent
             let behind = try await database.run { store in try store.subscriptions().filter { $0.enabled && $0.backlog > 0 } }
             if behind.isEmpty || ContinuousClock.now >= deadline { return behind }
-            try await Task.sleep(for: interval)
+            // Straight on while passes deliver; a pause while receivers fail.
+            if sent == 0 { try await Task.sleep(for: interval) }
         }
     }
 
@@ -153,13 +155,17 @@ public final class DeliveryWorker: Sendable {
                     attempts = 0
                     continue
                 }
-                try await database.run { try $0.advanceSubscription(subscription.id, through: entry.id, sent: 1, worker: worker, now: .now(), leaseUntil: .now() + Self.leaseTime) }
+                try await database.run {
+                    try $0.advanceSubscription(subscription.id, through: entry.id, sent: 1, worker: worker, now: .now(), leaseUntil: .now() + Self.leaseTime)
+                }
                 pass.sent += 1
                 attempts = 0
             }
         }
         let sent = subscription.transport == .syslog ? pass.sent : 0
-        try await database.run { try $0.advanceSubscription(subscription.id, through: last.id, sent: sent, worker: worker, now: .now(), leaseUntil: .now() + Self.leaseTime) }
+        try await database.run {
+            try $0.advanceSubscription(subscription.id, through: last.id, sent: sent, worker: worker, now: .now(), leaseUntil: .now() + Self.leaseTime)
+        }
         return pass
     }
 
