@@ -50,7 +50,7 @@ func csvRecords<Row: Listable>(_ rows: [Row]) throws -> [String] {
 /// One RFC 4180 field. A cell that a spreadsheet would run as a formula (one starting with
 /// `=`, `+`, `-`, `@`, tab or CR) is neutralized with a leading single quote, as OWASP advises
 /// for CSV injection: event data is attacker-controlled.
-private func csvField(_ text: String) -> String {
+func csvField(_ text: String) -> String {
     var text = text
     if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
@@ -67,7 +67,11 @@ private func table<Row: Listable>(_ rows: [Row]) throws -> String {
             return text.count > 60 ? String(text.prefix(59)) + "…" : text
         }
     }
-    let headers = shown.map { $0.uppercased() }
+    return alignedTable(headers: shown.map { $0.uppercased() }, cells: cells)
+}
+
+/// `cells` under `headers`, each column as wide as its widest cell.
+func alignedTable(headers: [String], cells: [[String]]) -> String {
     var widths = headers.map(\.count)
     for row in cells {
         for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }

@@ -114,3 +114,23 @@ import VigilTooling
         #expect(total == jsonLines(result.stdout).filter { $0["rule_id"] != nil }.count)
     }
 }
+
+/// `vigil query` from the command line: formats, the row cap, and a refusal's exit code.
+@Suite struct QueryCommandTests {
+    @Test func queriesPrintInEveryFormatAndRefusalsExitOne() throws {
+        let scratch = TemporaryDirectory()
+        #expect(try vigil(["demo", "--db", "demo.sqlite"], in: scratch.url).status == 0)
+        let lines = try vigil(["query", "--db", "demo.sqlite", "--format", "jsonl", "SELECT hostname, event_count FROM machines ORDER BY hostname"],
+                              in: scratch.url)
+        #expect(lines.status == 0, "\(lines.stderr)")
+        let rows = lines.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(rows.count == 5)
+        #expect(rows.first?["hostname"] as? String == "db-01")
+        let csv = try vigil(["query", "--db", "demo.sqlite", "--format", "csv", "SELECT hostname FROM machines ORDER BY hostname"], in: scratch.url)
+        #expect(csv.stdout.hasPrefix("hostname\ndb-01\n"))
+        let capped = try vigil(["query", "--db", "demo.sqlite", "--limit", "2", "SELECT id FROM events"], in: scratch.url)
+        #expect(capped.status == 0 && capped.stdout.split(separator: "\n").count == 3 && capped.stderr.contains("stopped at 2 rows"))
+        let refused = try vigil(["query", "--db", "demo.sqlite", "SELECT * FROM api_keys"], in: scratch.url)
+        #expect(refused.status == 1 && refused.stderr.contains("not allowed"))
+    }
+}

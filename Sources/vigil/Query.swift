@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import VigilModel
+import VigilStore
+
+extension Vigil {
+    struct Query: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Advanced hunting: read-only SQL over the events, alerts, machines, incidents and detections views.",
+            discussion: """
+                Only SELECT over those views runs (the README lists their columns and the functions allowed); \
+                `field(fields, 'CommandLine')` reads an event field. The database is opened read-only.
+                """)
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "Stop the query after this long (30s, 2m).") var timeout = DurationArgument(seconds: 30)
+        @Option(help: "Return at most this many rows.") var limit = 10_000
+        @Argument(help: "One SELECT statement.") var sql: String
+
+        func validate() throws {
+            if timeout.seconds <= 0 { throw ValidationError("--timeout must be positive (30s, 2m)") }
+            if limit <= 0 || limit > 1_000_000 { throw ValidationError("--limit must be 1…1000000") }
+        }
+
+        func run() throws {
+            _ = try store.open()
+            let result: HuntingQuery.Result
+            do {
+                result = try HuntingQuery(path: store.path).run(sql, timeout: timeout.duration, rowCap: limit)
+            } catch {
+                throw CLIError(error.description)
+            }
+            emit(try renderQuery(result, as: output.format))
+            if result.truncated { writeStderr("stopped at \(limit) rows (--limit)") }
+        }
+    }
+}
+
+/// A query's rows in any output format: objects keyed by column for JSON, cells for the rest.
+func renderQuery(_ result: HuntingQuery.Result, as format: OutputFormat) throws -> String {
+    func cell(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .number(let number): return number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .bool(let flag): return String(flag)
+        case .null: return ""
+        case .array, .object: return (try? String(decoding: JSONEncoder.vigil.encode(value), as: UTF8.self)) ?? ""
+        }
+    }
+    let objects = { result.rows.map { JSONValue.object(Dictionary(zip(result.columns, $0), uniquingKeysWith: { first, _ in first })) } }
+    switch format {
+    case .json:
+        return "[\n" + (try objects().map { "  " + (try jsonLine($0)) }).joined(separator: ",\n") + "\n]"
+    case .jsonl:
+        return try objects().map(jsonLine).joined(separator: "\n")
+    case .csv:
+        return ([result.columns.map(csvField).joined(separator: ",")] + result.rows.map { $0.map { csvField(cell($0)) }.joined(separator: ",") })
+            .joined(separator: "\n")
+    case .table:
+        let cells = result.rows.map { row in
+            row.map { value in
+                let text = cell(value).terminalSafe
+                return text.count > 60 ? String(text.prefix(59)) + "…" : text
+            }
+        }
+        return alignedTable(headers: result.columns.map { $0.uppercased() }, cells: cells)
+    }
+}
