@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import VigilModel
 import VigilPipeline
@@ -22,6 +23,7 @@ public final class DeliveryWorker: Sendable {
     static let batchSize = 500
 
     private let database: SerialDatabase<Store>
+    private let thread: NIOThreadPool
     private let client: HTTPClient
     private let webhooks: WebhookSender
     private let syslog = SyslogSender()
@@ -35,7 +37,13 @@ public final class DeliveryWorker: Sendable {
 
     /// A worker on the database at `path`, called `role@hostname`.
     public init(databasePath: String, role: String, policy: RetryPolicy = RetryPolicy(), metrics: ServerMetrics? = nil, logger: Logger) throws {
-        database = SerialDatabase(try Store(readingAt: databasePath))
+        // A thread of its own, as the writer has: delivery never takes one of the shared
+        // blocking pool's threads, which serve requests' reads and key checks.
+        let store = try Store(readingAt: databasePath)
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        self.thread = thread
+        database = SerialDatabase(store, pool: thread)
         client = WebhookSender.makeClient()
         webhooks = WebhookSender(client: client)
         hostname = ProcessInfo.processInfo.hostName
@@ -117,6 +125,7 @@ public final class DeliveryWorker: Sendable {
         let worker = name
         try? await database.run { try $0.releaseSubscriptionLeases(worker: worker) }
         try? await client.shutdown()
+        try? await thread.shutdownGracefully()
     }
 
     private func deliver(_ subscription: SubscriptionRow) async throws -> Pass {

@@ -11,7 +11,8 @@ import Testing
 import VigilTooling
 
 /// Delivery with the built binary against real receivers on loopback: a webhook receiver,
-/// syslog-ng, and a live-stream client.
+/// syslog-ng, and a live-stream client. The built-in rules keep the servers light beside the
+/// suites running in parallel.
 @Suite(.serialized) struct DeliveryEndToEndTests {
     /// An antivirus finding: each distinct signature on a machine is an alert of its own.
     static func finding(_ signature: String, host: String = "web-01", second: Int = 0) -> String {
@@ -21,7 +22,7 @@ import VigilTooling
 
     static func importFindings(_ lines: [String], in scratch: TemporaryDirectory) throws {
         let file = try scratch.write("findings-\(UUID().uuidString).ndjson", lines.joined(separator: "\n"))
-        let result = try vigil(["import", file, "--integration", "json"], in: scratch.url)
+        let result = try vigil(["import", file, "--integration", "json", "--rules", "builtin"], in: scratch.url)
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -45,6 +46,24 @@ import VigilTooling
         guard let t = parts["t"], let seconds = Int(t), abs(Int(Date().timeIntervalSince1970) - seconds) <= 300, let v1 = parts["v1"] else { return false }
         let code = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Array(secret.utf8)))
         return code.map { String(format: "%02x", $0) }.joined() == v1
+    }
+
+    /// Waits for `condition`, checking every 50 ms with an async sleep: the cooperative threads
+    /// stay free for the in-process servers of the suites running in parallel.
+    static func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return try condition()
+    }
+
+    static func alertIDs(in lines: [String]) -> Set<Int> {
+        Set(lines.compactMap { line -> Int? in
+            guard let range = line.range(of: #"alert_id="\d+""#, options: .regularExpression) else { return nil }
+            return Int(line[range].dropFirst(10).dropLast())
+        })
     }
 
     static func secret(of result: CommandResult) -> String { result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -128,19 +147,19 @@ import VigilTooling
         // Every POST is taken in and never answered until the server is dead: it dies holding one.
         let receiver = try await WebhookReceiver.start { _ in .stall }
         defer { receiver.stop() }
-        let server = try await RunningServer.start(in: scratch, integration: "json", arguments: ["--delivery-interval", "100ms"])
+        let server = try await RunningServer.start(in: scratch, integration: "json", arguments: ["--rules", "builtin", "--delivery-interval", "100ms"])
         #expect(try vigil(["notify", "add", "hook", "--webhook", receiver.url], in: scratch.url).status == 0)
         #expect(try await Self.push([Self.finding("Unix.Trojan.Mirai-1")], port: server.port, token: server.token) == 200)
-        #expect(ReliabilityTests.waitUntil(timeout: .seconds(30)) { receiver.received.count >= 1 }, "the alert was never sent")
+        #expect(await Self.eventually(timeout: .seconds(30)) { receiver.received.count >= 1 }, "the alert was never sent")
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
         #expect(receiver.accepted.isEmpty)
         receiver.answer { _ in .ok }
 
         let port = Int.random(in: 20_000...40_000)
-        let restarted = try ReliabilityTests.start(["serve", "--port", String(port), "--delivery-interval", "100ms"], in: scratch.url)
+        let restarted = try ReliabilityTests.start(["serve", "--port", String(port), "--rules", "builtin", "--delivery-interval", "100ms"], in: scratch.url)
         defer { restarted.terminate(); restarted.waitUntilExit() }
-        #expect(ReliabilityTests.waitUntil(timeout: .seconds(30)) { !receiver.accepted.isEmpty }, "the restarted server did not deliver")
+        #expect(await Self.eventually(timeout: .seconds(30)) { !receiver.accepted.isEmpty }, "the restarted server did not deliver")
         try await Task.sleep(for: .milliseconds(500))
         let alertEventIDs = receiver.received.filter { $0.eventType == "alert.created" }.map(\.eventID)
         #expect(alertEventIDs.count >= 2, "sent before the kill and again after it: \(alertEventIDs)")
@@ -159,7 +178,7 @@ import VigilTooling
         try syslog.start()
         defer { syslog.stop() }
         let server = try await RunningServer.start(in: scratch, integration: "json",
-                                                   arguments: ["--push-rate", "0", "--delivery-interval", "50ms", "--retry-delay", "100ms", "--retry-max-delay", "500ms"])
+                                                   arguments: ["--rules", "builtin", "--push-rate", "0", "--delivery-interval", "50ms", "--retry-delay", "100ms", "--retry-max-delay", "500ms"])
         defer { server.stop() }
         #expect(try vigil(["notify", "add", "siem", "--syslog", "127.0.0.1:\(syslog.port)", "--format", "rfc5424"], in: scratch.url).status == 0)
 
@@ -175,14 +194,9 @@ import VigilTooling
                 try syslog.start()
             }
         }
-        let arrived = ReliabilityTests.waitUntil(timeout: .seconds(120)) {
-            (try? Self.status("siem", in: scratch)["backlog"] as? Int) == 0
-        }
+        let arrived = await Self.eventually(timeout: .seconds(120)) { Self.alertIDs(in: syslog.lines).count >= total }
         #expect(arrived, "delivery did not catch up: \((try? Self.status("siem", in: scratch)).map { "\($0)" } ?? "")")
-        let received = syslog.lines.compactMap { line -> Int? in
-            guard let range = line.range(of: #"alert_id="\d+""#, options: .regularExpression) else { return nil }
-            return Int(line[range].dropFirst(10).dropLast())
-        }
+        let received = Self.alertIDs(in: syslog.lines)
         let alerts = try vigil(["alerts", "--limit", "1000", "--format", "jsonl"], in: scratch.url).stdout
             .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.compactMap { $0["id"] as? Int }
         #expect(alerts.count == total)
@@ -220,7 +234,7 @@ import VigilTooling
         let untrusted = try Self.status("untrusted", in: scratch)
         #expect(untrusted["delivered"] as? Int == 0)
         #expect((untrusted["last_error"] as? String)?.lowercased().contains("certificate") == true, "\(untrusted)")
-        #expect(ReliabilityTests.waitUntil(timeout: .seconds(10)) { syslog.lines.count == 1 })
+        #expect(await Self.eventually(timeout: .seconds(10)) { syslog.lines.count == 1 })
         #expect(syslog.lines.first?.contains("CEF:0|Vigil|Vigil|1|") == true, "\(syslog.lines)")
     }
 
@@ -228,7 +242,7 @@ import VigilTooling
 
     @Test func aStreamClientThatDisconnectsAndResumesSeesEveryAlertExactlyOnce() async throws {
         let scratch = TemporaryDirectory()
-        let server = try await RunningServer.start(in: scratch, integration: "json", arguments: ["--push-rate", "0"])
+        let server = try await RunningServer.start(in: scratch, integration: "json", arguments: ["--rules", "builtin", "--push-rate", "0"])
         defer { server.stop() }
         let key = try vigil(["apikey", "create", "stream-reader"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let client = HTTPClient.shared

@@ -4,7 +4,7 @@ import VigilTooling
 
 /// `vigil hunt` on a folder, as Chainsaw, Hayabusa and Zircolite users work: recursion, globs,
 /// .gz, bad files skipped and reported, output to a file, a timeline, filters and a summary.
-@Suite struct HuntWorkflowTests {
+@Suite(.serialized) struct HuntWorkflowTests {
     static let clamscan = APIContractTests.root.appendingPathComponent("../shared/corpus/logs/clamav/clamscan_l.log").standardized
 
     /// A folder of logs: the corpus ClamAV log, a gzipped copy in a subfolder, an SSH log with
@@ -116,7 +116,7 @@ import VigilTooling
 }
 
 /// `vigil query` from the command line: formats, the row cap, and a refusal's exit code.
-@Suite struct QueryCommandTests {
+@Suite(.serialized) struct QueryCommandTests {
     @Test func queriesPrintInEveryFormatAndRefusalsExitOne() throws {
         let scratch = TemporaryDirectory()
         #expect(try vigil(["demo", "--db", "demo.sqlite"], in: scratch.url).status == 0)

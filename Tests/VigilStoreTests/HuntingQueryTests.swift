@@ -8,8 +8,10 @@ import VigilPipeline
 import VigilStore
 
 /// `vigil query`: SQL over the hunting views answers hunters' questions, and nothing else of the
-/// database can be read, written or run, however the query is written.
-@Suite struct HuntingQueryTests {
+/// database can be read, written or run, however the query is written. Serialized: each test
+/// builds a store synchronously, and many at once would hold every cooperative thread that the
+/// in-process servers of other suites need.
+@Suite(.serialized) struct HuntingQueryTests {
     /// A store holding the demo's five machines and their alerts (the built-in rules: quick to
     /// compile, as every test builds its own store).
     static func demoStore() throws -> TemporaryDirectory {
