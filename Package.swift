@@ -118,19 +118,21 @@ let package = Package(
             dependencies: ["VigilPipeline", "VigilTooling", "CZlib"],
             swiftSettings: strictSettings
         ),
+        // Test-only support: the threads that busy and server suites run on (TestThreads.swift says why).
+        .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"], exclude: ["Golden"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilPipeline", "VigilDetection", "VigilIngest", "VigilTooling"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest", "VigilTestSupport"], exclude: ["Golden"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling", "VigilTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilPipeline", "VigilDetection", "VigilIngest", "VigilTooling", "VigilTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilPipelineTests",
-            dependencies: ["VigilPipeline", "VigilTooling", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["VigilPipeline", "VigilTooling", "VigilTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "VigilServerTests",
             dependencies: [
-                "VigilServer", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "VigilTooling", "Yams",
+                "VigilServer", "VigilStore", "VigilIngest", "VigilDetection", "VigilModel", "VigilTooling", "VigilTestSupport", "Yams",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -138,7 +140,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "VigilFuzzTests", dependencies: ["VigilIngest", "VigilDetection", "VigilModel", "VigilTooling"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilFuzzTests", dependencies: ["VigilIngest", "VigilDetection", "VigilModel", "VigilTooling", "VigilTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilCLITests",
             dependencies: [

@@ -46,14 +46,14 @@ import VigilTooling
         let scratch = TemporaryDirectory()
         let server = try await RunningServer.start(in: scratch, integration: "clamav", arguments: ["--push-rate", "0"])
         defer { server.stop() }
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        func secret(_ arguments: [String]) throws -> String {
-            try vigil(arguments, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        func secret(_ arguments: [String]) async throws -> String {
+            try await vigil(arguments, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let environment = [
             "VIGIL_PUSH_TOKEN": server.token,
-            "VIGIL_API_KEY": try secret(["apikey", "create", "contract-reader"]),
-            "VIGIL_ADMIN_KEY": try secret(["apikey", "create", "contract-admin", "--admin"]),
+            "VIGIL_API_KEY": try await secret(["apikey", "create", "contract-reader"]),
+            "VIGIL_ADMIN_KEY": try await secret(["apikey", "create", "contract-admin", "--admin"]),
         ]
         let port = server.port
         let log = Self.root.appendingPathComponent("../shared/corpus/logs/clamav/clamscan_l.log").standardized.path

@@ -24,8 +24,30 @@ func vigilBinary() -> URL {
     return built
 }
 
+/// Runs `vigil` and waits for it on a thread of its own, so that a long command never holds one of
+/// the few cooperative threads that the in-process server tests running alongside need.
 @discardableResult
-func vigil(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], in directory: URL) throws -> CommandResult {
+func vigil(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], in directory: URL) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try runVigil(arguments, stdin: stdin, environment: environment, in: directory) })
+        }
+    }
+}
+
+extension Process {
+    /// Waits for the process to end on a thread of its own (see `vigil(_:stdin:environment:in:)`).
+    func exited() async {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                self.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+}
+
+private func runVigil(_ arguments: [String], stdin: String?, environment: [String: String], in directory: URL) throws -> CommandResult {
     let process = Process()
     process.executableURL = vigilBinary()
     process.arguments = arguments
@@ -53,24 +75,24 @@ let sampleEvents = """
     """
 
 @Suite struct CLITests {
-    @Test func initImportAlertsInEveryFormat() throws {
+    @Test func initImportAlertsInEveryFormat() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("events.ndjson", sampleEvents)
-        #expect(try vigil(["init"], in: scratch.url).status == 0)
-        #expect(try vigil(["integration", "on", "json"], in: scratch.url).status == 0)
-        let imported = try vigil(["import", "--integration", "json", "--format", "json", "events.ndjson"], in: scratch.url)
+        #expect(try await vigil(["init"], in: scratch.url).status == 0)
+        #expect(try await vigil(["integration", "on", "json"], in: scratch.url).status == 0)
+        let imported = try await vigil(["import", "--integration", "json", "--format", "json", "events.ndjson"], in: scratch.url)
         #expect(imported.status == 0)
         #expect(imported.stdout.contains("records read      4"))
         #expect(imported.stdout.contains("events stored     3"))
         #expect(imported.stdout.contains("rejected          1"))
         #expect(imported.stderr.contains("rejected line 3: invalid JSON at byte 1"))
 
-        let table = try vigil(["alerts"], in: scratch.url)
+        let table = try await vigil(["alerts"], in: scratch.url)
         #expect(table.status == 0)
         #expect(table.stdout.hasPrefix("ID  SEVERITY"))
         #expect(table.stdout.contains("EICAR test file detected"))
 
-        let json = try vigil(["alerts", "--format", "json"], in: scratch.url)
+        let json = try await vigil(["alerts", "--format", "json"], in: scratch.url)
         let alerts = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(alerts.count == 2)
         let eicar = try #require(alerts.first { $0["title"] as? String == "EICAR test file detected" })
@@ -81,67 +103,67 @@ let sampleEvents = """
         #expect(eicar["hostname"] as? String == "web-01")
         #expect(eicar["event_count"] as? Int == 1)
 
-        let jsonl = try vigil(["alerts", "--format", "jsonl", "--os", "android"], in: scratch.url)
+        let jsonl = try await vigil(["alerts", "--format", "jsonl", "--os", "android"], in: scratch.url)
         #expect(jsonl.stdout.split(separator: "\n").count == 1)
         #expect(jsonl.stdout.contains("\"title\":\"Antivirus detection: Android.Banker.Anubis\""))
 
-        let csv = try vigil(["alerts", "--format", "csv", "--severity", "high"], in: scratch.url)
+        let csv = try await vigil(["alerts", "--format", "csv", "--severity", "high"], in: scratch.url)
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("id,rule_id,title,severity") == true)
         #expect(lines.count == 3)
 
-        let events = try vigil(["events", "--format", "json", "--category", "process_creation"], in: scratch.url)
+        let events = try await vigil(["events", "--format", "json", "--category", "process_creation"], in: scratch.url)
         let eventRows = try #require(try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? [[String: Any]])
         #expect(eventRows.count == 1)
         #expect((eventRows.first?["fields"] as? [String: Any])?["CommandLine"] as? String == "ls")
 
-        let machines = try vigil(["machines", "--format", "csv"], in: scratch.url)
+        let machines = try await vigil(["machines", "--format", "csv"], in: scratch.url)
         #expect(machines.stdout.split(separator: "\n").count == 4)
     }
 
-    @Test func reimportIsIdempotent() throws {
+    @Test func reimportIsIdempotent() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("events.ndjson", sampleEvents)
         let db = ["--db", "x.sqlite"]
-        try vigil(["integration", "on", "json"] + db, in: scratch.url)
-        try vigil(["import", "--integration", "json", "events.ndjson"] + db, in: scratch.url)
-        let again = try vigil(["import", "--integration", "json", "--json", "events.ndjson"] + db, in: scratch.url)
+        try await vigil(["integration", "on", "json"] + db, in: scratch.url)
+        try await vigil(["import", "--integration", "json", "events.ndjson"] + db, in: scratch.url)
+        let again = try await vigil(["import", "--integration", "json", "--json", "events.ndjson"] + db, in: scratch.url)
         #expect(again.status == 0)
         #expect(again.stdout.contains("\"events_stored\":0,\"rejected\":1,\"duplicates\":3,\"alerts_raised\":0"))
-        let alerts = try vigil(["alerts", "--format", "jsonl"] + db, in: scratch.url)
+        let alerts = try await vigil(["alerts", "--format", "jsonl"] + db, in: scratch.url)
         #expect(alerts.stdout.split(separator: "\n").count == 2)
     }
 
-    @Test func importFromStdinUsesVIGIL_DB() throws {
+    @Test func importFromStdinUsesVIGIL_DB() async throws {
         let scratch = TemporaryDirectory()
         let environment = ["VIGIL_DB": scratch.url.appendingPathComponent("env.sqlite").path]
-        try vigil(["integration", "on", "json"], environment: environment, in: scratch.url)
-        let result = try vigil(["import", "--integration", "json", "-"], stdin: sampleEvents, environment: environment, in: scratch.url)
+        try await vigil(["integration", "on", "json"], environment: environment, in: scratch.url)
+        let result = try await vigil(["import", "--integration", "json", "-"], stdin: sampleEvents, environment: environment, in: scratch.url)
         #expect(result.status == 0)
         #expect(FileManager.default.fileExists(atPath: environment["VIGIL_DB"]!))
         #expect(!FileManager.default.fileExists(atPath: scratch.url.appendingPathComponent("vigil.sqlite").path))
     }
 
-    @Test func theGateRefusesWithExitCode3() throws {
+    @Test func theGateRefusesWithExitCode3() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("events.ndjson", sampleEvents)
-        let result = try vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
+        let result = try await vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
         #expect(result.status == 3)
         #expect(result.stderr.contains("vigil integration on json"))
-        #expect(try vigil(["alerts", "--format", "jsonl"], in: scratch.url).stdout.isEmpty)
+        #expect(try await vigil(["alerts", "--format", "jsonl"], in: scratch.url).stdout.isEmpty)
     }
 
     @Test(arguments: [["alerts", "--bogus"], ["alerts", "--severity", "huge"], ["import", "--integration", "json"], ["alerts", "--since", "someday"]])
-    func badUsageExits64WithAUsageLine(arguments: [String]) throws {
+    func badUsageExits64WithAUsageLine(arguments: [String]) async throws {
         let scratch = TemporaryDirectory()
-        let result = try vigil(arguments, in: scratch.url)
+        let result = try await vigil(arguments, in: scratch.url)
         #expect(result.status == 64)
         #expect(result.stderr.contains("Usage: vigil \(arguments[0])"), "stderr: \(result.stderr)")
     }
 
-    @Test func detectionTestWritesTheEICARFile() throws {
+    @Test func detectionTestWritesTheEICARFile() async throws {
         let scratch = TemporaryDirectory()
-        let result = try vigil(["detection-test", "--output", "eicar.com.txt"], in: scratch.url)
+        let result = try await vigil(["detection-test", "--output", "eicar.com.txt"], in: scratch.url)
         #expect(result.status == 0)
         let contents = try Data(contentsOf: scratch.url.appendingPathComponent("eicar.com.txt"))
         #expect(contents.count == 68)
@@ -149,9 +171,9 @@ let sampleEvents = """
         #expect(result.stderr.contains("vigil import --integration clamav"))
     }
 
-    @Test func demoPrintsAMultiOSAlertView() throws {
+    @Test func demoPrintsAMultiOSAlertView() async throws {
         let scratch = TemporaryDirectory()
-        let result = try vigil(["demo", "--format", "json"], in: scratch.url)
+        let result = try await vigil(["demo", "--format", "json"], in: scratch.url)
         #expect(result.status == 0)
         let alerts = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         #expect(Set(alerts.compactMap { $0["os_platform"] as? String }) == ["linux", "macos", "ios", "android"])
@@ -160,43 +182,43 @@ let sampleEvents = """
 }
 
 @Suite struct RuleCommandTests {
-    @Test func checkReportsEveryCorpusRuleOK() throws {
+    @Test func checkReportsEveryCorpusRuleOK() async throws {
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/corpus/sigma").standardized.path
-        let result = try vigil(["rules", "check", "--quiet", corpus, "builtin"], in: FileManager.default.temporaryDirectory)
+        let result = try await vigil(["rules", "check", "--quiet", corpus, "builtin"], in: FileManager.default.temporaryDirectory)
         #expect(result.status == 0)
         #expect(result.stdout.hasSuffix("334 ok, 0 unsupported or broken, 0 skipped (status deprecated or unsupported)\n"))
     }
 
-    @Test func aDisabledRuleRaisesNothing() throws {
+    @Test func aDisabledRuleRaisesNothing() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("events.ndjson", sampleEvents)
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        #expect(try vigil(["rules", "disable", "3c6b2a9e-5f0d-4e8a-9b7c-0e1d2f3a4b5c"], in: scratch.url).status == 0)
-        try vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
-        let alerts = try vigil(["alerts", "--format", "jsonl"], in: scratch.url)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        #expect(try await vigil(["rules", "disable", "3c6b2a9e-5f0d-4e8a-9b7c-0e1d2f3a4b5c"], in: scratch.url).status == 0)
+        try await vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
+        let alerts = try await vigil(["alerts", "--format", "jsonl"], in: scratch.url)
         #expect(!alerts.stdout.contains("EICAR"))
         #expect(alerts.stdout.contains("Antivirus detection"))
-        #expect(try vigil(["rules", "list", "--format", "csv"], in: scratch.url).stdout.contains("vigil_eicar_test_file.yml,false"))
+        #expect(try await vigil(["rules", "list", "--format", "csv"], in: scratch.url).stdout.contains("vigil_eicar_test_file.yml,false"))
     }
 
-    @Test func huntPrintsOneRecordPerMatchAndExitsZero() throws {
+    @Test func huntPrintsOneRecordPerMatchAndExitsZero() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("events.ndjson", sampleEvents)
-        let result = try vigil(["hunt", "--output-format", "jsonl", "events.ndjson"], in: scratch.url)
+        let result = try await vigil(["hunt", "--output-format", "jsonl", "events.ndjson"], in: scratch.url)
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines.allSatisfy { $0.contains("\"file\":\"events.ndjson\"") && $0.contains("\"line\":") && $0.contains("\"hostname\":") })
         #expect(result.stderr.contains("events.ndjson: json (detected), 3 events, 1 rejected records, 2 matches"))
         try scratch.write("clean.ndjson", #"{"a":"b"}"#)
-        #expect(try vigil(["hunt", "clean.ndjson"], in: scratch.url).status == 0)
+        #expect(try await vigil(["hunt", "clean.ndjson"], in: scratch.url).status == 0)
     }
 }
 
 @Suite struct ServeCommandTests {
     @Test func sigtermStopsTheServerCleanlyWithExitZero() async throws {
         let scratch = TemporaryDirectory()
-        try vigil(["init"], in: scratch.url)
+        try await vigil(["init"], in: scratch.url)
         let port = Int.random(in: 20_000...40_000)
         let process = Process()
         process.executableURL = vigilBinary()
@@ -206,14 +228,7 @@ let sampleEvents = """
         process.standardError = err
         process.standardOutput = err
         try process.run()
-        var healthy = false
-        for _ in 0..<50 where !healthy {
-            try await Task.sleep(for: .milliseconds(100))
-            if let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!) {
-                healthy = String(decoding: data, as: UTF8.self).contains("ok")
-            }
-        }
-        #expect(healthy)
+        #expect(try await ReliabilityTests.waitForHealth(port: port))
         process.terminate()  // SIGTERM
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
@@ -224,30 +239,30 @@ let sampleEvents = """
 }
 
 @Suite struct ParameterTests {
-    @Test func aMistypedDatabaseIsAnErrorNotANewEmptyDatabase() throws {
+    @Test func aMistypedDatabaseIsAnErrorNotANewEmptyDatabase() async throws {
         let scratch = TemporaryDirectory()
-        try vigil(["init"], in: scratch.url)
+        try await vigil(["init"], in: scratch.url)
         for command in [["alerts"], ["machines"], ["events"], ["incidents"], ["audit"], ["alert", "show", "1"], ["check"]] {
-            let result = try vigil(command + ["--db", "typo.sqlite"], in: scratch.url)
+            let result = try await vigil(command + ["--db", "typo.sqlite"], in: scratch.url)
             #expect(result.status != 0, "\(command)")
             #expect(result.stderr.contains("there is no Vigil database at typo.sqlite"), "\(command): \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.url.appendingPathComponent("typo.sqlite").path))
-        #expect(try vigil(["alerts"], in: scratch.url).status == 0)
+        #expect(try await vigil(["alerts"], in: scratch.url).status == 0)
     }
 
-    @Test func statusesAndClassificationsAreOneVocabulary() throws {
+    @Test func statusesAndClassificationsAreOneVocabulary() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("events.ndjson", sampleEvents)
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        try vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
-        #expect(try vigil(["alert", "update", "1", "--set-status", "in_progress", "--set-classification", "true-positive"], in: scratch.url).status == 0)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        try await vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url)
+        #expect(try await vigil(["alert", "update", "1", "--set-status", "in_progress", "--set-classification", "true-positive"], in: scratch.url).status == 0)
         for filter in [["--status", "in-progress"], ["--status", "in_progress"], ["--classification", "true-positive"], ["--classification", "true_positive"]] {
-            let result = try vigil(["alerts", "--format", "jsonl"] + filter, in: scratch.url)
+            let result = try await vigil(["alerts", "--format", "jsonl"] + filter, in: scratch.url)
             #expect(result.status == 0, "\(filter): \(result.stderr)")
             #expect(result.stdout.split(separator: "\n").count == 1, "\(filter)")
         }
-        let wrong = try vigil(["alerts", "--status", "done"], in: scratch.url)
+        let wrong = try await vigil(["alerts", "--status", "done"], in: scratch.url)
         #expect(wrong.status == 64)
         #expect(wrong.stderr.contains("new, in_progress, resolved"))
     }

@@ -14,21 +14,21 @@ import VigilTooling
         }.joined(separator: "\n") + "\n"
     }
 
-    func importAndList(_ log: String) throws -> (alerts: [[String: Any]], incidents: [[String: Any]]) {
+    func importAndList(_ log: String) async throws -> (alerts: [[String: Any]], incidents: [[String: Any]]) {
         let scratch = TemporaryDirectory()
-        try vigil(["integration", "on", "syslog"], in: scratch.url)
+        try await vigil(["integration", "on", "syslog"], in: scratch.url)
         try scratch.write("auth.log", log)
-        let imported = try vigil(["import", "--integration", "syslog", "--rules", "builtin", "auth.log"], in: scratch.url)
+        let imported = try await vigil(["import", "--integration", "syslog", "--rules", "builtin", "auth.log"], in: scratch.url)
         #expect(imported.status == 0, "\(imported.stderr)")
-        func rows(_ arguments: [String]) throws -> [[String: Any]] {
-            let result = try vigil(arguments + ["--format", "json"], in: scratch.url)
+        func rows(_ arguments: [String]) async throws -> [[String: Any]] {
+            let result = try await vigil(arguments + ["--format", "json"], in: scratch.url)
             return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         }
-        return (try rows(["alerts", "--rule", "SSH brute force from one address"]), try rows(["incidents"]))
+        return (try await rows(["alerts", "--rule", "SSH brute force from one address"]), try await rows(["incidents"]))
     }
 
-    @Test func aBruteForceAlertCountsEveryFailureWhileItGoesOn() throws {
-        let (alerts, incidents) = try importAndList(Self.failedLogins(30, every: 5))
+    @Test func aBruteForceAlertCountsEveryFailureWhileItGoesOn() async throws {
+        let (alerts, incidents) = try await importAndList(Self.failedLogins(30, every: 5))
         #expect(alerts.count == 1)
         #expect(alerts.first?["event_count"] as? Int == 30)
         #expect(alerts.first?["first_event_time"] as? String == "2026-11-27T10:00:00.000Z")
@@ -36,9 +36,9 @@ import VigilTooling
         #expect(incidents.first?["last_event_time"] as? String == "2026-11-27T10:02:25.000Z", "\(incidents)")
     }
 
-    @Test func aFailureAfterTheConditionStoppedHoldingIsNotCounted() throws {
+    @Test func aFailureAfterTheConditionStoppedHoldingIsNotCounted() async throws {
         // Ten failures fire; one more an hour and a half later is alone in its window.
-        let (alerts, _) = try importAndList(Self.failedLogins(10, every: 5) + Self.failedLogins(1, every: 5, from: 5_400).replacingOccurrences(of: "10:90:00", with: "11:30:00"))
+        let (alerts, _) = try await importAndList(Self.failedLogins(10, every: 5) + Self.failedLogins(1, every: 5, from: 5_400).replacingOccurrences(of: "10:90:00", with: "11:30:00"))
         #expect(alerts.count == 1)
         #expect(alerts.first?["event_count"] as? Int == 10)
     }

@@ -20,9 +20,9 @@ import VigilTooling
         return #"{"@timestamp":"\#(time)","host":{"name":"\#(host)","os":{"platform":"linux"}},"logsource":{"category":"antivirus"},"Signature":"\#(signature)"}"#
     }
 
-    static func importFindings(_ lines: [String], in scratch: TemporaryDirectory) throws {
+    static func importFindings(_ lines: [String], in scratch: TemporaryDirectory) async throws {
         let file = try scratch.write("findings-\(UUID().uuidString).ndjson", lines.joined(separator: "\n"))
-        let result = try vigil(["import", file, "--integration", "json", "--rules", "builtin"], in: scratch.url)
+        let result = try await vigil(["import", file, "--integration", "json", "--rules", "builtin"], in: scratch.url)
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -68,8 +68,8 @@ import VigilTooling
 
     static func secret(of result: CommandResult) -> String { result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
 
-    static func status(_ name: String, in scratch: TemporaryDirectory) throws -> [String: Any] {
-        let output = try vigil(["notify", "status", name, "--format", "jsonl"], in: scratch.url).stdout
+    static func status(_ name: String, in scratch: TemporaryDirectory) async throws -> [String: Any] {
+        let output = try await vigil(["notify", "status", name, "--format", "jsonl"], in: scratch.url).stdout
         let line = output.split(separator: "\n").first.map(String.init) ?? "{}"
         return (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? [:]
     }
@@ -80,15 +80,15 @@ import VigilTooling
         let scratch = TemporaryDirectory()
         let receiver = try await WebhookReceiver.start { number in number <= 5 ? .fail(.serviceUnavailable) : .ok }
         defer { receiver.stop() }
-        try vigil(["init"], in: scratch.url)
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        let added = try vigil(["notify", "add", "hook", "--webhook", receiver.url], in: scratch.url)
+        try await vigil(["init"], in: scratch.url)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        let added = try await vigil(["notify", "add", "hook", "--webhook", receiver.url], in: scratch.url)
         #expect(added.status == 0, "\(added.stderr)")
         let secret = Self.secret(of: added)
         #expect(secret.count == 64)
-        try Self.importFindings([Self.finding("Unix.Trojan.Mirai-1")], in: scratch)
+        try await Self.importFindings([Self.finding("Unix.Trojan.Mirai-1")], in: scratch)
 
-        let delivered = try vigil(["deliver", "--retry-delay", "50ms", "--retry-max-delay", "400ms", "--timeout", "60s"], in: scratch.url)
+        let delivered = try await vigil(["deliver", "--retry-delay", "50ms", "--retry-max-delay", "400ms", "--timeout", "60s"], in: scratch.url)
         #expect(delivered.status == 0, "\(delivered.stderr)")
         let requests = receiver.received
         #expect(requests.count == 6, "5 failures and the delivery: \(requests.count)")
@@ -100,14 +100,14 @@ import VigilTooling
         #expect((body["alert"] as? [String: Any])?["hostname"] as? String == "web-01")
         #expect(receiver.accepted == [requests[5].eventID])
 
-        let state = try Self.status("hook", in: scratch)
+        let state = try await Self.status("hook", in: scratch)
         #expect(state["delivered"] as? Int == 1)
         #expect(state["attempts"] as? Int == 0)
         #expect(state["backlog"] as? Int == 0)
         // The last failed try's error is kept (a 503, or a timeout on a slow machine).
         #expect(state["last_error"] as? String != nil, "\(state)")
         // Nothing is sent twice once delivered.
-        #expect(try vigil(["deliver", "--timeout", "5s"], in: scratch.url).status == 0)
+        #expect(try await vigil(["deliver", "--timeout", "5s"], in: scratch.url).status == 0)
         #expect(receiver.received.count == 6)
     }
 
@@ -115,30 +115,30 @@ import VigilTooling
         let scratch = TemporaryDirectory()
         let receiver = try await WebhookReceiver.start { _ in .fail(.internalServerError) }
         defer { receiver.stop() }
-        try vigil(["init"], in: scratch.url)
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        let secret = Self.secret(of: try vigil(["notify", "add", "hook", "--webhook", receiver.url, "--format", "slack"], in: scratch.url))
-        try Self.importFindings([Self.finding("Unix.Trojan.Mirai-1"), Self.finding("Unix.Trojan.Gafgyt-2", second: 1)], in: scratch)
+        try await vigil(["init"], in: scratch.url)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        let secret = Self.secret(of: try await vigil(["notify", "add", "hook", "--webhook", receiver.url, "--format", "slack"], in: scratch.url))
+        try await Self.importFindings([Self.finding("Unix.Trojan.Mirai-1"), Self.finding("Unix.Trojan.Gafgyt-2", second: 1)], in: scratch)
 
-        let run = try vigil(["deliver", "--retry-delay", "20ms", "--retry-max-delay", "50ms", "--webhook-attempts", "3", "--timeout", "60s"], in: scratch.url)
+        let run = try await vigil(["deliver", "--retry-delay", "20ms", "--retry-max-delay", "50ms", "--webhook-attempts", "3", "--timeout", "60s"], in: scratch.url)
         #expect(run.status == 0, "dead letters leave nothing behind: \(run.stderr)")
         #expect(receiver.received.count == 6, "3 tries of each alert")
-        var state = try Self.status("hook", in: scratch)
+        var state = try await Self.status("hook", in: scratch)
         #expect(state["dead_letters"] as? Int == 2)
-        let listing = try vigil(["notify", "status", "hook"], in: scratch.url)
+        let listing = try await vigil(["notify", "status", "hook"], in: scratch.url)
         #expect(listing.stderr.contains("2 dead letters"))
         #expect(listing.stdout.contains("500"))
 
         receiver.answer { _ in .ok }
-        #expect(try vigil(["notify", "redeliver", "hook"], in: scratch.url).stdout.contains("2 dead letters queued again"))
-        #expect(try vigil(["deliver", "--retry-delay", "20ms", "--timeout", "30s"], in: scratch.url).status == 0)
+        #expect(try await vigil(["notify", "redeliver", "hook"], in: scratch.url).stdout.contains("2 dead letters queued again"))
+        #expect(try await vigil(["deliver", "--retry-delay", "20ms", "--timeout", "30s"], in: scratch.url).status == 0)
         #expect(receiver.accepted.count == 2)
         let slack = try #require(try JSONSerialization.jsonObject(with: Data(receiver.received.last!.body)) as? [String: Any])
         #expect((slack["text"] as? String)?.contains("web-01") == true)
         #expect(receiver.received.allSatisfy { Self.signatureHolds($0.signature, body: $0.body, secret: secret) })
-        state = try Self.status("hook", in: scratch)
+        state = try await Self.status("hook", in: scratch)
         #expect(state["dead_letters"] as? Int == 0)
-        let audit = try vigil(["audit", "--format", "jsonl"], in: scratch.url).stdout
+        let audit = try await vigil(["audit", "--format", "jsonl"], in: scratch.url).stdout
         #expect(audit.contains("notify.add") && audit.contains("notify.redeliver"))
     }
 
@@ -148,7 +148,7 @@ import VigilTooling
         let receiver = try await WebhookReceiver.start { _ in .stall }
         defer { receiver.stop() }
         let server = try await RunningServer.start(in: scratch, integration: "json", arguments: ["--rules", "builtin", "--delivery-interval", "100ms"])
-        #expect(try vigil(["notify", "add", "hook", "--webhook", receiver.url], in: scratch.url).status == 0)
+        #expect(try await vigil(["notify", "add", "hook", "--webhook", receiver.url], in: scratch.url).status == 0)
         #expect(try await Self.push([Self.finding("Unix.Trojan.Mirai-1")], port: server.port, token: server.token) == 200)
         #expect(await Self.eventually(timeout: .seconds(30)) { receiver.received.count >= 1 }, "the alert was never sent")
         kill(server.process.processIdentifier, SIGKILL)
@@ -180,7 +180,7 @@ import VigilTooling
         let server = try await RunningServer.start(in: scratch, integration: "json",
                                                    arguments: ["--rules", "builtin", "--push-rate", "0", "--delivery-interval", "50ms", "--retry-delay", "100ms", "--retry-max-delay", "500ms"])
         defer { server.stop() }
-        #expect(try vigil(["notify", "add", "siem", "--syslog", "127.0.0.1:\(syslog.port)", "--format", "rfc5424"], in: scratch.url).status == 0)
+        #expect(try await vigil(["notify", "add", "siem", "--syslog", "127.0.0.1:\(syslog.port)", "--format", "rfc5424"], in: scratch.url).status == 0)
 
         // 40 pushes of 25 new alerts; syslog-ng stops after the 16th and starts again after the
         // 20th, so delivery fails, retries and resumes while pushes go on.
@@ -195,14 +195,15 @@ import VigilTooling
             }
         }
         let arrived = await Self.eventually(timeout: .seconds(120)) { Self.alertIDs(in: syslog.lines).count >= total }
-        #expect(arrived, "delivery did not catch up: \((try? Self.status("siem", in: scratch)).map { "\($0)" } ?? "")")
+        let lag = arrived ? "" : "\((try? await Self.status("siem", in: scratch)).map { "\($0)" } ?? "")"
+        #expect(arrived, "delivery did not catch up: \(lag)")
         let received = Self.alertIDs(in: syslog.lines)
-        let alerts = try vigil(["alerts", "--limit", "1000", "--format", "jsonl"], in: scratch.url).stdout
+        let alerts = try await vigil(["alerts", "--limit", "1000", "--format", "jsonl"], in: scratch.url).stdout
             .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.compactMap { $0["id"] as? Int }
         #expect(alerts.count == total)
         #expect(Set(received) == Set(alerts), "missing at the receiver: \(Set(alerts).subtracting(received).sorted().prefix(10))")
         #expect(syslog.lines.allSatisfy { $0.contains("[vigil@32473 event_id=") }, "\(syslog.lines.first ?? "")")
-        let state = try Self.status("siem", in: scratch)
+        let state = try await Self.status("siem", in: scratch)
         #expect((state["last_error"] as? String)?.contains("connect") == true, "the restart went unnoticed: \(state)")
     }
 
@@ -221,17 +222,17 @@ import VigilTooling
         let syslog = try SyslogNG(in: syslogFolder, tls: (key, certificate))
         try syslog.start()
         defer { syslog.stop() }
-        try vigil(["init"], in: scratch.url)
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        #expect(try vigil(["notify", "add", "untrusted", "--syslog", "localhost:\(syslog.port)", "--tls"], in: scratch.url).status == 0)
-        #expect(try vigil(["notify", "add", "siem", "--syslog", "localhost:\(syslog.port)", "--tls", "--ca-file", certificate], in: scratch.url).status == 0)
-        try Self.importFindings([Self.finding("Unix.Trojan.Mirai-1")], in: scratch)
+        try await vigil(["init"], in: scratch.url)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        #expect(try await vigil(["notify", "add", "untrusted", "--syslog", "localhost:\(syslog.port)", "--tls"], in: scratch.url).status == 0)
+        #expect(try await vigil(["notify", "add", "siem", "--syslog", "localhost:\(syslog.port)", "--tls", "--ca-file", certificate], in: scratch.url).status == 0)
+        try await Self.importFindings([Self.finding("Unix.Trojan.Mirai-1")], in: scratch)
 
-        let run = try vigil(["deliver", "--retry-delay", "50ms", "--timeout", "3s"], in: scratch.url)
+        let run = try await vigil(["deliver", "--retry-delay", "50ms", "--timeout", "3s"], in: scratch.url)
         #expect(run.status == 1, "the untrusted receiver stays behind")
         #expect(run.stderr.contains("untrusted"))
-        #expect(try Self.status("siem", in: scratch)["delivered"] as? Int == 1)
-        let untrusted = try Self.status("untrusted", in: scratch)
+        #expect(try await Self.status("siem", in: scratch)["delivered"] as? Int == 1)
+        let untrusted = try await Self.status("untrusted", in: scratch)
         #expect(untrusted["delivered"] as? Int == 0)
         #expect((untrusted["last_error"] as? String)?.lowercased().contains("certificate") == true, "\(untrusted)")
         #expect(await Self.eventually(timeout: .seconds(10)) { syslog.lines.count == 1 })
@@ -244,7 +245,7 @@ import VigilTooling
         let scratch = TemporaryDirectory()
         let server = try await RunningServer.start(in: scratch, integration: "json", arguments: ["--rules", "builtin", "--push-rate", "0"])
         defer { server.stop() }
-        let key = try vigil(["apikey", "create", "stream-reader"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try await vigil(["apikey", "create", "stream-reader"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let client = HTTPClient.shared
         let url = "http://127.0.0.1:\(server.port)/api/v1/alerts/stream?on=alert.created"
 
@@ -261,7 +262,7 @@ import VigilTooling
         seen += try await second.next(5)
         second.close()
 
-        let alerts = try vigil(["alerts", "--format", "jsonl"], in: scratch.url).stdout.split(separator: "\n")
+        let alerts = try await vigil(["alerts", "--format", "jsonl"], in: scratch.url).stdout.split(separator: "\n")
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.compactMap { $0["id"] as? Int }
         #expect(alerts.count == 8)
         #expect(seen.map(\.alert).sorted() == alerts.sorted(), "every alert once: \(seen)")

@@ -19,14 +19,14 @@ import VigilTooling
         "CEF:0|Acme|AV|1.0|100|Malware found|8|rt=Nov 27 2026 10:00:00 dhost=good-after",
     ].joined(separator: "\n") + "\n"
 
-    @Test func importAndHuntSurviveCraftedCEFTimes() throws {
+    @Test func importAndHuntSurviveCraftedCEFTimes() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("av.cef", Self.cefLines)
-        try vigil(["integration", "on", "cef"], in: scratch.url)
-        let imported = try vigil(["import", "--integration", "cef", "--format", "cef", "--json", "av.cef"], in: scratch.url)
+        try await vigil(["integration", "on", "cef"], in: scratch.url)
+        let imported = try await vigil(["import", "--integration", "cef", "--format", "cef", "--json", "av.cef"], in: scratch.url)
         #expect(imported.status == 0, "import exited \(imported.status): \(imported.stderr)")
         #expect(imported.stdout.contains("\"records_read\":8"))
-        let hunted = try vigil(["hunt", "--format", "cef", "--output-format", "jsonl", "av.cef"], in: scratch.url)
+        let hunted = try await vigil(["hunt", "--format", "cef", "--output-format", "jsonl", "av.cef"], in: scratch.url)
         #expect(hunted.status == 0, "hunt exited \(hunted.status): \(hunted.stderr)")
     }
 

@@ -34,9 +34,9 @@ import VigilTooling
         text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
-    @Test func aFolderIsReadRecursivelyWithGlobsAndGzipAndABadFileIsSkippedNotFatal() throws {
+    @Test func aFolderIsReadRecursivelyWithGlobsAndGzipAndABadFileIsSkippedNotFatal() async throws {
         let folder = try huntFolder()
-        let result = try vigil(["hunt", "--rules", "builtin", "--exclude", "skip-*", "--output-format", "jsonl", "--hostname", "triage-box", "logs"],
+        let result = try await vigil(["hunt", "--rules", "builtin", "--exclude", "skip-*", "--output-format", "jsonl", "--hostname", "triage-box", "logs"],
                                in: folder.url)
         #expect(result.status == 1, "a skipped file makes the exit code 1")
         let matches = jsonLines(result.stdout)
@@ -53,14 +53,14 @@ import VigilTooling
         #expect(eicar["mitre_techniques"] as? [String] == ["T1588.001"])
         #expect((eicar["tags"] as? [String])?.contains("attack.t1588.001") == true)
         // Only the named files when globs include.
-        let included = try vigil(["hunt", "--rules", "builtin", "--include", "*.gz", "--output-format", "jsonl", "logs"], in: folder.url)
+        let included = try await vigil(["hunt", "--rules", "builtin", "--include", "*.gz", "--output-format", "jsonl", "logs"], in: folder.url)
         #expect(included.status == 0, "\(included.stderr)")
         #expect(Set(jsonLines(included.stdout).compactMap { $0["file"] as? String }) == ["logs/deep/clamscan-old.log.gz"])
     }
 
-    @Test func theTableSurvivesALaterBadFileAndGoesToTheOutputFile() throws {
+    @Test func theTableSurvivesALaterBadFileAndGoesToTheOutputFile() async throws {
         let folder = try huntFolder()
-        let result = try vigil(["hunt", "--rules", "builtin", "--output", "matches.txt", "logs/clamscan.log", "logs/deep/garbage.bin", "missing.log"],
+        let result = try await vigil(["hunt", "--rules", "builtin", "--output", "matches.txt", "logs/clamscan.log", "logs/deep/garbage.bin", "missing.log"],
                                in: folder.url)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
@@ -71,34 +71,34 @@ import VigilTooling
         #expect(result.stderr.contains("9 matches in 3 files (9 events); 2 skipped"))
     }
 
-    @Test func theTimelineSortsAcrossFilesAndFiltersNarrowIt() throws {
+    @Test func theTimelineSortsAcrossFilesAndFiltersNarrowIt() async throws {
         let folder = try huntFolder()
         let arguments = ["hunt", "--rules", "builtin", "--exclude", "*.bin", "--exclude", "skip-*", "--output-format", "jsonl"]
-        let timeline = jsonLines(try vigil(arguments + ["--timeline", "logs"], in: folder.url).stdout)
+        let timeline = jsonLines(try await vigil(arguments + ["--timeline", "logs"], in: folder.url).stdout)
         let times = timeline.compactMap { $0["time"] as? String }
         #expect(times.count == timeline.count && times.count >= 20)
         #expect(times == times.sorted(), "the timeline is in event time order")
         #expect(timeline.first?["file"] as? String == "logs/deep/process.ndjson", "the 2025 event comes first")
 
-        let high = jsonLines(try vigil(arguments + ["--min-level", "high", "logs"], in: folder.url).stdout)
+        let high = jsonLines(try await vigil(arguments + ["--min-level", "high", "logs"], in: folder.url).stdout)
         #expect(!high.isEmpty && high.allSatisfy { ["high", "critical"].contains($0["severity"] as? String ?? "") })
         #expect(high.count < timeline.count)
 
-        let tagged = jsonLines(try vigil(arguments + ["--tag", "ATTACK.T1588.001", "logs"], in: folder.url).stdout)
+        let tagged = jsonLines(try await vigil(arguments + ["--tag", "ATTACK.T1588.001", "logs"], in: folder.url).stdout)
         #expect(tagged.count == 8 && tagged.allSatisfy { $0["title"] as? String == "EICAR test file detected" }, "\(tagged.count)")
-        let byRule = jsonLines(try vigil(arguments + ["--rule", "piped into a shell", "logs"], in: folder.url).stdout)
+        let byRule = jsonLines(try await vigil(arguments + ["--rule", "piped into a shell", "logs"], in: folder.url).stdout)
         #expect(byRule.count == 1)
 
-        let windowed = jsonLines(try vigil(arguments + ["--since", "2026-03-01T00:00:00Z", "--until", "2026-03-04T00:00:00Z", "logs"],
+        let windowed = jsonLines(try await vigil(arguments + ["--since", "2026-03-01T00:00:00Z", "--until", "2026-03-04T00:00:00Z", "logs"],
                                            in: folder.url).stdout)
         #expect(windowed.map { $0["file"] as? String } == ["logs/deep/process.ndjson", "logs/deep/process.ndjson"])
-        let bad = try vigil(arguments + ["--min-level", "severe", "logs"], in: folder.url)
+        let bad = try await vigil(arguments + ["--min-level", "severe", "logs"], in: folder.url)
         #expect(bad.status == 64 && bad.stderr.contains("--min-level 'severe' is unknown"))
     }
 
-    @Test func theSummaryCountsPerRuleLevelHostAndFileWithFirstAndLastTimes() throws {
+    @Test func theSummaryCountsPerRuleLevelHostAndFileWithFirstAndLastTimes() async throws {
         let folder = try huntFolder()
-        let result = try vigil(["hunt", "--rules", "builtin", "--exclude", "*.bin", "--exclude", "skip-*", "--summary", "--output-format", "jsonl", "logs"],
+        let result = try await vigil(["hunt", "--rules", "builtin", "--exclude", "*.bin", "--exclude", "skip-*", "--summary", "--output-format", "jsonl", "logs"],
                                in: folder.url)
         #expect(result.status == 0, "\(result.stderr)")
         let rows = jsonLines(result.stdout).filter { $0["group"] != nil }
@@ -117,20 +117,20 @@ import VigilTooling
 
 /// `vigil query` from the command line: formats, the row cap, and a refusal's exit code.
 @Suite(.serialized) struct QueryCommandTests {
-    @Test func queriesPrintInEveryFormatAndRefusalsExitOne() throws {
+    @Test func queriesPrintInEveryFormatAndRefusalsExitOne() async throws {
         let scratch = TemporaryDirectory()
-        #expect(try vigil(["demo", "--db", "demo.sqlite"], in: scratch.url).status == 0)
-        let lines = try vigil(["query", "--db", "demo.sqlite", "--format", "jsonl", "SELECT hostname, event_count FROM machines ORDER BY hostname"],
+        #expect(try await vigil(["demo", "--db", "demo.sqlite"], in: scratch.url).status == 0)
+        let lines = try await vigil(["query", "--db", "demo.sqlite", "--format", "jsonl", "SELECT hostname, event_count FROM machines ORDER BY hostname"],
                               in: scratch.url)
         #expect(lines.status == 0, "\(lines.stderr)")
         let rows = lines.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(rows.count == 5)
         #expect(rows.first?["hostname"] as? String == "db-01")
-        let csv = try vigil(["query", "--db", "demo.sqlite", "--format", "csv", "SELECT hostname FROM machines ORDER BY hostname"], in: scratch.url)
+        let csv = try await vigil(["query", "--db", "demo.sqlite", "--format", "csv", "SELECT hostname FROM machines ORDER BY hostname"], in: scratch.url)
         #expect(csv.stdout.hasPrefix("hostname\ndb-01\n"))
-        let capped = try vigil(["query", "--db", "demo.sqlite", "--limit", "2", "SELECT id FROM events"], in: scratch.url)
+        let capped = try await vigil(["query", "--db", "demo.sqlite", "--limit", "2", "SELECT id FROM events"], in: scratch.url)
         #expect(capped.status == 0 && capped.stdout.split(separator: "\n").count == 3 && capped.stderr.contains("stopped at 2 rows"))
-        let refused = try vigil(["query", "--db", "demo.sqlite", "SELECT * FROM api_keys"], in: scratch.url)
+        let refused = try await vigil(["query", "--db", "demo.sqlite", "SELECT * FROM api_keys"], in: scratch.url)
         #expect(refused.status == 1 && refused.stderr.contains("not allowed"))
     }
 }

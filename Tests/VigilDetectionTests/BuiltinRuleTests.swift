@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilModel
 
-@Suite struct BuiltinRuleTests {
+@Suite(.runsOn(.busy)) struct BuiltinRuleTests {
     static let builtin = RuleSet.builtin()
 
     @Test func everyBuiltinRuleLoadsAndHasTests() {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilDetection
 
-@Suite struct CorpusRuleTests {
+@Suite(.runsOn(.busy)) struct CorpusRuleTests {
     static let files: [String] = {
         let root = corpusRoot + "/sigma"
         let enumerator = FileManager.default.enumerator(atPath: root)

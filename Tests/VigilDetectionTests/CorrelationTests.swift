@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilModel
 
@@ -54,7 +55,7 @@ func correlation(_ body: String, generate: Bool = false) -> String {
         + body.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\nlevel: high\n---\n" + baseRules
 }
 
-@Suite struct CorrelationTests {
+@Suite(.runsOn(.busy)) struct CorrelationTests {
     let eventCount = correlation("type: event_count\nrules: [failed]\ngroup-by: [ip]\ntimespan: 10s\ncondition:\n    gte: 3")
 
     @Test func firesExactlyAtTheTimespanButNotOneMillisecondPast() throws {

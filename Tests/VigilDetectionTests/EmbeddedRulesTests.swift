@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 @testable import VigilDetection
 import VigilModel
 
-@Suite struct EmbeddedRulesTests {
+@Suite(.runsOn(.busy)) struct EmbeddedRulesTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../rules/builtin").standardized
 

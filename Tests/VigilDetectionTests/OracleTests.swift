@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -8,7 +9,7 @@ import VigilModel
 /// with the SigmaHQ rules as vendored into the default pack (`sigmahq`, embedded from
 /// rules/sigmahq/). The oracle ran over otrf/*.log, go-libaudit/auparse_testdata_*.log and
 /// crowdsec/*.log.
-@Suite struct OracleTests {
+@Suite(.runsOn(.busy)) struct OracleTests {
     struct Match: Hashable, CustomStringConvertible {
         var ruleID: String
         var file: String

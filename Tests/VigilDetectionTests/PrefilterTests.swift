@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 @testable import VigilDetection
 import VigilTooling
 import VigilIngest
@@ -7,7 +8,7 @@ import VigilModel
 
 /// The prefilter only skips rules that cannot match: on events built to hit every corpus
 /// rule, the detector (with prefilter) finds exactly what evaluating every rule finds.
-@Suite struct PrefilterTests {
+@Suite(.runsOn(.busy)) struct PrefilterTests {
     /// One value per field test that satisfies its first text pattern.
     static func satisfyingFields(_ node: MatchNode, into fields: inout [String: String]) {
         switch node {
@@ -71,7 +72,7 @@ import VigilModel
 
 /// The scan behind the prefilter finds exactly the literals that occur in a value, whatever
 /// the shortest literal (which sets how far the scan steps) and wherever a literal sits.
-@Suite struct ScanTableTests {
+@Suite(.runsOn(.busy)) struct ScanTableTests {
     @Test(arguments: [2, 3, 4, 5, 6, 9])
     func scanFindsExactlyTheLiteralsThatOccur(shortest: Int) {
         var random = SplitMix64(seed: UInt64(shortest))

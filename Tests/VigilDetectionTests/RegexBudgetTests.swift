@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import VigilTestSupport
 @testable import VigilDetection
 import VigilTooling
 import VigilModel
 
 /// A pathological `re` cannot hang detection, and no data can switch a rule off: each
 /// evaluation stops at its budget or at the input cap, for that value only.
-@Suite struct RegexBudgetTests {
+@Suite(.runsOn(.busy)) struct RegexBudgetTests {
     @Test func catastrophicBacktrackingStopsAtTheBudgetForThatValueOnly() throws {
         // `(x+)+y` against 40 x's explores about 2^40 paths: hours without a budget.
         let pattern = "^(x+)+y$"
@@ -52,7 +53,7 @@ import VigilModel
 }
 
 /// The literals a regex contributes to the rule prefilter: every match contains one of them.
-@Suite struct RegexRequiredLiteralTests {
+@Suite(.runsOn(.busy)) struct RegexRequiredLiteralTests {
     @Test(arguments: [
         (#"(?i)/lib/python3\.([5-9]|[0-9]{2})/site-packages/"#, ["/site-packages/"], "/usr/LIB/python3.11/Site-Packages/x"),
         (#"/mail/tmp/[a-zA-Z0-9]{3}[0-9]{3}\.tar\.gz"#, ["/mail/tmp/"], "/var/mail/tmp/abc123.tar.gz"),

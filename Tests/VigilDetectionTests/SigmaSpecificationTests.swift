@@ -1,10 +1,11 @@
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilModel
 import Foundation
 
 /// Examples from the Sigma specification (rules, modifiers appendix) and its escaping rules.
-@Suite struct SigmaSpecificationTests {
+@Suite(.runsOn(.busy)) struct SigmaSpecificationTests {
     @Test(arguments: [
         // Plain values: whole-value, case-insensitive, non-ASCII folded.
         ("f: abc", #"{"f":"ABC"}"#, true),
@@ -256,7 +257,7 @@ import Foundation
     }
 }
 
-@Suite struct ExpandModifierTests {
+@Suite(.runsOn(.busy)) struct ExpandModifierTests {
     @Test func placeholdersExpandFromTheTable() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-expand-\(UUID().uuidString).yml").path
         try Data(rule("selection:\n    User|expand: '%admins%'").utf8).write(to: URL(fileURLWithPath: path))
@@ -283,7 +284,7 @@ import Foundation
 }
 
 /// What loading reports: retired statuses, duplicates, a missing logsource, a filter that does not fit.
-@Suite struct RuleLoadingTests {
+@Suite(.runsOn(.busy)) struct RuleLoadingTests {
     func load(_ yaml: String, includeDeprecated: Bool = false) throws -> (ruleSet: RuleSet, entries: [RuleSet.LoadEntry], errors: [DetectionError]) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-load-\(UUID().uuidString).yml").path
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))

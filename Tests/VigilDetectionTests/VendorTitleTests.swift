@@ -1,9 +1,10 @@
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilModel
 
 /// A vendor's title comes from the data, so the data cannot make it unbounded.
-@Suite struct VendorTitleTests {
+@Suite(.runsOn(.busy)) struct VendorTitleTests {
     @Test func aHugeVendorTitleIsCut() {
         let title = String(repeating: "A", count: 100_000)
         var detector = Detector(ruleSet: RuleSet.builtin())

@@ -1,8 +1,9 @@
 import Testing
+import VigilTestSupport
 import VigilDetection
 
 /// Random strings against random wildcard patterns, checked with a simple reference matcher.
-@Suite struct WildcardPropertyTests {
+@Suite(.runsOn(.busy)) struct WildcardPropertyTests {
     /// Reference: classic recursive wildcard matching over characters, case-insensitive.
     static func reference(_ pattern: [Character], _ text: [Character]) -> Bool {
         guard let head = pattern.first else { return text.isEmpty }
@@ -39,7 +40,7 @@ import VigilDetection
 }
 
 /// Merged multi-literal matching against a plain reference over the same literals.
-@Suite struct MultiPatternPropertyTests {
+@Suite(.runsOn(.busy)) struct MultiPatternPropertyTests {
     @Test(arguments: ["contains", "startswith", "endswith", ""])
     func agreesWithPlainStringOperations(modifier: String) throws {
         var generator = SystemRandomNumberGenerator()

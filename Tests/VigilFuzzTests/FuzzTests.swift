@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilIngest
 import VigilModel
 
 /// Bounded fuzzing of every parser and of the Sigma rule loader, seeded from ../shared/corpus.
-/// A crash fails the run; findings are fixed and kept below as regression tests.
-@Suite struct FuzzTests {
+/// A crash fails the run; findings are fixed and kept below as regression tests. The targets
+/// run one at a time, so that fuzzing holds at most one of the test threads.
+@Suite(.serialized, .runsOn(.busy)) struct FuzzTests {
     /// The first 16 KiB of every corpus log, the seeds for every parser: each format also
     /// meets the others' input, as with a wrong `--format`.
     static let logSeeds: [[UInt8]] = corpusFiles("logs", suffixes: [".log", ".json", ".ndjson", ".txt"]).compactMap { url in
@@ -14,9 +16,9 @@ import VigilModel
     }
 
     @Test(arguments: SourceFormat.allCases)
-    func parserSurvivesMutatedInput(format: SourceFormat) throws {
+    func parserSurvivesMutatedInput(format: SourceFormat) async throws {
         var fuzzer = MutationFuzzer(seeds: Self.logSeeds, salt: UInt64(SourceFormat.allCases.firstIndex(of: format)!))
-        let ran = try fuzzer.run { input, iteration in
+        let ran = try await fuzzer.run { input, iteration in
             let lineCount = input.filter { $0 == 0x0A }.count + 1
             var stream = try EventStream(source: ByteSource(bytes: input, name: "fuzz"), format: format,
                                          context: ParserContext(integration: "fuzz", defaultHostname: "fuzz"))
@@ -38,7 +40,7 @@ import VigilModel
         #expect(ran > 0)
     }
 
-    @Test func ruleLoaderSurvivesMutatedRules() throws {
+    @Test func ruleLoaderSurvivesMutatedRules() async throws {
         let files = corpusFiles("sigma", suffixes: [".yml"])
         let seeds = stride(from: 0, to: files.count, by: max(1, files.count / 60)).compactMap { try? Data(contentsOf: files[$0]) }.map(Array.init)
         let probe = Event(time: Timestamp(microseconds: 0), machine: MachineIdentity(hostname: "h", platform: .linux), sourceFormat: "json",
@@ -50,7 +52,7 @@ import VigilModel
         var fuzzer = MutationFuzzer(seeds: seeds, salt: 0x5191A)
         var loadedRules = 0
         var reportedErrors = 0
-        let ran = try fuzzer.run { input, _ in
+        let ran = try await fuzzer.run { input, _ in
             try Data(input).write(to: URL(fileURLWithPath: path))
             let loaded = RuleSet.load(paths: [path])
             loadedRules += loaded.ruleSet.rules.count

@@ -29,13 +29,22 @@ struct MutationFuzzer {
     }
 
     /// Calls `body` with mutated inputs until the time per target is spent; returns how many ran.
+    ///
+    /// It yields its thread every 10 ms, so that the tests sharing the thread keep moving
+    /// (a target runs for seconds).
     @discardableResult
-    mutating func run(_ body: (_ input: [UInt8], _ iteration: Int) throws -> Void) rethrows -> Int {
-        let deadline = ContinuousClock.now + .milliseconds(Int(Self.secondsPerTarget * 1000))
+    mutating func run(_ body: (_ input: [UInt8], _ iteration: Int) throws -> Void) async rethrows -> Int {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int(Self.secondsPerTarget * 1000))
+        var nextYield = clock.now
         var iteration = 0
-        while ContinuousClock.now < deadline {
+        while clock.now < deadline {
             try body(next(), iteration)
             iteration += 1
+            if clock.now >= nextYield {
+                await Task.yield()
+                nextYield = clock.now + .milliseconds(10)
+            }
         }
         return iteration
     }

@@ -1,8 +1,9 @@
 import Testing
+import VigilTestSupport
 import VigilIngest
 import VigilModel
 
-@Suite struct AccessTokenTests {
+@Suite(.runsOn(.busy)) struct AccessTokenTests {
     @Test func tokensAreLongRandomAndRecognisable() {
         let tokens = (0..<50).map { _ in AccessToken.generate().token }
         #expect(Set(tokens).count == 50)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilIngest
 import VigilModel
 
@@ -10,7 +11,7 @@ func parseAuditd(_ text: String) throws -> (events: [Event], rejected: [Rejected
     return try parseFile(path, format: .auditd)
 }
 
-@Suite struct AuditdParserTests {
+@Suite(.runsOn(.busy)) struct AuditdParserTests {
     @Test func everyRecordIsAnAuditdEventWithItsKeys() throws {
         let line = #"node=web-01 type=USER_CMD msg=audit(1604996384.965:93777): pid=1 uid=0 msg='cwd="/root" cmd=6C73202D6C61 terminal=pts/0 res=success' comm="my prog""#
         let (events, rejected) = try parseAuditd(line + "\n")
@@ -71,7 +72,7 @@ func parseAuditd(_ text: String) throws -> (events: [Event], rejected: [Rejected
     }
 }
 
-@Suite struct CEFTimeTests {
+@Suite(.runsOn(.busy)) struct CEFTimeTests {
     @Test(arguments: [
         ("Nov 27 2026 10:00:00", "2026-11-27T10:00:00.000Z"),
         ("Nov 27 2026 10:00:00.5", "2026-11-27T10:00:00.500Z"),

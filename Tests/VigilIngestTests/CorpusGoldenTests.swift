@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilIngest
 import VigilModel
 
@@ -28,7 +29,7 @@ func parseCorpusFile(_ relativePath: String, format explicit: SourceFormat? = ni
     return result
 }
 
-@Suite struct CorpusGoldenTests {
+@Suite(.runsOn(.busy)) struct CorpusGoldenTests {
     /// file, detected format, records, events, rejected, skipped.
     static let expectations: [(String, SourceFormat, Int, Int, Int, Int)] = [
         ("android_ios/azure-sentinel_BetterMTDIncidentLog_CL.json", .mobileThreatDefense, 7, 7, 0, 0),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilIngest
 import VigilModel
 
@@ -20,7 +21,7 @@ func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: 
     return (events, rejected)
 }
 
-@Suite struct JSONEventParserTests {
+@Suite(.runsOn(.busy)) struct JSONEventParserTests {
     @Test func readsEnvelopeAndFlattensNestedKeys() throws {
         let line = #"{"@timestamp":"2026-11-27T10:00:00Z","host":{"name":"web-01","os":{"platform":"ubuntu","version":"22.04"}},"process":{"command_line":"ls -la","args":["ls","-la"]},"CommandLine":"ls -la","pid":42,"ok":true,"gone":null,"logsource":{"category":"process_creation"}}"#
         let (events, rejected) = try parseJSON(line + "\n")
@@ -124,7 +125,7 @@ func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: 
     }
 }
 
-@Suite struct IngestGateTests {
+@Suite(.runsOn(.busy)) struct IngestGateTests {
     @Test func admitsOnlyAnEnabledIntegrationForItsFormats() throws {
         let on = IngestGate.IntegrationState(name: "clamav", enabled: true, formats: ["clamav"])
         try IngestGate.admit(on, named: "clamav", format: "clamav")
@@ -138,7 +139,7 @@ func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: 
     }
 }
 
-@Suite struct FramerBoundaryTests {
+@Suite(.runsOn(.busy)) struct FramerBoundaryTests {
     @Test func aRecordSplitAcrossTheReadBufferBoundaryIsWhole() throws {
         // Filler lines up to just before the 1 MiB read chunk, then a record that spans it.
         var text = ""

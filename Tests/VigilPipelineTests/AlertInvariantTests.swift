@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -11,7 +12,7 @@ import VigilTooling
 /// format, about 1% detections, sshd bursts for the brute-force correlation) and the corpus
 /// logs (sshd failures and auditd records), each with seeded random variations.
 /// `VIGIL_PROPERTY_SEED` picks other seeds.
-@Suite struct AlertInvariantTests {
+@Suite(.runsOn(.busy)) struct AlertInvariantTests {
     static let seed = ProcessInfo.processInfo.environment["VIGIL_PROPERTY_SEED"].flatMap(UInt64.init) ?? 20_261_202
     static let ruleSet = RuleSet.load(paths: ["default"]).ruleSet
     /// Formats whose records are one line each, so lines can be shuffled and split freely.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -8,7 +9,7 @@ import VigilPipeline
 import VigilStore
 
 /// Only open alerts absorb detections, and the dedupe window is anchored on an alert's first event.
-@Suite struct AlertLifecycleTests {
+@Suite(.runsOn(.busy)) struct AlertLifecycleTests {
     func antivirus(_ time: String, host: String = "web-01") -> String {
         #"{"@timestamp":"\#(time)","hostname":"\#(host)","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"Unix.Trojan.Mirai-1"}"#
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -16,7 +17,7 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
     }.joined(separator: "\n") + "\n"
 }
 
-@Suite struct CorrelationPipelineTests {
+@Suite(.runsOn(.busy)) struct CorrelationPipelineTests {
     func importSyslog(_ texts: [String]) throws -> (Store, [ImportSummary]) {
         let workspace = TemporaryDirectory()
         let store = try Store(path: workspace.databasePath)
@@ -58,7 +59,7 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
     }
 }
 
-@Suite struct IncidentAndDedupeTests {
+@Suite(.runsOn(.busy)) struct IncidentAndDedupeTests {
     func importJSON(_ lines: [String], policy: IncidentPolicy = IncidentPolicy(), dedupe: Duration = .seconds(3600)) throws -> Store {
         let workspace = TemporaryDirectory()
         let store = try Store(path: workspace.databasePath)

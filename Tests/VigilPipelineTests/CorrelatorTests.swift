@@ -1,11 +1,12 @@
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilModel
 import VigilPipeline
 import VigilStore
 
 /// The Correlator's decisions, with no database: a ledger in memory answers its questions.
-@Suite struct CorrelatorTests {
+@Suite(.runsOn(.busy)) struct CorrelatorTests {
     /// Stored alerts as the Correlator may ask about them; records what it asked.
     final class LedgerInMemory: AlertLedger {
         struct Alert {

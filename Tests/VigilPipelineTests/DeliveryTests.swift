@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -10,7 +11,7 @@ import VigilPipeline
 
 /// The outbox is written with the alert, and each format carries the change faithfully and
 /// safely, whatever the data holds.
-@Suite struct DeliveryTests {
+@Suite(.runsOn(.busy)) struct DeliveryTests {
     func antivirus(_ time: String, host: String, signature: String = "Unix.Trojan.Mirai-1") -> String {
         #"{"@timestamp":"\#(time)","hostname":"\#(host)","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"\#(signature)"}"#
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -10,7 +11,7 @@ import VigilPipeline
 
 /// An event is its record on its machine through its integration: the same log from two
 /// machines is two sets of events, and re-importing it for one machine adds nothing.
-@Suite struct EventIdentityTests {
+@Suite(.runsOn(.busy)) struct EventIdentityTests {
     static let scanLog = """
         /tmp/eicar.com.txt: Win.Test.EICAR_HDB-1.UNOFFICIAL FOUND
         /tmp/x.bin: Unix.Trojan.Mirai-1 FOUND

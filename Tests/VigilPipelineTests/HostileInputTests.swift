@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -9,7 +10,7 @@ import VigilStore
 
 /// Bad bytes around good records, for every format, through the whole import: the bad
 /// record is rejected with a reason, the good ones land, and nothing crashes or hangs.
-@Suite struct HostileInputTests {
+@Suite(.runsOn(.busy)) struct HostileInputTests {
     /// An import of `bytes` as `format` into a fresh store with the format's integration on.
     struct Imported {
         var summary: ImportSummary

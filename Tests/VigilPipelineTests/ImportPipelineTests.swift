@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -7,7 +8,7 @@ import VigilModel
 import VigilPipeline
 import VigilStore
 
-@Suite struct ImportPipelineTests {
+@Suite(.runsOn(.busy)) struct ImportPipelineTests {
     @Test func theDemoWorkloadRaisesMultiOSAlertsIncludingEICAR() throws {
         let workspace = TemporaryDirectory()
         let store = try Store(path: workspace.databasePath)

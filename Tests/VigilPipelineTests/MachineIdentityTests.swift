@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -10,7 +11,7 @@ import VigilTooling
 /// Data is bound to the machines an integration covers, and no pusher can rewrite what a
 /// machine is: an integration's platforms are enforced, and a different platform or OS claimed
 /// for a known machine is kept aside for review, never written over it.
-@Suite struct MachineIdentityTests {
+@Suite(.runsOn(.busy)) struct MachineIdentityTests {
     static func event(host: String = "web-01", platform: String, version: String, second: Int = 0) -> String {
         #"{"@timestamp":"2026-03-03T10:00:0\#(second)Z","hostname":"\#(host)","os_platform":"\#(platform)","os_version":"\#(version)","#
             + #""logsource":{"category":"antivirus"},"Signature":"Unix.Trojan.Mirai-1"}"#

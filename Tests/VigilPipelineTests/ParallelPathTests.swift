@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -9,7 +10,7 @@ import VigilPipeline
 
 /// Nothing is traded for speed: the two-thread, multi-worker import stores exactly what the
 /// single-threaded import stores, on the same mixed workload.
-@Suite struct ParallelPathTests {
+@Suite(.runsOn(.busy)) struct ParallelPathTests {
     func importWorkload(parallel: Bool, files: [(format: SourceFormat, path: String)], database: String) throws -> Store {
         let store = try Store(path: database)
         for integration in try store.integrations() { try store.setIntegration(integration.name, enabled: true, actor: "test") }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilIngest
 import VigilDetection
@@ -7,7 +8,7 @@ import VigilModel
 import VigilPipeline
 
 /// Reading ahead on another thread yields exactly what reading in line does, in order.
-@Suite struct ReadAheadTests {
+@Suite(.runsOn(.busy)) struct ReadAheadTests {
     @Test func readAheadYieldsTheSameBatchesInOrder() throws {
         let workspace = TemporaryDirectory()
         let lines = (1...5_000).map { BenchWorkload.sampleRecord(.syslog, number: $0)[0] } + ["not a syslog line"]

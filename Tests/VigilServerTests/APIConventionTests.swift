@@ -3,10 +3,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VigilTestSupport
 @testable import VigilServer
 
 /// The API's conventions, in-process: the served document, the one error shape.
-@Suite struct APIConventionTests {
+@Suite(.runsOn(.servers)) struct APIConventionTests {
     static let documentFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../openapi.yaml").standardized
 
     @Test func theServedDocumentIsTheRepositorysOpenAPIYAML() async throws {

@@ -2,13 +2,14 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VigilTestSupport
 import VigilIngest
 import VigilModel
 import VigilServer
 import VigilStore
 
 /// An API key with an expiry is refused from then on; each key shows when it was last used.
-@Suite struct APIKeyExpiryTests {
+@Suite(.runsOn(.servers)) struct APIKeyExpiryTests {
     @Test func anExpiredKeyIsRefusedAndAValidOneRecordsItsUse() async throws {
         let fixture = try ServerFixture()
         let store = try fixture.store()

@@ -3,13 +3,14 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VigilTestSupport
 import VigilIngest
 import VigilModel
 import VigilServer
 @testable import VigilStore
 
 /// The edges of a push that a mutation left unguarded, held over HTTP.
-@Suite struct PushEdgeTests {
+@Suite(.runsOn(.servers)) struct PushEdgeTests {
     func push(_ client: some TestClientProtocol, _ token: String, _ uri: String, _ body: String) async throws -> (HTTPResponse.Status, [String: Any]) {
         try await client.execute(uri: uri, method: .post, headers: headers(token), body: ByteBuffer(string: body)) {
             ($0.status, json($0.body))

@@ -2,13 +2,14 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VigilTestSupport
 import VigilIngest
 import VigilModel
 import VigilServer
 import VigilStore
 
 /// A push cannot invent a nameless machine, nor one of a platform its integration does not cover.
-@Suite struct PushIdentityTests {
+@Suite(.runsOn(.servers)) struct PushIdentityTests {
     @Test func anEmptyHostnameIsRefused() async throws {
         let fixture = try ServerFixture()
         try await fixture.app().test(.router) { client in
@@ -54,7 +55,7 @@ import VigilStore
 }
 
 /// A push token bound to host-name patterns carries data only of matching machines.
-@Suite struct TokenMachineBindingTests {
+@Suite(.runsOn(.servers)) struct TokenMachineBindingTests {
     @Test func aBoundTokenPushesOnlyForItsMachines() async throws {
         let fixture = try ServerFixture()
         try await fixture.app().test(.router) { client in

@@ -1,8 +1,9 @@
 import Testing
+import VigilTestSupport
 @testable import VigilServer
 
 /// The token bucket with a clock the test controls.
-@Suite struct PushRateLimiterTests {
+@Suite(.runsOn(.servers)) struct PushRateLimiterTests {
     @Test func burstsOfTwiceTheRateThenOneAPushPerInterval() {
         var limiter = PushRateLimiter(perSecond: 10)
         let start = ContinuousClock.now

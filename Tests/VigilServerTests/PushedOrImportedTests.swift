@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VigilTestSupport
 import VigilDetection
 import VigilIngest
 import VigilModel
@@ -14,7 +15,7 @@ import VigilTooling
 /// The order-and-batching invariant across the two ways in: the same events imported by the
 /// CLI's pipeline, and pushed over HTTP shuffled within runs of a few lines in bodies of random
 /// sizes, give the same alerts. `VIGIL_PROPERTY_SEED` picks another seed.
-@Suite struct PushedOrImportedTests {
+@Suite(.runsOn(.servers)) struct PushedOrImportedTests {
     static let seed = ProcessInfo.processInfo.environment["VIGIL_PROPERTY_SEED"].flatMap(UInt64.init) ?? 20_261_202
 
     static func alerts(_ store: Store) throws -> [String] {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VigilTestSupport
 import VigilStore
 
 /// Strings that break a query built by pasting text into SQL.
@@ -10,7 +11,7 @@ let injectionStrings = [
     "' OR '1'='1", "x'; DROP TABLE alerts; --", "\") OR 1=1 --", "%", "_", "web-01' --", "1 OR 1=1", "\\'; DELETE FROM events; --",
 ]
 
-@Suite struct HTTPSecurityTests {
+@Suite(.runsOn(.servers)) struct HTTPSecurityTests {
     /// Seeds one alert so that a filter leaking through would show it.
     func seeded() async throws -> ServerFixture {
         let fixture = try ServerFixture()

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -70,7 +71,7 @@ func json(_ buffer: ByteBuffer) -> [String: Any] {
 
 let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/corpus/logs").standardized
 
-@Suite struct IngestEndpointTests {
+@Suite(.runsOn(.servers)) struct IngestEndpointTests {
     @Test func theEICARTestWorksOverHTTP() async throws {
         let fixture = try ServerFixture()
         let log = try Data(contentsOf: corpusLogs.appendingPathComponent("clamav/clamd_clamav.log"))
@@ -220,7 +221,7 @@ let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().app
     }
 }
 
-@Suite struct HTTPSeedFlowTests {
+@Suite(.runsOn(.servers)) struct HTTPSeedFlowTests {
     /// Turn on, issue a token, push the ClamAV log, see the alert, turn off, push refused: all over HTTP.
     @Test func theOnboardingFlowWorksEntirelyOverHTTP() async throws {
         let fixture = try ServerFixture()
@@ -255,7 +256,7 @@ let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().app
     }
 }
 
-@Suite struct QueryEndpointTests {
+@Suite(.runsOn(.servers)) struct QueryEndpointTests {
     @Test func alertsPageWithAContinuationTokenAndTriageWorks() async throws {
         let fixture = try ServerFixture()
         let lines = (0..<5).map { #"{"hostname":"h\#($0)","@timestamp":"2026-03-03T10:0\#($0):00Z","logsource":{"category":"antivirus"},"Signature":"Sig.\#($0)"}"# }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilDetection
 import VigilIngest
@@ -11,7 +12,7 @@ import VigilStore
 /// database can be read, written or run, however the query is written. Serialized: each test
 /// builds a store synchronously, and many at once would hold every cooperative thread that the
 /// in-process servers of other suites need.
-@Suite(.serialized) struct HuntingQueryTests {
+@Suite(.serialized, .runsOn(.busy)) struct HuntingQueryTests {
     /// A store holding the demo's five machines and their alerts (the built-in rules: quick to
     /// compile, as every test builds its own store).
     static func demoStore() throws -> TemporaryDirectory {

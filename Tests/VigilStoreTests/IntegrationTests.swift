@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 @testable import VigilStore
 import VigilModel
 import VigilPipeline
 
-@Suite struct IntegrationStoreTests {
+@Suite(.runsOn(.busy)) struct IntegrationStoreTests {
     @Test func toggleSequenceRevokesTokensAndNeedsANewOne() throws {
         let database = TemporaryDirectory()
         let store = try Store(path: database.databasePath)

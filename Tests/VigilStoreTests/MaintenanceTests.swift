@@ -1,13 +1,14 @@
 import Foundation
 import Synchronization
 import Testing
+import VigilTestSupport
 import VigilTooling
 import VigilModel
 import VigilPipeline
 @testable import VigilStore
 
 /// `vigil check`, `backup` and `purge` at the store level.
-@Suite struct MaintenanceTests {
+@Suite(.runsOn(.busy)) struct MaintenanceTests {
     /// 1,000 events a second apart from t=0, an alert citing event 10, and an import row.
     static func filledStore(_ database: TemporaryDirectory) throws -> Store {
         let store = try Store(path: database.databasePath)
@@ -100,7 +101,7 @@ import VigilPipeline
 
 /// `GET /api/v1/machines` and `vigil machines` read counts kept on the machine; they never count
 /// the events table (it took 10.7 s on 2.6M events).
-@Suite struct MachineCountTests {
+@Suite(.runsOn(.busy)) struct MachineCountTests {
     @Test func listingMachinesNeverScansTheEvents() throws {
         let database = TemporaryDirectory()
         let store = try MaintenanceTests.filledStore(database)

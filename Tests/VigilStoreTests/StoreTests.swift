@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilTooling
 @testable import VigilStore
 import VigilModel
@@ -12,7 +13,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
           fields: [EventField(FieldKey("CommandLine"), "ls")], raw: raw, line: 1)
 }
 
-@Suite struct MigrationTests {
+@Suite(.runsOn(.busy)) struct MigrationTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
 
     @Test func embeddedSchemaMatchesTheSchemaFolder() throws {
@@ -76,7 +77,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     }
 }
 
-@Suite struct WriterTests {
+@Suite(.runsOn(.busy)) struct WriterTests {
     @Test func aFailingBatchRollsBackWhole() throws {
         let database = TemporaryDirectory()
         let store = try Store(path: database.databasePath)

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// Threads of their own for a group of suites, off the cooperative pool.
+///
+/// Every target's tests run in one process, whose cooperative pool has one thread per core.
+/// A synchronous test holds its thread until it ends, so two long ones at once (parsing whole
+/// corpora, importing, fuzzing) froze every asynchronous test beside them, and requests to the
+/// in-process servers timed out. Busy suites run on `.busy` and the in-process server suites on
+/// `.servers`, so neither can starve the other or the tests left on the cooperative pool.
+public final class TestThreads: TaskExecutor, @unchecked Sendable {
+    // Safety: `jobs` is touched only under `condition`'s lock.
+
+    /// For suites that keep a thread busy: corpora, imports, fuzzing.
+    public static let busy = TestThreads(name: "vigil-busy", count: ProcessInfo.processInfo.activeProcessorCount)
+    /// For suites that run a server in the test process and time its answers.
+    public static let servers = TestThreads(name: "vigil-server", count: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The prefix of the names of this executor's threads.
+    public let name: String
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    private init(name: String, count: Int) {
+        self.name = name
+        for index in 0..<max(1, count) {
+            Thread.detachNewThread { [self] in
+                Thread.current.name = "\(name)-\(index)"
+                work()
+            }
+        }
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func work() -> Never {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
+
+    /// The name of the thread the caller runs on (empty for the cooperative pool's).
+    public static var currentThreadName: String { Thread.current.name ?? "" }
+}
+
+/// Runs a suite's tests on the given `TestThreads`: the suite's scope prefers them, and its
+/// tests, run inside that scope, inherit the preference.
+public struct RunsOn: SuiteTrait, TestScoping {
+    let threads: TestThreads
+
+    public func provideScope(for test: Test, testCase: Test.Case?,
+                             performing function: @Sendable () async throws -> Void) async throws {
+        try await withTaskExecutorPreference(threads) { try await function() }
+    }
+}
+
+extension Trait where Self == RunsOn {
+    /// Runs the suite's tests on `threads` (`.busy` or `.servers`), off the cooperative pool.
+    public static func runsOn(_ threads: TestThreads) -> Self { Self(threads: threads) }
+}
