@@ -232,6 +232,34 @@ class Contract:
         self.request("DELETE", named, f"{subscriptions}/contract-hook", admin_key)
         self.request("DELETE", named, f"{subscriptions}/contract-hook", admin_key)
 
+        query = "/api/v1/query"
+        status, answer = self.request("POST", query, credential=api_key, body=json.dumps(
+            {"sql": "SELECT hostname, count(*) AS events FROM events GROUP BY hostname", "limit": 10}))
+        if status != 200 or not answer.get("rows"):
+            self.fail(f"the hunting query found no events ({status}): {answer}")
+        self.request("POST", query, credential=api_key, body=json.dumps({"sql": "DELETE FROM alerts"}))
+        self.request("POST", query, credential=api_key, body=json.dumps(
+            {"sql": "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n", "timeout": "1s"}))
+        self.request("POST", query, credential=None, body="{}")
+
+        events = "/api/v1/events"
+        status, page = self.request("GET", events, f"{events}?machine=contract-01&limit=2", api_key)
+        if status == 200 and page.get("next"):
+            self.request("GET", events, f"{events}?machine=contract-01&limit=2&cursor={urllib.parse.quote(page['next'])}", api_key)
+        self.request("GET", events, f"{events}?since=someday", api_key)
+        self.request("GET", events, credential=None)
+
+        timeline = "/api/v1/machines/{id}/timeline"
+        status, machines = self.request("GET", "/api/v1/machines", credential=api_key)
+        machine_ids = [m["id"] for m in machines.get("machines", []) if m.get("hostname") == "contract-01"] if status == 200 else []
+        if not machine_ids:
+            self.fail("the pushed machine contract-01 is not listed, so its timeline cannot be checked")
+            machine_ids = [1]
+        self.request("GET", timeline, f"/api/v1/machines/{machine_ids[0]}/timeline?limit=5", api_key)
+        self.request("GET", timeline, "/api/v1/machines/999999/timeline", api_key)
+        self.request("GET", timeline, "/api/v1/machines/not-a-number/timeline", api_key)
+        self.request("GET", timeline, f"/api/v1/machines/{machine_ids[0]}/timeline", None)
+
         stream = "/api/v1/alerts/stream"
         self.stream_opens(stream, api_key)
         self.request("GET", stream, f"{stream}?min_severity=huge", api_key)

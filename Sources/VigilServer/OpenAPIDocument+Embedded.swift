@@ -26,6 +26,8 @@ tags:
     description: The unified alert view and triage (API key).
   - name: admin
     description: Integrations and their tokens (admin API key).
+  - name: hunting
+    description: Advanced hunting, read-only SQL, events and machine timelines (API key).
   - name: delivery
     description: Alert delivery subscriptions (admin API key) and the live alert stream (API key).
   - name: operations
@@ -416,6 +418,83 @@ components:
       additionalProperties: false
       properties:
         status: {type: string, enum: [ok]}
+    Event:
+      type: object
+      required: [id, time, hostname, os_platform, product, category, service, source_format, integration, line, fields, raw]
+      additionalProperties: false
+      properties:
+        id: {type: integer}
+        time: {$ref: "#/components/schemas/Time"}
+        hostname: {type: string}
+        os_platform: {type: string}
+        product: {type: [string, "null"]}
+        category: {type: [string, "null"]}
+        service: {type: [string, "null"]}
+        source_format: {type: string}
+        integration: {type: string}
+        line: {type: [integer, "null"], description: The record's line in the file or push it came from.}
+        fields:
+          type: object
+          description: The normalized fields; a list-valued field is an array.
+        raw:
+          type: string
+          description: The record as the sensor sent it.
+    EventPage:
+      type: object
+      required: [events, next]
+      additionalProperties: false
+      properties:
+        events:
+          type: array
+          items: {$ref: "#/components/schemas/Event"}
+        next:
+          type: [string, "null"]
+          description: Pass as `cursor` for the next page (stable while new events arrive); null on the last page.
+    TimelineEntry:
+      type: object
+      required: [event, alerts]
+      additionalProperties: false
+      properties:
+        event: {$ref: "#/components/schemas/Event"}
+        alerts:
+          type: array
+          description: The alerts this event is evidence of (empty for most events).
+          items:
+            type: object
+            required: [id, title, severity, status]
+            additionalProperties: false
+            properties:
+              id: {type: integer}
+              title: {type: string}
+              severity: {$ref: "#/components/schemas/Severity"}
+              status: {type: string}
+    HuntingQuery:
+      type: object
+      required: [sql]
+      additionalProperties: false
+      properties:
+        sql:
+          type: string
+          description: >-
+            One SELECT over the views events, alerts, machines, incidents and detections (the README lists their columns
+            and the functions allowed; `field(fields, 'CommandLine')` reads an event field).
+        timeout: {type: string, description: "Stop the query after this long: 10s, 2m (default 30s, at most 120s)."}
+        limit: {type: integer, minimum: 1, maximum: 100000, default: 10000, description: The most rows to return.}
+    HuntingResult:
+      type: object
+      required: [columns, rows, truncated]
+      additionalProperties: false
+      properties:
+        columns:
+          type: array
+          items: {type: string}
+        rows:
+          type: array
+          description: One array of values per row, in the order of `columns`; each value a text, a number or null, as SQLite returned it.
+          items:
+            type: array
+            items: {}
+        truncated: {type: boolean, description: True when the query had more rows than `limit`.}
   parameters:
     AlertID:
       name: id
@@ -714,6 +793,104 @@ paths:
                     items: {$ref: "#/components/schemas/Machine"}
         "401":
           $ref: "#/components/responses/Unauthorized"
+  /api/v1/query:
+    post:
+      operationId: runHuntingQuery
+      tags: [hunting]
+      summary: Advanced hunting, read-only SQL over the hunting views, with a time limit and a row cap.
+      description: >-
+        The database is opened read-only and an authorizer admits only SELECT over the documented views and functions:
+        writes, ATTACH, PRAGMA and load_extension are refused. Queries run on two threads of their own, so a heavy one
+        waits for them and never delays alerts or pushes.
+      security:
+        - apiKey: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/HuntingQuery"}
+      responses:
+        "200":
+          description: The rows.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/HuntingResult"}
+        "400":
+          description: The body or the statement is refused or fails; the message says why and what is allowed.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "422":
+          description: The query ran past its time limit and was stopped.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+  /api/v1/events:
+    get:
+      operationId: listEvents
+      tags: [hunting]
+      summary: Stored events, newest first, with the filters of `vigil events` (at most 1000 per page).
+      security:
+        - apiKey: []
+      parameters:
+        - {name: machine, in: query, description: A host name., schema: {type: string}}
+        - {name: category, in: query, description: "A Sigma category: process_creation, file_event, antivirus, ….", schema: {type: string}}
+        - {name: since, in: query, description: "Events at or after (ISO 8601, or 30m, 24h, 7d).", schema: {type: string}}
+        - {name: until, in: query, schema: {type: string}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+        - {name: cursor, in: query, description: The `next` value of the previous page., schema: {type: string}}
+      responses:
+        "200":
+          description: A page of events.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/EventPage"}
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+  /api/v1/machines/{id}/timeline:
+    get:
+      operationId: getMachineTimeline
+      tags: [hunting]
+      summary: One machine's events, newest first, each with the alerts it is evidence of.
+      security:
+        - apiKey: []
+      parameters:
+        - {name: id, in: path, required: true, description: The machine's id in GET /api/v1/machines., schema: {type: integer, minimum: 1}}
+        - {name: category, in: query, description: "A Sigma category: process_creation, file_event, antivirus, ….", schema: {type: string}}
+        - {name: since, in: query, description: "Events at or after (ISO 8601, or 30m, 24h, 7d).", schema: {type: string}}
+        - {name: until, in: query, schema: {type: string}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+        - {name: cursor, in: query, description: The `next` value of the previous page., schema: {type: string}}
+      responses:
+        "200":
+          description: A page of the timeline.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [machine_id, entries, next]
+                additionalProperties: false
+                properties:
+                  machine_id: {type: integer}
+                  entries:
+                    type: array
+                    items: {$ref: "#/components/schemas/TimelineEntry"}
+                  next:
+                    type: [string, "null"]
+                    description: Pass as `cursor` for the next page; null on the last page.
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          description: No such machine.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
   /api/v1/integrations:
     get:
       operationId: listIntegrations

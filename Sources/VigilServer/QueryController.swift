@@ -187,12 +187,7 @@ struct QueryController: Sendable {
     /// Runs `query` on a read connection of its own, on the blocking pool: never on the
     /// cooperative pool, and never behind the writer (WAL readers do not wait for it).
     private func read<T: Sendable>(_ query: @escaping @Sendable (any AlertQueries & IntegrationsAndTokens & AuditLog) throws -> T) async throws -> T {
-        let path = databasePath
-        return try await onBlockingPool {
-            let store: Store
-            do { store = try Store(readingAt: path) } catch { throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)") }
-            return try query(store)
-        }
+        try await onReadConnection(databasePath, query)
     }
 
     static func cursor(offset: Int) -> String { Data("offset:\(offset)".utf8).base64EncodedString() }

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import NIOPosix
+import VigilStore
 
 /// A database connection (or anything holding one) that request handlers share: every use
 /// runs on a thread of a blocking pool, never on the cooperative pool or an actor, and one at
@@ -30,4 +32,15 @@ final class SerialDatabase<Resource>: @unchecked Sendable {
 /// cooperative pool whose few threads every request's async work needs.
 func onBlockingPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await NIOThreadPool.singleton.runIfActive(body)
+}
+
+/// Runs `body` on a read connection of its own to the database at `path`, on the shared
+/// blocking pool: never on the cooperative pool, and never behind the writer (WAL readers do
+/// not wait for it).
+func onReadConnection<T: Sendable>(_ path: String, _ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+    try await onBlockingPool {
+        let store: Store
+        do { store = try Store(readingAt: path) } catch { throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)") }
+        return try body(store)
+    }
 }

@@ -102,6 +102,7 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
     }
     DeliveryController(service: service, databasePath: configuration.databasePath, worker: delivery).register(on: router)
     QueryController(service: service, databasePath: configuration.databasePath).register(on: router)
+    HuntingController(service: service, databasePath: configuration.databasePath).register(on: router)
     return router
 }
 

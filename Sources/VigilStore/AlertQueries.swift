@@ -19,6 +19,8 @@ public protocol AlertQueries: AnyObject {
     func machines() throws -> [MachineRow]
     /// Stored events, newest first.
     func events(_ filter: EventFilter) throws -> [EventRow]
+    /// One machine's events, newest first, with the alerts each is evidence of; nil when there is no such machine.
+    func timeline(machineID: Int64, _ filter: EventFilter) throws -> [TimelineEntry]?
     /// Imports and pushes, newest first.
     func imports(limit: Int) throws -> [ImportRow]
     /// Rejected records of one import, or of all when `importID` is nil.

@@ -109,7 +109,7 @@ public final class HuntingQuery {
             if step == SQLITE_DONE { return Result(columns: columns, rows: rows, truncated: false) }
             guard step == SQLITE_ROW else {
                 if step == SQLITE_INTERRUPT {
-                    throw StoreError(.invalidValue, "the query ran past its time limit of \(timeout) and was stopped; narrow it (a time range, a machine, LIMIT) or raise --timeout")
+                    throw StoreError(.timedOut, "the query ran past its time limit of \(timeout) and was stopped; narrow it (a time range, a machine, LIMIT) or give it more time (--timeout, or timeout over the API)")
                 }
                 throw Self.explain(step, message: String(cString: sqlite3_errmsg(connection.handle)))
             }

@@ -84,16 +84,45 @@ extension Store {
         var conditions: [String] = []
         var values: [(any SQLValue)?] = []
         if let machine = filter.machine { conditions.append("m.hostname = ? COLLATE NOCASE"); values.append(machine) }
+        if let machineID = filter.machineID { conditions.append("e.machine_id = ?"); values.append(machineID) }
         if let category = filter.category { conditions.append("e.category = ?"); values.append(category.lowercased()) }
         if let since = filter.since { conditions.append("e.time >= ?"); values.append(since.microseconds) }
         if let until = filter.until { conditions.append("e.time <= ?"); values.append(until.microseconds) }
+        if let after = filter.after {
+            conditions.append("(e.time < ? OR (e.time = ? AND e.id < ?))")
+            values += [after.time.microseconds, after.time.microseconds, after.id]
+        }
         values.append(filter.limit)
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try connection.statement("""
             SELECT \(Self.eventColumns)
             FROM events e JOIN machines m ON m.id = e.machine_id \(whereClause)
-            ORDER BY e.time DESC LIMIT ?
+            ORDER BY e.time DESC, e.id DESC LIMIT ?
             """).bind(values).rows(Self.eventRow)
+    }
+
+    /// One machine's events matching `filter`, newest first, each with the alerts it is
+    /// evidence of; nil when there is no machine `machineID`.
+    public func timeline(machineID: Int64, _ filter: EventFilter) throws -> [TimelineEntry]? {
+        let known = try connection.statement("SELECT 1 AS known FROM machines WHERE id = ?").bind([machineID]).firstRow { _ in true }
+        guard known == true else { return nil }
+        var filter = filter
+        filter.machineID = machineID
+        filter.machine = nil
+        let events = try events(filter)
+        guard !events.isEmpty else { return [] }
+        var alertsByEvent: [Int64: [TimelineEntry.Alert]] = [:]
+        let placeholders = Array(repeating: "?", count: events.count).joined(separator: ",")
+        try connection.statement("""
+            SELECT ae.event_id, a.id, a.title, a.severity, a.status
+            FROM alert_events ae JOIN alert_view a ON a.id = ae.alert_id
+            WHERE ae.event_id IN (\(placeholders)) ORDER BY a.id
+            """).bind(events.map { $0.id as (any SQLValue)? }).forEachRow { row in
+            alertsByEvent[row.int("event_id"), default: []].append(TimelineEntry.Alert(
+                id: row.int("id"), title: row.text("title"), severity: Severity(rawValue: Int(row.int("severity"))) ?? .informational,
+                status: row.text("status")))
+        }
+        return events.map { TimelineEntry(event: $0, alerts: alertsByEvent[$0.id] ?? []) }
     }
 
     /// The columns `eventRow` decodes, from `events e` joined with `machines m`.

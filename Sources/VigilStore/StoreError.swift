@@ -17,6 +17,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case busy
         /// A file kept next to the database (the writer lock) cannot be opened.
         case io
+        /// A hunting query ran past its time limit and was stopped.
+        case timedOut
     }
 
     public var code: Code
