@@ -58,6 +58,9 @@ extension Vigil {
         @Flag(help: "After the matches, print matches per rule, level, host and file with first and last times.")
         var summary = false
 
+        @Option(help: "Also write one self-contained HTML report here: summary, timeline chart, top rules and hosts, files, matches.")
+        var report: String?
+
         @Option(help: "The machine of records that do not name one (default: this host's name).")
         var hostname: String?
 
@@ -104,6 +107,7 @@ extension Vigil {
             // Correlation rules run as in `vigil import`: on event time, windows shared across files.
             let correlator = Correlator(ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
             var tally = HuntTally()
+            var page = report.map { _ in HuntReport() }
             var reports: [HuntFileReport] = inputs.unreadable
             let context = ParserContext(integration: "hunt", defaultHostname: hostname ?? ProcessInfo.processInfo.hostName)
             let progress = ProgressBar()
@@ -127,6 +131,7 @@ extension Vigil {
                                 let match = HuntMatch(detection: detection, event: item.event, file: file)
                                 report.matches += 1
                                 tally.add(match, severity: detection.severity)
+                                page?.add(match, severity: detection.severity)
                                 try sink.write(match)
                             }
                         }
@@ -143,6 +148,12 @@ extension Vigil {
             progress.finish()
             try sink.finish(timeline: timeline)
             if summary { try sink.writeSummary(tally.summaryRows()) }
+            if let report, let page {
+                let html = page.html(summary: tally.summaryRows(), files: reports, events: tally.events, generated: .now())
+                do { try html.write(toFile: report, atomically: true, encoding: .utf8) } catch {
+                    throw CLIError("cannot write --report \(report): \(error.localizedDescription)")
+                }
+            }
             for report in reports { writeStderr(report.line) }
             writeStderr("\(tally.matches) matches in \(inputs.files.count) files (\(tally.events) events)"
                         + (reports.contains { $0.error != nil } ? "; \(reports.filter { $0.error != nil }.count) skipped" : ""))
