@@ -44,10 +44,14 @@ public struct RuleSet: Sendable {
     /// so is a rule whose id (or a correlation whose name) another rule already has: the first
     /// one loads. Rules with a `deprecated` or `unsupported` status are listed as skipped unless
     /// `includeDeprecated`. A filter whose logsource does not fit a rule it names is reported
-    /// in `errors` and not applied to that rule.
-    public static func load(paths: [String], placeholders: [String: [String]] = [:], includeDeprecated: Bool = false)
+    /// in `errors` and not applied to that rule. `texts` (rules stored in the database, each
+    /// with the name it is reported under) are read first, so they win over a pack rule of the
+    /// same id.
+    public static func load(paths: [String], texts: [(text: String, file: String)] = [], placeholders: [String: [String]] = [:],
+                            includeDeprecated: Bool = false)
         -> (ruleSet: RuleSet, entries: [LoadEntry], errors: [DetectionError]) {
         var output = SigmaDocumentReader.Output()
+        for (text, file) in texts { SigmaDocumentReader.read(yaml: text, file: file, into: &output) }
         for path in paths {
             if let pack = packs[path] {
                 for rule in pack { SigmaDocumentReader.read(yaml: rule.text, file: rule.file, into: &output) }
@@ -171,7 +175,9 @@ public struct RuleSet: Sendable {
                                           correlations: correlations.filter { !disabled.contains($0.info.id) })
     }
 
-    private static func ruleFiles(at path: String, errors: inout [DetectionError]) -> [String] {
+    /// The rule files at `path`: the file itself, or every `.yml`/`.yaml` file below the folder,
+    /// sorted; a path that does not exist is an error in `errors`.
+    public static func ruleFiles(at path: String, errors: inout [DetectionError]) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             errors.append(DetectionError(.io, "no such rule file or folder; pass an existing path or 'builtin' to --rules", file: path))

@@ -67,7 +67,7 @@ extension Vigil {
             let opened = try store.open(creating: true)
             let writerLock = try store.lockForWriting(opened, holder: "vigil import")
             defer { withExtendedLifetime(writerLock) {} }
-            let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())
+            let ruleSet = try ruleOptions.load(stored: opened.storedRules()).excluding(ids: opened.disabledRuleIDs())
             let pipeline = ImportPipeline(store: opened, ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
             let bar = ProgressBar()
             let summary: ImportSummary

@@ -10,8 +10,8 @@ extension Vigil {
     struct RulesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rules",
-            abstract: "Inspect, check and test Sigma rules.",
-            subcommands: [List.self, Check.self, Test.self, Disable.self, Enable.self])
+            abstract: "Inspect, check and test Sigma rules; store your own in the database.",
+            subcommands: [List.self, Check.self, Test.self, Add.self, History.self, Disable.self, Enable.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List every loaded rule, correlation rules included: id, type, title, level, logsource, file, enabled.")
@@ -20,8 +20,9 @@ extension Vigil {
             @OptionGroup var ruleOptions: RuleOptions
 
             func run() throws {
-                let ruleSet = try ruleOptions.load()
-                let disabled = try store.open().disabledRuleIDs()
+                let opened = try store.open()
+                let ruleSet = try ruleOptions.load(stored: opened.storedRules())
+                let disabled = try opened.disabledRuleIDs()
                 let rows = ruleSet.rules.map { RuleListing(rule: $0.info, type: "detection", enabled: !disabled.contains($0.info.id)) }
                     + ruleSet.correlations.map { RuleListing(rule: $0.info, type: "correlation:\($0.kind.rawValue)", enabled: !disabled.contains($0.info.id)) }
                 emit(try render(rows, as: output.format))
@@ -86,6 +87,67 @@ extension Vigil {
 }
 
 extension Vigil.RulesCommand {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store Sigma rules in the database, versioned and audited.",
+            discussion: """
+                `vigil import` and `vigil serve` load the stored rules on top of the default pack (a stored rule wins over a \
+                pack rule of the same id) unless --rules names others for one run. Adding a changed file again stores a \
+                new version; an unchanged one is left as it is. A file that does not load (broken YAML, a rule that does \
+                not compile, no id) is reported and not stored, and the exit code is 1.
+                """)
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Rule files (.yml, .yaml) or folders of them.") var paths: [String]
+
+        func run() throws {
+            let opened = try store.open(creating: true)
+            var refused = 0
+            for path in paths {
+                var errors: [DetectionError] = []
+                let files = RuleSet.ruleFiles(at: path, errors: &errors)
+                for error in errors { writeStderr("\(path): \(error)"); refused += 1 }
+                for file in files {
+                    do {
+                        let (id, title, text) = try Self.validated(file)
+                        let (version, changed) = try opened.addStoredRule(id: id, title: title, source: file, text: text, actor: currentActor)
+                        print("\(id) \(title): " + (changed ? "stored as version \(version)" : "unchanged, still version \(version)"))
+                    } catch {
+                        writeStderr("\(file): not stored: \(error)")
+                        refused += 1
+                    }
+                }
+            }
+            if refused > 0 { throw ExitCode(1) }
+        }
+
+        /// The file's rule id, title and text, once every rule in it loads.
+        static func validated(_ file: String) throws -> (id: String, title: String, text: String) {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(validating: data, as: UTF8.self) else {
+                throw CLIError("cannot read it as UTF-8 text")
+            }
+            let loaded = RuleSet.load(paths: [], texts: [(text, file)], includeDeprecated: true)
+            if let error = loaded.errors.first ?? loaded.entries.lazy.compactMap(\.error).first { throw CLIError(String(describing: error)) }
+            guard let first = loaded.entries.first else { throw CLIError("it holds no rule") }
+            guard let id = first.id, !id.isEmpty else {
+                throw CLIError("the rule '\(first.title)' has no id; give it one (a UUID) so that later versions replace it")
+            }
+            return (id, first.title, text)
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every stored version of a rule: when, by whom and from which file.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The rule id.") var id: String
+
+        func run() throws {
+            let versions = try store.open().storedRuleHistory(id: id)
+            guard !versions.isEmpty else { throw CLIError("no stored rule has the id \(id); `vigil rules add FILE` stores one") }
+            emit(try render(versions.map(StoredRuleVersion.init), as: output.format))
+        }
+    }
+
     struct Disable: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Turn a rule off for imports and the server (it still loads).")
         @OptionGroup var store: StoreOptions
@@ -121,10 +183,12 @@ struct RuleOptions: ParsableArguments {
     var includeDeprecated = false
 
     /// Loads the rules; broken rules are reported on stderr and skipped, and so is the count
-    /// of rules skipped for their status.
-    func load() throws -> RuleSet {
-        let loaded = RuleSet.load(paths: rules.isEmpty ? [RuleSet.defaultPack] : rules, placeholders: try loadPlaceholders(placeholders),
-                                  includeDeprecated: includeDeprecated)
+    /// of rules skipped for their status. Without `--rules`, the default pack and `stored`
+    /// (the database's rules, from `vigil rules add`); `--rules` replaces both for one run.
+    func load(stored: [StoredRule] = []) throws -> RuleSet {
+        let texts = rules.isEmpty ? stored.map { (text: $0.text, file: $0.origin) } : []
+        let loaded = RuleSet.load(paths: rules.isEmpty ? [RuleSet.defaultPack] : rules, texts: texts,
+                                  placeholders: try loadPlaceholders(placeholders), includeDeprecated: includeDeprecated)
         for error in loaded.errors { writeStderr("warning: \(error)") }
         for entry in loaded.entries { if let error = entry.error { writeStderr("warning: rule skipped: \(error)") } }
         let retired = loaded.entries.filter { $0.skipped != nil }.count
@@ -189,4 +253,21 @@ struct RuleListing: Listable {
     enum CodingKeys: String, CodingKey, CaseIterable { case id, type, title, level, status, logsource, author, file, enabled }
 
     static let tableColumns = ["id", "type", "title", "level", "logsource", "file", "enabled"]
+}
+
+/// One line of `vigil rules history`.
+struct StoredRuleVersion: Listable {
+    var rule: StoredRule
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, version, title, added, actor, source }
+
+    func encode(to encoder: any Encoder) throws {
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(rule.ruleID, forKey: .id)
+        try row.encode(rule.version, forKey: .version)
+        try row.encode(rule.title, forKey: .title)
+        try row.encode(rule.addedAt, forKey: .added)
+        try row.encode(rule.actor, forKey: .actor)
+        try row.encode(rule.source, forKey: .source)
+    }
 }

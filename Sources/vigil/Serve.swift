@@ -52,7 +52,7 @@ extension Vigil {
             // A query-only server leaves the writer lock to the import running next to it.
             let writerLock = noIngest ? nil : try store.lockForWriting(opened, holder: "vigil serve")
             defer { withExtendedLifetime(writerLock) {} }
-            let ruleSet = try ruleOptions.load().excluding(ids: opened.disabledRuleIDs())
+            let ruleSet = try ruleOptions.load(stored: opened.storedRules()).excluding(ids: opened.disabledRuleIDs())
             var configuration = ServerConfiguration(databasePath: store.path, ruleSet: ruleSet)
             configuration.host = host
             configuration.port = port

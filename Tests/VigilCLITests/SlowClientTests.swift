@@ -111,6 +111,9 @@ import VigilTooling
         request.httpMethod = "POST"
         request.setValue("Bearer \(server.token)", forHTTPHeaderField: "Authorization")
         request.httpBody = Data(body.utf8)
+        // These tests measure memory and refusals, not speed: a debug server given 100,000
+        // records on a loaded 2-core machine took over URLSession's default 60 s in CI.
+        request.timeoutInterval = 300
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as? HTTPURLResponse
         return (http?.statusCode ?? -1, String(decoding: data, as: UTF8.self),
