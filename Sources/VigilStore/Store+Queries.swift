@@ -115,7 +115,7 @@ extension Store {
         let placeholders = Array(repeating: "?", count: events.count).joined(separator: ",")
         try connection.statement("""
             SELECT ae.event_id, a.id, a.title, a.severity, a.status
-            FROM alert_events ae JOIN alert_view a ON a.id = ae.alert_id
+            FROM alert_events ae JOIN alerts a ON a.id = ae.alert_id
             WHERE ae.event_id IN (\(placeholders)) ORDER BY a.id
             """).bind(events.map { $0.id as (any SQLValue)? }).forEachRow { row in
             alertsByEvent[row.int("event_id"), default: []].append(TimelineEntry.Alert(

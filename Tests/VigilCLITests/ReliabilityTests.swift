@@ -312,12 +312,15 @@ import VigilTooling
     }
 
     /// Whether a server on `port` answers `/health` within `timeout` (a debug build starting
-    /// among the other tests takes seconds: it compiles the default rule pack).
-    static func waitForHealth(port: Int, timeout: Duration = .seconds(60)) async throws -> Bool {
+    /// among the other tests takes seconds: it compiles the default rule pack). Each try gives
+    /// up after 5 s, so that one stuck attempt cannot use the whole wait.
+    static func waitForHealth(port: Int, timeout: Duration = .seconds(120)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/health")!)
+        request.timeoutInterval = 5
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
-            if let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!),
+            if let (data, _) = try? await URLSession.shared.data(for: request),
                String(decoding: data, as: UTF8.self).contains("ok") { return true }
         }
         return false

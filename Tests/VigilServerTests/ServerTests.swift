@@ -1,3 +1,6 @@
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -198,15 +201,25 @@ let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().app
         let fixture = try ServerFixture()
         let clients = 32, perClient = 50
         try await fixture.app().test(.live) { client in
+            let port = try #require(client.port)
+            // A connection per pusher, so the pushes really are concurrent (the live test client
+            // pipelines requests on one connection), and a patient timeout: this checks counts.
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.httpMaximumConnectionsPerHost = clients
+            let session = URLSession(configuration: configuration)
+            defer { session.finishTasksAndInvalidate() }
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for pusher in 0..<clients {
                     group.addTask {
                         let body = (0..<perClient).map { #"{"hostname":"host-\#(pusher)","@timestamp":"2026-03-03T10:00:00Z","n":\#($0)}"# }.joined(separator: "\n")
-                        return try await client.execute(uri: "/api/v1/ingest?format=json", method: .post, headers: headers(fixture.jsonToken),
-                                                        body: ByteBuffer(string: body)) { response in
-                            #expect(response.status == .ok)
-                            return json(response.body)["accepted"] as? Int ?? -1
-                        }
+                        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/ingest?format=json")!)
+                        request.httpMethod = "POST"
+                        request.timeoutInterval = 300
+                        request.setValue("Bearer \(fixture.jsonToken)", forHTTPHeaderField: "Authorization")
+                        request.httpBody = Data(body.utf8)
+                        let (data, response) = try await session.data(for: request)
+                        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+                        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["accepted"] as? Int ?? -1
                     }
                 }
                 var total = 0

@@ -12,17 +12,21 @@ public final class TestThreads: TaskExecutor, @unchecked Sendable {
     // Safety: `jobs` is touched only under `condition`'s lock.
 
     /// For suites that keep a thread busy: corpora, imports, fuzzing.
-    public static let busy = TestThreads(name: "vigil-busy", count: ProcessInfo.processInfo.activeProcessorCount)
-    /// For suites that run a server in the test process and time its answers.
-    public static let servers = TestThreads(name: "vigil-server", count: ProcessInfo.processInfo.activeProcessorCount)
+    public static let busy = TestThreads(name: "vigil-busy", count: ProcessInfo.processInfo.activeProcessorCount, suitesAtOnce: nil)
+    /// For suites that run a server in the test process and time its answers; three suites at
+    /// a time, so that a dozen servers do not share two threads and answer each other's tests late.
+    public static let servers = TestThreads(name: "vigil-server", count: ProcessInfo.processInfo.activeProcessorCount, suitesAtOnce: 3)
 
     /// The prefix of the names of this executor's threads.
     public let name: String
+    /// How many suites may run on these threads at once; nil for no limit.
+    let slots: TestSlots?
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
 
-    private init(name: String, count: Int) {
+    private init(name: String, count: Int, suitesAtOnce: Int?) {
         self.name = name
+        slots = suitesAtOnce.map(TestSlots.init)
         for index in 0..<max(1, count) {
             Thread.detachNewThread { [self] in
                 Thread.current.name = "\(name)-\(index)"
@@ -60,7 +64,34 @@ public struct RunsOn: SuiteTrait, TestScoping {
 
     public func provideScope(for test: Test, testCase: Test.Case?,
                              performing function: @Sendable () async throws -> Void) async throws {
-        try await withTaskExecutorPreference(threads) { try await function() }
+        await threads.slots?.acquire()
+        do {
+            try await withTaskExecutorPreference(threads) { try await function() }
+        } catch {
+            await threads.slots?.release()
+            throw error
+        }
+        await threads.slots?.release()
+    }
+}
+
+/// A counting semaphore for tasks: at most `count` hold a slot at once, the others wait in order.
+actor TestSlots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { free = count }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }
 
