@@ -80,8 +80,9 @@ public final class HuntingQuery {
         try installGuards()
     }
 
-    /// Runs one `SELECT` and returns at most `rowCap` rows; stops it after `timeout`.
-    public func run(_ sql: String, timeout: Duration, rowCap: Int) throws(StoreError) -> Result {
+    /// Runs one `SELECT` and returns at most `rowCap` rows and about `byteCap` bytes of text
+    /// (a hostile query cannot fill memory with wide rows); stops it after `timeout`.
+    public func run(_ sql: String, timeout: Duration, rowCap: Int, byteCap: Int = 64 << 20) throws(StoreError) -> Result {
         var statement: OpaquePointer?
         // The rest of the text after the first statement; read while the C string is alive.
         let (prepared, rest) = sql.withCString { text in
@@ -102,6 +103,7 @@ public final class HuntingQuery {
         let columnCount = sqlite3_column_count(statement)
         let columns = (0..<columnCount).map { String(cString: sqlite3_column_name(statement, $0)) }
         var rows: [[JSONValue]] = []
+        var bytes = 0
         deadline.set(ContinuousClock.now + timeout)
         defer { deadline.clear() }
         while true {
@@ -113,8 +115,9 @@ public final class HuntingQuery {
                 }
                 throw Self.explain(step, message: String(cString: sqlite3_errmsg(connection.handle)))
             }
-            if rows.count == rowCap { return Result(columns: columns, rows: rows, truncated: true) }
+            if rows.count == rowCap || bytes > byteCap { return Result(columns: columns, rows: rows, truncated: true) }
             rows.append((0..<columnCount).map { Self.value(statement, $0) })
+            bytes += (0..<columnCount).reduce(8) { $0 + Int(sqlite3_column_bytes(statement, $1)) }
         }
     }
 

@@ -98,6 +98,8 @@ import VigilStore
         let result = try Self.run("SELECT id FROM events", in: workspace, rowCap: 10)
         #expect(result.rows.count == 10)
         #expect(result.truncated)
+        let wide = try HuntingQuery(path: workspace.databasePath).run("SELECT raw FROM events", timeout: .seconds(30), rowCap: 10_000, byteCap: 1_000)
+        #expect(wide.truncated && wide.rows.count < 20, "wide rows stop at the byte cap: \(wide.rows.count)")
         let all = try Self.run("SELECT id FROM machines", in: workspace, rowCap: 10)
         #expect(!all.truncated && all.rows.count == 5)
     }
