@@ -55,3 +55,17 @@ extension JSONEncoder {
         return encoder
     }
 }
+
+extension JSONValue {
+    /// The value as an analyst reads it in a cell: text as is, whole numbers without a
+    /// fraction, null as nothing, arrays and objects as JSON.
+    public var plainText: String {
+        switch self {
+        case .string(let text): return text
+        case .number(let number): return number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .bool(let flag): return String(flag)
+        case .null: return ""
+        case .array, .object: return (try? String(decoding: JSONEncoder.vigil.encode(self), as: UTF8.self)) ?? ""
+        }
+    }
+}

@@ -47,31 +47,37 @@ public final class Correlator {
 
     /// Decides what `detection` of `event`, stored on machine `machineID`, does to the alerts.
     public func decide(_ detection: Detection, event: Event, machineID: Int64, ledger: some AlertLedger) throws -> AlertUpsert {
+        let subject = AlertSubject(
+            machineID: machineID, hostname: event.machine.hostname, integration: event.integration, time: event.time,
+            dedupeKey: detection.rule.dedupeFields.map { event.value(of: $0) ?? "" }.joined(separator: "\u{1F}"),
+            indicators: IncidentPolicy.indicators(of: event))
+        return try decide(detection, subject: subject, ledger: ledger)
+    }
+
+    /// Decides what `detection` does to the alerts, for a subject that is not a parsed event (a
+    /// custom detection's row names a stored one).
+    public func decide(_ detection: Detection, subject: AlertSubject, ledger: some AlertLedger) throws -> AlertUpsert {
         let rule = detection.rule
-        let dedupeKey = rule.dedupeFields.map { event.value(of: $0) ?? "" }.joined(separator: "\u{1F}")
-        let time = event.time
+        let time = subject.time
         let firstTime = min(detection.windowStart ?? time, time)
-        if let open = try ledger.openAlert(rule: rule.id, machineID: machineID, dedupeKey: dedupeKey, firstTime: firstTime,
+        if let open = try ledger.openAlert(rule: rule.id, machineID: subject.machineID, dedupeKey: subject.dedupeKey, firstTime: firstTime,
                                            time: time, window: dedupeWindow) {
             return .fold(AlertFold(alertID: open, firstEventTime: firstTime, lastEventTime: time,
                                    relatedEventKeys: detection.relatedEventKeys))
         }
-        let indicators = IncidentPolicy.indicators(of: event)
         return .open(NewAlert(
-            rule: rule, machineID: machineID, integration: event.integration, dedupeKey: dedupeKey,
+            rule: rule, machineID: subject.machineID, integration: subject.integration, dedupeKey: subject.dedupeKey,
             firstEventTime: firstTime, lastEventTime: time, matchedFields: detection.matchedFields,
-            previousAlertID: try ledger.latestAlert(rule: rule.id, machineID: machineID, dedupeKey: dedupeKey),
-            relatedEventKeys: detection.relatedEventKeys, indicators: indicators,
-            incident: try incident(for: rule, event: event, machineID: machineID, indicators: indicators, ledger: ledger),
+            previousAlertID: try ledger.latestAlert(rule: rule.id, machineID: subject.machineID, dedupeKey: subject.dedupeKey),
+            relatedEventKeys: detection.relatedEventKeys, indicators: subject.indicators,
+            incident: try incident(for: rule, subject: subject, ledger: ledger),
             title: detection.title, severity: detection.severity))
     }
 
     /// A new alert's incident: the machine's recent incident, else one that shares an
     /// indicator, else one where the same rule fired on another machine in a burst, else a new one.
-    private func incident(for rule: RuleInfo, event: Event, machineID: Int64, indicators: [Indicator],
-                          ledger: some AlertLedger) throws -> IncidentLink {
-        let hostname = event.machine.hostname
-        let time = event.time
+    private func incident(for rule: RuleInfo, subject: AlertSubject, ledger: some AlertLedger) throws -> IncidentLink {
+        let (machineID, hostname, time, indicators) = (subject.machineID, subject.hostname, subject.time, subject.indicators)
         if let incident = try ledger.incidentOnMachine(machineID, near: time, window: policy.machineWindow) {
             return .join(id: incident, reason: "same machine \(hostname) within \(policy.machineWindow.reasonText)")
         }
@@ -85,5 +91,27 @@ public final class Correlator {
                          reason: "'\(rule.title)' fired on \(hostname) and \(match.hostname) within \(policy.burstWindow.reasonText)")
         }
         return .create(title: "\(rule.title) on \(hostname)", reason: "first alert: \(rule.title) on \(hostname)")
+    }
+}
+
+/// Where and when a detection happened, and what it carries for grouping: all the Correlator
+/// needs of an event to decide an alert.
+public struct AlertSubject: Sendable {
+    public var machineID: Int64
+    public var hostname: String
+    public var integration: String
+    public var time: Timestamp
+    /// The values of the rule's dedupe fields, joined with U+001F (a custom detection's `key`).
+    public var dedupeKey: String
+    /// File hashes and remote addresses, to group the alert with others that share them.
+    public var indicators: [Indicator]
+
+    public init(machineID: Int64, hostname: String, integration: String, time: Timestamp, dedupeKey: String, indicators: [Indicator]) {
+        self.machineID = machineID
+        self.hostname = hostname
+        self.integration = integration
+        self.time = time
+        self.dedupeKey = dedupeKey
+        self.indicators = indicators
     }
 }

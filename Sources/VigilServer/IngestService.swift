@@ -146,6 +146,17 @@ public actor IngestService {
         try await control.run { try $0.updateAlerts(ids: [id], update, actor: actor) }
     }
 
+    /// Raises a custom detection's alerts for the rows its query read, on the writer's thread,
+    /// and records the run.
+    func raise(_ detection: CustomDetection, rows: [CustomDetectionRow], truncated: Bool, ranAt: Timestamp) async throws -> CustomDetectionOutcome {
+        try await writer.run { try $0.committer.raise(detection, rows: rows, truncated: truncated, ranAt: ranAt) }
+    }
+
+    /// Records a custom detection's failed run and schedules its next.
+    func recordFailedRun(_ detection: CustomDetection, reason: String, ranAt: Timestamp) async throws {
+        try await writer.run { try $0.committer.recordFailedRun(detection, reason: reason, ranAt: ranAt) }
+    }
+
     /// Commits a push, reading it batch by batch in the write transaction, and returns what it
     /// did. Its token is checked again inside the write transaction; a token revoked or
     /// expired, or an integration turned off, while the body streamed in throws

@@ -40,6 +40,10 @@ public struct ServerConfiguration: Sendable {
     /// How often the delivery worker looks for new outbox entries.
     public var deliveryInterval: Duration = .milliseconds(500)
     public var retryPolicy = RetryPolicy()
+    /// How long a custom detection's query may run.
+    public var customDetectionTimeout: Duration = .seconds(30)
+    /// The longest the custom-detection scheduler sleeps before it looks for due detections.
+    public var customDetectionPollInterval: Duration = .seconds(15)
     public var ruleSet: RuleSet
 
     public init(databasePath: String, ruleSet: RuleSet) {
@@ -70,6 +74,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger: logger)
     app.addServices([GroupCommitService(service: service, logger: logger)] as [any Service])
     if let worker { app.addServices([DeliveryService(worker: worker, interval: configuration.deliveryInterval)] as [any Service]) }
+    app.addServices([CustomDetectionService(databasePath: configuration.databasePath, ingest: service,
+                                            queryTimeout: configuration.customDetectionTimeout,
+                                            pollInterval: configuration.customDetectionPollInterval, logger: logger)] as [any Service])
     return app
 }
 

@@ -68,38 +68,37 @@ public final class HuntingQuery {
     }
 
     private let connection: Connection
+    /// The root pages of the tables behind the views and of their indexes: the only b-trees a
+    /// query may open (SQLite asks the authorizer nothing for a table read for its row count alone).
+    private let readableRootPages: Set<Int64>
     /// The deadline the progress handler checks; boxed so its C callback can read it.
     private let deadline = DeadlineBox()
 
     /// Opens the database at `path` read-only for hunting queries.
     public init(path: String) throws(StoreError) {
         connection = try Connection(path: path, create: false, readOnly: true)
+        let tables = Self.tablesBehindViews.map { "'\($0)'" }.joined(separator: ", ")
+        readableRootPages = Set(try connection.statement("SELECT rootpage FROM main.sqlite_schema WHERE tbl_name IN (\(tables)) AND rootpage > 0")
+            .rows { $0.int("rootpage") })
         for view in Self.views { try connection.execute("CREATE TEMP VIEW \(view.name) AS \(view.sql)") }
         try connection.execute("PRAGMA query_only = ON")
         try connection.registerFieldFunction()
         try installGuards()
     }
 
+    /// The columns `sql` would return, without running it: checks that it is one `SELECT` the
+    /// guards admit (custom detections check their query when they are saved).
+    public func columns(of sql: String) throws(StoreError) -> [String] {
+        let statement = try prepare(sql)
+        defer { sqlite3_finalize(statement) }
+        return (0..<sqlite3_column_count(statement)).map { String(cString: sqlite3_column_name(statement, $0)) }
+    }
+
     /// Runs one `SELECT` and returns at most `rowCap` rows and about `byteCap` bytes of text
     /// (a hostile query cannot fill memory with wide rows); stops it after `timeout`.
     public func run(_ sql: String, timeout: Duration, rowCap: Int, byteCap: Int = 64 << 20) throws(StoreError) -> Result {
-        var statement: OpaquePointer?
-        // The rest of the text after the first statement; read while the C string is alive.
-        let (prepared, rest) = sql.withCString { text in
-            var tail: UnsafePointer<CChar>?
-            let result = sqlite3_prepare_v2(connection.handle, text, -1, &statement, &tail)
-            return (result, tail.map { String(cString: $0) } ?? "")
-        }
+        let statement = try prepare(sql)
         defer { sqlite3_finalize(statement) }
-        guard prepared == SQLITE_OK, let statement else {
-            throw Self.explain(prepared, message: String(cString: sqlite3_errmsg(connection.handle)))
-        }
-        if !rest.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
-            throw StoreError(.invalidValue, "one statement at a time: remove what follows the first ';'")
-        }
-        guard sqlite3_stmt_readonly(statement) != 0 else {
-            throw StoreError(.invalidValue, "only SELECT queries run here; hunting never changes the database")
-        }
         let columnCount = sqlite3_column_count(statement)
         let columns = (0..<columnCount).map { String(cString: sqlite3_column_name(statement, $0)) }
         var rows: [[JSONValue]] = []
@@ -118,6 +117,55 @@ public final class HuntingQuery {
             if rows.count == rowCap || bytes > byteCap { return Result(columns: columns, rows: rows, truncated: true) }
             rows.append((0..<columnCount).map { Self.value(statement, $0) })
             bytes += (0..<columnCount).reduce(8) { $0 + Int(sqlite3_column_bytes(statement, $1)) }
+        }
+    }
+
+    /// Prepares one read-only statement; the caller finalizes it.
+    private func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
+        var statement: OpaquePointer?
+        // The rest of the text after the first statement; read while the C string is alive.
+        let (prepared, rest) = sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            let result = sqlite3_prepare_v2(connection.handle, text, -1, &statement, &tail)
+            return (result, tail.map { String(cString: $0) } ?? "")
+        }
+        guard prepared == SQLITE_OK, let statement else {
+            sqlite3_finalize(statement)
+            throw Self.explain(prepared, message: String(cString: sqlite3_errmsg(connection.handle)))
+        }
+        guard rest.allSatisfy({ $0.isWhitespace || $0 == ";" }) else {
+            sqlite3_finalize(statement)
+            throw StoreError(.invalidValue, "one statement at a time: remove what follows the first ';'")
+        }
+        guard sqlite3_stmt_readonly(statement) != 0 else {
+            sqlite3_finalize(statement)
+            throw StoreError(.invalidValue, "only SELECT queries run here; hunting never changes the database")
+        }
+        do {
+            try checkTablesOpened(by: sql)
+        } catch {
+            sqlite3_finalize(statement)
+            throw error
+        }
+        return statement
+    }
+
+    /// Refuses a statement whose program opens a b-tree other than the views' tables and
+    /// indexes: `SELECT count(*) FROM api_keys` reads no column, so the authorizer never sees it.
+    private func checkTablesOpened(by sql: String) throws(StoreError) {
+        var program: OpaquePointer?
+        guard sqlite3_prepare_v2(connection.handle, "EXPLAIN " + sql, -1, &program, nil) == SQLITE_OK, let program else {
+            sqlite3_finalize(program)
+            throw StoreError(.invalidValue, "the query cannot be checked: \(String(cString: sqlite3_errmsg(connection.handle))); EXPLAIN is not supported")
+        }
+        defer { sqlite3_finalize(program) }
+        // EXPLAIN's columns: addr, opcode, p1, p2, p3, …; OpenRead's p2 is a root page, p3 the database (0 is main).
+        while sqlite3_step(program) == SQLITE_ROW {
+            guard let opcode = sqlite3_column_text(program, 1), ["OpenRead", "ReopenIdx"].contains(String(cString: opcode)) else { continue }
+            guard sqlite3_column_int64(program, 4) == 0, readableRootPages.contains(sqlite3_column_int64(program, 3)) else {
+                let views = HuntingQuery.views.map(\.name).joined(separator: ", ")
+                throw StoreError(.invalidValue, "not allowed: the query reads a table other than the views \(views)")
+            }
         }
     }
 

@@ -38,15 +38,6 @@ extension Vigil {
 
 /// A query's rows in any output format: objects keyed by column for JSON, cells for the rest.
 func renderQuery(_ result: HuntingQuery.Result, as format: OutputFormat) throws -> String {
-    func cell(_ value: JSONValue) -> String {
-        switch value {
-        case .string(let text): return text
-        case .number(let number): return number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-        case .bool(let flag): return String(flag)
-        case .null: return ""
-        case .array, .object: return (try? String(decoding: JSONEncoder.vigil.encode(value), as: UTF8.self)) ?? ""
-        }
-    }
     let objects = { result.rows.map { JSONValue.object(Dictionary(zip(result.columns, $0), uniquingKeysWith: { first, _ in first })) } }
     switch format {
     case .json:
@@ -54,12 +45,12 @@ func renderQuery(_ result: HuntingQuery.Result, as format: OutputFormat) throws 
     case .jsonl:
         return try objects().map(jsonLine).joined(separator: "\n")
     case .csv:
-        return ([result.columns.map(csvField).joined(separator: ",")] + result.rows.map { $0.map { csvField(cell($0)) }.joined(separator: ",") })
+        return ([result.columns.map(csvField).joined(separator: ",")] + result.rows.map { $0.map { csvField($0.plainText) }.joined(separator: ",") })
             .joined(separator: "\n")
     case .table:
         let cells = result.rows.map { row in
             row.map { value in
-                let text = cell(value).terminalSafe
+                let text = value.plainText.terminalSafe
                 return text.count > 60 ? String(text.prefix(59)) + "…" : text
             }
         }

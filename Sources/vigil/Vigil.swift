@@ -14,7 +14,7 @@ struct Vigil: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, Import.self, Alerts.self, AlertCommand.self, Incidents.self, IncidentCommand.self, Machines.self, Events.self, Imports.self, Rejected.self, IntegrationCommand.self,
-            RulesCommand.self, Hunt.self, Query.self, Serve.self, NotifyCommand.self, Deliver.self, APIKeyCommand.self, Bench.self, CompatibilityCommand.self, Audit.self, Check.self, Backup.self, Purge.self, DetectionTest.self, Demo.self,
+            RulesCommand.self, DetectionsCommand.self, Hunt.self, Query.self, Serve.self, NotifyCommand.self, Deliver.self, APIKeyCommand.self, Bench.self, CompatibilityCommand.self, Audit.self, Check.self, Backup.self, Purge.self, DetectionTest.self, Demo.self,
         ]
     )
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VigilModel
 import VigilTestSupport
 @testable import VigilStore
 
@@ -143,5 +144,25 @@ import VigilTestSupport
             #expect(try await timeline("/api/v1/machines/web-01/timeline").0 == .badRequest)
             #expect(try await timeline("/api/v1/machines/\(webID)/timeline?machine=db-01").0 == .badRequest)
         }
+    }
+
+    @Test func theServerRunsADueCustomDetectionAndRaisesAnAlertPerRow() async throws {
+        let fixture = try await Self.seeded()
+        try fixture.store().addCustomDetection(CustomDetection(
+            name: "shell-steps", title: "Shell steps per host",
+            query: "SELECT max(id) AS event_id, count(*) AS steps FROM events WHERE field(fields, 'Image') = '/bin/sh' GROUP BY hostname",
+            every: .seconds(3600), severity: .medium, actor: "test"))
+        try await fixture.app().test(.router) { _ in
+            // The scheduler runs a due detection as the server starts.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try fixture.store().customDetections().first?.lastRunAt == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let detection = try #require(try fixture.store().customDetections().first)
+        #expect(detection.lastOutcome == "2 rows: 2 alerts opened, 0 folded, 0 already raised, 0 skipped")
+        let alerts = try fixture.store().alerts(AlertFilter(rule: "custom:shell-steps"))
+        #expect(alerts.map(\.hostname).sorted() == ["db-01", "web-01"])
+        #expect(alerts.allSatisfy { $0.eventCount == 1 && $0.matchedFields == #"{"steps":"20"}"# })
     }
 }
