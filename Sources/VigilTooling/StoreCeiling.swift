@@ -1,9 +1,12 @@
 import VigilModel
 import VigilStore
 
-/// The store ceiling for `vigil bench`: raw prepared-statement inserts of event rows into a
-/// fresh database with Vigil's schema and pragmas, batched like the writer batches. Nothing
-/// else happens per row, so this is the fastest an import could store them.
+/// The store ceilings for `vigil bench`:
+/// - `measure`: raw prepared-statement inserts of event rows into a fresh database with Vigil's
+///   schema and pragmas, batched like the writer batches. Nothing else happens per row, so this
+///   is the fastest an import could store them in Vigil's schema.
+/// - `measurePhysical`: the same rows appended to a plain table (the 12 columns, a sequential
+///   rowid, no secondary index), so the schema's own cost shows: what SQLite can physically append.
 public enum StoreCeiling {
     /// One events-table row, already serialized.
     public struct Row: Sendable {
@@ -30,6 +33,24 @@ public enum StoreCeiling {
         }
     }
 
+    /// Appends `total` rows, cycling through `pool`, to a plain table of the events' 12 columns
+    /// with a sequential rowid and no secondary index, 8,192 per transaction through one
+    /// prepared statement, in a new database at `path` in WAL mode with `synchronous = NORMAL`.
+    /// Returns rows/s.
+    public static func measurePhysical(path: String, pool: [Row], total: Int, batchSize: Int = 8_192) throws -> Double {
+        precondition(!pool.isEmpty)
+        let connection = try Connection(path: path)
+        try connection.execute("""
+            CREATE TABLE events (id INTEGER PRIMARY KEY, key INTEGER, time INTEGER, machine_id INTEGER, integration TEXT,
+                source_format TEXT, product TEXT, category TEXT, service TEXT, fields TEXT, raw TEXT, import_id INTEGER, line INTEGER)
+            """)
+        let insert = try connection.statement("""
+            INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
+            VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+            """)
+        return try timedBatches(connection, insert: insert, pool: pool, total: total, batchSize: batchSize)
+    }
+
     /// Inserts `total` rows, cycling through `pool` with fresh random-looking content keys
     /// (as SHA-256-derived keys are) into the same table and unique key index, `batchSize` per transaction, into a new database at `path`. Returns rows/s.
     public static func measure(path: String, pool: [Row], total: Int, batchSize: Int = 8_192) throws -> Double {
@@ -41,7 +62,12 @@ public enum StoreCeiling {
             INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line)
             VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT(key) DO NOTHING
             """)
-        // Keys spread like SHA-256-derived ones.
+        return try timedBatches(store.connection, insert: insert, pool: pool, total: total, batchSize: batchSize)
+    }
+
+    /// Runs `insert` for `total` rows of `pool`, `batchSize` per transaction, with keys spread
+    /// like SHA-256-derived ones; returns rows/s.
+    private static func timedBatches(_ connection: Connection, insert: Statement, pool: [Row], total: Int, batchSize: Int) throws -> Double {
         var keys = SplitMix64(seed: 0)
         let clock = ContinuousClock()
         let started = clock.now

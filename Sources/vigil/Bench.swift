@@ -35,7 +35,8 @@ extension Vigil {
                 parse                   \(rate(report.parseEventsPerSecond)) events/s
                 detect (2 threads)      \(rate(report.detectEventsPerSecond)) events/s
                 store ceiling           \(rate(report.storeCeilingRowsPerSecond)) rows/s
-                import (end to end)     \(rate(report.importEventsPerSecond)) events/s   = \(String(format: "%.2f", report.importToCeilingRatio)) × the ceiling
+                physical ceiling        \(rate(report.physicalCeilingRowsPerSecond)) rows/s
+                import (end to end)     \(rate(report.importEventsPerSecond)) events/s   = \(String(format: "%.2f", report.importToCeilingRatio)) × the store ceiling, \(String(format: "%.2f", report.importToPhysicalCeilingRatio)) × the physical one
                 hunt                    \(rate(report.huntEventsPerSecond)) events/s   = \(String(format: "%.2f", report.huntToParseRatio)) × parse
                 alerts raised           \(report.alertsRaised)
                 peak RSS                \(report.peakRSSBytes / 1_048_576) MiB

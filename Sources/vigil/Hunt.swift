@@ -37,7 +37,7 @@ extension Vigil {
         @Option(help: "In folders, skip files whose name or path below the folder matches this glob (repeatable).")
         var exclude: [String] = []
 
-        @Flag(help: "Print every match sorted by event time, across files (held in memory until the end).")
+        @Flag(help: "Print every match sorted by event time, across files (sorted on disk in runs when there are many, so memory stays bounded).")
         var timeline = false
 
         @Option(help: "Only matches of events at or after this time (ISO 8601, or relative: 24h, 7d).")
@@ -103,7 +103,8 @@ extension Vigil {
             let ruleSet = try ruleOptions.load()
             let filter = try filter()
             let inputs = HuntInputs.expand(files, include: include, exclude: exclude)
-            let sink = try HuntOutput(path: output, format: outputFormat, holdsRows: timeline || outputFormat == .table || outputFormat == .json)
+            let sink = try HuntOutput(path: output, format: outputFormat, timeline: timeline)
+            defer { sink.flush() }
             // Correlation rules run as in `vigil import`: on event time, windows shared across files.
             let correlator = Correlator(ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
             var tally = HuntTally()
@@ -146,8 +147,9 @@ extension Vigil {
                 reports.append(report)
             }
             progress.finish()
-            try sink.finish(timeline: timeline)
+            try sink.finish()
             if summary { try sink.writeSummary(tally.summaryRows()) }
+            sink.flush()
             if let report, let page {
                 let html = page.html(summary: tally.summaryRows(), files: reports, events: tally.events, generated: .now())
                 do { try html.write(toFile: report, atomically: true, encoding: .utf8) } catch {
@@ -245,16 +247,24 @@ struct HuntFileReport {
 }
 
 /// Where matches go: stdout or `--output`, streamed (jsonl, csv) or held for the table, the
-/// JSON array and `--timeline`.
+/// JSON array and `--timeline`. Held rows are rendered as they come and kept by a
+/// `SpillingSorter`, so memory stays bounded however many matches there are.
 final class HuntOutput {
     private let handle: FileHandle
     private let format: OutputFormat
-    private let holdsRows: Bool
-    private var rows: [HuntMatch] = []
+    private let timeline: Bool
+    private let held: SpillingSorter?
+    /// The table view's column widths so far (the table is written once every row is known).
+    private var widths = HuntMatch.shownColumns.map(\.count)
+    /// Output not yet written: rows go out 64 KiB at a time, not a system call each.
+    private var pending: [UInt8] = []
 
-    init(path: String?, format: OutputFormat, holdsRows: Bool) throws {
+    init(path: String?, format: OutputFormat, timeline: Bool) throws {
         self.format = format
-        self.holdsRows = holdsRows
+        self.timeline = timeline
+        // VIGIL_SORT_RUN_ROWS: rows sorted in memory before a run is spilled (default 50,000).
+        let runLength = ProcessInfo.processInfo.environment["VIGIL_SORT_RUN_ROWS"].flatMap(Int.init).map { max(1, $0) } ?? 50_000
+        held = timeline || format == .table || format == .json ? SpillingSorter(runLength: runLength) : nil
         if let path {
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
                 throw CLIError("cannot write --output \(path)")
@@ -267,24 +277,37 @@ final class HuntOutput {
     }
 
     func write(_ match: HuntMatch) throws {
-        if holdsRows { rows.append(match); return }
+        let rendered: String
         switch format {
-        case .jsonl: write(try jsonLine(match))
-        case .csv: write(try csvRecords([match])[0])
-        case .table, .json: rows.append(match)
+        case .jsonl, .json: rendered = try jsonLine(match)
+        case .csv: rendered = try csvRecords([match])[0]
+        case .table:
+            let cells = try tableCells(match)
+            for (index, cell) in cells.enumerated() { widths[index] = max(widths[index], cell.count) }
+            // Cells are terminal-safe: control characters are escaped, so U+001F cannot occur in one.
+            rendered = cells.joined(separator: "\u{1F}")
         }
+        guard let held else { return write(rendered) }
+        try held.add(key: timeline ? match.time.microseconds : 0, payload: rendered)
     }
 
-    /// Writes what was held, sorted by event time when `timeline` (stable: file order breaks ties).
-    func finish(timeline: Bool) throws {
-        guard holdsRows else { return }
-        let ordered = timeline ? rows.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element) : rows
+    /// Writes what was held, sorted by event time when `--timeline` (stable: file order breaks ties).
+    func finish() throws {
+        guard let held else { return }
+        var rows = 0
         switch format {
-        case .table, .json: write(try render(ordered, as: format))
-        case .jsonl: for row in ordered { write(try jsonLine(row)) }
-        case .csv: for row in try csvRecords(ordered) { write(row) }
+        case .table:
+            write(alignedLine(HuntMatch.shownColumns.map { $0.uppercased() }, widths: widths))
+            try held.forEachSorted { write(alignedLine($0.components(separatedBy: "\u{1F}"), widths: widths)) }
+        case .json:
+            try held.forEachSorted { row in
+                write((rows == 0 ? "[\n  " : ",\n  ") + row, newline: false)
+                rows += 1
+            }
+            write(rows == 0 ? "[]" : "\n]")
+        case .jsonl, .csv:
+            try held.forEachSorted { write($0) }
         }
-        rows = []
     }
 
     func writeSummary(_ rows: [HuntSummaryRow]) throws {
@@ -295,8 +318,17 @@ final class HuntOutput {
         }
     }
 
-    private func write(_ text: String) {
-        handle.write(Data((text + "\n").utf8))
+    private func write(_ text: String, newline: Bool = true) {
+        pending.append(contentsOf: text.utf8)
+        if newline { pending.append(UInt8(ascii: "\n")) }
+        if pending.count >= 1 << 16 { flush() }
+    }
+
+    /// Writes what is buffered.
+    func flush() {
+        guard !pending.isEmpty else { return }
+        handle.write(Data(pending))
+        pending.removeAll(keepingCapacity: true)
     }
 }
 

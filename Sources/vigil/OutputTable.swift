@@ -59,15 +59,21 @@ func csvField(_ text: String) -> String {
 
 /// Aligned columns for a terminal: control characters escaped, long cells cut at 60.
 private func table<Row: Listable>(_ rows: [Row]) throws -> String {
-    let shown = Row.tableColumns.isEmpty ? Row.columns : Row.tableColumns
-    let cells = try rows.map { row in
-        let values = try ColumnEncoder.cells(of: row)
-        return shown.map { column in
-            let text = (values[column] ?? "").terminalSafe
-            return text.count > 60 ? String(text.prefix(59)) + "…" : text
-        }
+    alignedTable(headers: Row.shownColumns.map { $0.uppercased() }, cells: try rows.map(tableCells))
+}
+
+extension Listable {
+    /// The columns of the table view.
+    static var shownColumns: [String] { tableColumns.isEmpty ? columns : tableColumns }
+}
+
+/// One row's cells in the table view: control characters escaped, long cells cut at 60.
+func tableCells<Row: Listable>(_ row: Row) throws -> [String] {
+    let values = try ColumnEncoder.cells(of: row)
+    return Row.shownColumns.map { column in
+        let text = (values[column] ?? "").terminalSafe
+        return text.count > 60 ? String(text.prefix(59)) + "…" : text
     }
-    return alignedTable(headers: shown.map { $0.uppercased() }, cells: cells)
 }
 
 /// `cells` under `headers`, each column as wide as its widest cell.
@@ -76,11 +82,13 @@ func alignedTable(headers: [String], cells: [[String]]) -> String {
     for row in cells {
         for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
     }
-    func line(_ values: [String]) -> String {
-        zip(values, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
-            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-    }
-    return ([line(headers)] + cells.map(line)).joined(separator: "\n")
+    return ([alignedLine(headers, widths: widths)] + cells.map { alignedLine($0, widths: widths) }).joined(separator: "\n")
+}
+
+/// One line of an aligned table: each value padded to its column's width.
+func alignedLine(_ values: [String], widths: [Int]) -> String {
+    zip(values, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
+        .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
 }
 
 /// Prints rendered output; nothing at all when it is empty (an empty JSON-lines listing).

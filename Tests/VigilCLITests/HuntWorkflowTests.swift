@@ -113,6 +113,34 @@ import VigilTooling
         let total = rows.filter { $0["group"] as? String == "level" }.compactMap { $0["matches"] as? Int }.reduce(0, +)
         #expect(total == jsonLines(result.stdout).filter { $0["rule_id"] != nil }.count)
     }
+    /// `--timeline` sorts on disk in runs when there are many matches: with runs of 7 rows
+    /// (`VIGIL_SORT_RUN_ROWS`), 300 matches spill into 43 runs and merge to exactly what one run
+    /// in memory gives, in every format, sorted by event time with file order breaking ties.
+    @Test func aSpilledTimelineMergesToTheSameOrderInEveryFormat() async throws {
+        let folder = TemporaryDirectory()
+        // Three files whose times interleave, with ties across files.
+        for file in 0..<3 {
+            let lines = (0..<100).map { index in
+                let second = (index * 7 + file * 3) % 100
+                return #"{"@timestamp":"2026-03-03T09:00:\#(String(format: "%02d", second % 60)).\#(second / 60)00Z","hostname":"h\#(file)","logsource":{"category":"antivirus"},"Signature":"Sig-\#(file)-\#(index)"}"#
+            }
+            try folder.write("f\(file).ndjson", lines.joined(separator: "\n"))
+        }
+        let files = ["f0.ndjson", "f1.ndjson", "f2.ndjson"]
+        for format in ["jsonl", "json", "csv", "table"] {
+            let arguments = ["hunt", "--rules", "builtin", "--timeline", "--output-format", format] + files
+            let inMemory = try await vigil(arguments, in: folder.url)
+            let spilled = try await vigil(arguments, environment: ["VIGIL_SORT_RUN_ROWS": "7"], in: folder.url)
+            #expect(inMemory.status == 0 && spilled.status == 0, "\(spilled.stderr)")
+            #expect(spilled.stdout == inMemory.stdout, "\(format): the spilled timeline differs")
+            #expect(spilled.stdout.split(separator: "\n").count >= 300, "\(format)")
+            if format == "jsonl" {
+                let times = jsonLines(spilled.stdout).compactMap { $0["time"] as? String }
+                #expect(times.count == 300)
+                #expect(times == times.sorted())
+            }
+        }
+    }
 }
 
 /// `vigil query` from the command line: formats, the row cap, and a refusal's exit code.
@@ -133,4 +161,5 @@ import VigilTooling
         let refused = try await vigil(["query", "--db", "demo.sqlite", "SELECT * FROM api_keys"], in: scratch.url)
         #expect(refused.status == 1 && refused.stderr.contains("not allowed"))
     }
+
 }
