@@ -64,7 +64,7 @@ vigil_seconds=$(python3 -c "import time; print(round(time.monotonic() - $start, 
 
 start=$(seconds)
 (cd "$zircolite" && "$python" zircolite.py --auditd --events "$work/audit.log" --ruleset "$OLDPWD/$rules" \
-    --outfile "$work/zircolite.json" --nolog >"$work/zircolite.out" 2>&1) || { cat "$work/zircolite.out" >&2; exit 1; }
+    --outfile "$work/zircolite.json" --logfile "$work/zircolite.log" >"$work/zircolite.out" 2>&1) || { cat "$work/zircolite.out" >&2; exit 1; }
 zircolite_seconds=$(python3 -c "import time; print(round(time.monotonic() - $start, 2))")
 
 python3 - "$work" "$vigil_seconds" "$zircolite_seconds" <<'EOF'

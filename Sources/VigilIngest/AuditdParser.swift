@@ -102,20 +102,22 @@ public struct AuditdParser: EventParser {
         default: break
         }
         if header.type == "EOE" {
-            flush(groupKey, into: &events)
+            // The group a record ends is nearly always the newest: search from the end.
+            flush(at: groupOrder.lastIndex(of: groupKey)!, into: &events)
         } else if groupOrder.count > Self.openGroupLimit {
-            flush(groupOrder[0], into: &events)
+            flush(at: 0, into: &events)
         }
         return nil
     }
 
     public mutating func finish(into events: inout [Event]) {
-        while let key = groupOrder.first { flush(key, into: &events) }
+        while !groupOrder.isEmpty { flush(at: 0, into: &events) }
     }
 
-    private mutating func flush(_ key: String, into events: inout [Event]) {
+    /// Closes the open group at `index` of `groupOrder`: an execve group becomes one process event.
+    private mutating func flush(at index: Int, into events: inout [Event]) {
+        let key = groupOrder.remove(at: index)
         guard let group = groups.removeValue(forKey: key) else { return }
-        groupOrder.removeAll { $0 == key }
         guard group.hasExecve else { return }
         let keys = Self.keys
         var fields: [EventField] = []
