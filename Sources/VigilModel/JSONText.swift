@@ -81,3 +81,124 @@ public enum JSONText {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONText {
+    /// The value of member `name` of the JSON object `json`, found by scanning its bytes: no
+    /// parse of the whole object (hunting's `field()` reads one field of millions of events).
+    /// Nil when the object has no such member, or the text is not an object.
+    public static func member(_ name: String, in json: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+        var scanner = MemberScanner(bytes: json)
+        let wanted = Array(name.utf8)
+        scanner.skipSpace()
+        guard scanner.take(UInt8(ascii: "{")) else { return nil }
+        while true {
+            scanner.skipSpace()
+            guard let keyRange = scanner.string() else { return nil }
+            scanner.skipSpace()
+            guard scanner.take(UInt8(ascii: ":")) else { return nil }
+            scanner.skipSpace()
+            let valueStart = scanner.position
+            guard scanner.skipValue() else { return nil }
+            let key = json[keyRange]
+            if key.elementsEqual(wanted) || (key.contains(UInt8(ascii: "\\")) && decodeString(json, keyRange) == name) {
+                return value(json, valueStart..<scanner.position)
+            }
+            scanner.skipSpace()
+            guard scanner.take(UInt8(ascii: ",")) else { return nil }
+        }
+    }
+
+    /// A member's value: strings without escapes and scalars directly, the rest through the parser.
+    private static func value(_ json: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> JSONValue? {
+        guard let first = range.first.map({ json[$0] }) else { return nil }
+        switch first {
+        case UInt8(ascii: "\""):
+            let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
+            return decodeString(json, inner).map(JSONValue.string)
+        case UInt8(ascii: "t"): return .bool(true)
+        case UInt8(ascii: "f"): return .bool(false)
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "["), UInt8(ascii: "{"): return JSONValue(parsing: String(decoding: json[range], as: UTF8.self))
+        default: return Double(String(decoding: json[range], as: UTF8.self)).map(JSONValue.number)
+        }
+    }
+
+    /// The text of a JSON string's contents (between its quotes): bytes as they are when there
+    /// is no escape, else through the parser.
+    private static func decodeString(_ json: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+        let contents = json[range]
+        guard contents.contains(UInt8(ascii: "\\")) else { return String(decoding: contents, as: UTF8.self) }
+        guard case .string(let text) = JSONValue(parsing: "\"" + String(decoding: contents, as: UTF8.self) + "\"") else { return nil }
+        return text
+    }
+
+    /// A cursor over JSON text that skips strings and values without decoding them; every read
+    /// is bounds-checked, so malformed text ends the scan instead of reading past it.
+    private struct MemberScanner {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var position = 0
+
+        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+        mutating func skipSpace() {
+            while position < bytes.count, Self.isSpace(bytes[position]) { position += 1 }
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard position < bytes.count, bytes[position] == byte else { return false }
+            position += 1
+            return true
+        }
+
+        /// Skips a string; returns the range of its contents (between the quotes).
+        mutating func string() -> Range<Int>? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = position
+            while position < bytes.count {
+                switch bytes[position] {
+                case UInt8(ascii: "\\"): position += 2
+                case UInt8(ascii: "\""):
+                    position += 1
+                    return start..<(position - 1)
+                default: position += 1
+                }
+            }
+            return nil
+        }
+
+        /// Skips one value: a string, an array or object (nesting counted, strings skipped), or a scalar.
+        mutating func skipValue() -> Bool {
+            guard position < bytes.count else { return false }
+            switch bytes[position] {
+            case UInt8(ascii: "\""):
+                return string() != nil
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                var depth = 0
+                while position < bytes.count {
+                    switch bytes[position] {
+                    case UInt8(ascii: "\""):
+                        guard string() != nil else { return false }
+                        continue
+                    case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+                    case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                        depth -= 1
+                        if depth == 0 {
+                            position += 1
+                            return true
+                        }
+                    default: break
+                    }
+                    position += 1
+                }
+                return false
+            default:
+                let start = position
+                while position < bytes.count, bytes[position] != UInt8(ascii: ","), bytes[position] != UInt8(ascii: "}"),
+                      !Self.isSpace(bytes[position]) {
+                    position += 1
+                }
+                return position > start
+            }
+        }
+    }
+}

@@ -49,14 +49,15 @@ public final class Correlator {
     public func decide(_ detection: Detection, event: Event, machineID: Int64, ledger: some AlertLedger) throws -> AlertUpsert {
         let subject = AlertSubject(
             machineID: machineID, hostname: event.machine.hostname, integration: event.integration, time: event.time,
-            dedupeKey: detection.rule.dedupeFields.map { event.value(of: $0) ?? "" }.joined(separator: "\u{1F}"),
-            indicators: IncidentPolicy.indicators(of: event))
-        return try decide(detection, subject: subject, ledger: ledger)
+            dedupeKey: detection.rule.dedupeFields.map { event.value(of: $0) ?? "" }.joined(separator: "\u{1F}"))
+        return try decide(detection, subject: subject, indicators: IncidentPolicy.indicators(of: event), ledger: ledger)
     }
 
     /// Decides what `detection` does to the alerts, for a subject that is not a parsed event (a
-    /// custom detection's row names a stored one).
-    public func decide(_ detection: Detection, subject: AlertSubject, ledger: some AlertLedger) throws -> AlertUpsert {
+    /// custom detection's row names a stored one). `indicators` (file hashes and remote
+    /// addresses, to group a new alert with others that share them) are read only for a new alert.
+    public func decide(_ detection: Detection, subject: AlertSubject, indicators: @autoclosure () -> [Indicator],
+                       ledger: some AlertLedger) throws -> AlertUpsert {
         let rule = detection.rule
         let time = subject.time
         let firstTime = min(detection.windowStart ?? time, time)
@@ -65,19 +66,20 @@ public final class Correlator {
             return .fold(AlertFold(alertID: open, firstEventTime: firstTime, lastEventTime: time,
                                    relatedEventKeys: detection.relatedEventKeys))
         }
+        let indicators = indicators()
         return .open(NewAlert(
             rule: rule, machineID: subject.machineID, integration: subject.integration, dedupeKey: subject.dedupeKey,
             firstEventTime: firstTime, lastEventTime: time, matchedFields: detection.matchedFields,
             previousAlertID: try ledger.latestAlert(rule: rule.id, machineID: subject.machineID, dedupeKey: subject.dedupeKey),
-            relatedEventKeys: detection.relatedEventKeys, indicators: subject.indicators,
-            incident: try incident(for: rule, subject: subject, ledger: ledger),
+            relatedEventKeys: detection.relatedEventKeys, indicators: indicators,
+            incident: try incident(for: rule, subject: subject, indicators: indicators, ledger: ledger),
             title: detection.title, severity: detection.severity))
     }
 
     /// A new alert's incident: the machine's recent incident, else one that shares an
     /// indicator, else one where the same rule fired on another machine in a burst, else a new one.
-    private func incident(for rule: RuleInfo, subject: AlertSubject, ledger: some AlertLedger) throws -> IncidentLink {
-        let (machineID, hostname, time, indicators) = (subject.machineID, subject.hostname, subject.time, subject.indicators)
+    private func incident(for rule: RuleInfo, subject: AlertSubject, indicators: [Indicator], ledger: some AlertLedger) throws -> IncidentLink {
+        let (machineID, hostname, time) = (subject.machineID, subject.hostname, subject.time)
         if let incident = try ledger.incidentOnMachine(machineID, near: time, window: policy.machineWindow) {
             return .join(id: incident, reason: "same machine \(hostname) within \(policy.machineWindow.reasonText)")
         }
@@ -94,8 +96,8 @@ public final class Correlator {
     }
 }
 
-/// Where and when a detection happened, and what it carries for grouping: all the Correlator
-/// needs of an event to decide an alert.
+/// Where and when a detection happened, and its dedupe key: what the Correlator needs of an
+/// event to decide an alert.
 public struct AlertSubject: Sendable {
     public var machineID: Int64
     public var hostname: String
@@ -103,15 +105,12 @@ public struct AlertSubject: Sendable {
     public var time: Timestamp
     /// The values of the rule's dedupe fields, joined with U+001F (a custom detection's `key`).
     public var dedupeKey: String
-    /// File hashes and remote addresses, to group the alert with others that share them.
-    public var indicators: [Indicator]
 
-    public init(machineID: Int64, hostname: String, integration: String, time: Timestamp, dedupeKey: String, indicators: [Indicator]) {
+    public init(machineID: Int64, hostname: String, integration: String, time: Timestamp, dedupeKey: String) {
         self.machineID = machineID
         self.hostname = hostname
         self.integration = integration
         self.time = time
         self.dedupeKey = dedupeKey
-        self.indicators = indicators
     }
 }

@@ -90,9 +90,9 @@ extension BatchCommitter {
                     continue
                 }
                 let subject = AlertSubject(machineID: event.machineID, hostname: event.hostname, integration: event.integration,
-                                           time: event.time, dedupeKey: row.key, indicators: [])
+                                           time: event.time, dedupeKey: row.key)
                 let detection = Detection(rule: rule, matchedFields: row.columns.map { EventField(FieldKey($0.name), $0.value) })
-                let upsert = try correlator.decide(detection, subject: subject, ledger: writer)
+                let upsert = try correlator.decide(detection, subject: subject, indicators: [], ledger: writer)
                 try writer.apply(upsert, eventID: eventID)
                 if case .open = upsert { outcome.alertsOpened += 1 } else { outcome.alertsFolded += 1 }
             }

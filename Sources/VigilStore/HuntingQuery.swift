@@ -246,9 +246,10 @@ extension Connection {
                 assert(count == 2)
                 guard let arguments, let fields = arguments[0], let name = arguments[1],
                       let json = sqlite3_value_text(fields), let key = sqlite3_value_text(name) else { return sqlite3_result_null(context) }
-                let text = String(decoding: UnsafeBufferPointer(start: json, count: Int(sqlite3_value_bytes(fields))), as: UTF8.self)
                 let wanted = String(decoding: UnsafeBufferPointer(start: key, count: Int(sqlite3_value_bytes(name))), as: UTF8.self)
-                guard case .object(let object) = JSONValue(parsing: text), let value = object[wanted] else { return sqlite3_result_null(context) }
+                guard let value = JSONText.member(wanted, in: UnsafeBufferPointer(start: json, count: Int(sqlite3_value_bytes(fields)))) else {
+                    return sqlite3_result_null(context)
+                }
                 switch value {
                 case .string(let string): sqlite3_result_text(context, string, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
                 case .number(let number): sqlite3_result_double(context, number)
