@@ -97,7 +97,7 @@ extension BatchCommitter {
                 if case .open = upsert { outcome.alertsOpened += 1 } else { outcome.alertsFolded += 1 }
             }
             try writer.recordCustomDetectionRun(detection.name, at: ranAt, outcome: outcome.description,
-                                                nextRunAt: Timestamp(microseconds: ranAt.microseconds + detection.every.microseconds))
+                                                nextRunAt: detection.nextRun(after: ranAt))
             return outcome
         }
     }
@@ -106,7 +106,7 @@ extension BatchCommitter {
     public func recordFailedRun(_ detection: CustomDetection, reason: String, ranAt: Timestamp) throws {
         try writer.transaction {
             try writer.recordCustomDetectionRun(detection.name, at: ranAt, outcome: "failed: \(reason)",
-                                                nextRunAt: Timestamp(microseconds: ranAt.microseconds + detection.every.microseconds))
+                                                nextRunAt: detection.nextRun(after: ranAt))
         }
     }
 }

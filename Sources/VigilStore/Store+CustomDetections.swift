@@ -1,3 +1,4 @@
+import Foundation
 import VigilModel
 
 /// A custom detection: a saved hunting query that `vigil serve` runs on a schedule, raising an
@@ -40,6 +41,12 @@ public struct CustomDetection: Sendable, Equatable {
     /// How often a custom detection may run.
     public static let allowedIntervals: ClosedRange<Duration> = .seconds(10) ... .seconds(366 * 86_400)
 
+    /// When a run at `time` makes it due again (saturating: a stored interval cannot overflow it).
+    public func nextRun(after time: Timestamp) -> Timestamp {
+        let (sum, overflow) = time.microseconds.addingReportingOverflow(every.microseconds)
+        return Timestamp(microseconds: overflow ? .max : sum)
+    }
+
     /// The rule its alerts carry.
     public var ruleID: String { "custom:\(name)" }
 
@@ -55,6 +62,12 @@ extension Store {
     public func addCustomDetection(_ detection: CustomDetection) throws {
         guard CustomDetection.isValidName(detection.name) else {
             throw StoreError(.invalidValue, "'\(detection.name)' is not a detection name: use 1–64 letters, digits, '-', '_' or '.'")
+        }
+        guard !detection.title.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw StoreError(.invalidValue, "a custom detection needs a title: its alerts are called by it")
+        }
+        if let tag = detection.tags.first(where: { $0.isEmpty || $0.contains(",") }) {
+            throw StoreError(.invalidValue, "'\(tag)' is not a tag: give one tag per --tag, without commas (attack.t1110)")
         }
         guard CustomDetection.allowedIntervals.contains(detection.every) else {
             throw StoreError(.invalidValue, "a custom detection runs every 10 seconds to 366 days; \(detection.every) is outside that")

@@ -125,7 +125,14 @@ import VigilStore
                                                                                          every: .seconds(60), severity: .low, actor: "a")) }
         #expect(throws: StoreError.self) { try store.addCustomDetection(CustomDetection(name: "fast", title: "t", query: "SELECT 1 AS event_id",
                                                                                          every: .seconds(1), severity: .low, actor: "a")) }
+        var untitled = detection()
+        untitled.title = " "
+        #expect(throws: StoreError.self) { try store.addCustomDetection(untitled) }
+        var commaTag = detection()
+        commaTag.tags = ["attack.t1110,attack.t1059"]
+        #expect(throws: StoreError.self) { try store.addCustomDetection(commaTag) }
         try store.addCustomDetection(detection())
         #expect(throws: StoreError.self) { try store.addCustomDetection(detection()) }
+        #expect(detection().nextRun(after: Timestamp(microseconds: .max - 5)) == Timestamp(microseconds: .max))
     }
 }
