@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerates the Swift files that embed schema/*.sql, rules/builtin/*.yml, the vendored SigmaHQ rules
-# (rules/sigmahq/**/*.yml) and openapi.yaml in the binary.
+# (rules/sigmahq/**/*.yml), openapi.yaml and the web console's templates and assets (console/) in the binary.
 # Run it after editing either folder; a test fails while the embedded copies have drifted
 # (MigrationTests for schema/, EmbeddedRulesTests for rules/builtin/ and rules/sigmahq/, APIContractTests for
 # openapi.yaml).
@@ -39,3 +39,5 @@ embed Sources/VigilDetection/BuiltinRules+Embedded.swift BuiltinRules embedded r
 embed Sources/VigilDetection/SigmaHQRules+Embedded.swift SigmaHQRules embedded rules/sigmahq \
     $(find rules/sigmahq -name '*.yml' | LC_ALL=C sort)
 embed Sources/VigilServer/OpenAPIDocument+Embedded.swift OpenAPIDocument embedded . openapi.yaml
+embed Sources/VigilServer/Console/ConsoleResources+Embedded.swift ConsoleResources embedded console \
+    console/templates/*.mustache console/assets/*

@@ -10,10 +10,15 @@ public enum AccessToken {
 
     /// A new token from the system CSPRNG, and the hash to store.
     public static func generate() -> (token: String, hash: [UInt8]) {
-        var generator = SystemRandomNumberGenerator()  // getrandom(2) on Linux
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let token = prefix + base64URL(bytes)
+        let token = prefix + randomSecret()
         return (token, hash(token))
+    }
+
+    /// 256 random bits from the system CSPRNG, as 43 base64url characters: the body of a
+    /// token, a console session id or its CSRF token.
+    public static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()  // getrandom(2) on Linux
+        return base64URL((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
     /// SHA-256 of the token text.

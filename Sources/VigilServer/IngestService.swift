@@ -143,7 +143,24 @@ public actor IngestService {
 
     /// Applies an analyst's change to one alert; audited.
     public func updateAlert(id: Int64, _ update: AlertUpdate, actor: String) async throws -> Int {
-        try await control.run { try $0.updateAlerts(ids: [id], update, actor: actor) }
+        try await updateAlerts(ids: [id], update, actor: actor)
+    }
+
+    /// Applies an analyst's change to several alerts in one transaction; audited per alert.
+    public func updateAlerts(ids: [Int64], _ update: AlertUpdate, actor: String) async throws -> Int {
+        try await control.run { try $0.updateAlerts(ids: ids, update, actor: actor) }
+    }
+
+    /// Changes an incident's status, assignee or classification, or comments on it; audited.
+    public func updateIncident(id: Int64, status: String?, assignedTo: String?, classification: String?, comment: String?, actor: String) async throws {
+        try await control.run {
+            try $0.updateIncident(id: id, status: status, assignedTo: assignedTo, classification: classification, comment: comment, actor: actor)
+        }
+    }
+
+    /// Revokes one push token of an integration; audited.
+    public func revokeToken(integration: String, id: Int64, actor: String) async throws {
+        try await control.run { try $0.revokeToken(integration: integration, id: id, actor: actor) }
     }
 
     /// Raises a custom detection's alerts for the rows its query read, on the writer's thread,

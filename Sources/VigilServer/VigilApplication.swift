@@ -44,6 +44,13 @@ public struct ServerConfiguration: Sendable {
     public var customDetectionTimeout: Duration = .seconds(30)
     /// The longest the custom-detection scheduler sleeps before it looks for due detections.
     public var customDetectionPollInterval: Duration = .seconds(15)
+    /// How long a web console session lasts after sign-in.
+    public var consoleSessionLifetime: Duration = .seconds(8 * 3600)
+    /// Mark the console's session cookie Secure on every response (`vigil serve --secure-cookies`,
+    /// behind a TLS proxy); without it, only when the proxy says `X-Forwarded-Proto: https`.
+    public var secureCookies = false
+    /// The console shows a machine as inactive when no data arrived from it for this long.
+    public var machineActivityWindow: Duration = .seconds(7 * 86_400)
     public var ruleSet: RuleSet
 
     public init(databasePath: String, ruleSet: RuleSet) {
@@ -110,6 +117,9 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
     DeliveryController(service: service, databasePath: configuration.databasePath, worker: delivery).register(on: router)
     QueryController(service: service, databasePath: configuration.databasePath).register(on: router)
     HuntingController(service: service, databasePath: configuration.databasePath).register(on: router)
+    ConsoleController(service: service, databasePath: configuration.databasePath,
+                      sessions: ConsoleSessions(lifetime: configuration.consoleSessionLifetime), renderer: ConsoleRenderer(),
+                      secureCookies: configuration.secureCookies, activityWindow: configuration.machineActivityWindow).register(on: router)
     return router
 }
 

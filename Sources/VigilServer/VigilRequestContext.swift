@@ -16,6 +16,10 @@ enum RequestIdentity: Sendable {
 public struct VigilRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     var identity: RequestIdentity?
+    /// The web console's session; only behind `ConsoleAuthenticator`.
+    var consoleSession: ConsoleSessions.Session?
+    /// The submitted form of a console request that is not a GET, CSRF-checked; only behind `ConsoleAuthenticator`.
+    var form: ConsoleForm?
 
     public init(source: Source) {
         coreContext = .init(source: source)

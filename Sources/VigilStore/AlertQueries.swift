@@ -21,6 +21,12 @@ public protocol AlertQueries: AnyObject {
     func events(_ filter: EventFilter) throws -> [EventRow]
     /// One machine's events, newest first, with the alerts each is evidence of; nil when there is no such machine.
     func timeline(machineID: Int64, _ filter: EventFilter) throws -> [TimelineEntry]?
+    /// Alerts per UTC day and severity over the last `days` days.
+    func alertTrend(days: Int, now: Timestamp) throws -> [AlertTrendPoint]
+    /// Alert counts per integration, largest first.
+    func alertCountsByIntegration() throws -> [(integration: String, count: Int)]
+    /// The newest EICAR alert with evidence that arrived since `since`, from `machine` or any.
+    func detectionTestAlert(since: Timestamp, machine: String?) throws -> AlertRow?
     /// Imports and pushes, newest first.
     func imports(limit: Int) throws -> [ImportRow]
     /// Rejected records of one import, or of all when `importID` is nil.

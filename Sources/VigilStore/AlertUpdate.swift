@@ -27,5 +27,5 @@ public struct AlertUpdate: Sendable {
         self.comment = comment
     }
 
-    var isEmpty: Bool { status == nil && classification == nil && determination == nil && assignedTo == nil && comment == nil }
+    public var isEmpty: Bool { status == nil && classification == nil && determination == nil && assignedTo == nil && comment == nil }
 }

@@ -20,6 +20,14 @@ public struct MachineRow: Sendable {
     public var review: String?
 }
 
+extension MachineRow {
+    /// Health as Defender's device inventory shows it: `active` when data arrived at or after
+    /// `activeSince` and an integration the machine reports through is on, else `inactive`.
+    public func health(activeSince: Timestamp) -> String {
+        active && lastSeen >= activeSince ? "active" : "inactive"
+    }
+}
+
 extension MachineRow: Encodable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case id, hostname, osPlatform = "os_platform", osVersion = "os_version", supported, status, firstSeen = "first_seen"

@@ -4,7 +4,7 @@ import VigilModel
 /// iPhone and an Android phone, with ordinary activity and a few detections (EICAR first).
 public enum DemoData {
     /// The EICAR antivirus test string (68 bytes).
-    public static let eicar = #"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#
+    public static let eicar = EICAR.testString
 
     /// NDJSON lines ending `now`, oldest first.
     public static func lines(endingAt now: Timestamp, backgroundEvents: Int = 200) -> [String] {

@@ -1,0 +1,43 @@
+import VigilModel
+
+/// Alert counts per day and severity, for the dashboard's chart.
+public struct AlertTrendPoint: Sendable, Equatable {
+    /// Midnight UTC of the day, in microseconds.
+    public var day: Int64
+    public var severity: Severity
+    public var count: Int
+}
+
+extension Store {
+    /// Alerts whose last event falls in the `days` days up to `now`, counted per UTC day and
+    /// severity (through the `alerts_time` index).
+    public func alertTrend(days: Int, now: Timestamp = .now()) throws -> [AlertTrendPoint] {
+        let day: Int64 = 86_400_000_000
+        let start = (now.microseconds / day - Int64(days - 1)) * day
+        return try connection.statement("""
+            SELECT last_event_time / \(day) * \(day) AS day, severity, COUNT(*) AS count
+            FROM alerts WHERE last_event_time >= ? GROUP BY 1, 2 ORDER BY 1, 2
+            """).bind(start).rows {
+                AlertTrendPoint(day: $0.int("day"), severity: Severity(rawValue: Int($0.int("severity"))) ?? .informational, count: Int($0.int("count")))
+            }
+    }
+
+    /// Alert counts per integration, largest first.
+    public func alertCountsByIntegration() throws -> [(integration: String, count: Int)] {
+        try connection.statement("SELECT integration, COUNT(*) AS count FROM alerts GROUP BY integration ORDER BY count DESC, integration")
+            .rows { ($0.text("integration"), Int($0.int("count"))) }
+    }
+
+    /// The newest EICAR alert (the built-in rule) with evidence that arrived at or after
+    /// `since`, from the machine `machine` (a host name, any case) or any; nil until one has.
+    /// An alert folding a new EICAR detection into an open one counts: its new event arrived.
+    public func detectionTestAlert(since: Timestamp, machine: String?) throws -> AlertRow? {
+        try connection.statement("""
+            SELECT \(Self.alertColumns) FROM alert_view a
+            WHERE a.rule_id = ? AND (? IS NULL OR a.hostname = ? COLLATE NOCASE) AND EXISTS (
+                SELECT 1 FROM alert_events ae JOIN events e ON e.id = ae.event_id JOIN imports i ON i.id = e.import_id
+                WHERE ae.alert_id = a.id AND i.started_at >= ?)
+            ORDER BY a.id DESC LIMIT 1
+            """).bind(EICAR.ruleID, machine, machine, since.microseconds).firstRow(Self.alertRow)
+    }
+}
