@@ -31,6 +31,15 @@ import VigilTooling
         let alerts = try await vigil(["alerts", "--format", "jsonl", "--machine", "av-host"], in: directory)
         #expect(alerts.stdout.contains("\"title\":\"EICAR test file detected\""))
         #expect(alerts.stdout.contains("\"integration\":\"clamav\""))
+        // --verify sees the alert that arrived; a machine that sent nothing times out with exit 1.
+        let verified = try await vigil(["detection-test", "--verify", "--machine", "AV-HOST", "--timeout", "30s"], in: directory)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains("detection received") && verified.stdout.contains("av-host"))
+        let waited = try await vigil(["detection-test", "--verify", "--machine", "quiet-host", "--timeout", "1s"], in: directory)
+        #expect(waited.status == 1)
+        #expect(waited.stderr.contains("no EICAR alert from quiet-host arrived within 1s"))
+        #expect(try await vigil(["detection-test", "--verify", "--since", "0m", "--timeout", "1s"], in: directory).status == 1,
+                "evidence from before --since does not count")
 
         // Off: the same import is refused, nothing new is stored, and the refusal is audited.
         #expect(try await vigil(["integration", "off", "clamav"], in: directory).status == 0)
