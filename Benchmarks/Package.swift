@@ -11,7 +11,7 @@ let package = Package(
         .package(name: "Vigil", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
-    targets: ["Parsing", "Detection", "Correlation", "StoreWrites", "AlertQueries", "HuntingQueries", "EndToEnd", "ServerLatency"].map { suite in
+    targets: ["Parsing", "Detection", "Correlation", "StoreWrites", "AlertQueries", "HuntingQueries", "EndToEnd", "ServerLatency", "ConsolePages"].map { suite in
         .executableTarget(
             name: suite,
             dependencies: [.product(name: "Vigil", package: "Vigil"), .product(name: "Benchmark", package: "benchmark")],
