@@ -33,6 +33,12 @@ extension Vigil {
         @Flag(name: .customLong("no-delivery"), help: "Do not send alerts to subscriptions here (another node or `vigil deliver` does).") var noDelivery = false
         @Option(name: .customLong("delivery-interval"), help: "How often delivery looks for new changes.")
         var deliveryInterval = PreciseDurationArgument(milliseconds: 500)
+        @Option(name: .customLong("session-lifetime"), help: "How long a web console sign-in lasts (8h, 30m).")
+        var sessionLifetime = DurationArgument(seconds: 8 * 3600)
+        @Flag(name: .customLong("secure-cookies"), help: "Mark the web console's session cookie Secure (behind a TLS proxy; also when it sends X-Forwarded-Proto: https).")
+        var secureCookies = false
+        @Option(name: .customLong("inactive-after"), help: "The web console shows a machine inactive when no data arrived from it for this long (7d).")
+        var inactiveAfter = DurationArgument(seconds: 7 * 86_400)
         @Flag(name: .customLong("no-ingest"), help: "Serve queries and triage only, next to a running `vigil import`; pushes get 503.") var noIngest = false
 
         func validate() throws {
@@ -61,6 +67,9 @@ extension Vigil {
             configuration.acceptsPushes = !noIngest
             configuration.maxFutureSkew = correlationOptions.maxFutureSkew.duration
             configuration.metricsRequireKey = metricsAuth
+            configuration.consoleSessionLifetime = sessionLifetime.duration
+            configuration.secureCookies = secureCookies
+            configuration.machineActivityWindow = inactiveAfter.duration
             configuration.maxEventsPerPush = maxEventsPerPush
             configuration.eventsPerSecond = eventRate
             configuration.headerTimeout = headerTimeout.duration

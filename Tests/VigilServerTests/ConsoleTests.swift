@@ -59,6 +59,11 @@ import VigilTestSupport
                 #expect(response.status == .seeOther)
                 #expect(response.headers[.location] == "/login?next=%2Falerts")
             }
+            try await client.execute(uri: "/login", method: .post, headers: [.origin: "https://evil.example"],
+                                     body: ByteBuffer(string: "key=\(fixture.apiKey)")) { response in
+                #expect(response.status == .forbidden, "another site's form cannot sign the browser in (login CSRF)")
+                #expect(response.headers[.setCookie] == nil)
+            }
             try await client.execute(uri: "/login", method: .post, body: ByteBuffer(string: "key=vglk_not-a-key")) { response in
                 #expect(response.status == .unauthorized)
                 #expect(response.headers[.setCookie] == nil)
@@ -106,6 +111,22 @@ import VigilTestSupport
             try await client.execute(uri: "/alerts", method: .get, headers: [.cookie: session.cookie]) { #expect($0.status == .seeOther) }
             #expect(try await Self.post(client, "/alerts/triage", session, form: "csrf=\(session.csrf)&id=1&status=resolved").0 == .unauthorized)
         }
+    }
+
+    @Test func theEmbeddedTemplatesAndAssetsAreTheRepositorysConsoleFolder() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../console").standardized
+        var onDisk: [String] = []
+        for sub in ["templates", "assets"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(sub).path).sorted() {
+                onDisk.append("\(sub)/\(name)")
+                let text = try String(contentsOf: folder.appendingPathComponent("\(sub)/\(name)"), encoding: .utf8)
+                let embedded = ConsoleResources.embedded.first { $0.name == "\(sub)/\(name)" }?.text
+                #expect(embedded.map { $0 + "\n" } == text, "console/\(sub)/\(name) drifted from its embedded copy; run scripts/embed-resources.sh")
+            }
+        }
+        #expect(ConsoleResources.embedded.map(\.name).sorted() == onDisk.sorted())
+        let renderer = ConsoleRenderer()
+        #expect(renderer.assets.keys.sorted() == ["console.css", "console.js"])
     }
 
     @Test func signInRedirectsOnlyToPathsOnThisServer() {

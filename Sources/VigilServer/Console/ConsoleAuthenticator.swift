@@ -87,6 +87,10 @@ struct ConsoleErrorPages: RouterMiddleware {
         } catch let error as ConsoleError {
             return renderer.page("error", Model(layout: ConsoleLayout(title: "Error", context: context), status: Int(error.status.code), message: error.message),
                                  status: error.status)
+        } catch let error as APIError {
+            // A read the console shares with the API (the database cannot be opened, a bad parameter).
+            return renderer.page("error", Model(layout: ConsoleLayout(title: "Error", context: context), status: Int(error.status.code), message: error.message),
+                                 status: error.status)
         } catch let error as HTTPError {
             let message = error.status == .contentTooLarge ? "The form is larger than this server accepts." : (error.body ?? "The request could not be served.")
             return renderer.page("error", Model(layout: ConsoleLayout(title: "Error", context: context), status: Int(error.status.code), message: message),

@@ -76,6 +76,10 @@ struct ConsoleController: Sendable {
     }
 
     @Sendable func login(_ request: Request, context: VigilRequestContext) async throws -> Response {
+        // Login CSRF: another site's form must not sign the browser in to a session of its choosing.
+        if let origin = request.headers[.origin], URL(string: origin)?.hostWithPort != request.head.authority {
+            throw ConsoleError(.forbidden, "Sign-in is accepted only from this server's own sign-in page.")
+        }
         var request = request
         let body = try await request.collectBody(upTo: ConsoleForm.byteLimit)
         guard let form = ConsoleForm(String(buffer: body)) else { throw ConsoleError(.badRequest, "The sign-in form could not be read; reload the page.") }
@@ -599,5 +603,13 @@ struct ConsoleController: Sendable {
 
     private func read<T: Sendable>(_ query: @escaping @Sendable (Store) throws -> T) async throws -> T {
         try await onReadConnection(databasePath, query)
+    }
+}
+
+extension URL {
+    /// `host` or `host:port`, as a `Host` header names this URL's server.
+    fileprivate var hostWithPort: String? {
+        guard let host else { return nil }
+        return port.map { "\(host):\($0)" } ?? host
     }
 }

@@ -53,7 +53,7 @@ struct ConsoleRenderer: Sendable {
 
     static var securityHeaders: HTTPFields {
         [.contentSecurityPolicy: contentSecurityPolicy, .xContentTypeOptions: "nosniff", .cacheControl: "no-store",
-         .init("Referrer-Policy")!: "no-referrer", .init("X-Frame-Options")!: "DENY"]
+         .init("Referrer-Policy")!: "same-origin", .init("X-Frame-Options")!: "DENY"]
     }
 }
 

@@ -405,7 +405,8 @@ table { border-collapse: collapse; width: 100%; background: var(--card); margin:
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 .counts { list-style: none; display: flex; flex-wrap: wrap; gap: 8px; padding: 0; }
-.counts li { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
+.counts li { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
+.counts li:not([class]) { background: var(--card); }
 .count { font-size: 20px; font-weight: 700; margin-right: 4px; }
 .badge { display: inline-block; border-radius: 3px; padding: 0 6px; background: #e4e7eb; color: var(--fg); text-decoration: none; }
 .sev-critical { background: #8b0000; color: #fff; fill: #8b0000; }
@@ -414,6 +415,7 @@ caption { text-align: left; font-weight: 600; padding: 4px 0; }
 .sev-low { background: #f2c94c; fill: #f2c94c; }
 .sev-informational { background: #9aa5b1; fill: #9aa5b1; }
 .counts li.sev-critical a, .counts li.sev-high a { color: #fff; }
+.counts li a { color: inherit; }
 .chart { width: 100%; max-width: 720px; height: auto; }
 .chart .axis { font-size: 11px; fill: var(--muted); stroke: var(--muted); stroke-width: 0; }
 .chart line.axis { stroke-width: 1; }
