@@ -103,22 +103,3 @@ struct HuntReport {
         return svg + "</svg>\n<p>\(legend); the tallest bar is \(tallest) matches.</p>\n"
     }
 }
-
-extension String {
-    /// The text with `& < > " '` escaped, safe inside HTML elements and quoted attributes.
-    var htmlEscaped: String {
-        var escaped = ""
-        escaped.reserveCapacity(utf8.count)
-        for character in self {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
-}

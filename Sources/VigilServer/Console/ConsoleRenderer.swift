@@ -56,22 +56,3 @@ struct ConsoleRenderer: Sendable {
          .init("Referrer-Policy")!: "same-origin", .init("X-Frame-Options")!: "DENY"]
     }
 }
-
-/// Text for HTML built outside a template (the SVG charts): `<`, `>`, `&`, `"` and `'` escaped.
-enum HTMLText {
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "&": escaped += "&amp;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
-}

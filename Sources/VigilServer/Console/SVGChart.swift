@@ -44,11 +44,11 @@ enum SVGChart {
         let highest = max(1, values.map(\.count).max() ?? 1)
         let rowHeight = 24
         let height = max(1, values.count) * rowHeight
-        var svg = #"<svg class="chart" viewBox="0 0 480 \#(height)" role="img" aria-label="\#(HTMLText.escape(caption))">"#
+        var svg = #"<svg class="chart" viewBox="0 0 480 \#(height)" role="img" aria-label="\#(caption.htmlEscaped)">"#
         for (index, value) in values.enumerated() {
             let y = index * rowHeight
             let length = max(1, value.count * 260 / highest)
-            svg += #"<text class="axis" x="0" y="\#(y + 16)">\#(HTMLText.escape(String(value.label.prefix(24))))</text>"#
+            svg += #"<text class="axis" x="0" y="\#(y + 16)">\#(String(value.label.prefix(24)).htmlEscaped)</text>"#
             svg += #"<rect class="bar" x="160" y="\#(y + 4)" width="\#(length)" height="16"/><text class="axis" x="\#(164 + length)" y="\#(y + 16)">\#(value.count)</text>"#
         }
         return svg + "</svg>"
