@@ -23,6 +23,8 @@ public protocol AlertQueries: AnyObject {
     func timeline(machineID: Int64, _ filter: EventFilter) throws -> [TimelineEntry]?
     /// Alerts per UTC day and severity over the last `days` days.
     func alertTrend(days: Int, now: Timestamp) throws -> [AlertTrendPoint]
+    /// Alerts matching `filter` per severity, each counted up to `cap` (a count of `cap` means at least that many).
+    func alertCountsBySeverity(_ filter: AlertFilter, cap: Int) throws -> [Severity: Int]
     /// Alert counts per integration, largest first.
     func alertCountsByIntegration() throws -> [(integration: String, count: Int)]
     /// The newest EICAR alert with evidence that arrived since `since`, from `machine` or any.

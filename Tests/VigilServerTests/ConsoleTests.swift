@@ -162,6 +162,12 @@ import VigilTestSupport
             }
             let alerts = try fixture.store().alerts(AlertFilter())
             #expect(alerts.count >= 2)
+            var full: [Severity: Int] = [:]
+            for alert in alerts { full[alert.severity, default: 0] += 1 }
+            for cap in [1, 1_000] {
+                let counted = try fixture.store().alertCountsBySeverity(AlertFilter(), cap: cap)
+                #expect(Severity.allCases.allSatisfy { (counted[$0] ?? 0) == min(full[$0] ?? 0, cap) }, "cap \(cap): \(counted) against \(full)")
+            }
             let queue = try await client.execute(uri: "/alerts?machine=av-host&sort=id&order=asc", method: .get, headers: [.cookie: session.cookie]) { String(buffer: $0.body) }
             for alert in alerts { #expect(queue.contains("href=\"/alerts/\(alert.id)\"")) }
             let picked = alerts.prefix(2).map(\.id)

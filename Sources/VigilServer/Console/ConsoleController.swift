@@ -22,6 +22,8 @@ struct ConsoleController: Sendable {
 
     /// Alerts per page of the queue.
     static let pageSize = 50
+    /// The queue counts each severity up to this many, so its counts never scan the whole store.
+    static let countCap = 10_000
     /// Token validities the onboarding form offers, as `valid_for` durations.
     static let validities = ["1h", "24h", "7d", "30d", "90d"]
 
@@ -158,11 +160,12 @@ struct ConsoleController: Sendable {
     // MARK: Alert queue
 
     struct QueueModel {
-        struct SeverityCount { let severity: String; let count: Int; let link: String }
+        struct SeverityCount { let severity: String; let count: String; let link: String }
         let layout: ConsoleLayout
         let alerts: [AlertItem]
+        /// Per severity for the other filters, counted up to `countCap` each (`10,000+`).
         let counts: [SeverityCount]
-        let total: Int
+        let total: String
         let severity: [Choice]
         let status: [Choice]
         let os: [Choice]
@@ -211,9 +214,8 @@ struct ConsoleController: Sendable {
         allSeverities.minimumSeverity = nil
         allSeverities.severities = nil
         let countFilter = allSeverities
-        let (rows, summary) = try await read { (try $0.alerts(query), try $0.alertSummary(countFilter)) }
-        var perSeverity: [Severity: Int] = [:]
-        for entry in summary { perSeverity[entry.severity, default: 0] += entry.count }
+        let (rows, perSeverity) = try await read { (try $0.alerts(query), try $0.alertCountsBySeverity(countFilter, cap: Self.countCap)) }
+        let shown = { (count: Int) in count >= Self.countCap ? "\(Self.countCap.formatted())+" : String(count) }
         func link(_ change: [String: String?], page: Int? = nil) -> String {
             var merged = parameters
             for (name, value) in change { merged[name] = value }
@@ -224,9 +226,9 @@ struct ConsoleController: Sendable {
             layout: ConsoleLayout(title: "Alerts", context: context),
             alerts: rows.map(AlertItem.init),
             counts: Severity.allCases.reversed().map { severity in
-                .init(severity: severity.name, count: perSeverity[severity] ?? 0, link: link(["severity_in": severity.name, "severity": nil]))
+                .init(severity: severity.name, count: shown(perSeverity[severity] ?? 0), link: link(["severity_in": severity.name, "severity": nil]))
             },
-            total: perSeverity.values.reduce(0, +),
+            total: perSeverity.values.contains { $0 >= Self.countCap } ? "\(perSeverity.values.reduce(0, +).formatted())+" : String(perSeverity.values.reduce(0, +)),
             severity: Choice.list(Severity.allCases.map(\.name), selected: parameters["severity"], blank: "any"),
             status: Choice.list(AlertUpdate.statuses, selected: parameters["status"], blank: "any"),
             os: Choice.list(OSPlatform.allCases.map(\.rawValue), selected: parameters["os"], blank: "any"),
