@@ -57,16 +57,34 @@ public final class TestThreads: TaskExecutor, @unchecked Sendable {
     public static var currentThreadName: String { Thread.current.name ?? "" }
 }
 
-/// Runs a suite's tests on the given `TestThreads`: the suite's scope prefers them, and its
-/// tests, run inside that scope, inherit the preference.
-public struct RunsOn: SuiteTrait, TestScoping {
+/// Runs a suite's tests on the given `TestThreads`.
+///
+/// The suite's scope holds one of the threads' slots. Each test case runs inside a scope of
+/// its own that prefers the threads and hops onto them before the test starts: a preference
+/// set only around the whole suite did not always reach the test bodies (a clean-clone CI run
+/// found `serverTestsRunOnThreadsOfTheirOwn` on a Dispatch thread). Put it on top-level suites
+/// only: a nested suite would take a second slot inside the first.
+public struct RunsOn: SuiteTrait, TestTrait, TestScoping {
     let threads: TestThreads
+
+    public var isRecursive: Bool { true }
+
+    public func scopeProvider(for test: Test, testCase: Test.Case?) -> Self? {
+        test.isSuite == (testCase == nil) ? self : nil
+    }
 
     public func provideScope(for test: Test, testCase: Test.Case?,
                              performing function: @Sendable () async throws -> Void) async throws {
+        guard test.isSuite else {
+            try await withTaskExecutorPreference(threads) {
+                await Task.yield()  // moves the task onto the preferred threads before the test runs
+                try await function()
+            }
+            return
+        }
         await threads.slots?.acquire()
         do {
-            try await withTaskExecutorPreference(threads) { try await function() }
+            try await function()
         } catch {
             await threads.slots?.release()
             throw error
