@@ -18,7 +18,8 @@ public struct VigilRequestContext: RequestContext {
     var identity: RequestIdentity?
     /// The web console's session; only behind `ConsoleAuthenticator`.
     var consoleSession: ConsoleSessions.Session?
-    /// The submitted form of a console request that is not a GET, CSRF-checked; only behind `ConsoleAuthenticator`.
+    /// The submitted form of a console request that is not a GET, CSRF-checked; set by
+    /// `ConsoleAuthenticator`. Handlers read it through `submittedForm`.
     var form: ConsoleForm?
 
     public init(source: Source) {
@@ -33,6 +34,13 @@ public struct VigilRequestContext: RequestContext {
             preconditionFailure("the route is not behind APIKeyAuthenticator")
         }
         return "apikey:\(name)"
+    }
+
+    /// The console form `ConsoleAuthenticator` parsed and CSRF-checked; only in handlers of
+    /// console requests that are not a GET.
+    var submittedForm: ConsoleForm {
+        guard let form else { preconditionFailure("the route is not a console form behind ConsoleAuthenticator") }
+        return form
     }
 
     /// The push token and its integration; only behind `PushTokenAuthenticator`.

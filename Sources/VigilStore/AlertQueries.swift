@@ -16,7 +16,9 @@ public protocol AlertQueries: AnyObject {
     /// Incidents, newest activity first.
     func incidents(status: String?, minimumSeverity: Severity?, limit: Int) throws -> [IncidentRow]
     func incident(id: Int64) throws -> IncidentRow?
-    func machines() throws -> [MachineRow]
+    /// Machines by host name: all of them, or `limit` after the host name `after`.
+    func machines(after: String?, limit: Int?) throws -> [MachineRow]
+    func machine(id: Int64) throws -> MachineRow?
     /// Stored events, newest first.
     func events(_ filter: EventFilter) throws -> [EventRow]
     /// One machine's events, newest first, with the alerts each is evidence of; nil when there is no such machine.
@@ -25,14 +27,19 @@ public protocol AlertQueries: AnyObject {
     func alertTrend(days: Int, now: Timestamp) throws -> [AlertTrendPoint]
     /// Alerts matching `filter` per severity, each counted up to `cap` (a count of `cap` means at least that many).
     func alertCountsBySeverity(_ filter: AlertFilter, cap: Int) throws -> [Severity: Int]
-    /// Alert counts per integration, largest first.
-    func alertCountsByIntegration() throws -> [(integration: String, count: Int)]
+    /// Every alert counted per severity, OS and integration.
+    func alertTotals() throws -> AlertTotals
     /// The newest EICAR alert with evidence that arrived since `since`, from `machine` or any.
     func detectionTestAlert(since: Timestamp, machine: String?) throws -> AlertRow?
     /// Imports and pushes, newest first.
     func imports(limit: Int) throws -> [ImportRow]
     /// Rejected records of one import, or of all when `importID` is nil.
     func rejectedRecords(importID: Int64?, limit: Int) throws -> [RejectedRow]
+}
+
+extension AlertQueries {
+    /// Every machine, by host name.
+    public func machines() throws -> [MachineRow] { try machines(after: nil, limit: nil) }
 }
 
 /// Analysts' changes to alerts and incidents; every change is audited.

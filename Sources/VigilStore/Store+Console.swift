@@ -8,17 +8,25 @@ public struct AlertTrendPoint: Sendable, Equatable {
     public var count: Int
 }
 
+/// Every stored alert counted three ways, for the dashboard.
+public struct AlertTotals: Sendable {
+    public var bySeverity: [Severity: Int] = [:]
+    /// Largest first.
+    public var byPlatform: [(platform: String, count: Int)] = []
+    /// Largest first.
+    public var byIntegration: [(integration: String, count: Int)] = []
+}
+
 extension Store {
     /// Alerts whose last event falls in the `days` days up to `now`, counted per UTC day and
-    /// severity (through the `alerts_time` index).
+    /// severity, from the counts kept at write time (`alert_counts`).
     public func alertTrend(days: Int, now: Timestamp = .now()) throws -> [AlertTrendPoint] {
         let day: Int64 = 86_400_000_000
-        let start = (now.microseconds / day - Int64(days - 1)) * day
         return try connection.statement("""
-            SELECT last_event_time / \(day) * \(day) AS day, severity, COUNT(*) AS count
-            FROM alerts WHERE last_event_time >= ? GROUP BY 1, 2 ORDER BY 1, 2
-            """).bind(start).rows {
-                AlertTrendPoint(day: $0.int("day"), severity: Severity(rawValue: Int($0.int("severity"))) ?? .informational, count: Int($0.int("count")))
+            SELECT day, severity, SUM(count) AS count FROM alert_counts
+            WHERE day >= ? GROUP BY day, severity HAVING SUM(count) > 0 ORDER BY day, severity
+            """).bind(now.microseconds / day - Int64(days - 1)).rows {
+                AlertTrendPoint(day: $0.int("day") * day, severity: Severity(rawValue: Int($0.int("severity"))) ?? .informational, count: Int($0.int("count")))
             }
     }
 
@@ -41,10 +49,23 @@ extension Store {
         return counts
     }
 
-    /// Alert counts per integration, largest first.
-    public func alertCountsByIntegration() throws -> [(integration: String, count: Int)] {
-        try connection.statement("SELECT integration, COUNT(*) AS count FROM alerts GROUP BY integration ORDER BY count DESC, integration")
-            .rows { ($0.text("integration"), Int($0.int("count"))) }
+    /// Every alert counted per severity, per OS and per integration, from the counts kept at
+    /// write time (`alert_counts` and `machines.alert_count`): it reads a few thousand rows
+    /// however many alerts are stored.
+    public func alertTotals() throws -> AlertTotals {
+        var totals = AlertTotals()
+        let perSeverity = try connection.statement("SELECT severity, SUM(count) AS count FROM alert_counts GROUP BY severity")
+            .rows { (Severity(rawValue: Int($0.int("severity"))), Int($0.int("count"))) }
+        for case let (severity?, count) in perSeverity { totals.bySeverity[severity] = count }
+        totals.byPlatform = try connection.statement("""
+            SELECT os_platform, SUM(alert_count) AS count FROM machines GROUP BY os_platform HAVING SUM(alert_count) > 0
+            ORDER BY count DESC, os_platform
+            """).rows { ($0.text("os_platform"), Int($0.int("count"))) }
+        totals.byIntegration = try connection.statement("""
+            SELECT integration, SUM(count) AS count FROM alert_counts GROUP BY integration HAVING SUM(count) > 0
+            ORDER BY count DESC, integration
+            """).rows { ($0.text("integration"), Int($0.int("count"))) }
+        return totals
     }
 
     /// The newest EICAR alert (the built-in rule) with evidence that arrived at or after

@@ -44,6 +44,22 @@ extension Store {
             """).forEachRow { row in
             report.problems.append("machine \(row.text("hostname")) counts \(row.int("event_count")) events but \(row.int("found")) are stored")
         }
+        try connection.statement("""
+            SELECT m.hostname, m.alert_count, (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id) AS found
+            FROM machines m WHERE found != m.alert_count
+            """).forEachRow { row in
+            report.problems.append("machine \(row.text("hostname")) counts \(row.int("alert_count")) alerts but \(row.int("found")) are stored")
+        }
+        // The dashboard's counts (alert_counts) against the alerts they count, both ways.
+        try connection.statement("""
+            SELECT day, severity, integration, SUM(kept) AS kept, SUM(found) AS found FROM (
+                SELECT day, severity, integration, count AS kept, 0 AS found FROM alert_counts
+                UNION ALL
+                SELECT last_event_time / 86400000000, severity, integration, 0, 1 FROM alerts)
+            GROUP BY day, severity, integration HAVING SUM(kept) != SUM(found)
+            """).forEachRow { row in
+            report.problems.append("alert_counts keeps \(row.int("kept")) alerts of severity \(row.int("severity")) from \(row.text("integration")) on day \(row.int("day")) but \(row.int("found")) are stored")
+        }
         return report
     }
 

@@ -52,22 +52,35 @@ extension Store {
             .bind(values).rows { (Severity(rawValue: Int($0.int("severity"))) ?? .informational, $0.text("os_platform"), Int($0.int("count"))) }
     }
 
-    /// The machine list's query: event counts are kept on the machine (never counted from the
-    /// events table), alert counts come from the `alerts_machine` index.
-    static let machineListSQL = """
-        SELECT m.id, m.hostname, m.os_platform, m.os_version, m.first_seen, m.last_seen, m.last_integration, m.event_count,
-            (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id) AS alert_count,
+    /// The machine list's query, for a condition on `m`: event and alert counts are kept on the
+    /// machine (never counted from the events or alerts tables).
+    static func machineListSQL(where condition: String = "1") -> String {
+        """
+        SELECT m.id, m.hostname, m.os_platform, m.os_version, m.first_seen, m.last_seen, m.last_integration, m.event_count, m.alert_count,
             (SELECT COUNT(*) FROM machine_integrations mi JOIN integrations i ON i.name = mi.integration
                 WHERE mi.machine_id = m.id AND i.enabled = 1) AS active_integrations,
             (SELECT group_concat(c.os_platform || CASE WHEN c.os_version = '' THEN '' ELSE ' ' || c.os_version END
                 || ' via ' || c.integration, '; ') FROM machine_claims c WHERE c.machine_id = m.id) AS review
-        FROM machines m ORDER BY m.hostname
+        FROM machines m WHERE \(condition) ORDER BY m.hostname
         """
+    }
 
-    /// Every machine, with its event and alert counts, OS support and activity.
-    public func machines() throws -> [MachineRow] {
+    /// Machines by host name, with their event and alert counts, OS support and activity: all
+    /// of them, or at most `limit` whose host names sort after `after`.
+    public func machines(after: String?, limit: Int?) throws -> [MachineRow] {
+        let condition = after == nil ? "1" : "m.hostname > ?"
+        let values: [(any SQLValue)?] = (after.map { [$0] } ?? []) + [limit ?? -1]
+        return try machineRows(Self.machineListSQL(where: condition) + " LIMIT ?", values)
+    }
+
+    /// One machine as the machine list shows it; nil when there is none.
+    public func machine(id: Int64) throws -> MachineRow? {
+        try machineRows(Self.machineListSQL(where: "m.id = ?"), [id]).first
+    }
+
+    private func machineRows(_ sql: String, _ values: [(any SQLValue)?]) throws -> [MachineRow] {
         let list = try compatibility()
-        return try connection.statement(Self.machineListSQL).rows { row in
+        return try connection.statement(sql).bind(values).rows { row in
             let platform = row.text("os_platform")
             let version = row.optionalText("os_version")
             return MachineRow(

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import VigilModel
+import VigilPipeline
 import VigilTestSupport
 @testable import VigilServer
 @testable import VigilStore
@@ -139,6 +140,33 @@ import VigilTestSupport
 
     /// The queue reads through the API's one filter type; the detection test's status turns on
     /// the EICAR alert's arrival; bulk triage changes every selected alert and is audited.
+    /// The machine list shows a page of machines by host name and links the next one, carrying
+    /// host names that need encoding (`+` must not come back as a space).
+    @Test func theMachineListPagesByHostName() async throws {
+        let fixture = try ServerFixture()
+        let perPage = ConsoleController.machinesPerPage
+        let hosts = (0..<perPage + 5).map { String(format: "host+%03d", $0) }
+        let items = hosts.enumerated().map { index, host in
+            BatchItem(event: Event(time: Timestamp(seconds: 1_800_000_000), machine: MachineIdentity(hostname: host, platform: .linux, osVersion: "Ubuntu 22.04"),
+                                   sourceFormat: "json", integration: "json", logSource: LogSource(product: "linux", category: "process_creation"),
+                                   fields: [EventField(FieldKey("CommandLine"), "ls")], raw: host, line: index + 1),
+                      key: Int64(index + 1), detections: [])
+        }
+        _ = try BatchCommitter(store: try fixture.store()).write(items, rejected: [], recordsRead: items.count, importID: nil)
+        try await fixture.app().test(.router) { client in
+            let (session, _) = try await Self.signIn(client, key: fixture.apiKey)
+            let get = { (uri: String) in try await client.execute(uri: uri, method: .get, headers: [.cookie: session.cookie]) { String(buffer: $0.body) } }
+            let first = try await get("/machines")
+            #expect(first.contains(">\(hosts[perPage - 1])<") && !first.contains(">\(hosts[perPage])<"))
+            let next = "/machines?after=host%2B\(String(format: "%03d", perPage - 1))"
+            #expect(first.contains("href=\"\(next)\""), "the next page starts after the last host name shown")
+            let second = try await get(next)
+            #expect(hosts[perPage...].allSatisfy { second.contains(">\($0)<") })
+            #expect(!second.contains(">\(hosts[perPage - 1])<") && !second.contains("rel=\"next\""))
+            #expect(second.contains("href=\"/machines\">First page"))
+        }
+    }
+
     @Test func theQueueFiltersAndTriagesAndTheDetectionTestSeesTheEICARAlert() async throws {
         let fixture = try ServerFixture()
         let since = Timestamp.now().microseconds

@@ -82,23 +82,22 @@ struct ConsoleErrorPages: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        /// The error page for `status`, saying `message`.
+        func page(_ status: HTTPResponse.Status, _ message: String) -> Response {
+            renderer.page("error", Model(layout: ConsoleLayout(title: "Error", context: context), status: Int(status.code), message: message), status: status)
+        }
         do {
             return try await next(request, context)
         } catch let error as ConsoleError {
-            return renderer.page("error", Model(layout: ConsoleLayout(title: "Error", context: context), status: Int(error.status.code), message: error.message),
-                                 status: error.status)
+            return page(error.status, error.message)
         } catch let error as APIError {
             // A read the console shares with the API (the database cannot be opened, a bad parameter).
-            return renderer.page("error", Model(layout: ConsoleLayout(title: "Error", context: context), status: Int(error.status.code), message: error.message),
-                                 status: error.status)
+            return page(error.status, error.message)
         } catch let error as HTTPError {
-            let message = error.status == .contentTooLarge ? "The form is larger than this server accepts." : (error.body ?? "The request could not be served.")
-            return renderer.page("error", Model(layout: ConsoleLayout(title: "Error", context: context), status: Int(error.status.code), message: message),
-                                 status: error.status)
+            return page(error.status, error.status == .contentTooLarge ? "The form is larger than this server accepts." : (error.body ?? "The request could not be served."))
         } catch {
             context.logger.error("console request failed: \(error)")
-            return renderer.page("error", Model(layout: ConsoleLayout(title: "Error", context: context), status: 500,
-                                                message: "The server failed to show this page; its log says why."), status: .internalServerError)
+            return page(.internalServerError, "The server failed to show this page; its log says why.")
         }
     }
 }

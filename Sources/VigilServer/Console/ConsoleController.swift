@@ -22,6 +22,8 @@ struct ConsoleController: Sendable {
 
     /// Alerts per page of the queue.
     static let pageSize = 50
+    /// Machines per page of the machine list, by host name.
+    static let machinesPerPage = 100
     /// The queue counts each severity up to this many, so its counts never scan the whole store.
     static let countCap = 10_000
     /// Token validities the onboarding form offers, as `valid_for` durations.
@@ -132,22 +134,15 @@ struct ConsoleController: Sendable {
 
     @Sendable func dashboard(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let now = Timestamp.now()
-        let (summary, trend, byIntegration, imports, integrations) = try await read { store in
-            (try store.alertSummary(AlertFilter()), try store.alertTrend(days: 14, now: now), try store.alertCountsByIntegration(),
-             try store.imports(limit: 10), try store.integrations())
-        }
-        var perSeverity: [Severity: Int] = [:]
-        var perOS: [String: Int] = [:]
-        for entry in summary {
-            perSeverity[entry.severity, default: 0] += entry.count
-            perOS[entry.platform, default: 0] += entry.count
+        let (totals, trend, imports, integrations) = try await read { store in
+            (try store.alertTotals(), try store.alertTrend(days: 14, now: now), try store.imports(limit: 10), try store.integrations())
         }
         let model = DashboardModel(
             layout: ConsoleLayout(title: "Dashboard", context: context),
-            severities: Severity.allCases.reversed().map { .init(severity: $0.name, count: perSeverity[$0] ?? 0) },
+            severities: Severity.allCases.reversed().map { .init(severity: $0.name, count: totals.bySeverity[$0] ?? 0) },
             trendChart: SVGChart.alertsPerDay(trend, days: 14, now: now),
-            osChart: SVGChart.bars(perOS.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }, caption: "Alerts by OS"),
-            integrationChart: SVGChart.bars(byIntegration.map { ($0.integration, $0.count) }, caption: "Alerts by integration"),
+            osChart: SVGChart.bars(totals.byPlatform.map { ($0.platform, $0.count) }, caption: "Alerts by OS"),
+            integrationChart: SVGChart.bars(totals.byIntegration.map { ($0.integration, $0.count) }, caption: "Alerts by integration"),
             imports: imports.map { row in
                 let seconds = row.finishedAt.map { Double($0.microseconds - row.startedAt.microseconds) / 1e6 } ?? 0
                 return .init(id: row.id, source: row.source, integration: row.integration, started: row.startedAt.iso8601, events: row.eventsStored,
@@ -199,7 +194,8 @@ struct ConsoleController: Sendable {
     static func query(_ parameters: [String: String]) -> String {
         var components = URLComponents()
         components.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        return components.percentEncodedQuery.map { "?" + $0 } ?? ""
+        // URLComponents leaves `+` as it is, which a form decoder reads as a space.
+        return components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? ""
     }
 
     @Sendable func alertQueue(_ request: Request, context: VigilRequestContext) async throws -> Response {
@@ -258,7 +254,7 @@ struct ConsoleController: Sendable {
     }
 
     @Sendable func bulkTriage(_ request: Request, context: VigilRequestContext) async throws -> Response {
-        let form = context.form!
+        let form = context.submittedForm
         let ids = form.all("id").compactMap { Int64($0) }
         guard !ids.isEmpty, ids.count <= AlertFilter.pageCap else { throw ConsoleError(.badRequest, "Select between 1 and \(AlertFilter.pageCap) alerts to triage.") }
         let update = try Self.update(from: form)
@@ -316,7 +312,7 @@ struct ConsoleController: Sendable {
 
     @Sendable func triageAlert(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let id = try Self.id(context)
-        let update = try Self.update(from: context.form!)
+        let update = try Self.update(from: context.submittedForm)
         if !update.isEmpty { try await store { try await service.updateAlerts(ids: [id], update, actor: context.keyActor) } }
         return ConsoleRenderer.redirect(to: "/alerts/\(id)")
     }
@@ -375,7 +371,7 @@ struct ConsoleController: Sendable {
 
     @Sendable func triageIncident(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let id = try Self.id(context)
-        let form = context.form!
+        let form = context.submittedForm
         let update = try Self.update(from: form)
         try await store {
             try await service.updateIncident(id: id, status: update.status, assignedTo: update.assignedTo, classification: update.classification,
@@ -424,6 +420,9 @@ struct ConsoleController: Sendable {
         let layout: ConsoleLayout
         let machines: [MachineItem]
         let windowDays: Int64
+        /// The first page's link, when this is not the first page.
+        let first: String?
+        let next: String?
     }
 
     private var activeSince: Timestamp {
@@ -432,10 +431,16 @@ struct ConsoleController: Sendable {
 
     @Sendable func machineList(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let since = activeSince
-        let rows = try await read { try $0.machines() }
+        let after = request.uri.queryParameters.get("after").flatMap { $0.isEmpty ? nil : $0 }
+        let limit = Self.machinesPerPage
+        var rows = try await read { try $0.machines(after: after, limit: limit + 1) }
+        let more = rows.count > limit
+        rows = Array(rows.prefix(limit))
+        let next = more ? rows.last.map { "/machines" + Self.query(["after": $0.hostname]) } : nil
         return renderer.page("machines", MachineListModel(layout: ConsoleLayout(title: "Machines", context: context),
                                                           machines: rows.map { MachineItem($0, activeSince: since) },
-                                                          windowDays: activityWindow.components.seconds / 86_400))
+                                                          windowDays: activityWindow.components.seconds / 86_400,
+                                                          first: after == nil ? nil : "/machines", next: next))
     }
 
     struct MachineModel {
@@ -464,7 +469,7 @@ struct ConsoleController: Sendable {
         let (machine, timeline, alerts) = try await read { store in
             var alerts = AlertFilter(limit: 20)
             alerts.machine = String(id)
-            return (try store.machines().first { $0.id == id }, try store.timeline(machineID: id, events), try store.alerts(alerts))
+            return (try store.machine(id: id), try store.timeline(machineID: id, events), try store.alerts(alerts))
         }
         guard let machine, let timeline else { throw ConsoleError(.notFound, "There is no machine \(id).") }
         let model = MachineModel(layout: ConsoleLayout(title: machine.hostname, context: context), machine: MachineItem(machine, activeSince: activeSince),
@@ -569,7 +574,7 @@ struct ConsoleController: Sendable {
 
     @Sendable func issueToken(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        let form = context.form!
+        let form = context.submittedForm
         let validFor = form["valid_for"] ?? "7d"
         guard Self.validities.contains(validFor), let seconds = DurationText.seconds(validFor) else {
             throw ConsoleError(.badRequest, "Choose a validity of \(Self.validities.joined(separator: ", ")).")
@@ -595,6 +600,7 @@ struct ConsoleController: Sendable {
     }
 
     /// Runs a change through the service, showing the store's refusal (an unknown name, a bad value) as the page's error.
+    @discardableResult
     private func store<T>(_ change: () async throws -> T) async throws -> T {
         do {
             return try await change()

@@ -321,6 +321,7 @@ extension ConsoleResources {
   {{^machines}}<tr><td colspan="8">No machines yet.</td></tr>{{/machines}}
   </tbody>
 </table>
+<nav class="pages" aria-label="Pages">{{#first}}<a href="{{first}}">First page</a>{{/first}} {{#next}}<a href="{{next}}" rel="next">Next</a>{{/next}}</nav>
 {{> footer}}
 """#),
         (name: "templates/onboarding.mustache", text: #"""
