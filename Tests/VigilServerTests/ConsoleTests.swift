@@ -140,6 +140,18 @@ import VigilTestSupport
 
     /// The queue reads through the API's one filter type; the detection test's status turns on
     /// the EICAR alert's arrival; bulk triage changes every selected alert and is audited.
+    /// One key's sign-ins end that key's own oldest sessions, never another user's.
+    @Test func oneKeyCannotCrowdOutOtherUsersSessions() {
+        let sessions = ConsoleSessions(lifetime: .seconds(600))
+        let start = Timestamp.now().microseconds
+        let other = sessions.open(key: "other-key", name: "other", admin: false, now: Timestamp(microseconds: start))
+        let own = (1...ConsoleSessions.perKey + 5).map {
+            sessions.open(key: "busy-key", name: "busy", admin: false, now: Timestamp(microseconds: start + Int64($0)))
+        }
+        #expect(sessions.session(id: other.id) != nil)
+        #expect(own.filter { sessions.session(id: $0.id) != nil }.map(\.id) == own.suffix(ConsoleSessions.perKey).map(\.id))
+    }
+
     /// The machine list shows a page of machines by host name and links the next one, carrying
     /// host names that need encoding (`+` must not come back as a space).
     @Test func theMachineListPagesByHostName() async throws {
@@ -207,6 +219,12 @@ import VigilTestSupport
             #expect(try fixture.store().comments(alertID: picked[0], incidentID: nil).map(\.text) == ["bulk check"])
             let page = try await client.execute(uri: "/alerts/\(picked[0])", method: .get, headers: [.cookie: session.cookie]) { String(buffer: $0.body) }
             #expect(page.contains("apikey:tester") && page.contains("bulk check"), "the alert page shows the change history and comments")
+            // The alert page assigns, and clearing its (prefilled) assignee unassigns.
+            let one = "/alerts/\(picked[0])"
+            #expect(try await Self.post(client, one, session, form: "csrf=\(session.csrf)&assigned_to=alice") == (.seeOther, one))
+            #expect(try fixture.store().alert(id: picked[0])?.assignedTo == "alice")
+            #expect(try await Self.post(client, one, session, form: "csrf=\(session.csrf)&assigned_to=+") == (.seeOther, one))
+            #expect(try fixture.store().alert(id: picked[0])?.assignedTo?.isEmpty ?? true, "a cleared assignee unassigns")
         }
     }
 }

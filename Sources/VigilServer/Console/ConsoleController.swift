@@ -312,7 +312,14 @@ struct ConsoleController: Sendable {
 
     @Sendable func triageAlert(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let id = try Self.id(context)
-        let update = try Self.update(from: context.submittedForm)
+        let form = context.submittedForm
+        var update = try Self.update(from: form)
+        // The alert page's assignee field shows the current one, so clearing it unassigns
+        // (bulk triage's empty field means "no change").
+        if form["assigned_to"]?.trimmingCharacters(in: .whitespaces).isEmpty == true,
+           let current = try await read({ try $0.alert(id: id)?.assignedTo }), !current.isEmpty {
+            update.assignedTo = ""
+        }
         if !update.isEmpty { try await store { try await service.updateAlerts(ids: [id], update, actor: context.keyActor) } }
         return ConsoleRenderer.redirect(to: "/alerts/\(id)")
     }

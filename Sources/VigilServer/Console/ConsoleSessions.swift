@@ -23,6 +23,9 @@ final class ConsoleSessions: Sendable {
     static let cookieName = "vigil_session"
     /// Sessions held at once, at most; signing in past it ends the oldest.
     static let capacity = 10_000
+    /// Sessions one API key holds at once, at most; signing in past it ends that key's oldest,
+    /// so one key's holder cannot push other users' sessions out of `capacity`.
+    static let perKey = 20
 
     let lifetime: Duration
     private let sessions = Mutex<[String: Session]>([:])
@@ -36,6 +39,10 @@ final class ConsoleSessions: Sendable {
         let session = Session(id: AccessToken.randomSecret(), key: key, name: name, admin: admin, csrf: AccessToken.randomSecret(),
                               expires: Timestamp(microseconds: now.microseconds + lifetime.components.seconds * 1_000_000))
         sessions.withLock { sessions in
+            let own = sessions.values.filter { $0.key == key }
+            if own.count >= Self.perKey, let oldest = own.min(by: { $0.expires < $1.expires }) {
+                sessions[oldest.id] = nil
+            }
             if sessions.count >= Self.capacity {
                 sessions = sessions.filter { $0.value.expires > now }
                 if sessions.count >= Self.capacity, let oldest = sessions.values.min(by: { $0.expires < $1.expires }) {
