@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
         .library(name: "Vigil", targets: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore", "VigilPipeline", "VigilServer", "VigilTooling"]),
+        // The engine without the server (no NIO or Hummingbird): what a release build of
+        // Benchmarks/DetectionInstructions needs, so CI's instruction count builds quickly.
+        .library(name: "VigilEngine", targets: ["VigilModel", "VigilIngest", "VigilDetection", "VigilStore", "VigilPipeline", "VigilTooling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

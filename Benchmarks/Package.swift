@@ -18,5 +18,8 @@ let package = Package(
             path: suite,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
-    }
+    } + [
+        // Not a benchmark: the program scripts/detection-instructions.sh runs under callgrind.
+        .executableTarget(name: "DetectionInstructions", dependencies: [.product(name: "VigilEngine", package: "Vigil")], path: "DetectionInstructions"),
+    ]
 )

@@ -15,6 +15,10 @@ extension Vigil {
         @OptionGroup var ruleOptions: RuleOptions
         @Option(help: "Run each stage this many times and report its best rate.") var `repeat` = 3
         @Flag(help: "Print one JSON object.") var json = false
+        @Option(name: .customLong("write-workload"), help: ArgumentHelp(
+            "Only write the workload's log files (one per format) into this folder, print their paths and stop.",
+            discussion: "For profiling a stage on a fixed sample, as scripts/detection-instructions.sh does."))
+        var workloadFolder: String?
 
         func validate() throws {
             if events < 1_000 { throw ValidationError("--events must be at least 1000") }
@@ -22,6 +26,16 @@ extension Vigil {
         }
 
         func run() throws {
+            if let workloadFolder {
+                let folder = URL(fileURLWithPath: workloadFolder, isDirectory: true)
+                do {
+                    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                    for file in try BenchWorkload.write(events: events, to: folder, formats: format.isEmpty ? nil : format) { print(file.path) }
+                } catch {
+                    throw ValidationError("cannot write the workload into \(workloadFolder): \(error.localizedDescription)")
+                }
+                return
+            }
             let ruleSet = try ruleOptions.load()
             let report = try BenchRunner.run(events: events, formats: format.isEmpty ? nil : format, ruleSet: ruleSet, repeats: `repeat`) { writeStderr("bench: \($0)") }
             if json {
