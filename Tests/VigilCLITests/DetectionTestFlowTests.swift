@@ -6,6 +6,23 @@ import VigilTooling
 @Suite struct DetectionTestFlowTests {
     static let clamscan = ["/usr/bin/clamscan", "/usr/local/bin/clamscan"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// Runs the real `clamscan` on `eicar.com.txt` in `directory`, logging to `clamav.log` there;
+    /// its exit status (1 when it found a virus). No internet for signature updates: a local hash
+    /// signature for the EICAR file, named as ClamAV's official one. The path is relative, as an
+    /// operator would type it, so ClamAV logs `eicar.com.txt: … FOUND`.
+    static func scanEICAR(with clamscan: String, in directory: URL) async throws -> Int32 {
+        try "44d88612fea8a8f36de82e1278abb02f:68:Win.Test.EICAR_HDB-1\n".write(to: directory.appendingPathComponent("local.hdb"), atomically: true, encoding: .utf8)
+        let scan = Process()
+        scan.executableURL = URL(fileURLWithPath: clamscan)
+        scan.currentDirectoryURL = directory
+        scan.arguments = ["--database=local.hdb", "-l", "clamav.log", "eicar.com.txt"]
+        scan.standardOutput = FileHandle.nullDevice
+        scan.standardError = FileHandle.nullDevice
+        try scan.run()
+        await scan.exited()
+        return scan.terminationStatus
+    }
+
     @Test func eicarThroughRealClamAVRaisesTheAlertOnlyWhileTheIntegrationIsOn() async throws {
         let clamscan = try #require(Self.clamscan, "ClamAV's clamscan is needed: apt-get install clamav (.ci/run does)")
         let scratch = TemporaryDirectory()
@@ -13,18 +30,7 @@ import VigilTooling
         #expect(try await vigil(["integration", "on", "clamav"], in: directory).status == 0)
         let test = try await vigil(["detection-test", "--output", directory.appendingPathComponent("eicar.com.txt").path], in: directory)
         #expect(test.status == 0)
-        // No internet for signature updates: a local hash signature for the EICAR file, named as ClamAV's official one.
-        try scratch.write("local.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Win.Test.EICAR_HDB-1\n")
-        let scan = Process()
-        scan.executableURL = URL(fileURLWithPath: clamscan)
-        // A relative path, as an operator would type it: ClamAV then logs `eicar.com.txt: … FOUND`.
-        scan.currentDirectoryURL = directory
-        scan.arguments = ["--database=local.hdb", "-l", "clamav.log", "eicar.com.txt"]
-        scan.standardOutput = FileHandle.nullDevice
-        scan.standardError = FileHandle.nullDevice
-        try scan.run()
-        scan.waitUntilExit()
-        #expect(scan.terminationStatus == 1, "clamscan exits 1 when it finds a virus")
+        #expect(try await Self.scanEICAR(with: clamscan, in: directory) == 1, "clamscan exits 1 when it finds a virus")
 
         let imported = try await vigil(["import", "--integration", "clamav", "--hostname", "av-host", "clamav.log"], in: directory)
         #expect(imported.status == 0, "\(imported.stderr)")
