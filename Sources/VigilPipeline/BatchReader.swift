@@ -166,7 +166,7 @@ extension BatchReader {
 /// What a worker computes for one event.
 struct Prepared {
     var detections: [Detection] = []
-    var key: Int64 = 0
+    var key: EventKey?
     var fieldsJSON: String?
     /// Why the gate refuses the event; a refused event is not detected, keyed or serialized.
     var refusal: String?
@@ -188,7 +188,7 @@ extension BatchReader {
             var detections: [Detection] = []
             state.detector.detect(event, into: &detections)
             slots.write(Prepared(
-                detections: detections, key: EventKey.compute(event),
+                detections: detections, key: EventKey(event),
                 fieldsJSON: serializesFields ? JSONText.object(fields: event.fields, name: { state.names.name(of: $0) }) : nil), at: position)
             position += 1
         }

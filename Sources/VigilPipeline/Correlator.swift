@@ -36,13 +36,10 @@ public final class Correlator {
         return windows.process(event: event, key: key, detections: detections, now: now)
     }
 
-    /// Correlates a batch in order, flagging events dated beyond the allowed skew.
-    public func correlate(_ items: inout [BatchItem], now: Timestamp = .now()) {
-        for index in items.indices {
-            items[index].futureDated = windows.isFutureDated(items[index].event, now: now)
-            items[index].detections = correlate(event: items[index].event, key: items[index].key,
-                                                detections: items[index].detections, now: now)
-        }
+    /// Flags the events of a batch dated beyond the allowed skew: they are stored with
+    /// `future_time` set and never enter a correlation window.
+    public func flagFutureDated(_ items: inout [BatchItem], now: Timestamp = .now()) {
+        for index in items.indices { items[index].futureDated = windows.isFutureDated(items[index].event, now: now) }
     }
 
     /// Decides what `detection` of `event`, stored on machine `machineID`, does to the alerts.

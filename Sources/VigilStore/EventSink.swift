@@ -18,22 +18,36 @@ public protocol EventSink: AnyObject {
     /// Records that push token `tokenID` delivered a batch now.
     func recordTokenUse(_ tokenID: Int64) throws
 
-    /// Stores `items`' machines and events, in order; nil for an event already stored (its
-    /// content key is known).
-    func store(_ items: [BatchItem], importID: Int64?) throws -> [StoredEvent?]
+    /// Stores `items`' machines and events, in order, and says what became of each: stored, or
+    /// the same event stored before, or refused.
+    func store(_ items: [BatchItem], importID: Int64?) throws -> [StoreResult]
 
     /// Stores rejected records and adds a batch's totals to its import and integrations.
     func finishBatch(_ outcome: BatchOutcome, rejected: [RejectedRecord], recordsRead: Int, importID: Int64?,
                      eventsByIntegration: [String: Int]) throws
 }
 
+/// What became of one event of a batch.
+public enum StoreResult: Sendable, Equatable {
+    /// Stored now.
+    case stored(StoredEvent)
+    /// The same event (its format, category, time, raw text, machine and integration) was stored
+    /// before, under storage key `key`: a re-import adds nothing.
+    case duplicate(key: Int64)
+    /// Not stored, for `reason`: every storage key the event can take holds another event.
+    case refused(reason: String)
+}
+
 /// Where an event of a batch was stored.
 public struct StoredEvent: Sendable, Equatable {
     public var eventID: Int64
     public var machineID: Int64
+    /// Its storage key (`EventKey.storageKey(probe:)`), by which correlation alerts link it.
+    public var key: Int64
 
-    public init(eventID: Int64, machineID: Int64) {
+    public init(eventID: Int64, machineID: Int64, key: Int64) {
         self.eventID = eventID
         self.machineID = machineID
+        self.key = key
     }
 }

@@ -42,20 +42,26 @@ public final class StoreWriter: EventSink {
         try connection.statement("UPDATE access_tokens SET last_used_at = ? WHERE id = ?").bind(Timestamp.now().microseconds, tokenID).run()
     }
 
-    public func store(_ items: [BatchItem], importID: Int64?) throws -> [StoredEvent?] {
+    /// Each event takes the first of its storage keys that no other event holds; where one holds
+    /// the same event, the event is a duplicate. The full comparison runs only when a key is taken.
+    public func store(_ items: [BatchItem], importID: Int64?) throws -> [StoreResult] {
         let machineIDs = try upsertMachines(items)
         let insertEvent = try connection.statement("""
             INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line, future_time)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
             """)
-        var stored: [StoredEvent?] = []
-        stored.reserveCapacity(items.count)
+        let sameEvent = try connection.statement("""
+            SELECT 1 FROM events WHERE key = ? AND time = ? AND machine_id = ? AND integration = ? AND source_format = ?
+                AND COALESCE(category, '') = ? AND raw = ?
+            """)
+        var results: [StoreResult] = []
+        results.reserveCapacity(items.count)
         var storedPerMachine: [Int64: Int] = [:]
         for (position, item) in items.enumerated() {
             let event = item.event
-            insertEvent.bindInt(item.key, at: 1)
+            let machineID = machineIDs[position]
             insertEvent.bindInt(event.time.microseconds, at: 2)
-            insertEvent.bindInt(machineIDs[position], at: 3)
+            insertEvent.bindInt(machineID, at: 3)
             insertEvent.bindText(event.integration, at: 4)
             insertEvent.bindText(event.sourceFormat, at: 5)
             bindOptional(insertEvent, event.logSource.product, at: 6)
@@ -66,17 +72,31 @@ public final class StoreWriter: EventSink {
             if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
             insertEvent.bindInt(Int64(event.line), at: 12)
             insertEvent.bindInt(item.futureDated ? 1 : 0, at: 13)
-            try insertEvent.run()
-            guard connection.changes > 0 else {
-                stored.append(nil)
-                continue
+            var result = StoreResult.refused(reason: """
+                all \(EventKey.maximumProbes) storage keys of this event hold other events of the same second: \
+                records crafted to collide; nothing of it was stored
+                """)
+            for probe in 0..<EventKey.maximumProbes {
+                let key = item.key.storageKey(probe: probe)
+                insertEvent.bindInt(key, at: 1)
+                try insertEvent.run()
+                if connection.changes > 0 {
+                    result = .stored(StoredEvent(eventID: connection.lastInsertRowID, machineID: machineID, key: key))
+                    storedPerMachine[machineID, default: 0] += 1
+                    break
+                }
+                let same = try sameEvent.bind(key, event.time.microseconds, machineID, event.integration, event.sourceFormat,
+                                              event.logSource.category ?? "", event.raw).firstInteger()
+                if same != nil {
+                    result = .duplicate(key: key)
+                    break
+                }
             }
-            stored.append(StoredEvent(eventID: connection.lastInsertRowID, machineID: machineIDs[position]))
-            storedPerMachine[machineIDs[position], default: 0] += 1
+            results.append(result)
         }
         let count = try connection.statement("UPDATE machines SET event_count = event_count + ? WHERE id = ?")
         for (machineID, events) in storedPerMachine { try count.bind(events, machineID).run() }
-        return stored
+        return results
     }
 
     public func finishBatch(_ outcome: BatchOutcome, rejected: [RejectedRecord], recordsRead: Int, importID: Int64?,

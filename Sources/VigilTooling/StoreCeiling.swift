@@ -51,8 +51,9 @@ public enum StoreCeiling {
         return try timedBatches(connection, insert: insert, pool: pool, total: total, batchSize: batchSize)
     }
 
-    /// Inserts `total` rows, cycling through `pool` with fresh random-looking content keys
-    /// (as SHA-256-derived keys are) into the same table and unique key index, `batchSize` per transaction, into a new database at `path`. Returns rows/s.
+    /// Inserts `total` rows, cycling through `pool` with fresh storage keys shaped as
+    /// `EventKey.storageKey(probe:)`'s are (the row's second, then 31 hash-like bits) into Vigil's
+    /// events table and unique key index, `batchSize` per transaction, into a new database at `path`. Returns rows/s.
     public static func measure(path: String, pool: [Row], total: Int, batchSize: Int = 8_192) throws -> Double {
         precondition(!pool.isEmpty)
         let store = try Store(path: path)
@@ -65,8 +66,8 @@ public enum StoreCeiling {
         return try timedBatches(store.connection, insert: insert, pool: pool, total: total, batchSize: batchSize)
     }
 
-    /// Runs `insert` for `total` rows of `pool`, `batchSize` per transaction, with keys spread
-    /// like SHA-256-derived ones; returns rows/s.
+    /// Runs `insert` for `total` rows of `pool`, `batchSize` per transaction, with keys shaped
+    /// like storage keys; returns rows/s.
     private static func timedBatches(_ connection: Connection, insert: Statement, pool: [Row], total: Int, batchSize: Int) throws -> Double {
         var keys = SplitMix64(seed: 0)
         let clock = ContinuousClock()
@@ -77,7 +78,7 @@ public enum StoreCeiling {
             try connection.transaction {
                 for offset in 0..<count {
                     let row = pool[(written + offset) % pool.count]
-                    insert.bindInt(Int64(bitPattern: keys.next() >> 1), at: 1)
+                    insert.bindInt(max(row.time / 1_000_000, 0) << 31 | Int64(keys.next() >> 33), at: 1)
                     insert.bindInt(row.time, at: 2)
                     insert.bindText(row.integration, at: 3)
                     insert.bindText(row.format, at: 4)

@@ -46,7 +46,7 @@ enum FuzzTarget: String, CaseIterable {
             for case .record(let record) in items { _ = parser.parse(record, into: &events) }
         }
         parser.finish(into: &events)
-        for event in events { _ = EventKey.compute(event); _ = event.time.iso8601 }
+        for event in events { _ = EventKey(event).storageKey(probe: 0); _ = event.time.iso8601 }
     }
 
     static func parse(_ format: SourceFormat, records: [String]) {

@@ -127,7 +127,7 @@ extension Vigil {
                         }
                         for item in batch.items {
                             // A continuation of a correlation that fired is counted in its alert by import; hunt reports the firing once.
-                            for detection in correlator.correlate(event: item.event, key: item.key, detections: item.detections, now: .now())
+                            for detection in correlator.correlate(event: item.event, key: item.key.identity, detections: item.detections, now: .now())
                             where !detection.continuesCorrelation && filter.admits(detection, at: item.event.time) {
                                 let match = HuntMatch(detection: detection, event: item.event, file: file)
                                 report.matches += 1

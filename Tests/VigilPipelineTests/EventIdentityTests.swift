@@ -9,6 +9,12 @@ import VigilModel
 import VigilPipeline
 @testable import VigilStore
 
+/// A JSON event on machine `h` at `seconds` whose raw record is `raw`.
+private func jsonEvent(raw: String, seconds: Int64) -> Event {
+    Event(time: Timestamp(microseconds: seconds * 1_000_000), machine: MachineIdentity(hostname: "h", platform: .linux),
+          sourceFormat: "json", integration: "json", logSource: LogSource(category: "process_creation"), fields: [], raw: raw, line: 1)
+}
+
 /// An event is its record on its machine through its integration: the same log from two
 /// machines is two sets of events, and re-importing it for one machine adds nothing.
 @Suite(.runsOn(.busy)) struct EventIdentityTests {
@@ -48,26 +54,98 @@ import VigilPipeline
         other.integration = "mobile-threat-defense"
         var elsewhere = event
         elsewhere.machine.hostname = "h2"
-        #expect(EventKey.compute(event) != EventKey.compute(other))
-        #expect(EventKey.compute(event) != EventKey.compute(elsewhere))
+        #expect(EventKey(event) != EventKey(other))
+        #expect(EventKey(event) != EventKey(elsewhere))
         var shouted = event
         shouted.machine.hostname = "H"
-        #expect(EventKey.compute(event) == EventKey.compute(shouted))
+        #expect(EventKey(event) == EventKey(shouted))
     }
 
-    /// The migration's SQL function is `EventKey.compute`, even for a raw record that holds a
-    /// NUL byte or a host name in capitals.
-    @Test func theSQLKeyFunctionIsEventKeyCompute() throws {
+    /// The migrations' SQL functions are `EventKey`'s, even for a raw record that holds a NUL
+    /// byte or a host name in capitals.
+    @Test func theSQLKeyFunctionsAreEventKeys() throws {
         let workspace = TemporaryDirectory()
         let connection = try Connection(path: workspace.databasePath)
-        try connection.registerEventKeyFunction()
+        try connection.registerEventKeyFunctions()
         for (raw, category, host) in [("a\u{0}b", "antivirus" as String?, "Web-01"), ("plain", nil, "h"), ("é \u{0}", "x", "ÉCOLE")] {
             let time = Timestamp(microseconds: 1_764_237_600_000_000)
-            let stored = try connection.statement("SELECT vigil_event_key(?, ?, ?, ?, ?, ?) AS key")
+            let key = EventKey(sourceFormat: "clamav", category: category, time: time, raw: raw, hostname: host, integration: "clamav")
+            let identity = try connection.statement("SELECT vigil_event_key(?, ?, ?, ?, ?, ?) AS key")
                 .bind("clamav", category, time.microseconds, raw, host, "clamav").firstRow { $0.int("key") }
-            #expect(stored == EventKey.compute(sourceFormat: "clamav", category: category, time: time, raw: raw, hostname: host, integration: "clamav"),
-                    "\(raw.debugDescription)")
+            #expect(identity == key.identity, "\(raw.debugDescription)")
+            for probe in [0, 5, EventKey.maximumProbes - 1] {
+                let storage = try connection.statement("SELECT vigil_event_storage_key(?, ?, ?, ?, ?, ?, ?) AS key")
+                    .bind("clamav", category, time.microseconds, raw, host, "clamav", probe).firstRow { $0.int("key") }
+                #expect(storage == key.storageKey(probe: probe), "\(raw.debugDescription), try \(probe)")
+            }
         }
+    }
+
+    /// Storage keys are ordered by the event's second, so that an import appends to the key
+    /// index; each try draws other bits, and times outside 1970–2106 still give valid keys.
+    @Test func storageKeysFollowTheSecondAndEachTryDrawsAnew() {
+        func key(_ seconds: Int64, _ raw: String) -> EventKey {
+            EventKey(sourceFormat: "json", category: nil, time: Timestamp(microseconds: seconds * 1_000_000), raw: raw,
+                     hostname: "h", integration: "json")
+        }
+        let early = key(1_800_000_000, "a"), late = key(1_800_000_001, "b")
+        for probe in 0..<EventKey.maximumProbes {
+            #expect(early.storageKey(probe: probe) >> 31 == 1_800_000_000)
+            #expect(early.storageKey(probe: probe) < late.storageKey(probe: 0))
+        }
+        #expect(Set((0..<EventKey.maximumProbes).map(early.storageKey(probe:))).count == EventKey.maximumProbes)
+        #expect(key(-5, "x").storageKey(probe: 0) >> 31 == 0)
+        #expect(key(Int64(UInt32.max) + 10, "x").storageKey(probe: 3) >> 31 == Int64(UInt32.max))
+        #expect(key(Int64(UInt32.max) + 10, "x").storageKey(probe: 3) >= 0)
+    }
+
+    /// Two different events that draw the same storage key are both stored: the second takes its
+    /// next try, and re-importing either adds nothing. Forced here by storing a foreign event
+    /// under the first event's first key.
+    @Test func aStorageKeyCollisionStoresBothAndStaysIdempotent() throws {
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
+        let event = jsonEvent(raw: "the real record", seconds: 1_000)
+        let squatter = jsonEvent(raw: "another record", seconds: 1_000)
+        let writer = BatchCommitter(store: store)
+        _ = try writer.write([BatchItem(event: squatter, detections: [])], rejected: [], recordsRead: 1, importID: nil)
+        try store.connection.statement("UPDATE events SET key = ?").bind(EventKey(event).storageKey(probe: 0)).run()
+
+        let first = try writer.write([BatchItem(event: event, detections: [])], rejected: [], recordsRead: 1, importID: nil)
+        #expect(first.stored == 1)
+        #expect(try store.connection.statement("SELECT key FROM events WHERE raw = ?").bind(event.raw).firstInteger()
+                == EventKey(event).storageKey(probe: 1))
+        let again = try writer.write([BatchItem(event: event, detections: []), BatchItem(event: squatter, detections: [])],
+                                     rejected: [], recordsRead: 2, importID: nil)
+        #expect(again.duplicates == 1, "the event is found at its second try")
+        #expect(again.stored == 1, "the squatter's own first key is free: stored there, as its first import would have")
+        #expect(try store.count(.events) == 3)
+    }
+
+    /// An event whose every storage key holds another event is refused and recorded with its
+    /// line and reason; the events around it are stored.
+    @Test func anEventWithEveryKeyTakenIsRefusedAndTheRestLand() throws {
+        let workspace = TemporaryDirectory()
+        let store = try Store(path: workspace.databasePath)
+        let victim = jsonEvent(raw: "victim", seconds: 2_000)
+        let key = EventKey(victim)
+        let writer = BatchCommitter(store: store)
+        let squatters = (0..<EventKey.maximumProbes).map { BatchItem(event: jsonEvent(raw: "squatter \($0)", seconds: 2_000), detections: []) }
+        _ = try writer.write(squatters, rejected: [], recordsRead: squatters.count, importID: nil)
+        for (probe, squatter) in squatters.enumerated() {
+            try store.connection.statement("UPDATE events SET key = ? WHERE raw = ?").bind(key.storageKey(probe: probe), squatter.event.raw).run()
+        }
+        let importID = try writer.beginImport(source: "test", format: "json", integration: "json")
+        var before = jsonEvent(raw: "before", seconds: 2_000), after = jsonEvent(raw: "after", seconds: 2_000)
+        var refused = victim
+        (before.line, refused.line, after.line) = (1, 2, 3)
+        let outcome = try writer.write([before, refused, after].map { BatchItem(event: $0, detections: []) },
+                                       rejected: [], recordsRead: 3, importID: importID)
+        #expect(outcome.stored == 2)
+        #expect(outcome.rejected == 1)
+        let rejected = try store.rejectedRecords(importID: importID, limit: 10)
+        #expect(rejected.map(\.record.line) == [2])
+        #expect(rejected.first?.record.reason.contains("storage keys") == true)
     }
 
     /// A database written by schema 8, whose keys covered only format, category, time and raw
@@ -104,5 +182,41 @@ import VigilPipeline
         #expect(again.outcome.duplicates == 2)
         #expect(try importScan(store, workspace, host: "web-02").outcome.stored == 2)
         #expect(try store.count(.events) == 4)
+    }
+
+    /// Upgrading a schema 19 database moves every event to its storage key; an event whose first
+    /// key an earlier event took moves to its next one, and re-importing it adds nothing.
+    @Test func theUpgradeSettlesStorageKeyCollisions() throws {
+        let workspace = TemporaryDirectory()
+        let connection = try Connection(path: workspace.databasePath)
+        try connection.registerEventKeyFunctions()
+        try connection.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
+        func apply(_ migration: (version: Int, name: String, sql: String)) throws {
+            try connection.execute(migration.sql)
+            try connection.statement("INSERT INTO schema_migrations VALUES (?, ?, 0)").bind(migration.version, migration.name).run()
+        }
+        for migration in Migrations.all where migration.version <= 19 { try apply(migration) }
+        try connection.execute("INSERT INTO machines (id, hostname, os_platform, first_seen, last_seen) VALUES (1, 'h', 'linux', 0, 0)")
+        let (earlier, later) = (jsonEvent(raw: "earlier", seconds: 3_000), jsonEvent(raw: "later", seconds: 3_000))
+        for event in [earlier, later] {
+            try connection.statement("""
+                INSERT INTO events (key, time, machine_id, integration, source_format, category, fields, raw, line)
+                VALUES (?, ?, 1, 'json', 'json', 'process_creation', '{}', ?, 1)
+                """).bind(EventKey(event).identity, event.time.microseconds, event.raw).run()
+        }
+        // The earlier event draws the later one's first storage key: forced, as a real draw would take 2^31 tries to find.
+        let migration20 = try #require(Migrations.all.first { $0.version == 20 })
+        try connection.execute(migration20.sql)
+        try connection.statement("UPDATE events SET key = ? WHERE raw = 'earlier'").bind(EventKey(later).storageKey(probe: 0)).run()
+        try Migrations.settleStorageKeyCollisions(connection)
+        try connection.statement("INSERT INTO schema_migrations VALUES (20, ?, 0)").bind(migration20.name).run()
+        for migration in Migrations.all where migration.version == 21 { try apply(migration) }
+        #expect(try connection.statement("SELECT key FROM events WHERE raw = 'later'").firstInteger() == EventKey(later).storageKey(probe: 1))
+
+        let store = try Store(path: workspace.databasePath)
+        #expect(try store.schemaVersion() == Migrations.latestVersion)
+        let again = try BatchCommitter(store: store).write([BatchItem(event: later, detections: [])], rejected: [], recordsRead: 1, importID: nil)
+        #expect(again.duplicates == 1)
+        #expect(try store.count(.events) == 2)
     }
 }

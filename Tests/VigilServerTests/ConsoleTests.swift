@@ -162,7 +162,7 @@ import VigilTestSupport
             BatchItem(event: Event(time: Timestamp(seconds: 1_800_000_000), machine: MachineIdentity(hostname: host, platform: .linux, osVersion: "Ubuntu 22.04"),
                                    sourceFormat: "json", integration: "json", logSource: LogSource(product: "linux", category: "process_creation"),
                                    fields: [EventField(FieldKey("CommandLine"), "ls")], raw: host, line: index + 1),
-                      key: Int64(index + 1), detections: [])
+                      detections: [])
         }
         _ = try BatchCommitter(store: try fixture.store()).write(items, rejected: [], recordsRead: items.count, importID: nil)
         try await fixture.app().test(.router) { client in

@@ -62,7 +62,7 @@ import VigilPipeline
         var old = sampleEvent(host: "old-phone", raw: "a")
         old.machine = MachineIdentity(hostname: "old-phone", platform: .android, osVersion: "6.0.1")
         let new = sampleEvent(host: "web-01", raw: "b")
-        _ = try BatchCommitter(store: store).write([BatchItem(event: old, key: 1, detections: []), BatchItem(event: new, key: 2, detections: [])],
+        _ = try BatchCommitter(store: store).write([BatchItem(event: old, detections: []), BatchItem(event: new, detections: [])],
                                                 rejected: [], recordsRead: 0, importID: nil)
         var machines = try store.machines()
         #expect(machines.first { $0.hostname == "old-phone" }?.supported == false)

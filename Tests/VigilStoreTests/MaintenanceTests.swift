@@ -16,7 +16,7 @@ import VigilPipeline
         let importID = try writer.beginImport(source: "test", format: "json", integration: "json")
         let detection = Detection(rule: RuleInfo(id: "r", title: "Cited", severity: .high), matchedFields: [])
         let items = (0..<1_000).map { index in
-            BatchItem(event: sampleEvent(raw: "e\(index)", seconds: Double(index)), key: Int64(index + 1), detections: index == 10 ? [detection] : [])
+            BatchItem(event: sampleEvent(raw: "e\(index)", seconds: Double(index)), detections: index == 10 ? [detection] : [])
         }
         _ = try writer.write(items, rejected: [RejectedRecord(line: 1_001, reason: "bad", raw: "x")], recordsRead: 1_001, importID: importID)
         try writer.finishImport(id: importID, failed: false)
@@ -54,7 +54,7 @@ import VigilPipeline
             do {
                 let writer = BatchCommitter(store: try Store(path: path))
                 for batch in 0..<20 {
-                    let items = (0..<100).map { BatchItem(event: sampleEvent(raw: "late\(batch)-\($0)"), key: Int64(100_000 + batch * 100 + $0), detections: []) }
+                    let items = (0..<100).map { BatchItem(event: sampleEvent(raw: "late\(batch)-\($0)"), detections: []) }
                     _ = try writer.write(items, rejected: [], recordsRead: 100, importID: nil)
                     written.withLock { $0.batches += 1 }
                 }
@@ -116,8 +116,8 @@ import VigilPipeline
         #expect(try store.machines().map(\.eventCount) == [1_000])
         // The same events again add nothing; a new machine counts its own.
         let writer = BatchCommitter(store: store)
-        _ = try writer.write((0..<5).map { BatchItem(event: sampleEvent(raw: "e\($0)", seconds: Double($0)), key: Int64($0 + 1), detections: []) }
-                             + [BatchItem(event: sampleEvent(host: "db-01", raw: "other"), key: 9_999, detections: [])],
+        _ = try writer.write((0..<5).map { BatchItem(event: sampleEvent(raw: "e\($0)", seconds: Double($0)), detections: []) }
+                             + [BatchItem(event: sampleEvent(host: "db-01", raw: "other"), detections: [])],
                              rejected: [], recordsRead: 6, importID: nil)
         #expect(try store.machines().map(\.eventCount) == [1, 1_000])
         _ = try store.purgeEvents(olderThan: Timestamp(seconds: 500), includingAlertEvidence: false, actor: "test", idsPerTransaction: 64)
@@ -136,7 +136,7 @@ import VigilPipeline
         let day: Int64 = 86_400_000_000
         let writer = BatchCommitter(store: store)
         let detection = Detection(rule: RuleInfo(id: "r", title: "Cited", severity: .high), matchedFields: [])
-        _ = try writer.write([BatchItem(event: sampleEvent(host: "db-01", raw: "other", seconds: 86_400), key: 5_001, detections: [detection])],
+        _ = try writer.write([BatchItem(event: sampleEvent(host: "db-01", raw: "other", seconds: 86_400), detections: [detection])],
                              rejected: [], recordsRead: 1, importID: nil)
         // The web-01 alert takes an event two days later, as the writer's fold does.
         try store.connection.execute("UPDATE alerts SET last_event_time = \(2 * day + 5), event_count = event_count + 1 WHERE id = 1")

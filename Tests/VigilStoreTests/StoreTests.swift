@@ -69,7 +69,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         let database = TemporaryDirectory()
         do {
             let store = try Store(path: database.databasePath)
-            _ = try BatchCommitter(store: store).write([BatchItem(event: sampleEvent(), key: 1, detections: [])], rejected: [], recordsRead: 0, importID: nil)
+            _ = try BatchCommitter(store: store).write([BatchItem(event: sampleEvent(), detections: [])], rejected: [], recordsRead: 0, importID: nil)
         }
         let reopened = try Store(path: database.databasePath)
         #expect(try reopened.count(.events) == 1)
@@ -87,8 +87,8 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         try store.connection.execute("DROP VIEW alert_view; ALTER TABLE alerts RENAME TO alerts_gone")
         let detection = Detection(rule: RuleInfo(id: "r", title: "t", severity: .high), matchedFields: [])
         let items = [
-            BatchItem(event: sampleEvent(raw: "a"), key: 10, detections: []),
-            BatchItem(event: sampleEvent(host: "db-01", raw: "b"), key: 11, detections: [detection]),
+            BatchItem(event: sampleEvent(raw: "a"), detections: []),
+            BatchItem(event: sampleEvent(host: "db-01", raw: "b"), detections: [detection]),
         ]
         #expect(throws: (any Error).self) { try writer.write(items, rejected: [], recordsRead: 0, importID: nil) }
         #expect(try store.count(.events) == 0)
@@ -102,7 +102,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         let rule = RuleInfo(id: "r1", title: "Test rule", severity: .medium, author: "Someone")
         let detection = Detection(rule: rule, matchedFields: [EventField(FieldKey("CommandLine"), "ls")])
         func item(_ key: Int64, _ seconds: Double) -> BatchItem {
-            BatchItem(event: sampleEvent(raw: "e\(key)", seconds: seconds), key: key, detections: [detection])
+            BatchItem(event: sampleEvent(raw: "e\(key)", seconds: seconds), detections: [detection])
         }
         var outcome = try writer.write([item(1, 1000), item(2, 1600), item(1, 1000)], rejected: [], recordsRead: 0, importID: nil)
         #expect(outcome.stored == 2)
@@ -128,8 +128,8 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         let high = Detection(rule: RuleInfo(id: "h", title: "High one", severity: .high), matchedFields: [])
         let low = Detection(rule: RuleInfo(id: "l", title: "Low one", severity: .low), matchedFields: [])
         _ = try writer.write([
-            BatchItem(event: sampleEvent(host: "a", raw: "1", seconds: 1000), key: 1, detections: [high]),
-            BatchItem(event: sampleEvent(host: "b", raw: "2", seconds: 5000), key: 2, detections: [low]),
+            BatchItem(event: sampleEvent(host: "a", raw: "1", seconds: 1000), detections: [high]),
+            BatchItem(event: sampleEvent(host: "b", raw: "2", seconds: 5000), detections: [low]),
         ], rejected: [], recordsRead: 0, importID: nil)
         #expect(try store.alerts(AlertFilter(minimumSeverity: .medium)).map(\.title) == ["High one"])
         #expect(try store.alerts(AlertFilter(machine: "B")).map(\.title) == ["Low one"])
