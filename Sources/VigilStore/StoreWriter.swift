@@ -8,9 +8,16 @@ public final class StoreWriter: EventSink {
     let connection: Connection
     private var knownRules: Set<String> = []
     private var names = FieldNameCache()
+    let checkpointer: WALCheckpointer
 
+    /// The writer of `store`; while it lives, its WAL is checkpointed on a thread of its own.
     public init(store: Store) {
         self.connection = store.connection
+        checkpointer = WALCheckpointer(writer: store.connection)
+    }
+
+    deinit {
+        checkpointer.detach()
     }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
