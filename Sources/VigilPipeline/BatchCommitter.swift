@@ -72,34 +72,36 @@ public final class BatchCommitter {
 
     /// Stores the events first, so that the correlation windows name each event by the storage
     /// key it took (the key a correlation alert links it by), then correlates in input order and
-    /// applies the detections of the events stored now.
+    /// applies the detections of the events stored now. Items are read in place, never copied:
+    /// the writer's thread bounds an import.
     private func commit(_ items: [BatchItem], rejected: [RejectedRecord], recordsRead: Int, importID: Int64?) throws -> BatchOutcome {
-        var items = items
         var rejected = rejected
         let now = Timestamp.now()
-        correlator.flagFutureDated(&items, now: now)
+        let futureAfter = correlator.futureAfter(now: now)
+        let results = try writer.store(items, importID: importID, futureAfter: futureAfter)
         var outcome = BatchOutcome()
         var eventsByIntegration: [String: Int] = [:]
-        for (item, result) in zip(items, try writer.store(items, importID: importID)) {
+        for index in items.indices {
             let stored: StoredEvent
-            switch result {
+            switch results[index] {
             case .stored(let event):
                 stored = event
             case .duplicate(let key):
                 // A re-imported event changes no window (its key is in there already) and raises nothing.
-                _ = correlator.correlate(event: item.event, key: key, detections: item.detections, now: now)
+                _ = correlator.correlate(event: items[index].event, key: key, detections: items[index].detections, now: now)
                 outcome.duplicates += 1
                 continue
             case .refused(let reason):
-                rejected.append(RejectedRecord(line: item.event.line, reason: reason, raw: item.event.raw))
+                rejected.append(RejectedRecord(line: items[index].event.line, reason: reason, raw: items[index].event.raw))
                 continue
             }
             outcome.stored += 1
-            if item.futureDated { outcome.futureDated += 1 }
-            if item.event.timeFromIngest { outcome.ingestTimed += 1 }
-            eventsByIntegration[item.event.integration, default: 0] += 1
-            for detection in correlator.correlate(event: item.event, key: stored.key, detections: item.detections, now: now) {
-                let upsert = try correlator.decide(detection, event: item.event, machineID: stored.machineID, ledger: writer)
+            if items[index].event.time > futureAfter { outcome.futureDated += 1 }
+            if items[index].event.timeFromIngest { outcome.ingestTimed += 1 }
+            eventsByIntegration[items[index].event.integration, default: 0] += 1
+            guard !items[index].detections.isEmpty else { continue }
+            for detection in correlator.correlate(event: items[index].event, key: stored.key, detections: items[index].detections, now: now) {
+                let upsert = try correlator.decide(detection, event: items[index].event, machineID: stored.machineID, ledger: writer)
                 try writer.apply(upsert, eventID: stored.eventID)
                 if case .open = upsert { outcome.alertsRaised += 1 } else { outcome.alertsUpdated += 1 }
             }

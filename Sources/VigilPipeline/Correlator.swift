@@ -36,11 +36,9 @@ public final class Correlator {
         return windows.process(event: event, key: key, detections: detections, now: now)
     }
 
-    /// Flags the events of a batch dated beyond the allowed skew: they are stored with
+    /// The latest event time that is not future-dated at `now`: later events are stored with
     /// `future_time` set and never enter a correlation window.
-    public func flagFutureDated(_ items: inout [BatchItem], now: Timestamp = .now()) {
-        for index in items.indices { items[index].futureDated = windows.isFutureDated(items[index].event, now: now) }
-    }
+    public func futureAfter(now: Timestamp) -> Timestamp { now + windows.maxFutureSkew }
 
     /// Decides what `detection` of `event`, stored on machine `machineID`, does to the alerts.
     public func decide(_ detection: Detection, event: Event, machineID: Int64, ledger: some AlertLedger) throws -> AlertUpsert {

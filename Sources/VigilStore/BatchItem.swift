@@ -8,15 +8,12 @@ public struct BatchItem: Sendable {
     public var detections: [Detection]
     /// The event's fields as JSON, when the caller serialized them already (off the writer's thread).
     public var fieldsJSON: String?
-    /// Dated further after its arrival than the allowed skew: stored with `future_time` set.
-    public var futureDated: Bool
 
     /// `key`: the event's, when the caller computed it already (off the writer's thread).
-    public init(event: Event, key: EventKey? = nil, detections: [Detection], fieldsJSON: String? = nil, futureDated: Bool = false) {
+    public init(event: Event, key: EventKey? = nil, detections: [Detection], fieldsJSON: String? = nil) {
         self.event = event
         self.key = key ?? EventKey(event)
         self.detections = detections
         self.fieldsJSON = fieldsJSON
-        self.futureDated = futureDated
     }
 }

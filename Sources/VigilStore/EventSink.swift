@@ -19,8 +19,9 @@ public protocol EventSink: AnyObject {
     func recordTokenUse(_ tokenID: Int64) throws
 
     /// Stores `items`' machines and events, in order, and says what became of each: stored, or
-    /// the same event stored before, or refused.
-    func store(_ items: [BatchItem], importID: Int64?) throws -> [StoreResult]
+    /// the same event stored before, or refused. Events dated after `futureAfter` are stored
+    /// with `future_time` set.
+    func store(_ items: [BatchItem], importID: Int64?, futureAfter: Timestamp) throws -> [StoreResult]
 
     /// Stores rejected records and adds a batch's totals to its import and integrations.
     func finishBatch(_ outcome: BatchOutcome, rejected: [RejectedRecord], recordsRead: Int, importID: Int64?,

@@ -51,7 +51,7 @@ public final class StoreWriter: EventSink {
 
     /// Each event takes the first of its storage keys that no other event holds; where one holds
     /// the same event, the event is a duplicate. The full comparison runs only when a key is taken.
-    public func store(_ items: [BatchItem], importID: Int64?) throws -> [StoreResult] {
+    public func store(_ items: [BatchItem], importID: Int64?, futureAfter: Timestamp) throws -> [StoreResult] {
         let machineIDs = try upsertMachines(items)
         let insertEvent = try connection.statement("""
             INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line, future_time)
@@ -64,8 +64,8 @@ public final class StoreWriter: EventSink {
         var results: [StoreResult] = []
         results.reserveCapacity(items.count)
         var storedPerMachine: [Int64: Int] = [:]
-        for (position, item) in items.enumerated() {
-            let event = item.event
+        for position in items.indices {
+            let event = items[position].event
             let machineID = machineIDs[position]
             insertEvent.bindInt(event.time.microseconds, at: 2)
             insertEvent.bindInt(machineID, at: 3)
@@ -74,17 +74,17 @@ public final class StoreWriter: EventSink {
             bindOptional(insertEvent, event.logSource.product, at: 6)
             bindOptional(insertEvent, event.logSource.category, at: 7)
             bindOptional(insertEvent, event.logSource.service, at: 8)
-            insertEvent.bindText(item.fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) }), at: 9)
+            insertEvent.bindText(items[position].fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) }), at: 9)
             insertEvent.bindText(event.raw, at: 10)
             if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
             insertEvent.bindInt(Int64(event.line), at: 12)
-            insertEvent.bindInt(item.futureDated ? 1 : 0, at: 13)
+            insertEvent.bindInt(event.time > futureAfter ? 1 : 0, at: 13)
             var result = StoreResult.refused(reason: """
                 all \(EventKey.maximumProbes) storage keys of this event hold other events of the same second: \
                 records crafted to collide; nothing of it was stored
                 """)
             for probe in 0..<EventKey.maximumProbes {
-                let key = item.key.storageKey(probe: probe)
+                let key = items[position].key.storageKey(probe: probe)
                 insertEvent.bindInt(key, at: 1)
                 try insertEvent.run()
                 if connection.changes > 0 {
@@ -141,30 +141,32 @@ public final class StoreWriter: EventSink {
         var slotBySpelling: [String: Int] = [:]
         var slotOfItem: [Int] = []
         slotOfItem.reserveCapacity(items.count)
-        for item in items {
-            let hostname = item.event.machine.hostname
-            let time = item.event.time
+        for index in items.indices {
+            let machine = items[index].event.machine
+            let time = items[index].event.time
             let slot: Int
-            if let known = slotBySpelling[hostname] {
+            // Records of one machine usually come in runs: the previous item's spelling is checked first.
+            if index > 0, items[index - 1].event.machine.hostname == machine.hostname {
+                slot = slotOfItem[index - 1]
+            } else if let known = slotBySpelling[machine.hostname] {
                 slot = known
             } else {
-                let lowercased = hostname.lowercased()
+                let lowercased = machine.hostname.lowercased()
                 if let known = slotByLowercased[lowercased] { slot = known } else {
                     slot = seen.count
                     slotByLowercased[lowercased] = slot
-                    seen.append((item.event.machine, time, time, item.event.integration, []))
+                    seen.append((machine, time, time, items[index].event.integration, []))
                 }
-                slotBySpelling[hostname] = slot
+                slotBySpelling[machine.hostname] = slot
             }
             slotOfItem.append(slot)
             seen[slot].first = min(seen[slot].first, time)
             seen[slot].last = max(seen[slot].last, time)
-            if seen[slot].identity.platform == .unknown { seen[slot].identity.platform = item.event.machine.platform }
-            if seen[slot].identity.osVersion == nil { seen[slot].identity.osVersion = item.event.machine.osVersion }
-            let claim = (platform: item.event.machine.platform, version: item.event.machine.osVersion)
-            if claim.platform != .unknown || claim.version != nil,
-               !seen[slot].claims.contains(where: { $0.platform == claim.platform && $0.version == claim.version }) {
-                seen[slot].claims.append(claim)
+            if seen[slot].identity.platform == .unknown { seen[slot].identity.platform = machine.platform }
+            if seen[slot].identity.osVersion == nil { seen[slot].identity.osVersion = machine.osVersion }
+            if machine.platform != .unknown || machine.osVersion != nil,
+               !seen[slot].claims.contains(where: { $0.platform == machine.platform && $0.version == machine.osVersion }) {
+                seen[slot].claims.append((machine.platform, machine.osVersion))
             }
         }
         let upsert = try connection.statement("""
