@@ -10,7 +10,7 @@ import VigilModel
 /// The records of one audit event share a serial and may interleave with other events.
 /// When a group holds an EXECVE it also yields a `process_creation` event with `Image`,
 /// `CommandLine`, `CurrentDirectory`, `User`, `ProcessId` and `ParentProcessId`.
-public struct AuditdParser: EventParser {
+public struct AuditdParser: ScanningParser {
     public static let format = "auditd"
 
     /// Keys whose unquoted values are hex-encoded strings.
@@ -36,7 +36,7 @@ public struct AuditdParser: EventParser {
         let image = FieldKey("Image"), commandLine = FieldKey("CommandLine"), currentDirectory = FieldKey("CurrentDirectory")
         let user = FieldKey("User"), processID = FieldKey("ProcessId"), parentProcessID = FieldKey("ParentProcessId")
         let exe = FieldKey("exe"), pid = FieldKey("pid"), ppid = FieldKey("ppid"), uid = FieldKey("uid"), enrichedUID = FieldKey("UID")
-        let comm = FieldKey("comm"), auid = FieldKey("auid"), serial = FieldKey("audit_serial")
+        let comm = FieldKey("comm"), auid = FieldKey("auid"), serial = FieldKey("audit_serial"), cwd = FieldKey("cwd")
     }
 
     let context: ParserContext
@@ -48,10 +48,24 @@ public struct AuditdParser: EventParser {
 
     public init(context: ParserContext) { self.context = context }
 
-    public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
+    /// What one record says on its own: the share of its parse that needs no earlier record.
+    public struct ScannedRecord: Sendable {
+        var line: Int
+        var text: String
+        var node: String?
+        var type: String
+        /// Nil for an unstamped record.
+        var time: Timestamp?
+        var serial: String
+        var fields: [EventField]
+        var arguments: [(index: Int, value: String)]
+    }
+
+    /// Reads a record's header and its key-value pairs, decoding hex-encoded values.
+    public static func scan(_ record: RawRecord, keys fieldKeys: inout FieldKeyCache) -> Result<ScannedRecord, RejectedRecord> {
         let text = record.text
         guard let header = Self.header(text) else {
-            return RejectedRecord(line: record.line, reason: "not an auditd record: expected 'type=… msg=audit(<time>:<serial>): …'", raw: text)
+            return .failure(RejectedRecord(line: record.line, reason: "not an auditd record: expected 'type=… msg=audit(<time>:<serial>): …'", raw: text))
         }
         var fields: [EventField] = [EventField(Self.typeKey, header.type)]
         var pairs = KeyValueScanner(text: text[header.bodyStart...])
@@ -66,42 +80,57 @@ public struct AuditdParser: EventParser {
             fields.append(EventField(fieldKeys.key(for: key), value))
         }
         fields.append(EventField(Self.keys.serial, header.serial))
-        let machine = MachineIdentity(hostname: header.node ?? context.defaultHostname, platform: .linux)
+        return .success(ScannedRecord(line: record.line, text: text, node: header.node, type: header.type, time: header.time,
+                                      serial: header.serial, fields: fields, arguments: arguments))
+    }
+
+    public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
+        switch Self.scan(record, keys: &fieldKeys) {
+        case .success(let scanned): assemble(scanned, into: &events)
+        case .failure(let rejection): rejection
+        }
+    }
+
+    /// Turns a scanned record into its event, in input order: an unstamped record takes the
+    /// time before it, and the record joins its serial's group (an EXECVE group closing yields
+    /// its process event).
+    public mutating func assemble(_ record: ScannedRecord, into events: inout [Event]) -> RejectedRecord? {
+        let machine = MachineIdentity(hostname: record.node ?? context.defaultHostname, platform: .linux)
         // An unstamped record takes the time of the stamped one before it; with none, it is refused
         // (or, with acceptIngestTime, stored at ingest time, flagged).
         var fromIngest = false
         let time: Timestamp
-        if let stamped = header.time ?? lastTime {
+        if let stamped = record.time ?? lastTime {
             time = stamped
         } else {
             switch context.unreadableTime("(no msg=audit(<time>:<serial>) stamp, and no stamped record before it)") {
             case .success(let read): (time, fromIngest) = read
-            case .failure(let refusal): return RejectedRecord(line: record.line, reason: refusal.reason, raw: text)
+            case .failure(let refusal): return RejectedRecord(line: record.line, reason: refusal.reason, raw: record.text)
             }
         }
         lastTime = time
         var event = Event(
             time: time, machine: machine, sourceFormat: Self.format, integration: context.integration,
-            logSource: LogSource(product: "linux", service: "auditd"), fields: fields, raw: text, line: record.line)
+            logSource: LogSource(product: "linux", service: "auditd"), fields: record.fields, raw: record.text, line: record.line)
         if fromIngest { event.markTimeFromIngest() }
         events.append(event)
 
-        guard !header.serial.isEmpty else { return nil }
-        let groupKey = (header.node ?? "") + ":" + header.serial
+        guard !record.serial.isEmpty else { return nil }
+        let groupKey = (record.node ?? "") + ":" + record.serial
         if groups[groupKey] == nil {
             groups[groupKey] = Group(firstLine: record.line, time: time, machine: machine)
             groupOrder.append(groupKey)
         }
-        groups[groupKey]!.records.append(text)
-        switch header.type {
-        case "SYSCALL": groups[groupKey]!.syscall = fields
+        groups[groupKey]!.records.append(record.text)
+        switch record.type {
+        case "SYSCALL": groups[groupKey]!.syscall = record.fields
         case "EXECVE":
             groups[groupKey]!.hasExecve = true
-            groups[groupKey]!.arguments += arguments
-        case "CWD": groups[groupKey]!.currentDirectory = fields.first { $0.key == FieldKey("cwd") }?.value
+            groups[groupKey]!.arguments += record.arguments
+        case "CWD": groups[groupKey]!.currentDirectory = record.fields.first { $0.key == Self.keys.cwd }?.value
         default: break
         }
-        if header.type == "EOE" {
+        if record.type == "EOE" {
             // The group a record ends is nearly always the newest: search from the end.
             flush(at: groupOrder.lastIndex(of: groupKey)!, into: &events)
         } else if groupOrder.count > Self.openGroupLimit {

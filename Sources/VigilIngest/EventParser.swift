@@ -20,6 +20,52 @@ public protocol EventParser {
     /// True when each record parses on its own (no state across records), so slices of a
     /// batch may be parsed in parallel by separate parser instances.
     static var isStateless: Bool { get }
+
+    /// Parses framed `items` in order, as `parse(_:into:rejected:)` does; a stateful parser
+    /// whose records need no state up to a last step (`ScanningParser`) spreads that share over
+    /// `slices` slices, which `runSlices` runs on several threads.
+    mutating func parse(_ items: [RecordFramer.Item], into events: inout [Event], rejected: inout [RejectedRecord],
+                        slices: Int, runSlices: SliceRunner)
+}
+
+/// Runs `body` for each slice number below `count`, on several threads at once where it can,
+/// and returns once every slice is done.
+public typealias SliceRunner = (_ count: Int, _ body: @Sendable (Int) -> Void) -> Void
+
+/// A stateful parser whose records each parse on their own up to a last, ordered step
+/// (auditd: a record's fields need no other record; its group does). Workers `scan` slices of
+/// a batch at once; one thread then `assemble`s what they scanned, in input order.
+public protocol ScanningParser: EventParser {
+    associatedtype ScannedRecord: Sendable
+    /// What `record` says on its own, or why it is rejected. `keys` is the calling thread's own.
+    static func scan(_ record: RawRecord, keys: inout FieldKeyCache) -> Result<ScannedRecord, RejectedRecord>
+    /// Turns a scanned record into events with the state the records before it left.
+    mutating func assemble(_ record: ScannedRecord, into events: inout [Event]) -> RejectedRecord?
+}
+
+extension ScanningParser {
+    public mutating func parse(_ items: [RecordFramer.Item], into events: inout [Event], rejected: inout [RejectedRecord],
+                               slices: Int, runSlices: SliceRunner) {
+        guard slices > 1 else { return parse(items, into: &events, rejected: &rejected) }
+        var scanned = [Result<ScannedRecord, RejectedRecord>?](repeating: nil, count: items.count)
+        scanned.withUnsafeMutableBufferPointer { slots in
+            let shared = UnsafeDisjointWrites(slots: slots, context: items)
+            runSlices(slices) { slice in
+                var keys = FieldKeyCache()
+                let count = shared.context.count
+                for index in count * slice / slices..<count * (slice + 1) / slices {
+                    if case .record(let record) = shared.context[index] { shared.write(Self.scan(record, keys: &keys), at: index) }
+                }
+            }
+        }
+        for (item, result) in zip(items, scanned) {
+            switch (item, result) {
+            case (.rejected(let rejection), _), (_, .failure(let rejection)?): rejected.append(rejection)
+            case (_, .success(let record)?): if let rejection = assemble(record, into: &events) { rejected.append(rejection) }
+            case (.record, nil): assertionFailure("a framed record was not scanned")
+            }
+        }
+    }
 }
 
 extension EventParser {
@@ -37,6 +83,11 @@ extension EventParser {
     public mutating func finish(into events: inout [Event]) {}
     public var skippedRecords: Int { 0 }
     public static var isStateless: Bool { false }
+
+    public mutating func parse(_ items: [RecordFramer.Item], into events: inout [Event], rejected: inout [RejectedRecord],
+                               slices: Int, runSlices: SliceRunner) {
+        parse(items, into: &events, rejected: &rejected)
+    }
 }
 
 /// The source formats Vigil reads, and a parser for each.

@@ -107,7 +107,8 @@ public final class BatchReader {
                 rejected += output.rejected
             }
         } else {
-            parser.parse(framed, into: &events, rejected: &rejected)
+            // A stateful parser may still scan its records on every worker, then assemble them in order.
+            parser.parse(framed, into: &events, rejected: &rejected, slices: workers, runSlices: concurrentPerformAhead)
         }
         if !more {
             parser.finish(into: &events)

@@ -104,4 +104,48 @@ func parseCEF(_ text: String) throws -> (events: [Event], rejected: [RejectedRec
     try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: path))
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try parseFile(path, format: .cef)
+
+}
+
+extension AuditdParserTests {
+    /// Scanning records on several threads and assembling them in order gives what the serial
+    /// parse gives: interleaved groups, unstamped records, junk lines, and records rejected by
+    /// the framer and by the parser, in every slicing.
+    @Test func scanningOnSeveralThreadsParsesAsTheSerialParserDoes() throws {
+        var lines = ["type=UNKNOWN[1329] msg=? unstamped=first"]
+        for group in 0..<40 {
+            let serial = 500 + group, time = "1604996384.\(100 + group)"
+            lines.append("node=h\(group % 3) type=SYSCALL msg=audit(\(time):\(serial)): pid=\(group) ppid=1 uid=0 exe=\"/bin/sh\"")
+            if group % 5 == 0 { lines.append("this is not auditd") }
+            lines.append("node=h\(group % 3) type=EXECVE msg=audit(\(time):\(serial)): argc=2 a0=\"sh\" a1=2D63")
+            if group % 7 == 0 { lines.append("type=UNKNOWN[1329] msg=? after=stamped") }
+            lines.append("node=h\(group % 3) type=CWD msg=audit(\(time):\(serial)): cwd=\"/tmp\"")
+            if group % 2 == 1 { lines.append("node=h\(group % 3) type=EOE msg=audit(\(time):\(serial)): ") }
+        }
+        lines.append(String(repeating: "x", count: 2_000_000))
+        let source = try ByteSource(bytes: Array(lines.joined(separator: "\n").utf8), name: "audit.log")
+        let framer = RecordFramer(source: source)
+        var items: [RecordFramer.Item] = []
+        while try framer.next(into: &items, limit: 10_000) {}
+        let context = ParserContext(integration: "auditd", defaultHostname: "default")
+        func parse(slices: Int) -> (events: [String], rejected: [String]) {
+            var parser = AuditdParser(context: context)
+            var events: [Event] = [], rejected: [RejectedRecord] = []
+            parser.parse(items, into: &events, rejected: &rejected, slices: slices) { count, body in
+                DispatchQueue.concurrentPerform(iterations: count, execute: body)
+            }
+            parser.finish(into: &events)
+            return (events.map { "\($0.line) \($0.time.microseconds) \($0.machine.hostname) \($0.logSource) \($0.fields.map { "\($0.key.name)=\($0.value)" }) \($0.raw)" },
+                    rejected.map { "\($0.line) \($0.reason)" })
+        }
+        let serial = parse(slices: 1)
+        #expect(serial.events.count > 100)
+        #expect(serial.events.contains { $0.contains("process_creation") })
+        #expect(serial.rejected.count >= 9, "junk lines, the unstamped first record and the oversized line")
+        for slices in [2, 3, 7] {
+            let parallel = parse(slices: slices)
+            #expect(parallel.events == serial.events, "\(slices) slices")
+            #expect(parallel.rejected == serial.rejected, "\(slices) slices")
+        }
+    }
 }
