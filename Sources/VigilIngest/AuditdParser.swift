@@ -61,27 +61,33 @@ public struct AuditdParser: ScanningParser {
         var arguments: [(index: Int, value: String)]
     }
 
-    /// Reads a record's header and its key-value pairs, decoding hex-encoded values.
+    /// Reads a record's header and its key-value pairs, decoding hex-encoded values. Runs over
+    /// the record's UTF-8 bytes: every delimiter is ASCII.
     public static func scan(_ record: RawRecord, keys fieldKeys: inout FieldKeyCache) -> Result<ScannedRecord, RejectedRecord> {
-        let text = record.text
-        guard let header = Self.header(text) else {
-            return .failure(RejectedRecord(line: record.line, reason: "not an auditd record: expected 'type=… msg=audit(<time>:<serial>): …'", raw: text))
-        }
-        var fields: [EventField] = [EventField(Self.typeKey, header.type)]
-        var pairs = KeyValueScanner(text: text[header.bodyStart...])
-        var arguments: [(index: Int, value: String)] = []
-        while let (key, value, quoted) = pairs.next() {
-            var value = value
-            let isExecveArgument = header.type == "EXECVE" && key.first == "a" && key.dropFirst().allSatisfy(\.isNumber) && key.count > 1
-            if !quoted, isExecveArgument || Self.hexEncodedKeys.contains(key), let decoded = Self.decodeHex(value) {
-                value = decoded
+        var text = record.text
+        let scanned: ScannedRecord? = text.withUTF8 { bytes in
+            guard let header = Self.header(bytes) else { return nil }
+            var fields: [EventField] = [EventField(Self.typeKey, header.type)]
+            var pairs = KeyValueScanner(bytes: bytes, from: header.bodyStart)
+            var arguments: [(index: Int, value: String)] = []
+            let isExecve = header.type == "EXECVE"
+            while let (key, value, quoted) = pairs.next() {
+                var value = value
+                let isExecveArgument = isExecve && key.first == "a" && key.dropFirst().allSatisfy(\.isNumber) && key.count > 1
+                if !quoted, isExecveArgument || Self.hexEncodedKeys.contains(key), let decoded = Self.decodeHex(value) {
+                    value = decoded
+                }
+                if isExecveArgument, let index = Int(key.dropFirst()) { arguments.append((index, value)) }
+                fields.append(EventField(fieldKeys.key(for: key), value))
             }
-            if isExecveArgument, let index = Int(key.dropFirst()) { arguments.append((index, value)) }
-            fields.append(EventField(fieldKeys.key(for: key), value))
+            fields.append(EventField(Self.keys.serial, header.serial))
+            return ScannedRecord(line: record.line, text: record.text, node: header.node, type: header.type, time: header.time,
+                                 serial: header.serial, fields: fields, arguments: arguments)
         }
-        fields.append(EventField(Self.keys.serial, header.serial))
-        return .success(ScannedRecord(line: record.line, text: text, node: header.node, type: header.type, time: header.time,
-                                      serial: header.serial, fields: fields, arguments: arguments))
+        guard let scanned else {
+            return .failure(RejectedRecord(line: record.line, reason: "not an auditd record: expected 'type=… msg=audit(<time>:<serial>): …'", raw: record.text))
+        }
+        return .success(scanned)
     }
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
@@ -171,30 +177,33 @@ public struct AuditdParser: ScanningParser {
         /// Nil for an unstamped record.
         var time: Timestamp?
         var serial: String
-        var bodyStart: String.Index
+        /// The offset of the key-value pairs.
+        var bodyStart: Int
     }
 
-    private static func header(_ text: String) -> Header? {
-        var rest = text[...]
+    /// `[node=H ]type=T msg=audit(<epoch>:<serial>):` or `… msg=?` (the kernel could not stamp
+    /// the record: kept, untimed); nil when the record has no such header.
+    private static func header(_ bytes: UnsafeBufferPointer<UInt8>) -> Header? {
+        var position = 0
         var node: String?
-        if rest.hasPrefix("node=") {
-            guard let space = rest.utf8.firstIndex(of: 0x20) else { return nil }
-            node = String(rest[rest.utf8.index(rest.startIndex, offsetBy: 5)..<space])
-            rest = rest[rest.utf8.index(after: space)...]
+        if bytes.hasPrefix("node=", at: 0) {
+            guard let space = bytes.firstIndex(of: 0x20, in: 0..<bytes.count) else { return nil }
+            node = bytes.string(5..<space)
+            position = space + 1
         }
-        guard rest.hasPrefix("type="), let space = rest.utf8.firstIndex(of: 0x20) else { return nil }
-        let type = String(rest[rest.utf8.index(rest.startIndex, offsetBy: 5)..<space])
-        rest = rest[rest.utf8.index(after: space)...]
-        if rest.hasPrefix("msg=?") {
-            // The kernel could not stamp this record (`type=UNKNOWN[1329] msg=?`): keep it, untimed.
-            return Header(node: node, type: type, time: nil, serial: "", bodyStart: rest.utf8.index(rest.startIndex, offsetBy: 5))
+        guard bytes.hasPrefix("type=", at: position), let space = bytes.firstIndex(of: 0x20, in: position..<bytes.count) else { return nil }
+        let type = bytes.string(position + 5..<space)
+        position = space + 1
+        if bytes.hasPrefix("msg=?", at: position) {
+            return Header(node: node, type: type, time: nil, serial: "", bodyStart: position + 5)
         }
-        guard rest.hasPrefix("msg=audit("), let close = rest.utf8.firstIndex(of: UInt8(ascii: ")")) else { return nil }
-        let stamp = rest[rest.utf8.index(rest.startIndex, offsetBy: 10)..<close]
-        guard let colon = stamp.utf8.firstIndex(of: UInt8(ascii: ":")), let seconds = Double(stamp[..<colon]), let time = Timestamp(checkedSeconds: seconds) else { return nil }
-        let serial = String(stamp[stamp.utf8.index(after: colon)...])
-        var bodyStart = rest.utf8.index(after: close)
-        if bodyStart < rest.endIndex, rest.utf8[bodyStart] == UInt8(ascii: ":") { bodyStart = rest.utf8.index(after: bodyStart) }
+        guard bytes.hasPrefix("msg=audit(", at: position), let close = bytes.firstIndex(of: UInt8(ascii: ")"), in: position..<bytes.count) else { return nil }
+        let stamp = position + 10..<close
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: stamp), let seconds = Double(bytes.string(stamp.lowerBound..<colon)),
+              let time = Timestamp(checkedSeconds: seconds) else { return nil }
+        let serial = bytes.string(colon + 1..<close)
+        var bodyStart = close + 1
+        if bodyStart < bytes.count, bytes[bodyStart] == UInt8(ascii: ":") { bodyStart += 1 }
         return Header(node: node, type: type, time: time, serial: serial, bodyStart: bodyStart)
     }
 
@@ -226,54 +235,85 @@ public struct AuditdParser: ScanningParser {
 
 /// Scans `key=value` pairs separated by spaces. Values may be `"double"` or `'single'`
 /// quoted; a single-quoted `msg='…'` holds more pairs, which are scanned as well. The
-/// enriched-field separator `\u{1D}` counts as a space.
+/// enriched-field separator `\u{1D}` counts as a space. Runs over UTF-8 bytes by offset: every
+/// delimiter is ASCII, so every slice it makes is whole characters' bytes.
 struct KeyValueScanner {
-    private var text: Substring
-    private var nested: [Substring] = []
+    private let bytes: UnsafeBufferPointer<UInt8>
+    /// What is left to scan, and what is left of the messages that enclose it.
+    private var rest: Range<Int>
+    private var enclosing: [Range<Int>] = []
 
-    init(text: Substring) { self.text = text }
+    /// Unsafe: `bytes` must stay valid while the scanner is used (inside the `withUTF8` that gave them).
+    init(bytes: UnsafeBufferPointer<UInt8>, from start: Int) {
+        self.bytes = bytes
+        rest = min(start, bytes.count)..<bytes.count
+    }
 
     mutating func next() -> (key: String, value: String, quoted: Bool)? {
-        // Searches run over UTF-8 bytes (every delimiter is ASCII); the indices they return are
-        // scalar-aligned, so the Substring is sliced with them directly.
         @inline(__always) func isGap(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x1D || byte == 0x09 }
         while true {
-            text = text[(text.utf8.firstIndex { !isGap($0) } ?? text.endIndex)...]
-            if text.isEmpty {
-                guard let outer = nested.popLast() else { return nil }
-                text = outer
+            var start = rest.lowerBound
+            while start < rest.upperBound, isGap(bytes[start]) { start += 1 }
+            guard start < rest.upperBound else {
+                guard let outer = enclosing.popLast() else { return nil }
+                rest = outer
                 continue
             }
-            let tokenEnd = text.utf8.firstIndex { $0 == 0x20 || $0 == UInt8(ascii: "=") || $0 == 0x1D } ?? text.endIndex
-            guard tokenEnd < text.endIndex, text.utf8[tokenEnd] == UInt8(ascii: "=") else {
+            var tokenEnd = start
+            while tokenEnd < rest.upperBound, bytes[tokenEnd] != 0x20, bytes[tokenEnd] != UInt8(ascii: "="), bytes[tokenEnd] != 0x1D { tokenEnd += 1 }
+            guard tokenEnd < rest.upperBound, bytes[tokenEnd] == UInt8(ascii: "=") else {
                 // A bare word without a value (`tty` in TTY records): skip it.
-                text = text[tokenEnd...]
+                rest = tokenEnd..<rest.upperBound
                 continue
             }
-            let key = String(text[..<tokenEnd])
-            var valueStart = text.utf8.index(after: tokenEnd)
-            guard valueStart < text.endIndex else {
-                text = text[valueStart...]
+            let key = bytes.string(start..<tokenEnd)
+            var valueStart = tokenEnd + 1
+            guard valueStart < rest.upperBound else {
+                rest = valueStart..<rest.upperBound
                 return (key, "", false)
             }
-            let quote = text.utf8[valueStart]
+            let quote = bytes[valueStart]
             if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
-                valueStart = text.utf8.index(after: valueStart)
-                let close = text.utf8[valueStart...].firstIndex(of: quote) ?? text.endIndex
-                let value = text[valueStart..<close]
-                text = close < text.endIndex ? text[text.utf8.index(after: close)...] : text[close...]
-                if quote == UInt8(ascii: "'"), value.utf8.contains(UInt8(ascii: "=")) {
+                valueStart += 1
+                let close = bytes.firstIndex(of: quote, in: valueStart..<rest.upperBound) ?? rest.upperBound
+                let value = valueStart..<close
+                rest = min(close + 1, rest.upperBound)..<rest.upperBound
+                if quote == UInt8(ascii: "'"), bytes.firstIndex(of: UInt8(ascii: "="), in: value) != nil {
                     // A nested message: its pairs become fields too.
-                    nested.append(text)
-                    text = value
+                    enclosing.append(rest)
+                    rest = value
                     continue
                 }
-                return (key, String(value), true)
+                return (key, bytes.string(value), true)
             }
-            let valueEnd = text.utf8[valueStart...].firstIndex { $0 == 0x20 || $0 == 0x1D } ?? text.endIndex
-            let value = String(text[valueStart..<valueEnd])
-            text = text[valueEnd...]
-            return (key, value, false)
+            var valueEnd = valueStart
+            while valueEnd < rest.upperBound, bytes[valueEnd] != 0x20, bytes[valueEnd] != 0x1D { valueEnd += 1 }
+            rest = valueEnd..<rest.upperBound
+            return (key, bytes.string(valueStart..<valueEnd), false)
         }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether the bytes from `offset` start with `prefix`'s.
+    func hasPrefix(_ prefix: StaticString, at offset: Int) -> Bool {
+        guard offset >= 0, offset + prefix.utf8CodeUnitCount <= count else { return false }
+        for index in 0..<prefix.utf8CodeUnitCount where self[offset + index] != prefix.utf8Start[index] { return false }
+        return true
+    }
+
+    /// The first offset in `range` that holds `byte`.
+    func firstIndex(of byte: UInt8, in range: Range<Int>) -> Int? {
+        var index = range.lowerBound
+        while index < range.upperBound {
+            if self[index] == byte { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The text of the bytes in `range`.
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: self[range]), as: UTF8.self)
     }
 }
