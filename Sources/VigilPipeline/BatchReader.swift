@@ -46,7 +46,8 @@ public final class BatchReader {
 
     /// Reads `source` as `format`, or as the format detected from its first records when nil.
     /// `admit` is the gate: it sees the format before any record is parsed, and what it throws
-    /// ends the read. `serializeFields` false leaves `BatchItem.fieldsJSON` nil (nothing to store).
+    /// ends the read. `serializeFields` false leaves `BatchItem.fieldsJSON` nil, and the key of an event
+    /// that matched nothing (nothing is stored).
     /// `refuseEvent`, the gate's per-event check, turns an event into a rejected record with its
     /// reason before it is detected; the workers call it, so it must be safe on any thread.
     /// `workers` threads parse (stateless formats) and detect; 1 does everything on the caller's thread.
@@ -189,7 +190,7 @@ extension BatchReader {
             var detections: [Detection] = []
             state.detector.detect(event, into: &detections)
             slots.write(Prepared(
-                detections: detections, key: EventKey(event),
+                detections: detections, key: serializesFields || !detections.isEmpty ? EventKey(event) : nil,
                 fieldsJSON: serializesFields ? JSONText.object(fields: event.fields, name: { state.names.name(of: $0) }) : nil), at: position)
             position += 1
         }

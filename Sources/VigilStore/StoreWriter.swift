@@ -84,7 +84,7 @@ public final class StoreWriter: EventSink {
                 records crafted to collide; nothing of it was stored
                 """)
             for probe in 0..<EventKey.maximumProbes {
-                let key = items[position].key.storageKey(probe: probe)
+                let key = (items[position].key ?? EventKey(event)).storageKey(probe: probe)
                 insertEvent.bindInt(key, at: 1)
                 try insertEvent.run()
                 if connection.changes > 0 {

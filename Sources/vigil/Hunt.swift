@@ -126,8 +126,9 @@ extension Vigil {
                             writeStderr("\(file):\(rejection.line): rejected: \(rejection.reason)")
                         }
                         for item in batch.items {
+                            // Only an event that matched nothing is unkeyed, and with no detections it feeds no window.
                             // A continuation of a correlation that fired is counted in its alert by import; hunt reports the firing once.
-                            for detection in correlator.correlate(event: item.event, key: item.key.identity, detections: item.detections, now: .now())
+                            for detection in correlator.correlate(event: item.event, key: item.key?.identity ?? 0, detections: item.detections, now: .now())
                             where !detection.continuesCorrelation && filter.admits(detection, at: item.event.time) {
                                 let match = HuntMatch(detection: detection, event: item.event, file: file)
                                 report.matches += 1

@@ -122,7 +122,7 @@ import VigilTooling
         let workspace = TemporaryDirectory()
         let files = try BenchWorkload.write(events: 5_000, to: workspace.url)
         var detections = 0
-        var seen: Set<EventKey> = []
+        var seen: Set<EventKey?> = []
         let correlator = Correlator(ruleSet: Self.ruleSet)
         for file in files {
             let reader = try BatchReader(source: ByteSource(path: file.path), format: file.format,
@@ -130,7 +130,7 @@ import VigilTooling
             while let batch = try reader.next() {
                 // A record seen before is a duplicate: the store skips it, and so does this count.
                 for item in batch.items where seen.insert(item.key).inserted {
-                    detections += correlator.correlate(event: item.event, key: item.key.identity, detections: item.detections, now: .now()).count
+                    detections += correlator.correlate(event: item.event, key: item.key?.identity ?? 0, detections: item.detections, now: .now()).count
                 }
             }
         }
