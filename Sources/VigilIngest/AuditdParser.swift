@@ -14,7 +14,8 @@ public struct AuditdParser: ScanningParser {
     public static let format = "auditd"
 
     /// Keys whose unquoted values are hex-encoded strings.
-    static let hexEncodedKeys: Set<String> = ["proctitle", "cmd", "name", "exe", "comm", "cwd", "path", "data", "acct", "new", "old", "ocomm"]
+    private static let hexEncodedKeys = Set(["proctitle", "cmd", "name", "exe", "comm", "cwd", "path", "data", "acct", "new", "old", "ocomm"]
+        .map(FieldKey.init))
     /// How many incomplete groups to hold before the oldest is flushed.
     static let openGroupLimit = 256
 
@@ -73,12 +74,14 @@ public struct AuditdParser: ScanningParser {
             let isExecve = header.type == "EXECVE"
             while let (key, value, quoted) = pairs.next() {
                 var value = value
+                // The interned key is looked up once and checked as an integer: a pair costs one string hash.
+                let fieldKey = fieldKeys.key(for: key)
                 let isExecveArgument = isExecve && key.first == "a" && key.dropFirst().allSatisfy(\.isNumber) && key.count > 1
-                if !quoted, isExecveArgument || Self.hexEncodedKeys.contains(key), let decoded = Self.decodeHex(value) {
+                if !quoted, isExecveArgument || Self.hexEncodedKeys.contains(fieldKey), let decoded = Self.decodeHex(value) {
                     value = decoded
                 }
                 if isExecveArgument, let index = Int(key.dropFirst()) { arguments.append((index, value)) }
-                fields.append(EventField(fieldKeys.key(for: key), value))
+                fields.append(EventField(fieldKey, value))
             }
             fields.append(EventField(Self.keys.serial, header.serial))
             return ScannedRecord(line: record.line, text: record.text, node: header.node, type: header.type, time: header.time,
