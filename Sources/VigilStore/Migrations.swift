@@ -72,7 +72,10 @@ package enum Migrations {
                 break
             }
             guard settled else {
-                throw StoreError(.invalidValue, "event \(id) finds all \(EventKey.maximumProbes) of its storage keys taken; export it and delete it, then open the database again")
+                throw StoreError(.invalidValue, """
+                    all \(EventKey.maximumProbes) storage keys of event \(id) hold other events, as only records crafted to collide \
+                    would; the upgrade was rolled back. Delete that event with the sqlite3 shell and open the database again.
+                    """)
             }
         }
     }

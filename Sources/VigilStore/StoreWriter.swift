@@ -79,12 +79,10 @@ public final class StoreWriter: EventSink {
             if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
             insertEvent.bindInt(Int64(event.line), at: 12)
             insertEvent.bindInt(event.time > futureAfter ? 1 : 0, at: 13)
-            var result = StoreResult.refused(reason: """
-                all \(EventKey.maximumProbes) storage keys of this event hold other events of the same second: \
-                records crafted to collide; nothing of it was stored
-                """)
+            let eventKey = items[position].key ?? EventKey(event)
+            var result: StoreResult?
             for probe in 0..<EventKey.maximumProbes {
-                let key = (items[position].key ?? EventKey(event)).storageKey(probe: probe)
+                let key = eventKey.storageKey(probe: probe)
                 insertEvent.bindInt(key, at: 1)
                 try insertEvent.run()
                 if connection.changes > 0 {
@@ -99,12 +97,18 @@ public final class StoreWriter: EventSink {
                     break
                 }
             }
-            results.append(result)
+            results.append(result ?? .refused(reason: Self.allKeysTaken))
         }
         let count = try connection.statement("UPDATE machines SET event_count = event_count + ? WHERE id = ?")
         for (machineID, events) in storedPerMachine { try count.bind(events, machineID).run() }
         return results
     }
+
+    /// Why an event whose every storage key holds another event is refused.
+    static let allKeysTaken = """
+        all \(EventKey.maximumProbes) storage keys of this event hold other events of the same second, \
+        as only records crafted to collide would; nothing of it was stored
+        """
 
     public func finishBatch(_ outcome: BatchOutcome, rejected: [RejectedRecord], recordsRead: Int, importID: Int64?,
                             eventsByIntegration: [String: Int]) throws {
