@@ -66,10 +66,13 @@ public final class CorrelationEngine {
     /// True when there is nothing to correlate.
     public var isEmpty: Bool { correlations.isEmpty }
 
+    /// The latest event time that is not future-dated at `now`.
+    public func futureAfter(now: Timestamp) -> Timestamp { now + maxFutureSkew }
+
     /// True when `event` is dated more than `maxFutureSkew` after `now`: it is stored and
     /// flagged, but never enters a correlation window.
     public func isFutureDated(_ event: Event, now: Timestamp = .now()) -> Bool {
-        event.time.microseconds > (now + maxFutureSkew).microseconds
+        event.time > futureAfter(now: now)
     }
 
     /// Feeds the detections of one event; returns the detections to raise as alerts: the

@@ -38,7 +38,7 @@ public final class Correlator {
 
     /// The latest event time that is not future-dated at `now`: later events are stored with
     /// `future_time` set and never enter a correlation window.
-    public func futureAfter(now: Timestamp) -> Timestamp { now + windows.maxFutureSkew }
+    public func futureAfter(now: Timestamp) -> Timestamp { windows.futureAfter(now: now) }
 
     /// Decides what `detection` of `event`, stored on machine `machineID`, does to the alerts.
     public func decide(_ detection: Detection, event: Event, machineID: Int64, ledger: some AlertLedger) throws -> AlertUpsert {
