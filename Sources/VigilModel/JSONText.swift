@@ -53,6 +53,14 @@ public enum JSONText {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `object(fields:name:)` with its members in key order (UTF-8 byte order, as
+    /// `JSONEncoder.vigil` sorts keys); a repeated name's values keep their field order.
+    public static func sortedObject(fields: [EventField], name: (FieldKey) -> String) -> String {
+        let names = fields.map { name($0.key) }
+        let order = names.indices.sorted { names[$0] == names[$1] ? $0 < $1 : names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+        return object(fields: order.map { fields[$0] }, name: name)
+    }
+
     /// Appends `text` as a JSON string literal, in UTF-8, to `bytes`: runs that need no
     /// escaping are copied whole.
     static func appendQuoted(_ text: String, to bytes: inout [UInt8]) {

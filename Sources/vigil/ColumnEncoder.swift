@@ -38,6 +38,7 @@ final class ColumnEncoder: Encoder {
         case let flag as Bool: return flag ? "true" : "false"
         case let time as Timestamp: return time.iso8601
         case let words as [String]: return words.joined(separator: ",")
+        case let json as RawJSON: return json.text
         default: return String(decoding: try JSONEncoder.vigil.encode(value), as: UTF8.self)
         }
     }

@@ -280,7 +280,7 @@ final class HuntOutput {
     func write(_ match: HuntMatch) throws {
         let rendered: String
         switch format {
-        case .jsonl, .json: rendered = try jsonLine(match)
+        case .jsonl, .json: rendered = match.jsonLine
         case .csv: rendered = try csvRecords([match])[0]
         case .table:
             let cells = try tableCells(match)
@@ -408,7 +408,7 @@ struct HuntMatch: Listable {
     var author: String
     var techniques: [String]
     var tags: [String]
-    var matchedFields: JSONValue
+    var matchedFields: RawJSON
 
     init(detection: Detection, event: Event, file: String) {
         ruleID = detection.rule.id
@@ -421,7 +421,25 @@ struct HuntMatch: Listable {
         author = detection.rule.author
         techniques = detection.rule.attackTechniques
         tags = detection.rule.tags
-        matchedFields = JSONValue(parsing: JSONText.object(fields: detection.matchedFields, name: \.name))
+        matchedFields = RawJSON(JSONText.sortedObject(fields: detection.matchedFields, name: \.name))
+    }
+
+    /// The match as one line of JSON, as `JSONEncoder.vigil` would write it (keys sorted) but
+    /// written directly: a hunt writes a line per match, and the encoder cost more than detecting.
+    var jsonLine: String {
+        var writer = JSONObjectWriter()
+        writer.member(CodingKeys.author.stringValue, author)
+        writer.member(CodingKeys.file.stringValue, file)
+        writer.member(CodingKeys.hostname.stringValue, hostname)
+        writer.member(CodingKeys.line.stringValue, line)
+        writer.member(CodingKeys.matchedFields.stringValue, matchedFields)
+        writer.member(CodingKeys.techniques.stringValue, techniques)
+        writer.member(CodingKeys.ruleID.stringValue, ruleID)
+        writer.member(CodingKeys.severity.stringValue, severity)
+        writer.member(CodingKeys.tags.stringValue, tags)
+        writer.member(CodingKeys.time.stringValue, time.iso8601)
+        writer.member(CodingKeys.title.stringValue, title)
+        return writer.finish()
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {

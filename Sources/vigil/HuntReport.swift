@@ -56,7 +56,7 @@ struct HuntReport {
         if unlisted > 0 { page += "<p>The first \(Self.listedMatches) by file order, sorted by time; \(unlisted) more are counted above.</p>\n" }
         page += "<table id=\"matches\"><tr><th>Time</th><th>Level</th><th>Rule</th><th>MITRE</th><th>Host</th><th>File</th><th>Matched fields</th></tr>\n"
         for match in matches {
-            let fields = (try? String(decoding: JSONEncoder.vigil.encode(match.matchedFields), as: UTF8.self)) ?? ""
+            let fields = match.matchedFields.text
             page += "<tr><td>\(match.time.iso8601.htmlEscaped)</td><td class=\"\(match.severity.htmlEscaped)\">\(match.severity.htmlEscaped)</td>"
                 + "<td>\(match.title.htmlEscaped)</td><td>\(match.techniques.joined(separator: " ").htmlEscaped)</td>"
                 + "<td>\(match.hostname.htmlEscaped)</td><td>\("\(match.file):\(match.line)".htmlEscaped)</td>"

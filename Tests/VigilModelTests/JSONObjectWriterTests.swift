@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+import VigilModel
+
+/// `JSONObjectWriter` stands in for `JSONEncoder.vigil` where rows are written by the million
+/// (hunt matches); what it writes must be what the encoder writes, byte for byte.
+@Suite struct JSONObjectWriterTests {
+    struct Row: Encodable {
+        var author: String
+        var line: Int
+        var matched_fields: RawJSON
+        var tags: [String]
+        var title: String
+    }
+
+    static let texts = [
+        "plain", "", #"quote " and back\slash"#, "line\nbreak\ttab\rreturn", "/usr/bin/curl http://x/",
+        "é ☃ 😀", "nul \u{0} unit \u{1F} del \u{7F}", "\u{2028}\u{2029}",
+    ]
+
+    @Test(arguments: texts)
+    func writesWhatTheEncoderWrites(_ text: String) throws {
+        let fields = [EventField(FieldKey("b"), text), EventField(FieldKey("a"), "x"), EventField(FieldKey("b"), "2")]
+        let row = Row(author: text, line: -42, matched_fields: RawJSON(JSONText.sortedObject(fields: fields, name: \.name)),
+                      tags: [text, "attack.t1059"], title: text)
+        var writer = JSONObjectWriter()
+        writer.member("author", row.author)
+        writer.member("line", row.line)
+        writer.member("matched_fields", row.matched_fields)
+        writer.member("tags", row.tags)
+        writer.member("title", row.title)
+        let written = writer.finish()
+        #expect(written == String(decoding: try JSONEncoder.vigil.encode(row), as: UTF8.self))
+        #expect(written.contains(#""matched_fields":{"a":"x","b":["#), "members sorted, a repeated name's values in field order")
+    }
+
+    @Test func writesAnEmptyObject() {
+        #expect(JSONObjectWriter().finish() == "{}")
+    }
+}
