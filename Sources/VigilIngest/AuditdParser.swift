@@ -69,18 +69,20 @@ public struct AuditdParser: ScanningParser {
         let scanned: ScannedRecord? = text.withUTF8 { bytes in
             guard let header = Self.header(bytes) else { return nil }
             var fields: [EventField] = [EventField(Self.typeKey, header.type)]
+            // Every pair has an '=': their count bounds the fields, so the array grows once.
+            fields.reserveCapacity(bytes.count(of: UInt8(ascii: "="), in: header.bodyStart..<bytes.count) + 2)
             var pairs = KeyValueScanner(bytes: bytes, from: header.bodyStart)
             var arguments: [(index: Int, value: String)] = []
             let isExecve = header.type == "EXECVE"
             while let (key, value, quoted) = pairs.next() {
                 var value = value
-                // The interned key is looked up once and checked as an integer: a pair costs one string hash.
-                let fieldKey = fieldKeys.key(for: key)
-                let isExecveArgument = isExecve && key.first == "a" && key.dropFirst().allSatisfy(\.isNumber) && key.count > 1
-                if !quoted, isExecveArgument || Self.hexEncodedKeys.contains(fieldKey), let decoded = Self.decodeHex(value) {
+                // The key is interned from its bytes and checked as an integer: no String, no string hash.
+                let fieldKey = fieldKeys.key(forUTF8: UnsafeBufferPointer(rebasing: bytes[key]))
+                let argumentIndex = isExecve ? Self.execveArgumentIndex(bytes, key) : nil
+                if !quoted, argumentIndex != nil || Self.hexEncodedKeys.contains(fieldKey), let decoded = Self.decodeHex(value) {
                     value = decoded
                 }
-                if isExecveArgument, let index = Int(key.dropFirst()) { arguments.append((index, value)) }
+                if let argumentIndex { arguments.append((argumentIndex, value)) }
                 fields.append(EventField(fieldKey, value))
             }
             fields.append(EventField(Self.keys.serial, header.serial))
@@ -91,6 +93,18 @@ public struct AuditdParser: ScanningParser {
             return .failure(RejectedRecord(line: record.line, reason: "not an auditd record: expected 'type=… msg=audit(<time>:<serial>): …'", raw: record.text))
         }
         return .success(scanned)
+    }
+
+    /// The index of an EXECVE argument key (`a0`, `a1`, …), or nil for another key (`argc`, `a1_len`).
+    private static func execveArgumentIndex(_ bytes: UnsafeBufferPointer<UInt8>, _ key: Range<Int>) -> Int? {
+        guard key.count > 1, key.count <= 10, bytes[key.lowerBound] == UInt8(ascii: "a") else { return nil }
+        var index = 0
+        for offset in (key.lowerBound + 1)..<key.upperBound {
+            let digit = bytes[offset] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            index = index * 10 + Int(digit)
+        }
+        return index
     }
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
@@ -252,7 +266,8 @@ struct KeyValueScanner {
         rest = min(start, bytes.count)..<bytes.count
     }
 
-    mutating func next() -> (key: String, value: String, quoted: Bool)? {
+    /// The next pair: the key's byte range, and the value (unquoted).
+    mutating func next() -> (key: Range<Int>, value: String, quoted: Bool)? {
         @inline(__always) func isGap(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x1D || byte == 0x09 }
         while true {
             var start = rest.lowerBound
@@ -269,7 +284,7 @@ struct KeyValueScanner {
                 rest = tokenEnd..<rest.upperBound
                 continue
             }
-            let key = bytes.string(start..<tokenEnd)
+            let key = start..<tokenEnd
             var valueStart = tokenEnd + 1
             guard valueStart < rest.upperBound else {
                 rest = valueStart..<rest.upperBound
@@ -303,6 +318,13 @@ extension UnsafeBufferPointer<UInt8> {
         guard offset >= 0, offset + prefix.utf8CodeUnitCount <= count else { return false }
         for index in 0..<prefix.utf8CodeUnitCount where self[offset + index] != prefix.utf8Start[index] { return false }
         return true
+    }
+
+    /// How many bytes in `range` are `byte`.
+    func count(of byte: UInt8, in range: Range<Int>) -> Int {
+        var count = 0
+        for index in range where self[index] == byte { count += 1 }
+        return count
     }
 
     /// The first offset in `range` that holds `byte`.

@@ -51,6 +51,16 @@ public final class FieldNames: @unchecked Sendable {
 /// every record. Not `Sendable`: give each parser its own.
 public struct FieldKeyCache {
     private var cache: [String: FieldKey] = [:]
+    /// Keys by their names' UTF-8 bytes, for parsers that scan bytes: an open-addressed table
+    /// (FNV-1a, linear probing, at most half full), so a lookup needs no String and no SipHash.
+    private var slots: [ByteSlot?] = Array(repeating: nil, count: 64)
+    private var filledSlots = 0
+
+    private struct ByteSlot {
+        let hash: UInt64
+        let name: [UInt8]
+        let key: FieldKey
+    }
 
     public init() {}
 
@@ -60,5 +70,34 @@ public struct FieldKeyCache {
         let key = FieldKey(name)
         cache[name] = key
         return key
+    }
+
+    /// The key for the name whose UTF-8 bytes are `name` (invalid UTF-8 is repaired, as
+    /// `String(decoding:as:)` repairs it).
+    public mutating func key(forUTF8 name: UnsafeBufferPointer<UInt8>) -> FieldKey {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while let slot = slots[index] {
+            if slot.hash == hash, slot.name.elementsEqual(name) { return slot.key }
+            index = (index + 1) & mask
+        }
+        let key = self.key(for: String(decoding: name, as: UTF8.self))
+        slots[index] = ByteSlot(hash: hash, name: Array(name), key: key)
+        filledSlots += 1
+        if filledSlots * 2 > slots.count { growByteSlots() }
+        return key
+    }
+
+    private mutating func growByteSlots() {
+        let old = slots
+        slots = Array(repeating: nil, count: old.count * 2)
+        let mask = slots.count - 1
+        for case let slot? in old {
+            var index = Int(truncatingIfNeeded: slot.hash) & mask
+            while slots[index] != nil { index = (index + 1) & mask }
+            slots[index] = slot
+        }
     }
 }
