@@ -42,7 +42,6 @@ public final class BatchReader {
     private let parallelParsing: Bool
     private var finished = false
     private var framed: [RecordFramer.Item] = []
-    private var events: [Event] = []
 
     /// Reads `source` as `format`, or as the format detected from its first records when nil.
     /// `admit` is the gate: it sees the format before any record is parsed, and what it throws
@@ -83,12 +82,20 @@ public final class BatchReader {
 
     /// The next batch, or nil at the end of the input.
     public func next() throws -> PreparedBatch? {
+        try parseNext().map(prepare)
+    }
+
+    /// Frames and parses the next batch, or nil at the end of the input. A stateless format's
+    /// events are detected here too, by the workers that parsed them (`ParsedBatch.prepared`).
+    ///
+    /// Touches only the framing and parsing state (`framer`, `parser`, `framed`, `finished`),
+    /// never the workers' detectors unless the format is stateless: so for a stateful format
+    /// it may run on one thread while `prepare` runs on another (`forEachBatch`).
+    fileprivate func parseNext() throws -> ParsedBatch? {
         guard !finished else { return nil }
         framed.removeAll(keepingCapacity: true)
         let more = try framer.next(into: &framed, limit: batchSize)
-        events.removeAll(keepingCapacity: true)
-        var rejected: [RejectedRecord] = []
-        var prepared: [Prepared] = []
+        var batch = ParsedBatch(recordsRead: framed.count)
         let workers = framed.count >= 256 ? self.workers : 1
         if parallelParsing && workers > 1 {
             // Each worker parses, detects, keys and serializes a contiguous slice; slices are
@@ -103,29 +110,36 @@ public final class BatchReader {
                 }
             }
             for output in outputs {
-                events += output.events
-                prepared += output.prepared
-                rejected += output.rejected
+                batch.events += output.events
+                batch.prepared += output.prepared
+                batch.rejected += output.rejected
             }
         } else {
             // A stateful parser may still scan its records on every worker, then assemble them in order.
-            parser.parse(framed, into: &events, rejected: &rejected, slices: workers, runSlices: concurrentPerformAhead)
+            parser.parse(framed, into: &batch.events, rejected: &batch.rejected, slices: workers, runSlices: concurrentPerformAhead)
         }
         if !more {
-            parser.finish(into: &events)
+            parser.finish(into: &batch.events)
             finished = true
         }
-        // Detection, keys and serialization of what was parsed serially, in parallel slices;
-        // each worker writes only its own slots.
-        let count = events.count
-        let start = prepared.count
+        batch.bytesRead = source.bytesRead
+        return batch
+    }
+
+    /// Detects, keys and serializes the events of `batch` that parsing left unprepared, in
+    /// parallel slices (each worker writes only its own slots), and turns refused events into
+    /// rejected records.
+    fileprivate func prepare(_ batch: ParsedBatch) -> PreparedBatch {
+        var batch = batch
+        let count = batch.events.count
+        let start = batch.prepared.count
         if start < count {
-            if let platform { for index in start..<count { events[index].assignPlatform(platform) } }
-            prepared += [Prepared](repeating: Prepared(), count: count - start)
+            if let platform { for index in start..<count { batch.events[index].assignPlatform(platform) } }
+            batch.prepared += [Prepared](repeating: Prepared(), count: count - start)
             let remaining = count - start
             let workers = remaining >= 256 ? self.workers : 1
-            prepared.withUnsafeMutableBufferPointer { slots in
-                let shared = UnsafeDisjointWrites(slots: slots, context: (events: events, reader: self))
+            batch.prepared.withUnsafeMutableBufferPointer { slots in
+                let shared = UnsafeDisjointWrites(slots: slots, context: (events: batch.events, reader: self))
                 concurrentPerformAhead(iterations: workers) { worker in
                     let lower = start + remaining * worker / workers, upper = start + remaining * (worker + 1) / workers
                     shared.context.reader.prepare(shared.context.events[lower..<upper], worker: worker, into: shared, offset: lower)
@@ -135,15 +149,26 @@ public final class BatchReader {
         var items: [BatchItem] = []
         items.reserveCapacity(count)
         for index in 0..<count {
-            if let reason = prepared[index].refusal {
-                rejected.append(RejectedRecord(line: events[index].line, reason: reason, raw: events[index].raw))
+            let event = batch.events[index], prepared = batch.prepared[index]
+            if let reason = prepared.refusal {
+                batch.rejected.append(RejectedRecord(line: event.line, reason: reason, raw: event.raw))
                 continue
             }
-            items.append(BatchItem(event: events[index], key: prepared[index].key, detections: prepared[index].detections,
-                                   fieldsJSON: prepared[index].fieldsJSON))
+            items.append(BatchItem(event: event, key: prepared.key, detections: prepared.detections, fieldsJSON: prepared.fieldsJSON))
         }
-        return PreparedBatch(items: items, rejected: rejected, recordsRead: framed.count, eventsParsed: items.count, bytesRead: source.bytesRead)
+        return PreparedBatch(items: items, rejected: batch.rejected, recordsRead: batch.recordsRead, eventsParsed: items.count,
+                             bytesRead: batch.bytesRead)
     }
+}
+
+/// A batch framed and parsed: `prepared` holds what the workers already computed for the first
+/// events (all of a stateless format's), `prepare` computes the rest.
+private struct ParsedBatch {
+    var events: [Event] = []
+    var prepared: [Prepared] = []
+    var rejected: [RejectedRecord] = []
+    var recordsRead: Int
+    var bytesRead: Int64 = 0
 }
 
 extension BatchReader {
@@ -156,11 +181,23 @@ extension BatchReader {
             while let batch = try next() { try body(batch) }
             return
         }
-        // The reader is owned by the reading thread until it has yielded its last batch.
+        // The reader is owned by the reading threads until they have yielded their last batch.
         let owned = Handoff(self)
         try overlapping(produce: { yield in
             yieldToConsumer()
-            while let batch = try owned.value.next() { yield(batch) }
+            let reader = owned.value
+            guard !reader.parallelParsing else {
+                while let batch = try reader.next() { yield(batch) }
+                return
+            }
+            // A stateful parser assembles records in order, on one thread: it parses on a thread
+            // of its own, so that detection of batch n runs beside the parsing of batch n+1
+            // instead of waiting for it. The two threads touch disjoint state (`parseNext`).
+            let parsing = Handoff(reader)
+            try overlapping(produce: { yieldParsed in
+                yieldToConsumer()
+                while let parsed = try parsing.value.parseNext() { yieldParsed(parsed) }
+            }, consume: { yield(reader.prepare($0)) })
         }, consume: body)
     }
 }
