@@ -175,8 +175,12 @@ extension BatchReader {
     /// Calls `body` with every batch, in input order, to the end of the input. With
     /// `readingAhead`, a thread of its own reads batch n+1 while `body` handles batch n, so
     /// reading and what `body` does run on both cores; the reading thread yields the CPU to
-    /// `body`'s (the single writer, for an import). The first error from either side is thrown.
-    public func forEachBatch(readingAhead: Bool = true, _ body: (PreparedBatch) throws -> Void) throws {
+    /// `body`'s (the single writer, for an import). With `parsingAhead` too, a stateful format
+    /// (auditd, whose records are assembled in order on one thread) is parsed on a third thread,
+    /// beside detection: for a light `body` (a hunt), which leaves the cores to reading. An
+    /// import's writer needs a core itself, and the third thread measured slower there.
+    /// The first error from any side is thrown.
+    public func forEachBatch(readingAhead: Bool = true, parsingAhead: Bool = false, _ body: (PreparedBatch) throws -> Void) throws {
         guard readingAhead else {
             while let batch = try next() { try body(batch) }
             return
@@ -186,13 +190,12 @@ extension BatchReader {
         try overlapping(produce: { yield in
             yieldToConsumer()
             let reader = owned.value
-            guard !reader.parallelParsing else {
+            guard parsingAhead, !reader.parallelParsing else {
                 while let batch = try reader.next() { yield(batch) }
                 return
             }
-            // A stateful parser assembles records in order, on one thread: it parses on a thread
-            // of its own, so that detection of batch n runs beside the parsing of batch n+1
-            // instead of waiting for it. The two threads touch disjoint state (`parseNext`).
+            // Detection of batch n runs beside the parsing of batch n+1 instead of waiting for it.
+            // The two threads touch disjoint state (`parseNext`).
             let parsing = Handoff(reader)
             try overlapping(produce: { yieldParsed in
                 yieldToConsumer()

@@ -157,7 +157,7 @@ public enum BenchRunner {
                     let reader = try BatchReader(source: ByteSource(path: file.path), format: file.format,
                                                  context: ParserContext(integration: "hunt", defaultHostname: "bench-host"),
                                                  ruleSet: ruleSet, serializeFields: false)
-                    try reader.forEachBatch { batch in hunted += batch.items.count }
+                    try reader.forEachBatch(parsingAhead: true) { batch in hunted += batch.items.count }
                 }
             }
             return Double(hunted) / seconds

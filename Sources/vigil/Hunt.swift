@@ -119,7 +119,7 @@ extension Vigil {
                     let reader = try BatchReader(source: ByteSource(path: file), format: fixed, context: context, ruleSet: ruleSet,
                                                  serializeFields: false, platform: platform.flatMap(OSPlatform.init(rawValue:)))
                     report.format = reader.format.rawValue + (fixed == nil ? " (detected)" : "")
-                    try reader.forEachBatch { batch in
+                    try reader.forEachBatch(parsingAhead: true) { batch in
                         report.events += batch.items.count
                         report.rejected += batch.rejected.count
                         for rejection in batch.rejected.prefix(max(0, 20 - (report.rejected - batch.rejected.count))) {

@@ -219,7 +219,7 @@ func forEachDetectedEvent(in path: String, format: FormatChoice, ruleSet: RuleSe
                                  context: ParserContext(integration: "hunt", defaultHostname: ProcessInfo.processInfo.hostName),
                                  ruleSet: ruleSet, serializeFields: false)
     if fixed == nil { writeStderr("\(path): format \(reader.format.rawValue) (detected)") }
-    try reader.forEachBatch { batch in
+    try reader.forEachBatch(parsingAhead: true) { batch in
         for rejection in batch.rejected { writeStderr("\(path):\(rejection.line): rejected: \(rejection.reason)") }
         for item in batch.items { try body(item) }
     }
