@@ -29,18 +29,37 @@ public struct EventKey: Sendable, Hashable {
 
     /// The key from an event's stored columns (the migrations that rekey stored events use it).
     public init(sourceFormat: String, category: String?, time: Timestamp, raw: String, hostname: String, integration: String) {
+        // Hashed: format, 0, category, 0, time (8 bytes, little-endian), raw, 0, host name
+        // lowercased, 0, integration. What surrounds the raw text is gathered on the stack, so a
+        // key costs three updates and no allocation.
         var hasher = SHA256()
-        hasher.update(data: Array(sourceFormat.utf8))
-        hasher.update(data: [0])
-        hasher.update(data: Array(category?.utf8 ?? "".utf8))
-        hasher.update(data: [0])
-        withUnsafeBytes(of: time.microseconds.littleEndian) { hasher.update(bufferPointer: $0) }
+        let category = category ?? ""
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: sourceFormat.utf8.count + category.utf8.count + 10) { buffer in
+            var head = UnsafeByteWriter(buffer)
+            head.append(utf8: sourceFormat)
+            head.append(0)
+            head.append(utf8: category)
+            head.append(0)
+            withUnsafeBytes(of: time.microseconds.littleEndian) { head.append($0.assumingMemoryBound(to: UInt8.self)) }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<head.count])))
+        }
         var raw = raw
         raw.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        hasher.update(data: [0])
-        Self.updateCaseFolded(&hasher, hostname)
-        hasher.update(data: [0])
-        hasher.update(data: Array(integration.utf8))
+        // An ASCII host name (the usual) is lowercased byte by byte, without allocating.
+        let isASCII = hostname.utf8.allSatisfy { $0 < 0x80 }
+        let folded = isASCII ? hostname : hostname.lowercased()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: folded.utf8.count + integration.utf8.count + 2) { buffer in
+            var tail = UnsafeByteWriter(buffer)
+            tail.append(0)
+            if isASCII {
+                for byte in hostname.utf8 { tail.append(byte &- 65 < 26 ? byte | 0x20 : byte) }
+            } else {
+                tail.append(utf8: folded)
+            }
+            tail.append(0)
+            tail.append(utf8: integration)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<tail.count])))
+        }
         digest = hasher.finalize().withUnsafeBytes { bytes in
             var words = SIMD4<UInt64>()
             for word in 0..<4 {
@@ -69,26 +88,5 @@ public struct EventKey: Sendable, Hashable {
         mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
         mixed ^= mixed >> 31
         return Int64(bitPattern: second << 31 | mixed >> 33)
-    }
-
-    /// Hashes the host name lowercased, without allocating for the usual ASCII name.
-    private static func updateCaseFolded(_ hasher: inout SHA256, _ hostname: String) {
-        guard hostname.utf8.allSatisfy({ $0 < 0x80 }) else {
-            hasher.update(data: Array(hostname.lowercased().utf8))
-            return
-        }
-        var chunk: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &chunk) { buffer in
-            var count = 0
-            for byte in hostname.utf8 {
-                buffer[count] = byte &- 65 < 26 ? byte | 0x20 : byte
-                count += 1
-                if count == buffer.count {
-                    hasher.update(bufferPointer: UnsafeRawBufferPointer(buffer))
-                    count = 0
-                }
-            }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        }
     }
 }

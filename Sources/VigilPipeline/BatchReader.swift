@@ -220,6 +220,10 @@ extension BatchReader {
     /// `worker` uses only its own detector and name cache.
     fileprivate func prepare<Context>(_ events: ArraySlice<Event>, worker: Int, into slots: UnsafeDisjointWrites<Prepared, Context>, offset: Int) {
         let state = workerStates[worker]
+        // The name cache is worked on as a local, not through the class: each of the thousands
+        // of lookups per batch would otherwise pay a dynamic exclusivity check.
+        var names = state.names
+        defer { state.names = names }
         var position = offset
         for event in events {
             if let reason = refuseEvent(event) {
@@ -231,7 +235,7 @@ extension BatchReader {
             state.detector.detect(event, into: &detections)
             slots.write(Prepared(
                 detections: detections, key: serializesFields || !detections.isEmpty ? EventKey(event) : nil,
-                fieldsJSON: serializesFields ? JSONText.object(fields: event.fields, name: { state.names.name(of: $0) }) : nil), at: position)
+                fieldsJSON: serializesFields ? JSONText.object(fields: event.fields, name: { names.name(of: $0) }) : nil), at: position)
             position += 1
         }
     }

@@ -38,3 +38,17 @@ import VigilModel
         #expect(JSONObjectWriter().finish() == "{}")
     }
 }
+
+/// `JSONText.object` writes every stored event's fields: counted, then written in place, so the
+/// two passes must agree for every kind of value (escapes, repeats, nulls, non-ASCII).
+@Suite struct JSONTextObjectTests {
+    @Test func writesEveryKindOfField() {
+        let fields = [
+            EventField(FieldKey("Image"), "/usr/bin/curl"), EventField(FieldKey("arg"), "-s"), EventField(FieldKey("note"), "tab\there \"q\" \\ é\u{1}"),
+            EventField(FieldKey("arg"), "http://x/"), EventField(FieldKey("gone"), EventField.nullValue), EventField(FieldKey("é"), ""),
+        ]
+        #expect(JSONText.object(fields: fields, name: \.name)
+            == #"{"Image":"/usr/bin/curl","arg":["-s","http://x/"],"note":"tab\there \"q\" \\ é\u0001","gone":null,"é":""}"#)
+        #expect(JSONText.object(fields: [], name: \.name) == "{}")
+    }
+}

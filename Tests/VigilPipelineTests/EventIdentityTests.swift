@@ -220,3 +220,23 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
         #expect(try store.count(.events) == 2)
     }
 }
+
+/// Stored events are filed under these keys: a change to how a key is computed would make every
+/// re-import of an existing store a duplicate-blind second copy. The digests are pinned.
+@Suite struct EventKeyStabilityTests {
+    static let cases: [(format: String, category: String?, raw: String, host: String, integration: String, identity: Int64, storage: Int64)] = [
+        ("auditd", nil, "type=SYSCALL msg=audit(1.0:1): exe=\"/bin/ls\"", "web-01", "auditd", 872_844_071_366_747_596, 3_788_671_398_108_375_533),
+        ("clamav", "antivirus", "a\u{0}b", "Web-01.Example.COM", "clamav", 934_300_112_062_262_804, 3_788_671_398_435_926_615),
+        ("json", "process_creation", "é ☃", "ÉCOLE-ÜBER", "ecs", 1_558_226_664_798_258_168, 3_788_671_397_377_642_592),
+        ("syslog", "", "", "a-host-name-longer-than-thirty-two-bytes.example.org", "", 4_841_028_313_784_343_515, 3_788_671_398_724_392_210),
+    ]
+
+    @Test func keysAreThoseEarlierVersionsStored() {
+        for entry in Self.cases {
+            let key = EventKey(sourceFormat: entry.format, category: entry.category, time: Timestamp(microseconds: 1_764_237_600_123_456),
+                               raw: entry.raw, hostname: entry.host, integration: entry.integration)
+            #expect(key.identity == entry.identity, "\(entry.raw.debugDescription) on \(entry.host)")
+            #expect(key.storageKey(probe: 0) == entry.storage, "\(entry.raw.debugDescription) on \(entry.host)")
+        }
+    }
+}
