@@ -120,7 +120,7 @@ public struct AuditdParser: ScanningParser {
     /// Turns a scanned record into its event, in input order: an unstamped record takes the
     /// time before it, and the record joins its serial's group (an EXECVE group closing yields
     /// its process event).
-    public mutating func assemble(_ record: ScannedRecord, into events: inout [Event]) -> RejectedRecord? {
+    public mutating func assemble(_ record: consuming ScannedRecord, into events: inout [Event]) -> RejectedRecord? {
         let machine = MachineIdentity(hostname: record.node ?? context.defaultHostname, platform: .linux)
         // An unstamped record takes the time of the stamped one before it; with none, it is refused
         // (or, with acceptIngestTime, stored at ingest time, flagged).

@@ -40,7 +40,7 @@ public protocol ScanningParser: EventParser {
     /// What `record` says on its own, or why it is rejected. `keys` is the calling thread's own.
     static func scan(_ record: RawRecord, keys: inout FieldKeyCache) -> Result<ScannedRecord, RejectedRecord>
     /// Turns a scanned record into events with the state the records before it left.
-    mutating func assemble(_ record: ScannedRecord, into events: inout [Event]) -> RejectedRecord?
+    mutating func assemble(_ record: consuming ScannedRecord, into events: inout [Event]) -> RejectedRecord?
 }
 
 extension ScanningParser {
@@ -58,11 +58,15 @@ extension ScanningParser {
                 }
             }
         }
-        for (item, result) in zip(items, scanned) {
-            switch (item, result) {
-            case (.rejected(let rejection), _), (_, .failure(let rejection)?): rejected.append(rejection)
-            case (_, .success(let record)?): if let rejection = assemble(record, into: &events) { rejected.append(rejection) }
-            case (.record, nil): assertionFailure("a framed record was not scanned")
+        // Each scanned record is moved out of its slot, not copied: its fields go on into its
+        // event without a reference count taken and dropped per value.
+        for index in items.indices {
+            switch scanned[index].take() {
+            case .failure(let rejection)?: rejected.append(rejection)
+            case .success(let record)?: if let rejection = assemble(record, into: &events) { rejected.append(rejection) }
+            case nil:
+                guard case .rejected(let rejection) = items[index] else { assertionFailure("a framed record was not scanned"); continue }
+                rejected.append(rejection)
             }
         }
     }
