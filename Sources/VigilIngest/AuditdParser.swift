@@ -14,8 +14,9 @@ public struct AuditdParser: ScanningParser {
     public static let format = "auditd"
 
     /// Keys whose unquoted values are hex-encoded strings.
-    private static let hexEncodedKeys = Set(["proctitle", "cmd", "name", "exe", "comm", "cwd", "path", "data", "acct", "new", "old", "ocomm"]
-        .map(FieldKey.init))
+    /// Searched linearly: a dozen integer compares cost less than hashing a key per field.
+    private static let hexEncodedKeys = ["proctitle", "cmd", "name", "exe", "comm", "cwd", "path", "data", "acct", "new", "old", "ocomm"]
+        .map(FieldKey.init)
     /// How many incomplete groups to hold before the oldest is flushed.
     static let openGroupLimit = 256
 

@@ -116,6 +116,9 @@ public final class BatchReader {
             }
         } else {
             // A stateful parser may still scan its records on every worker, then assemble them in order.
+            // One event per record, and a few more for the events records combine into (auditd's
+            // process events): the array grows once.
+            batch.events.reserveCapacity(framed.count + framed.count / 2)
             parser.parse(framed, into: &batch.events, rejected: &batch.rejected, slices: workers, runSlices: concurrentPerformAhead)
         }
         if !more {
