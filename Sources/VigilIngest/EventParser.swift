@@ -61,7 +61,8 @@ extension ScanningParser {
         // Each scanned record is moved out of its slot, not copied: its fields go on into its
         // event without a reference count taken and dropped per value.
         for index in items.indices {
-            switch scanned[index].take() {
+            let slot = scanned[index].take()
+            switch consume slot {
             case .failure(let rejection)?: rejected.append(rejection)
             case .success(let record)?: if let rejection = assemble(record, into: &events) { rejected.append(rejection) }
             case nil:

@@ -132,8 +132,7 @@ public final class BatchReader {
     /// Detects, keys and serializes the events of `batch` that parsing left unprepared, in
     /// parallel slices (each worker writes only its own slots), and turns refused events into
     /// rejected records.
-    fileprivate func prepare(_ batch: ParsedBatch) -> PreparedBatch {
-        var batch = batch
+    fileprivate func prepare(_ batch: consuming ParsedBatch) -> PreparedBatch {
         let count = batch.events.count
         let start = batch.prepared.count
         if start < count {
@@ -149,18 +148,29 @@ public final class BatchReader {
                 }
             }
         }
-        var items: [BatchItem] = []
-        items.reserveCapacity(count)
-        for index in 0..<count {
-            let event = batch.events[index], prepared = batch.prepared[index]
-            if let reason = prepared.refusal {
-                batch.rejected.append(RejectedRecord(line: event.line, reason: reason, raw: event.raw))
-                continue
+        // Each event is moved into its item, from the end, not copied (a copy retains every
+        // string and array the event holds, and the batch's array then releases them again).
+        var events = batch.events, prepared = batch.prepared
+        batch.events = []
+        batch.prepared = []
+        var refused: [RejectedRecord] = []
+        let admitted = count - prepared.count { $0.refusal != nil }
+        let items = [BatchItem](unsafeUninitializedCapacity: admitted) { slots, initialized in
+            var slot = admitted
+            while let event = events.popLast(), let prepared = prepared.popLast() {
+                if let reason = prepared.refusal {
+                    refused.append(RejectedRecord(line: event.line, reason: reason, raw: event.raw))
+                    continue
+                }
+                slot -= 1
+                (slots.baseAddress! + slot).initialize(
+                    to: BatchItem(event: event, key: prepared.key, detections: prepared.detections, fieldsJSON: prepared.fieldsJSON))
             }
-            items.append(BatchItem(event: event, key: prepared.key, detections: prepared.detections, fieldsJSON: prepared.fieldsJSON))
+            precondition(slot == 0, "every admitted event fills one slot")
+            initialized = admitted
         }
-        return PreparedBatch(items: items, rejected: batch.rejected, recordsRead: batch.recordsRead, eventsParsed: items.count,
-                             bytesRead: batch.bytesRead)
+        return PreparedBatch(items: items, rejected: batch.rejected + refused.reversed(), recordsRead: batch.recordsRead,
+                             eventsParsed: items.count, bytesRead: batch.bytesRead)
     }
 }
 
@@ -194,7 +204,7 @@ extension BatchReader {
             yieldToConsumer()
             let reader = owned.value
             guard parsingAhead, !reader.parallelParsing else {
-                while let batch = try reader.next() { yield(batch) }
+                while let batch = try reader.next() { yield(consume batch) }
                 return
             }
             // Detection of batch n runs beside the parsing of batch n+1 instead of waiting for it.
@@ -202,7 +212,7 @@ extension BatchReader {
             let parsing = Handoff(reader)
             try overlapping(produce: { yieldParsed in
                 yieldToConsumer()
-                while let parsed = try parsing.value.parseNext() { yieldParsed(parsed) }
+                while let parsed = try parsing.value.parseNext() { yieldParsed(consume parsed) }
             }, consume: { yield(reader.prepare($0)) })
         }, consume: body)
     }
@@ -227,19 +237,22 @@ extension BatchReader {
         // of lookups per batch would otherwise pay a dynamic exclusivity check.
         var names = state.names
         defer { state.names = names }
-        var position = offset
-        for event in events {
-            if let reason = refuseEvent(event) {
-                slots.write(Prepared(refusal: reason), at: position)
-                position += 1
-                continue
+        // Events are read in place through the buffer: iterating the slice would copy each one
+        // (a retain and a release of everything it holds).
+        events.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                let position = offset + index
+                if let reason = refuseEvent(events[index]) {
+                    slots.write(Prepared(refusal: reason), at: position)
+                    continue
+                }
+                var detections: [Detection] = []
+                state.detector.detect(events[index], into: &detections)
+                slots.write(Prepared(
+                    detections: detections, key: serializesFields || !detections.isEmpty ? EventKey(events[index]) : nil,
+                    fieldsJSON: serializesFields ? JSONText.object(fields: events[index].fields, name: { names.name(of: $0) }) : nil),
+                    at: position)
             }
-            var detections: [Detection] = []
-            state.detector.detect(event, into: &detections)
-            slots.write(Prepared(
-                detections: detections, key: serializesFields || !detections.isEmpty ? EventKey(event) : nil,
-                fieldsJSON: serializesFields ? JSONText.object(fields: event.fields, name: { names.name(of: $0) }) : nil), at: position)
-            position += 1
         }
     }
 

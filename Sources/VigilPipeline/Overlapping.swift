@@ -3,15 +3,16 @@ import Foundation
 /// Runs `produce` on a thread of its own while `consume` takes what it yields, in order, on the
 /// calling thread, with at most two values waiting between them. When `consume` throws, the
 /// producer still runs to its end (its values dropped) so its thread finishes; the first error
-/// from either side is thrown.
+/// from either side is thrown. Values are handed over, not shared: a consumer that owns a
+/// batch's arrays alone can move their elements out instead of copying them.
 func overlapping<Value>(
-    produce: @escaping @Sendable (_ yield: (Value) -> Void) throws -> Void,
-    consume: (Value) throws -> Void
+    produce: @escaping @Sendable (_ yield: (consuming Value) -> Void) throws -> Void,
+    consume: (consuming Value) throws -> Void
 ) throws {
     let queue = BoundedQueue<Result<Value?, any Error>>(capacity: 2)
     let thread = Thread {
         do {
-            try produce { queue.put(.success($0)) }
+            try produce { value in queue.put(.success(value)) }
             queue.put(.success(nil))
         } catch {
             queue.put(.failure(error))
@@ -21,7 +22,7 @@ func overlapping<Value>(
     thread.start()
     while let value = try queue.take().get() {
         do {
-            try consume(value)
+            try consume(consume value)
         } catch {
             while (try? queue.take().get()) != nil {}
             throw error

@@ -125,8 +125,11 @@ extension Vigil {
                         for rejection in batch.rejected.prefix(max(0, 20 - (report.rejected - batch.rejected.count))) {
                             writeStderr("\(file):\(rejection.line): rejected: \(rejection.reason)")
                         }
-                        for item in batch.items {
-                            // Only an event that matched nothing is unkeyed, and with no detections it feeds no window.
+                        // An event that matched nothing feeds no correlation window and yields nothing: it is
+                        // skipped without copying its item.
+                        for index in batch.items.indices where !batch.items[index].detections.isEmpty {
+                            let item = batch.items[index]
+                            // Only an event that matched nothing is unkeyed.
                             // A continuation of a correlation that fired is counted in its alert by import; hunt reports the firing once.
                             for detection in correlator.correlate(event: item.event, key: item.key?.identity ?? 0, detections: item.detections, now: .now())
                             where !detection.continuesCorrelation && filter.admits(detection, at: item.event.time) {
