@@ -55,17 +55,19 @@ with open(out, "w") as file:
 print(f"{written} auditd records in {serial - 1} events from {len(groups)} corpus events", file=sys.stderr)
 EOF
 
-seconds() { python3 -c 'import time; print(time.monotonic())'; }
+# The clock is read with date, not a Python start-up, which would add tens of milliseconds to
+# each engine's time.
+seconds_since() { python3 -c "print(round($(date +%s.%N) - $1, 2))"; }
 
-start=$(seconds)
+start=$(date +%s.%N)
 "$vigil" hunt --rules "$rules" --format auditd --output-format jsonl --timeline --summary --report "$work/report.html" \
     --output "$work/vigil.jsonl" --since 2000-01-01T00:00:00Z --min-level informational "$work/audit.log" 2>"$work/vigil.err"
-vigil_seconds=$(python3 -c "import time; print(round(time.monotonic() - $start, 2))")
+vigil_seconds=$(seconds_since "$start")
 
-start=$(seconds)
+start=$(date +%s.%N)
 (cd "$zircolite" && "$python" zircolite.py --auditd --events "$work/audit.log" --ruleset "$OLDPWD/$rules" \
     --outfile "$work/zircolite.json" --logfile "$work/zircolite.log" >"$work/zircolite.out" 2>&1) || { cat "$work/zircolite.out" >&2; exit 1; }
-zircolite_seconds=$(python3 -c "import time; print(round(time.monotonic() - $start, 2))")
+zircolite_seconds=$(seconds_since "$start")
 
 python3 - "$work" "$vigil_seconds" "$zircolite_seconds" <<'EOF'
 import collections, json, sys
