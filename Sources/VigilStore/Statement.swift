@@ -53,6 +53,27 @@ package final class Statement {
         bindUTF8(value, to: handle, at: index)
     }
 
+    /// Binds `text` to parameter `index` while `body` runs, without SQLite copying it
+    /// (`SQLITE_STATIC`): the steps `body` takes read the bytes in place, and the parameter is
+    /// bound to NULL again before they can go away. Unsafe if `body` steps this statement
+    /// after rebinding `index`, or keeps it stepping past its return; neither is possible
+    /// through this API, since stepping happens inside `body` only.
+    package func withUnsafeTextInPlace<T>(_ text: String, at index: Int32, _ body: () throws -> T) rethrows -> T {
+        var text = text
+        return try text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress, bytes.count > 0 else {
+                bindUTF8("", to: handle, at: index)
+                return try body()
+            }
+            let bound = start.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
+                sqlite3_bind_text(handle, index, chars, Int32(bytes.count), nil)
+            }
+            assert(bound == SQLITE_OK, "binding parameter \(index) of \(sql) failed: \(bound)")
+            defer { sqlite3_bind_null(handle, index) }
+            return try body()
+        }
+    }
+
     /// Binds one integer by position without boxing, for hot paths.
     package func bindInt(_ value: Int64, at index: Int32) {
         sqlite3_bind_int64(handle, index, value)

@@ -74,27 +74,32 @@ public final class StoreWriter: EventSink {
             bindOptional(insertEvent, event.logSource.product, at: 6)
             bindOptional(insertEvent, event.logSource.category, at: 7)
             bindOptional(insertEvent, event.logSource.service, at: 8)
-            insertEvent.bindText(items[position].fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) }), at: 9)
-            insertEvent.bindText(event.raw, at: 10)
             if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
             insertEvent.bindInt(Int64(event.line), at: 12)
             insertEvent.bindInt(event.time > futureAfter ? 1 : 0, at: 13)
             let eventKey = items[position].key ?? EventKey(event)
+            let fieldsJSON = items[position].fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) })
             var result: StoreResult?
-            for probe in 0..<EventKey.maximumProbes {
-                let key = eventKey.storageKey(probe: probe)
-                insertEvent.bindInt(key, at: 1)
-                try insertEvent.run()
-                if connection.changes > 0 {
-                    result = .stored(StoredEvent(eventID: connection.lastInsertRowID, machineID: machineID, key: key))
-                    storedPerMachine[machineID, default: 0] += 1
-                    break
-                }
-                let same = try sameEvent.bind(key, event.time.microseconds, machineID, event.integration, event.sourceFormat,
-                                              event.logSource.category ?? "", event.raw).firstInteger()
-                if same != nil {
-                    result = .duplicate(key: key)
-                    break
+            // The two large texts are read in place by this event's inserts instead of being
+            // copied into SQLite first.
+            try insertEvent.withUnsafeTextInPlace(event.raw, at: 10) {
+                try insertEvent.withUnsafeTextInPlace(fieldsJSON, at: 9) {
+                    for probe in 0..<EventKey.maximumProbes {
+                        let key = eventKey.storageKey(probe: probe)
+                        insertEvent.bindInt(key, at: 1)
+                        try insertEvent.run()
+                        if connection.changes > 0 {
+                            result = .stored(StoredEvent(eventID: connection.lastInsertRowID, machineID: machineID, key: key))
+                            storedPerMachine[machineID, default: 0] += 1
+                            return
+                        }
+                        let same = try sameEvent.bind(key, event.time.microseconds, machineID, event.integration, event.sourceFormat,
+                                                      event.logSource.category ?? "", event.raw).firstInteger()
+                        if same != nil {
+                            result = .duplicate(key: key)
+                            return
+                        }
+                    }
                 }
             }
             results.append(result ?? .refused(reason: Self.allKeysTaken))

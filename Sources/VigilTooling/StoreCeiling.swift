@@ -85,10 +85,11 @@ public enum StoreCeiling {
                     if let product = row.product { insert.bindText(product, at: 5) } else { insert.bindNull(at: 5) }
                     if let category = row.category { insert.bindText(category, at: 6) } else { insert.bindNull(at: 6) }
                     if let service = row.service { insert.bindText(service, at: 7) } else { insert.bindNull(at: 7) }
-                    insert.bindText(row.fields, at: 8)
-                    insert.bindText(row.raw, at: 9)
                     insert.bindInt(row.line, at: 10)
-                    try insert.run()
+                    // The large texts are bound in place, as the import's writer binds them.
+                    try insert.withUnsafeTextInPlace(row.fields, at: 8) {
+                        try insert.withUnsafeTextInPlace(row.raw, at: 9) { try insert.run() }
+                    }
                 }
             }
             written += count
