@@ -54,10 +54,9 @@ package final class Statement {
     }
 
     /// Binds `text` to parameter `index` while `body` runs, without SQLite copying it
-    /// (`SQLITE_STATIC`): the steps `body` takes read the bytes in place, and the parameter is
-    /// bound to NULL again before they can go away. Unsafe if `body` steps this statement
-    /// after rebinding `index`, or keeps it stepping past its return; neither is possible
-    /// through this API, since stepping happens inside `body` only.
+    /// (`SQLITE_STATIC`): the steps `body` takes read the bytes in place. SQLite reads a bound
+    /// parameter only while the statement steps, and the parameter is bound to NULL as soon as
+    /// `body` returns, while the bytes still exist: no later step can read them.
     package func withUnsafeTextInPlace<T>(_ text: String, at index: Int32, _ body: () throws -> T) rethrows -> T {
         var text = text
         return try text.withUTF8 { bytes in
