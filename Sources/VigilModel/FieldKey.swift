@@ -55,6 +55,13 @@ public struct FieldKeyCache {
     /// (FNV-1a, linear probing, at most half full), so a lookup needs no String and no SipHash.
     private var slots: [ByteSlot?] = Array(repeating: nil, count: 64)
     private var filledSlots = 0
+    /// FNV-1a is unseeded, so a hostile log can hold names crafted to share a slot. A name not
+    /// found within this many probes goes to the String table, whose hashing is seeded: such
+    /// names cost a SipHash each, never a walk along a long run of slots.
+    private static let maximumProbes = 8
+    /// Names past this many go to the String table only, so the byte table stays small however
+    /// many distinct names a log holds.
+    private static let maximumByteSlots = 4_096
 
     private struct ByteSlot {
         let hash: UInt64
@@ -79,15 +86,20 @@ public struct FieldKeyCache {
         for byte in name { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         let mask = slots.count - 1
         var index = Int(truncatingIfNeeded: hash) & mask
-        while let slot = slots[index] {
+        for _ in 0..<Self.maximumProbes {
+            guard let slot = slots[index] else {
+                let key = self.key(for: String(decoding: name, as: UTF8.self))
+                if filledSlots < Self.maximumByteSlots {
+                    slots[index] = ByteSlot(hash: hash, name: Array(name), key: key)
+                    filledSlots += 1
+                    if filledSlots * 2 > slots.count { growByteSlots() }
+                }
+                return key
+            }
             if slot.hash == hash, slot.name.elementsEqual(name) { return slot.key }
             index = (index + 1) & mask
         }
-        let key = self.key(for: String(decoding: name, as: UTF8.self))
-        slots[index] = ByteSlot(hash: hash, name: Array(name), key: key)
-        filledSlots += 1
-        if filledSlots * 2 > slots.count { growByteSlots() }
-        return key
+        return key(for: String(decoding: name, as: UTF8.self))
     }
 
     private mutating func growByteSlots() {
