@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // The web console's pages: Mustache templates, HTML-escaped by default.
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // The scale-out backend: PostgreSQL's wire protocol, connections and pooling are not ours to write.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -65,6 +67,18 @@ let package = Package(
         .target(
             name: "VigilStore",
             dependencies: ["VigilModel", "CSQLite"],
+            swiftSettings: strictSettings
+        ),
+        // The PostgreSQL store (`--store postgresql://…`): the same store protocols as VigilStore's
+        // SQLite, for several nodes on one database. Only the CLI and the tests link it.
+        .target(
+            name: "VigilPostgres",
+            dependencies: [
+                "VigilModel", "VigilStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // The module graph: Model; Ingest, Detection and Store, each on Model; Pipeline on those
@@ -104,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilPipeline", "VigilServer", "VigilTooling",
+                "VigilPipeline", "VigilServer", "VigilTooling", "VigilPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,7 +143,7 @@ let package = Package(
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest", "VigilTestSupport"], exclude: ["Golden"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling", "VigilTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilPipeline", "VigilDetection", "VigilIngest", "VigilTooling", "VigilTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilPostgres", "VigilPipeline", "VigilDetection", "VigilIngest", "VigilTooling", "VigilTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "VigilPipelineTests",
             dependencies: ["VigilPipeline", "VigilTooling", "VigilTestSupport", .product(name: "Crypto", package: "swift-crypto")],

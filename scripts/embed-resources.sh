@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the Swift files that embed schema/*.sql, rules/builtin/*.yml, the vendored SigmaHQ rules
+# Regenerates the Swift files that embed schema/*.sql, schema/postgresql/*.sql, rules/builtin/*.yml, the vendored SigmaHQ rules
 # (rules/sigmahq/**/*.yml), openapi.yaml and the web console's templates and assets (console/) in the binary.
 # Run it after editing either folder; a test fails while the embedded copies have drifted
 # (MigrationTests for schema/, EmbeddedRulesTests for rules/builtin/ and rules/sigmahq/, APIContractTests for
@@ -41,3 +41,4 @@ embed Sources/VigilDetection/SigmaHQRules+Embedded.swift SigmaHQRules embedded r
 embed Sources/VigilServer/OpenAPIDocument+Embedded.swift OpenAPIDocument embedded . openapi.yaml
 embed Sources/VigilServer/Console/ConsoleResources+Embedded.swift ConsoleResources embedded console \
     console/templates/*.mustache console/assets/*
+embed Sources/VigilPostgres/PostgresMigrations+Embedded.swift PostgresMigrations embedded schema/postgresql schema/postgresql/*.sql

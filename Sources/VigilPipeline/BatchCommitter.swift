@@ -7,10 +7,10 @@ import VigilStore
 /// Correlator's alert decisions and the rejected records. A batch commits whole or not at all.
 public final class BatchCommitter {
     /// The writer every batch goes to.
-    public let writer: StoreWriter
+    public let writer: any BatchWriter
     public let correlator: Correlator
 
-    public init(writer: StoreWriter, correlator: Correlator) {
+    public init(writer: any BatchWriter, correlator: Correlator) {
         self.writer = writer
         self.correlator = correlator
     }
@@ -42,9 +42,10 @@ public final class BatchCommitter {
     /// own import and read from its body batch by batch; one outcome per push, in order, nil for
     /// a push whose token is no longer valid at the commit (revoked, expired, or its integration
     /// turned off while its body streamed in): nothing of that push is read, stored or
-    /// correlated. The transaction holds SQLite's write lock from its start, so no revocation
-    /// can slip in between the check and the commit. `rejectedSampleLimit` rejected records of
-    /// each push are returned (all are stored).
+    /// correlated. The transaction holds SQLite's write lock from its start (on PostgreSQL, a
+    /// share lock on the integration's row from the check), so no revocation can slip in between
+    /// the check and the commit. `rejectedSampleLimit` rejected records of each push are
+    /// returned (all are stored).
     public func write(batches: [PushedBatch], rejectedSampleLimit: Int) throws -> [PushOutcome?] {
         try writer.transaction {
             try batches.map { batch -> PushOutcome? in

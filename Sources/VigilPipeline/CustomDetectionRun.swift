@@ -76,6 +76,7 @@ extension BatchCommitter {
         let rule = RuleInfo(id: detection.ruleID, title: detection.title, severity: detection.severity, status: "custom",
                             author: detection.actor, tags: detection.tags, file: "custom-detection:\(detection.name)",
                             description: detection.query)
+        let writer = try sqliteWriter()
         return try writer.transaction {
             var outcome = CustomDetectionOutcome()
             outcome.rows = rows.count
@@ -104,9 +105,18 @@ extension BatchCommitter {
 
     /// Records a run of `detection` that failed (its query was refused or stopped), and schedules the next.
     public func recordFailedRun(_ detection: CustomDetection, reason: String, ranAt: Timestamp) throws {
+        let writer = try sqliteWriter()
         try writer.transaction {
             try writer.recordCustomDetectionRun(detection.name, at: ranAt, outcome: "failed: \(reason)",
                                                 nextRunAt: detection.nextRun(after: ranAt))
         }
+    }
+
+    /// Custom detections are SQL over the SQLite store's tables: their writer is SQLite's.
+    private func sqliteWriter() throws -> StoreWriter {
+        guard let writer = writer as? StoreWriter else {
+            throw StoreError(.invalidValue, "custom detections run on the SQLite store only: their queries are SQLite SQL")
+        }
+        return writer
     }
 }

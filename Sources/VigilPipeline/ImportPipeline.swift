@@ -43,7 +43,7 @@ public struct ImportProgress: Sendable {
 public final class ImportPipeline {
     public static let rejectedSampleLimit = 20
 
-    private let store: Store
+    private let store: any ImportTarget
     private let committer: BatchCommitter
     private let ruleSet: RuleSet
     private var correlationStateLoaded = false
@@ -55,12 +55,19 @@ public final class ImportPipeline {
 
     /// `maxFutureSkew`: how far after the wall clock an event may be dated and still enter a
     /// correlation window; later ones are stored, flagged and counted (`futureDated`).
-    public init(store: Store, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy(),
-                maxFutureSkew: Duration = .seconds(86_400)) {
-        self.store = store
+    public convenience init(store: Store, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy(),
+                            maxFutureSkew: Duration = .seconds(86_400)) {
+        self.init(target: store, writer: StoreWriter(store: store), ruleSet: ruleSet, dedupeWindow: dedupeWindow,
+                  incidentPolicy: incidentPolicy, maxFutureSkew: maxFutureSkew)
+    }
+
+    /// An import into any store: `target` for the gate and the saved correlation windows, `writer` for the batches.
+    public init(target: any ImportTarget, writer: any BatchWriter, ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600),
+                incidentPolicy: IncidentPolicy = IncidentPolicy(), maxFutureSkew: Duration = .seconds(86_400)) {
+        self.store = target
         self.ruleSet = ruleSet
         committer = BatchCommitter(
-            writer: StoreWriter(store: store),
+            writer: writer,
             correlator: Correlator(ruleSet: ruleSet, dedupeWindow: dedupeWindow, policy: incidentPolicy, maxFutureSkew: maxFutureSkew))
     }
 

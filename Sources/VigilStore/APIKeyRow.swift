@@ -11,6 +11,17 @@ public struct APIKeyRow: Sendable {
     public var revokedAt: Timestamp?
     /// Whether it may also turn integrations on and off and issue push tokens.
     public var admin: Bool
+
+    /// Every column, as a store reads them.
+    package init(id: Int64, name: String, createdAt: Timestamp, expiresAt: Timestamp? = nil, lastUsedAt: Timestamp? = nil, revokedAt: Timestamp? = nil, admin: Bool) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+        self.admin = admin
+    }
 }
 
 extension APIKeyRow: Encodable {

@@ -52,43 +52,52 @@ public struct AlertFilter: Sendable {
 
     /// The WHERE clause and its bound values.
     func whereClause() -> (sql: String, values: [(any SQLValue)?]) {
+        let (sql, values) = whereClause(dialect: .sqlite)
+        return (sql, values.map(\.sqliteValue))
+    }
+
+    /// The WHERE clause in `dialect`, and the values of its placeholders in order.
+    package func whereClause(dialect: SQLDialect) -> (sql: String, values: [SQLParameter]) {
         var conditions: [String] = []
-        var values: [(any SQLValue)?] = []
-        func add(_ condition: String, _ bound: (any SQLValue)...) {
-            conditions.append(condition)
-            values += bound.map { Optional($0) }
+        var values: [SQLParameter] = []
+        // A condition is written with `?`; each becomes the dialect's next placeholder.
+        func add(_ condition: String, _ bound: SQLParameter...) { add(condition, bound) }
+        func add(_ condition: String, _ bound: [SQLParameter]) {
+            conditions.append(dialect.placeholders(in: condition, startingAt: values.count + 1))
+            values += bound
         }
-        if let platform { add("os_platform = ?", platform.rawValue) }
-        if let minimumSeverity { add("severity >= ?", minimumSeverity.rawValue) }
+        if let platform { add("os_platform = ?", .text(platform.rawValue)) }
+        if let minimumSeverity { add("severity >= ?", .int(minimumSeverity.rawValue)) }
         if let severities, !severities.isEmpty {
-            conditions.append("severity IN (" + severities.map { _ in "?" }.joined(separator: ",") + ")")
-            values += severities.map { Optional($0.rawValue) }
+            add("severity IN (" + severities.map { _ in "?" }.joined(separator: ",") + ")", severities.map { .int($0.rawValue) })
         }
-        if let status { add("status = ?", status) }
-        if let classification { add("classification = ?", classification) }
-        if let since { add("last_event_time >= ?", since.microseconds) }
-        if let until { add("last_event_time <= ?", until.microseconds) }
-        if let firstSince { add("first_event_time >= ?", firstSince.microseconds) }
-        if let firstUntil { add("first_event_time <= ?", firstUntil.microseconds) }
-        if let createdSince { add("created_at >= ?", createdSince.microseconds) }
-        if let createdUntil { add("created_at <= ?", createdUntil.microseconds) }
+        if let status { add("status = ?", .text(status)) }
+        if let classification { add("classification = ?", .text(classification)) }
+        if let since { add("last_event_time >= ?", .int(since.microseconds)) }
+        if let until { add("last_event_time <= ?", .int(until.microseconds)) }
+        if let firstSince { add("first_event_time >= ?", .int(firstSince.microseconds)) }
+        if let firstUntil { add("first_event_time <= ?", .int(firstUntil.microseconds)) }
+        if let createdSince { add("created_at >= ?", .int(createdSince.microseconds)) }
+        if let createdUntil { add("created_at <= ?", .int(createdUntil.microseconds)) }
         if let machine {
-            if let id = Int64(machine) { add("(machine_id = ? OR hostname = ? COLLATE NOCASE)", id, machine) }
-            else { add("hostname = ? COLLATE NOCASE", machine) }
+            let sameHost = dialect.caseInsensitiveEquals("hostname")
+            if let id = Int64(machine) { add("(machine_id = ? OR \(sameHost))", .int(id), .text(machine)) }
+            else { add(sameHost, .text(machine)) }
         }
-        if let rule { add("(rule_id = ? OR title = ?)", rule, rule) }
+        if let rule { add("(rule_id = ? OR title = ?)", .text(rule), .text(rule)) }
         if let technique {
-            let literal = likeLiteral(technique.uppercased())
+            let literal = SQLParameter.text(likeLiteral(technique.uppercased()))
             add(#"(',' || techniques || ',' LIKE '%,' || ? || ',%' ESCAPE '\' OR ',' || techniques || ',' LIKE '%,' || ? || '.%' ESCAPE '\')"#, literal, literal)
         }
-        if let integration { add("integration = ?", integration) }
-        if let incident { add("incident_id = ?", incident) }
+        if let integration { add("integration = ?", .text(integration)) }
+        if let incident { add("incident_id = ?", .int(incident)) }
         if let text {
             for word in text.split(separator: " ") {
-                let literal = likeLiteral(String(word))
+                let literal = SQLParameter.text(likeLiteral(String(word)))
                 add(#"(title LIKE '%' || ? || '%' ESCAPE '\' OR description LIKE '%' || ? || '%' ESCAPE '\')"#, literal, literal)
             }
         }
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), values)
     }
+
 }

@@ -27,6 +27,33 @@ public struct AlertRow: Sendable {
     /// The earlier alert of the same rule, machine and key that this one follows (resolved, or
     /// past the dedupe window).
     public var previousAlertID: Int64?
+
+    /// Every column, as a store reads them.
+    package init(id: Int64, ruleID: String, title: String, severity: Severity, status: String, classification: String? = nil, determination: String? = nil, assignedTo: String? = nil, eventCount: Int64, firstEventTime: Timestamp, lastEventTime: Timestamp, createdAt: Timestamp, incidentID: Int64? = nil, integration: String, machineID: Int64, hostname: String, osPlatform: String, osVersion: String? = nil, author: String, techniques: [String], matchedFields: String, description: String, previousAlertID: Int64? = nil) {
+        self.id = id
+        self.ruleID = ruleID
+        self.title = title
+        self.severity = severity
+        self.status = status
+        self.classification = classification
+        self.determination = determination
+        self.assignedTo = assignedTo
+        self.eventCount = eventCount
+        self.firstEventTime = firstEventTime
+        self.lastEventTime = lastEventTime
+        self.createdAt = createdAt
+        self.incidentID = incidentID
+        self.integration = integration
+        self.machineID = machineID
+        self.hostname = hostname
+        self.osPlatform = osPlatform
+        self.osVersion = osVersion
+        self.author = author
+        self.techniques = techniques
+        self.matchedFields = matchedFields
+        self.description = description
+        self.previousAlertID = previousAlertID
+    }
 }
 
 extension AlertRow: Encodable {

@@ -12,6 +12,20 @@ public struct IntegrationRow: Sendable {
     public var lastDataAt: Timestamp?
     public var eventsReceived: Int64
     public var eventsRefused: Int64
+
+    /// Every column, as a store reads them.
+    package init(name: String, displayName: String, platforms: [String], formats: [String], enabled: Bool, enabledChangedAt: Timestamp? = nil, activeTokens: Int, lastDataAt: Timestamp? = nil, eventsReceived: Int64, eventsRefused: Int64) {
+        self.name = name
+        self.displayName = displayName
+        self.platforms = platforms
+        self.formats = formats
+        self.enabled = enabled
+        self.enabledChangedAt = enabledChangedAt
+        self.activeTokens = activeTokens
+        self.lastDataAt = lastDataAt
+        self.eventsReceived = eventsReceived
+        self.eventsRefused = eventsRefused
+    }
 }
 
 extension IntegrationRow: Encodable {

@@ -1,7 +1,7 @@
 import VigilModel
 
 /// `text` for a LIKE pattern with `ESCAPE '\'`: its `%` and `_` match only themselves.
-func likeLiteral(_ text: String) -> String {
+package func likeLiteral(_ text: String) -> String {
     var escaped = ""
     for character in text {
         if character == "\\" || character == "%" || character == "_" { escaped.append("\\") }

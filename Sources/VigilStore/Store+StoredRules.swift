@@ -14,6 +14,17 @@ public struct StoredRule: Sendable, Equatable {
 
     /// Where loaded rules say this one comes from (`stored:ID@vN`), in listings and warnings.
     public var origin: String { "stored:\(ruleID)@v\(version)" }
+
+    /// Every column, as a store reads them.
+    package init(ruleID: String, version: Int, title: String, source: String, text: String, addedAt: Timestamp, actor: String) {
+        self.ruleID = ruleID
+        self.version = version
+        self.title = title
+        self.source = source
+        self.text = text
+        self.addedAt = addedAt
+        self.actor = actor
+    }
 }
 
 extension Store {

@@ -1,6 +1,6 @@
 import CSQLite
 
-/// A failure in the store, with the SQLite result code and what to do about it.
+/// A failure in the store, with the SQLite result code or PostgreSQL SQLSTATE, and what to do about it.
 ///
 /// Bound values never appear in the description: they may hold event payloads or secrets.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
@@ -19,6 +19,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case io
         /// A hunting query ran past its time limit and was stopped.
         case timedOut
+        /// PostgreSQL refused a statement with this SQLSTATE (`23505` unique violation, …).
+        case postgres(sqlState: String)
+        /// The database server cannot be reached, or the connection to it was lost.
+        case unavailable
     }
 
     public var code: Code

@@ -11,6 +11,18 @@ public struct TokenRow: Sendable {
     public var revokedReason: String?
     /// Host-name patterns its pushes are bound to; empty for any machine.
     public var machines: [String] = []
+
+    /// Every column, as a store reads them.
+    package init(id: Int64, integration: String, createdAt: Timestamp, expiresAt: Timestamp, lastUsedAt: Timestamp? = nil, revokedAt: Timestamp? = nil, revokedReason: String? = nil, machines: [String] = []) {
+        self.id = id
+        self.integration = integration
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+        self.revokedReason = revokedReason
+        self.machines = machines
+    }
 }
 
 extension TokenRow: Encodable {

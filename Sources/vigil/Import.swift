@@ -4,6 +4,7 @@ import VigilDetection
 import VigilIngest
 import VigilModel
 import VigilPipeline
+import VigilPostgres
 import VigilStore
 
 extension FormatChoice: ExpressibleByArgument {
@@ -64,11 +65,26 @@ extension Vigil {
         }
 
         func run() throws {
-            let opened = try store.open(creating: true)
-            let writerLock = try store.lockForWriting(opened, holder: "vigil import")
-            defer { withExtendedLifetime(writerLock) {} }
-            let ruleSet = try ruleOptions.load(stored: opened.storedRules()).excluding(ids: opened.disabledRuleIDs())
-            let pipeline = ImportPipeline(store: opened, ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
+            let pipeline: ImportPipeline
+            // Kept open until the import ends: SQLite's writer lock, or PostgreSQL's correlator role.
+            let lease: AnyObject
+            if let url = try store.postgresURL() {
+                let opened = try store.openPostgres(url)
+                let ruleSet = try ruleOptions.load(stored: opened.storedRules()).excluding(ids: opened.disabledRuleIDs())
+                // Imports on PostgreSQL run side by side; those with correlation rules take turns with the
+                // correlation windows they load and save.
+                if !ruleSet.correlations.isEmpty { try opened.acquireCorrelator(wait: true) }
+                let writer: PostgresWriter
+                do { writer = try PostgresWriter(url: url) } catch { throw CLIError("\(error)") }
+                pipeline = ImportPipeline(target: opened, writer: writer, ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
+                lease = opened
+            } else {
+                let opened = try store.open(creating: true)
+                lease = try store.lockForWriting(opened, holder: "vigil import")
+                let ruleSet = try ruleOptions.load(stored: opened.storedRules()).excluding(ids: opened.disabledRuleIDs())
+                pipeline = ImportPipeline(store: opened, ruleSet: ruleSet, maxFutureSkew: correlationOptions.maxFutureSkew.duration)
+            }
+            defer { withExtendedLifetime(lease) {} }
             let bar = ProgressBar()
             let summary: ImportSummary
             do {

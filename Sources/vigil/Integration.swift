@@ -22,7 +22,7 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                emit(try render(try store.open().integrations(), as: output.format))
+                emit(try render(try store.openIntegrations().integrations(), as: output.format))
             }
         }
 
@@ -33,7 +33,7 @@ extension Vigil {
 
             func run() throws {
                 do {
-                    try store.open(creating: true).setIntegration(name, enabled: true, actor: currentActor)
+                    try store.openIntegrations(creating: true).setIntegration(name, enabled: true, actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
                 }
@@ -49,7 +49,7 @@ extension Vigil {
 
             func run() throws {
                 do {
-                    try store.open().setIntegration(name, enabled: false, actor: currentActor)
+                    try store.openIntegrations().setIntegration(name, enabled: false, actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
                 }
@@ -85,7 +85,7 @@ extension Vigil {
                     platforms: platforms.flatMap { $0.split(separator: ",").map(String.init) },
                     formats: formats.flatMap { $0.split(separator: ",").map(String.init) })
                 do {
-                    try store.open(creating: true).addIntegration(definition, actor: currentActor)
+                    try store.openIntegrations(creating: true).addIntegration(definition, actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
                 }
@@ -119,7 +119,7 @@ extension Vigil {
                 let id: Int64
                 do {
                     let patterns = machines?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
-                    id = try store.open(creating: true).createToken(integration: name, hash: hash, expiresAt: expires, machines: patterns,
+                    id = try store.openIntegrations(creating: true).createToken(integration: name, hash: hash, expiresAt: expires, machines: patterns,
                                                                     actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
@@ -136,7 +136,7 @@ extension Vigil {
             @Argument(help: "The integration's name.") var name: String
 
             func run() throws {
-                emit(try render(try store.open().tokens(integration: name), as: output.format))
+                emit(try render(try store.openIntegrations().tokens(integration: name), as: output.format))
             }
         }
 
@@ -148,7 +148,7 @@ extension Vigil {
 
             func run() throws {
                 do {
-                    try store.open().revokeToken(integration: name, id: tokenID, actor: currentActor)
+                    try store.openIntegrations().revokeToken(integration: name, id: tokenID, actor: currentActor)
                 } catch let error as StoreError {
                     throw CLIError(error.description)
                 }

@@ -2,25 +2,60 @@ import ArgumentParser
 import VigilPipeline
 import Foundation
 import VigilModel
+import VigilPostgres
 import VigilStore
 
-/// `--db PATH`, shared by every command that opens the database.
+/// `--db PATH` and `--store URL`, shared by every command that opens the database.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The database file (default: $VIGIL_DB, else ./vigil.sqlite).")
     var db: String?
 
+    @Option(name: .customLong("store"), help: ArgumentHelp(
+        "A PostgreSQL store instead of the SQLite file: postgresql://user@host[:port]/database (default: $VIGIL_STORE).",
+        discussion: "The password comes from the URL or PGPASSWORD. init, import, alerts and integration run on PostgreSQL."))
+    var storeURL: String?
+
     var path: String { db ?? ProcessInfo.processInfo.environment["VIGIL_DB"] ?? "vigil.sqlite" }
+
+    /// The PostgreSQL store that --store or VIGIL_STORE names, or nil for the SQLite file.
+    func postgresURL() throws -> PostgresURL? {
+        let environment = ProcessInfo.processInfo.environment
+        guard storeURL == nil || db == nil else { throw ValidationError("name the store with --store or --db, not both") }
+        // An explicit --db wins over VIGIL_STORE.
+        guard let text = storeURL ?? (db == nil ? environment["VIGIL_STORE"] : nil), !text.isEmpty else { return nil }
+        do { return try PostgresURL(text, environment: environment) } catch { throw CLIError(error.description) }
+    }
+
+    /// Opens (creating or migrating) the PostgreSQL store at `url`.
+    func openPostgres(_ url: PostgresURL) throws -> PostgresStore {
+        do { return try PostgresStore(url: url) } catch { throw CLIError("\(error)") }
+    }
+
+    /// The integrations, tokens and API keys of whichever store is named.
+    func openIntegrations(creating: Bool = false) throws -> any IntegrationsAndTokens {
+        if let url = try postgresURL() { return try openPostgres(url) }
+        return try open(creating: creating)
+    }
 
     init() {}
 
     /// Options naming `db` directly, for commands that open a second database.
-    init(db: String) { self.db = db }
+    init(db: String) {
+        self.db = db
+        storeURL = nil
+    }
 
     /// Opens the database. Only the commands that set Vigil up (`init`, `import`, `serve`,
     /// `integration on|add|token`, `apikey create`, `compatibility add`, `rules disable|enable`)
     /// pass `creating`; every other command refuses a path with no database, so a mistyped
     /// `--db` is an error instead of a new, empty database that shows nothing.
     func open(creating: Bool = false) throws -> Store {
+        if let url = try postgresURL() {
+            throw CLIError("""
+                this command reads the SQLite store only so far, and \(url) is a PostgreSQL store; on PostgreSQL, \
+                `vigil init`, `import`, `alerts` and `integration` run. Leave out --store (and VIGIL_STORE) to use --db's SQLite file.
+                """)
+        }
         guard creating || FileManager.default.fileExists(atPath: path) else {
             throw CLIError("there is no Vigil database at \(path); create one with `vigil init`, or point --db or VIGIL_DB at an existing one")
         }

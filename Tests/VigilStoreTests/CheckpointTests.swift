@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilDetection
 import VigilTestSupport
 import VigilTooling
 @testable import VigilStore
@@ -28,8 +29,9 @@ import VigilPipeline
         let sizeBefore = Self.fileSize(workspace.databasePath)
         let checkpointer: WALCheckpointer
         do {
-            let committer = BatchCommitter(store: store)
-            checkpointer = committer.writer.checkpointer
+            let writer = StoreWriter(store: store)
+            let committer = BatchCommitter(writer: writer, correlator: Correlator(ruleSet: RuleSet(rules: [])))
+            checkpointer = writer.checkpointer
             for batch in 0..<2 { try Self.write(committer, batch: batch) }
             // The thread copies the WAL into the database file after the commits returned.
             let deadline = Date().addingTimeInterval(20)

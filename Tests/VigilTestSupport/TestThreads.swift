@@ -59,11 +59,9 @@ public final class TestThreads: TaskExecutor, @unchecked Sendable {
 
 /// Runs a suite's tests on the given `TestThreads`.
 ///
-/// The suite's scope holds one of the threads' slots. Each test case runs inside a scope of
-/// its own that prefers the threads and hops onto them before the test starts: a preference
-/// set only around the whole suite did not always reach the test bodies (a clean-clone CI run
-/// found `serverTestsRunOnThreadsOfTheirOwn` on a Dispatch thread). Put it on top-level suites
-/// only: a nested suite would take a second slot inside the first.
+/// The suite's scope holds one of the threads' slots. Each test case runs in a task of its own
+/// that starts on the threads (`provideScope`). Put it on top-level suites only: a nested
+/// suite would take a second slot inside the first.
 public struct RunsOn: SuiteTrait, TestTrait, TestScoping {
     let threads: TestThreads
 
@@ -76,9 +74,14 @@ public struct RunsOn: SuiteTrait, TestTrait, TestScoping {
     public func provideScope(for test: Test, testCase: Test.Case?,
                              performing function: @Sendable () async throws -> Void) async throws {
         guard test.isSuite else {
-            try await withTaskExecutorPreference(threads) {
-                await Task.yield()  // moves the task onto the preferred threads before the test runs
-                try await function()
+            // A task of its own that starts on the threads (it inherits the test's task-locals,
+            // through which Swift Testing records issues). A preference set on the running task,
+            // followed by a yield, did not always move it: clean-clone CI runs found
+            // `serverTestsRunOnThreadsOfTheirOwn` on a Dispatch thread.
+            // Safety: the task is awaited before `function` goes out of scope.
+            try await withoutActuallyEscaping(function) { function in
+                let body = Task(executorPreference: threads) { try await function() }
+                try await withTaskCancellationHandler { try await body.value } onCancel: { body.cancel() }
             }
             return
         }

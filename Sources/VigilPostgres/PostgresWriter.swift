@@ -1,0 +1,254 @@
+import NIOCore
+import PostgresNIO
+import VigilModel
+import VigilStore
+
+/// The writer of a PostgreSQL store: one per node (or per import), on a connection of its own.
+///
+/// Several writers on several nodes write at once, so what SQLite gets from its single writer
+/// comes from PostgreSQL's locks here:
+/// - a batch locks its machines' rows in host-name order before anything else (`upsertMachines`),
+///   so two batches that share a machine take turns, and alert decisions for one machine (which
+///   are per machine: rule, machine and dedupe key) never race: no lost fold, no twin alert;
+/// - events go in with `INSERT … ON CONFLICT (key) DO NOTHING`, so an event pushed to two nodes
+///   at once is stored once;
+/// - the token and integration a push came through are re-read, share-locked, in its transaction.
+public final class PostgresWriter: BatchWriter {
+    let session: PostgresSession
+    var knownRules: Set<String> = []
+    var names = FieldNameCache()
+
+    /// A writer on a connection of its own to `store`'s database.
+    public init(url: PostgresURL) throws {
+        session = try PostgresSession(url: url)
+    }
+
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try session.transaction(body)
+    }
+
+    public func beginImport(source: String, format: String, integration: String) throws -> Int64 {
+        try session.query("""
+            INSERT INTO imports (source, format, integration, started_at, status) VALUES ($1, $2, $3, $4, 'running') RETURNING id
+            """, [storable(source), format, integration, Timestamp.now().microseconds]).first?.int("id") ?? 0
+    }
+
+    public func finishImport(id: Int64, failed: Bool) throws {
+        try session.execute("UPDATE imports SET finished_at = $1, status = $2 WHERE id = $3",
+                            [Timestamp.now().microseconds, failed ? "failed" : "completed", id])
+    }
+
+    /// Share-locks the token's integration row: turning the integration off (an UPDATE of that
+    /// row) waits for this transaction, and every push that checks after it commits is refused.
+    public func tokenStillValid(_ tokenID: Int64) throws -> Bool {
+        try !session.query("""
+            SELECT 1 FROM access_tokens t JOIN integrations i ON i.name = t.integration
+            WHERE t.id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND i.enabled = 1 FOR SHARE OF t, i
+            """, [tokenID, Timestamp.now().microseconds]).isEmpty
+    }
+
+    public func recordTokenUse(_ tokenID: Int64) throws {
+        try session.execute("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2", [Timestamp.now().microseconds, tokenID])
+    }
+
+    /// Inserts the batch's events in multi-row statements, one per storage-key try: the events
+    /// whose key another event holds are compared with it in one query, and either are that
+    /// event again (duplicates) or try their next key.
+    public func store(_ items: [BatchItem], importID: Int64?, futureAfter: Timestamp) throws -> [StoreResult] {
+        let machineIDs = try upsertMachines(items)
+        var results = [StoreResult?](repeating: nil, count: items.count)
+        let keys = items.map { $0.key ?? EventKey($0.event) }
+        var columns = EventColumns(capacity: items.count)
+        var pending = Array(items.indices)
+        var storedPerMachine: [Int64: Int64] = [:]
+        for position in items.indices {
+            let event = items[position].event
+            columns.append(event, machineID: machineIDs[position], importID: importID, futureTime: event.time > futureAfter,
+                           fieldsJSON: items[position].fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) }))
+        }
+        for probe in 0..<EventKey.maximumProbes where !pending.isEmpty {
+            let tryKeys = pending.map { keys[$0].storageKey(probe: probe) }
+            let inserted = try session.query("""
+                INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line, future_time)
+                SELECT k, t, m, i, f, CASE WHEN n & 1 = 0 THEN p END, CASE WHEN n & 2 = 0 THEN c END, CASE WHEN n & 4 = 0 THEN s END,
+                    fi, r, NULLIF(im, 0), l, ft
+                FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                            $10::text[], $11::int8[], $12::int8[], $13::int4[], $14::int4[]) AS b(k, t, m, i, f, p, c, s, fi, r, im, l, ft, n)
+                ON CONFLICT (key) DO NOTHING RETURNING id, key
+                """, [tryKeys] + columns.arrays(at: pending))
+            var idByKey: [Int64: Int64] = [:]
+            for row in inserted { idByKey[try row.int("key")] = try row.int("id") }
+            var taken: [Int] = []
+            for (offset, position) in pending.enumerated() {
+                // Two items of one batch with the same key: the first is stored, the second compared with it.
+                if let id = idByKey.removeValue(forKey: tryKeys[offset]) {
+                    results[position] = .stored(StoredEvent(eventID: id, machineID: machineIDs[position], key: tryKeys[offset]))
+                    storedPerMachine[machineIDs[position], default: 0] += 1
+                } else {
+                    taken.append(offset)
+                }
+            }
+            guard !taken.isEmpty else { break }
+            var holders: [Int64: (time: Int64, machine: Int64, integration: String, format: String, category: String, raw: String)] = [:]
+            for row in try session.query("""
+                SELECT key, time, machine_id, integration, source_format, COALESCE(category, '') AS category, raw FROM events WHERE key = ANY($1::int8[])
+                """, [taken.map { tryKeys[$0] }]) {
+                holders[try row.int("key")] = (try row.int("time"), try row.int("machine_id"), try row.text("integration"),
+                                               try row.text("source_format"), try row.text("category"), try row.text("raw"))
+            }
+            var next: [Int] = []
+            for offset in taken {
+                let position = pending[offset]
+                let event = items[position].event
+                if let holder = holders[tryKeys[offset]], holder.time == event.time.microseconds, holder.machine == machineIDs[position],
+                   holder.integration == event.integration, holder.format == event.sourceFormat,
+                   holder.category == storable(event.logSource.category ?? ""), holder.raw == storable(event.raw) {
+                    results[position] = .duplicate(key: tryKeys[offset])
+                } else {
+                    next.append(position)
+                }
+            }
+            pending = next
+        }
+        for (machineID, count) in storedPerMachine.sorted(by: { $0.key < $1.key }) {
+            try session.execute("UPDATE machines SET event_count = event_count + $1 WHERE id = $2", [count, machineID])
+        }
+        return results.map { $0 ?? .refused(reason: Self.allKeysTaken) }
+    }
+
+    static let allKeysTaken = """
+        all \(EventKey.maximumProbes) storage keys of this event hold other events of the same second, \
+        as only records crafted to collide would; nothing of it was stored
+        """
+
+    public func finishBatch(_ outcome: BatchOutcome, rejected: [RejectedRecord], recordsRead: Int, importID: Int64?,
+                            eventsByIntegration: [String: Int]) throws {
+        if let importID {
+            if !rejected.isEmpty {
+                try session.execute("""
+                    INSERT INTO rejected_records (import_id, line, reason, raw_prefix) SELECT $1, l, r, p FROM unnest($2::int8[], $3::text[], $4::text[]) AS b(l, r, p)
+                    """, [importID, rejected.map { Int64($0.line) }, rejected.map { storable($0.reason) }, rejected.map { storable($0.rawPrefix) }])
+            }
+            try session.execute("""
+                UPDATE imports SET records_read = records_read + $1, events_stored = events_stored + $2, rejected = rejected + $3,
+                    duplicates = duplicates + $4, alerts_raised = alerts_raised + $5 WHERE id = $6
+                """, [Int64(recordsRead), Int64(outcome.stored), Int64(outcome.rejected), Int64(outcome.duplicates), Int64(outcome.alertsRaised), importID])
+        }
+        let now = Timestamp.now().microseconds
+        // In name order, as every writer takes them, so two writers never wait on each other crosswise.
+        for (integration, count) in eventsByIntegration.sorted(by: { $0.key < $1.key }) {
+            try session.execute("UPDATE integrations SET events_received = events_received + $1, last_data_at = $2 WHERE name = $3",
+                                [Int64(count), now, integration])
+        }
+    }
+
+    /// Upserts every machine of the batch once, in lowercased host-name order (the order every
+    /// writer locks machine rows in), and returns each item's machine id, in item order.
+    private func upsertMachines(_ items: [BatchItem]) throws -> [Int64] {
+        struct Seen {
+            var identity: MachineIdentity
+            var first: Timestamp
+            var last: Timestamp
+            var integration: String
+            var claims: [(platform: OSPlatform, version: String?)] = []
+        }
+        var seen: [String: Seen] = [:]
+        var lowercasedOfItem: [String] = []
+        lowercasedOfItem.reserveCapacity(items.count)
+        for item in items {
+            let machine = item.event.machine
+            let lowercased = lowercasedOfItem.last.flatMap { last in
+                seen[last]?.identity.hostname == machine.hostname ? last : nil
+            } ?? machine.hostname.lowercased()
+            lowercasedOfItem.append(lowercased)
+            let time = item.event.time
+            var entry = seen[lowercased] ?? Seen(identity: machine, first: time, last: time, integration: item.event.integration)
+            entry.first = min(entry.first, time)
+            entry.last = max(entry.last, time)
+            if entry.identity.platform == .unknown { entry.identity.platform = machine.platform }
+            if entry.identity.osVersion == nil { entry.identity.osVersion = machine.osVersion }
+            if machine.platform != .unknown || machine.osVersion != nil,
+               !entry.claims.contains(where: { $0.platform == machine.platform && $0.version == machine.osVersion }) {
+                entry.claims.append((machine.platform, machine.osVersion))
+            }
+            seen[lowercased] = entry
+        }
+        var ids: [String: Int64] = [:]
+        for (lowercased, entry) in seen.sorted(by: { $0.key < $1.key }) {
+            guard let row = try session.query("""
+                INSERT INTO machines (hostname, os_platform, os_version, first_seen, last_seen, last_integration)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT ((lower(hostname))) DO UPDATE SET
+                    os_platform = CASE WHEN machines.os_platform = 'unknown' THEN excluded.os_platform ELSE machines.os_platform END,
+                    os_version = COALESCE(machines.os_version, excluded.os_version),
+                    first_seen = LEAST(machines.first_seen, excluded.first_seen),
+                    last_seen = GREATEST(machines.last_seen, excluded.last_seen),
+                    last_integration = excluded.last_integration
+                RETURNING id, os_platform, os_version
+                """, [storable(entry.identity.hostname), entry.identity.platform.rawValue, entry.identity.osVersion.map(storable),
+                      entry.first.microseconds, entry.last.microseconds, entry.integration]).first
+            else { throw StoreError(.notFound, "the machine upsert returned no id") }
+            let id = try row.int("id"), platform = try row.text("os_platform"), version = try row.optionalText("os_version")
+            // Data that names another platform or version for a known machine is kept aside for review.
+            for claimed in entry.claims {
+                let otherPlatform = claimed.platform != .unknown && claimed.platform.rawValue != platform
+                let otherVersion = claimed.version.map { storable($0) != version } ?? false
+                guard otherPlatform || otherVersion else { continue }
+                try session.execute("""
+                    INSERT INTO machine_claims (machine_id, integration, os_platform, os_version, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (machine_id, integration, os_platform, os_version) DO UPDATE SET
+                        first_seen = LEAST(machine_claims.first_seen, excluded.first_seen), last_seen = GREATEST(machine_claims.last_seen, excluded.last_seen)
+                    """, [id, entry.integration, claimed.platform.rawValue, storable(claimed.version ?? ""), entry.first.microseconds, entry.last.microseconds])
+            }
+            try session.execute("""
+                INSERT INTO machine_integrations (machine_id, integration, last_seen) VALUES ($1, $2, $3)
+                ON CONFLICT (machine_id, integration) DO UPDATE SET last_seen = GREATEST(machine_integrations.last_seen, excluded.last_seen)
+                """, [id, entry.integration, entry.last.microseconds])
+            ids[lowercased] = id
+        }
+        return lowercasedOfItem.map { ids[$0] ?? 0 }
+    }
+
+    func appendOutbox(_ kind: OutboxKind, alertID: Int64? = nil, incidentID: Int64? = nil, changes: String = "") throws {
+        try session.execute("INSERT INTO outbox (kind, alert_id, incident_id, changes, created_at) VALUES ($1, $2, $3, $4, $5)",
+                            [kind.rawValue, alertID, incidentID, changes, Timestamp.now().microseconds])
+    }
+}
+
+/// A batch's event columns as arrays, for one `unnest` insert. The optional texts (product,
+/// category, service) are sent as "" with a bit each in `nulls` that the statement reads back as NULL.
+private struct EventColumns {
+    var times: [Int64] = [], machines: [Int64] = [], integrations: [String] = [], formats: [String] = []
+    var products: [String] = [], categories: [String] = [], services: [String] = [], fields: [String] = [], raws: [String] = []
+    var imports: [Int64] = [], lines: [Int64] = [], futureTimes: [Int32] = [], nulls: [Int32] = []
+
+    init(capacity: Int) {
+        times.reserveCapacity(capacity)
+        raws.reserveCapacity(capacity)
+        fields.reserveCapacity(capacity)
+    }
+
+    mutating func append(_ event: Event, machineID: Int64, importID: Int64?, futureTime: Bool, fieldsJSON: String) {
+        times.append(event.time.microseconds)
+        machines.append(machineID)
+        integrations.append(event.integration)
+        formats.append(event.sourceFormat)
+        let source = event.logSource
+        products.append(source.product.map(storable) ?? "")
+        categories.append(source.category.map(storable) ?? "")
+        services.append(source.service.map(storable) ?? "")
+        nulls.append((source.product == nil ? 1 : 0) | (source.category == nil ? 2 : 0) | (source.service == nil ? 4 : 0))
+        fields.append(storable(fieldsJSON))
+        raws.append(storable(event.raw))
+        imports.append(importID ?? 0)
+        lines.append(Int64(event.line))
+        futureTimes.append(futureTime ? 1 : 0)
+    }
+
+    /// Parameters 2 to 14 of the insert, for the items at `positions`.
+    func arrays(at positions: [Int]) -> [(any PostgresDynamicTypeEncodable)?] {
+        func pick<T>(_ column: [T]) -> [T] { positions.count == times.count ? column : positions.map { column[$0] } }
+        return [pick(times), pick(machines), pick(integrations), pick(formats), pick(products), pick(categories), pick(services),
+                pick(fields), pick(raws), pick(imports), pick(lines), pick(futureTimes), pick(nulls)]
+    }
+}
