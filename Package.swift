@@ -138,8 +138,9 @@ let package = Package(
             dependencies: ["VigilPipeline", "VigilTooling", "CZlib"],
             swiftSettings: strictSettings
         ),
-        // Test-only support: the threads that busy and server suites run on (TestThreads.swift says why).
-        .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport", swiftSettings: strictSettings),
+        // Test-only support: the threads that busy and server suites run on (TestThreads.swift says why),
+        // and a fresh PostgreSQL database for the tests that run on both stores.
+        .target(name: "VigilTestSupport", dependencies: ["VigilPostgres"], path: "Tests/VigilTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest", "VigilTestSupport"], exclude: ["Golden"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling", "VigilTestSupport"], swiftSettings: strictSettings),
@@ -164,7 +165,8 @@ let package = Package(
         .testTarget(
             name: "VigilCLITests",
             dependencies: [
-                "vigil", "VigilTooling", .product(name: "CSV", package: "CSV.swift"),
+                "vigil", "VigilTooling", "VigilTestSupport", "VigilPostgres", .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 // Real receivers and clients for delivery: a webhook receiver, the live stream's client, HMAC checks.
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

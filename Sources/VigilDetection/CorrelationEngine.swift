@@ -66,6 +66,32 @@ public final class CorrelationEngine {
     /// True when there is nothing to correlate.
     public var isEmpty: Bool { correlations.isEmpty }
 
+    /// Whether detections of `ruleID` feed a correlation window.
+    public func feeds(_ ruleID: String) -> Bool { correlationsByRule[ruleID] != nil }
+
+    /// What an ingest node raises at once when the windows run on another node: the event's own
+    /// detections, less those of rules correlated with `generate: false`.
+    public func ownDetections(_ detections: [Detection]) -> [Detection] {
+        suppressed.isEmpty ? detections : detections.filter { !suppressed.contains($0.rule.id) }
+    }
+
+    /// The fields of `event` that the correlations fed by `ruleID` read: their group-by fields
+    /// (under the rule's aliases, and as written) and value field. With these alone, `process`
+    /// and the alert's dedupe key on another node come out as they would have here.
+    public func correlatedFields(of event: Event, ruleID: String) -> [EventField] {
+        var fields: [EventField] = []
+        for index in correlationsByRule[ruleID] ?? [] {
+            let correlation = correlations[index]
+            // The group-by names as written too: a correlation alert's dedupe key reads them.
+            var names = correlation.groupBy.map { correlation.fieldName($0, for: ruleID) } + correlation.groupBy
+            if let valueField = correlation.valueField { names.append(valueField) }
+            for name in names where !fields.contains(where: { $0.key.name == name }) {
+                if let value = event.value(of: FieldKey(name)) { fields.append(EventField(FieldKey(name), value)) }
+            }
+        }
+        return fields
+    }
+
     /// The latest event time that is not future-dated at `now`.
     public func futureAfter(now: Timestamp) -> Timestamp { now + maxFutureSkew }
 

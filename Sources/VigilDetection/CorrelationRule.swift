@@ -41,11 +41,13 @@ public struct CorrelationRule: Sendable {
     /// The group-by key of an event matched by the rule `ruleID`, with aliases applied.
     /// A missing field counts as the empty value, so such events still group together.
     func groupValues(for event: Event, ruleID: String) -> [String] {
+        groupBy.map { event.value(of: FieldKey(fieldName($0, for: ruleID))) ?? "" }
+    }
+
+    /// The event field that group-by field `field` reads in detections of `ruleID` (its alias there, if any).
+    func fieldName(_ field: String, for ruleID: String) -> String {
         let reference = references[ruleIDs.firstIndex(of: ruleID) ?? 0]
-        return groupBy.map { field in
-            let name = aliases[field]?[reference] ?? aliases[field]?[ruleID] ?? field
-            return event.value(of: FieldKey(name)) ?? ""
-        }
+        return aliases[field]?[reference] ?? aliases[field]?[ruleID] ?? field
     }
 }
 

@@ -9,10 +9,16 @@ public final class BatchCommitter {
     /// The writer every batch goes to.
     public let writer: any BatchWriter
     public let correlator: Correlator
+    /// Where detections that feed correlation rules go when another node keeps the windows
+    /// (several nodes on PostgreSQL); nil when the windows are the Correlator's, here.
+    public let correlationQueue: (any CorrelationQueue)?
 
-    public init(writer: any BatchWriter, correlator: Correlator) {
+    /// `correlationQueue`: set it to leave the correlation windows to the node that holds the
+    /// correlator role (`CorrelatorNode`); this one then raises only each event's own detections.
+    public init(writer: any BatchWriter, correlator: Correlator, correlationQueue: (any CorrelationQueue)? = nil) {
         self.writer = writer
         self.correlator = correlator
+        self.correlationQueue = correlationQueue
     }
 
     /// A committer on `store`'s writer with a Correlator of no correlation rules (tests, fixtures).
@@ -82,6 +88,7 @@ public final class BatchCommitter {
         let results = try writer.store(items, importID: importID, futureAfter: futureAfter)
         var outcome = BatchOutcome()
         var eventsByIntegration: [String: Int] = [:]
+        var queued: [QueuedDetection] = []
         for index in items.indices {
             let stored: StoredEvent
             switch results[index] {
@@ -89,7 +96,9 @@ public final class BatchCommitter {
                 stored = event
             case .duplicate(let key):
                 // A re-imported event changes no window (its key is in there already) and raises nothing.
-                _ = correlator.correlate(event: items[index].event, key: key, detections: items[index].detections, now: now)
+                if correlationQueue == nil {
+                    _ = correlator.correlate(event: items[index].event, key: key, detections: items[index].detections, now: now)
+                }
                 outcome.duplicates += 1
                 continue
             case .refused(let reason):
@@ -101,15 +110,37 @@ public final class BatchCommitter {
             if items[index].event.timeFromIngest { outcome.ingestTimed += 1 }
             eventsByIntegration[items[index].event.integration, default: 0] += 1
             guard !items[index].detections.isEmpty else { continue }
-            for detection in correlator.correlate(event: items[index].event, key: stored.key, detections: items[index].detections, now: now) {
+            let raised: [Detection]
+            if correlationQueue != nil {
+                raised = correlator.windows.ownDetections(items[index].detections)
+                queued += queuedDetections(of: items[index], stored: stored, futureAfter: futureAfter)
+            } else {
+                raised = correlator.correlate(event: items[index].event, key: stored.key, detections: items[index].detections, now: now)
+            }
+            for detection in raised {
                 let upsert = try correlator.decide(detection, event: items[index].event, machineID: stored.machineID, ledger: writer)
                 try writer.apply(upsert, eventID: stored.eventID)
                 if case .open = upsert { outcome.alertsRaised += 1 } else { outcome.alertsUpdated += 1 }
             }
         }
+        if let correlationQueue, !queued.isEmpty { try correlationQueue.enqueue(queued) }
         outcome.rejected = rejected.count
         try writer.finishBatch(outcome, rejected: rejected, recordsRead: recordsRead, importID: importID,
                                eventsByIntegration: eventsByIntegration)
         return outcome
+    }
+
+    /// The detections of a stored event that feed correlation windows, for the correlator node;
+    /// none for a future-dated event, which never enters a window.
+    private func queuedDetections(of item: BatchItem, stored: StoredEvent, futureAfter: Timestamp) -> [QueuedDetection] {
+        let windows = correlator.windows
+        guard item.event.time <= futureAfter else { return [] }
+        return item.detections.filter { windows.feeds($0.rule.id) }.map { detection in
+            var fields: [String: String] = [:]
+            for field in windows.correlatedFields(of: item.event, ruleID: detection.rule.id) { fields[field.key.name] = field.value }
+            return QueuedDetection(eventID: stored.eventID, eventKey: stored.key, eventTime: item.event.time, machineID: stored.machineID,
+                                   hostname: item.event.machine.hostname, integration: item.event.integration, ruleID: detection.rule.id,
+                                   fields: fields, indicators: IncidentPolicy.indicators(of: item.event))
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What the running process uses, for import summaries and `vigil bench`.
+/// What the running process uses (memory, CPU), for import summaries and `vigil bench`.
 public enum ProcessMemory {
     /// The process's peak resident set size.
     ///
@@ -15,5 +15,13 @@ public enum ProcessMemory {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
+    }
+
+    /// User and system CPU seconds this process has used so far, on every thread.
+    public static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }

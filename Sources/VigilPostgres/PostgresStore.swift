@@ -42,20 +42,30 @@ public final class PostgresStore {
 
     /// Saved correlation windows.
     public func correlationState() throws -> [(correlationID: String, groupKey: String, state: String)] {
-        try session.query("SELECT correlation_id, group_key, state FROM correlation_state").map {
-            (try $0.text("correlation_id"), try $0.text("group_key"), try $0.text("state"))
-        }
+        try session.correlationState()
     }
 
     /// Replaces the saved correlation windows in one transaction.
     public func saveCorrelationState(_ rows: [(correlationID: String, groupKey: String, state: String)]) throws {
-        try session.transaction {
-            try session.execute("DELETE FROM correlation_state")
-            for row in rows {
-                try session.execute("INSERT INTO correlation_state (correlation_id, group_key, state) VALUES ($1, $2, $3)",
-                                    [row.correlationID, row.groupKey, storable(row.state)])
-            }
+        try session.transaction { try session.replaceCorrelationState(rows) }
+    }
+}
+
+extension PostgresSession {
+    /// The saved correlation windows: (correlation id, group key, JSON state).
+    func correlationState() throws -> [(correlationID: String, groupKey: String, state: String)] {
+        try query("SELECT correlation_id, group_key, state FROM correlation_state").map {
+            (try $0.text("correlation_id"), try $0.text("group_key"), try $0.text("state"))
         }
+    }
+
+    /// Replaces the saved correlation windows (inside the caller's transaction).
+    func replaceCorrelationState(_ rows: [(correlationID: String, groupKey: String, state: String)]) throws {
+        try execute("DELETE FROM correlation_state")
+        guard !rows.isEmpty else { return }
+        try execute("""
+            INSERT INTO correlation_state (correlation_id, group_key, state) SELECT c, g, s FROM unnest($1::text[], $2::text[], $3::text[]) AS w(c, g, s)
+            """, [rows.map(\.correlationID), rows.map { storable($0.groupKey) }, rows.map { storable($0.state) }])
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import NIOPosix
 import VigilDetection
 import VigilIngest
@@ -19,19 +20,20 @@ import VigilStore
 public actor IngestService {
     /// The writer's connection and the commit stage on it.
     final class WriterSide {
-        let store: Store
+        /// Where the correlation windows are saved at shutdown.
+        let state: any ImportTarget
         let committer: BatchCommitter
 
-        init(store: Store, committer: BatchCommitter) {
-            self.store = store
+        init(state: any ImportTarget, committer: BatchCommitter) {
+            self.state = state
             self.committer = committer
         }
     }
 
     /// Token and key checks: reads (a key's use is written at most once a minute).
-    private let checks: SerialDatabase<Store>
+    private let checks: SerialDatabase<any IntegrationsAndTokens>
     /// Administration, triage, refusals and token use: writes, which wait for the writer's lock.
-    private let control: SerialDatabase<Store>
+    private let control: SerialDatabase<any IntegrationsAndTokens>
     private let writer: SerialDatabase<WriterSide>
     private let writerThread: NIOThreadPool
     private var queue: [(batch: PushedBatch, continuation: CheckedContinuation<PushOutcome, any Error>)] = []
@@ -57,9 +59,25 @@ public actor IngestService {
         if !windows.isEmpty { try windows.importState(store.correlationState()) }
         writerThread = NIOThreadPool(numberOfThreads: 1)
         writerThread.start()
-        writer = SerialDatabase(WriterSide(store: store, committer: committer), pool: writerThread)
+        writer = SerialDatabase(WriterSide(state: store, committer: committer), pool: writerThread)
         checks = SerialDatabase(try Store(readingAt: databasePath))
         control = SerialDatabase(try Store(readingAt: databasePath))
+    }
+
+    /// An ingest node on a store that other nodes share (PostgreSQL): `backend` holds a
+    /// connection for each side. The correlation windows are the correlator node's
+    /// (`CorrelatorNode`), so this node queues what feeds them.
+    public init(backend: IngestBackend, ruleSet: RuleSet, pushesPerSecond: Int = 100, eventsPerSecond: Int = 50_000,
+                maxFutureSkew: Duration = .seconds(86_400)) {
+        rateLimiter = PushRateLimiter(perSecond: pushesPerSecond)
+        eventLimiter = PushRateLimiter(perSecond: eventsPerSecond)
+        let committer = BatchCommitter(writer: backend.writer, correlator: Correlator(ruleSet: ruleSet, maxFutureSkew: maxFutureSkew),
+                                       correlationQueue: backend.correlationQueue)
+        writerThread = NIOThreadPool(numberOfThreads: 1)
+        writerThread.start()
+        writer = SerialDatabase(WriterSide(state: backend.state, committer: committer), pool: writerThread)
+        checks = SerialDatabase(backend.checks)
+        control = SerialDatabase(backend.control)
     }
 
     /// The integration a push token belongs to, or why it may not push.
@@ -138,7 +156,12 @@ public actor IngestService {
 
     /// Runs an administrative change (subscriptions) on the control connection; the store audits it.
     func administer<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        try await control.run(body)
+        try await control.run { store in
+            guard let store = store as? Store else {
+                throw apiError(.notImplemented, "this node's store is PostgreSQL, where only pushes and integrations are served so far; use a SQLite server for this")
+            }
+            return try body(store)
+        }
     }
 
     /// Applies an analyst's change to one alert; audited.
@@ -148,12 +171,12 @@ public actor IngestService {
 
     /// Applies an analyst's change to several alerts in one transaction; audited per alert.
     public func updateAlerts(ids: [Int64], _ update: AlertUpdate, actor: String) async throws -> Int {
-        try await control.run { try $0.updateAlerts(ids: ids, update, actor: actor) }
+        try await administer { try $0.updateAlerts(ids: ids, update, actor: actor) }
     }
 
     /// Changes an incident's status, assignee or classification, or comments on it; audited.
     public func updateIncident(id: Int64, status: String?, assignedTo: String?, classification: String?, comment: String?, actor: String) async throws {
-        try await control.run {
+        try await administer {
             try $0.updateIncident(id: id, status: status, assignedTo: assignedTo, classification: classification, comment: comment, actor: actor)
         }
     }
@@ -230,10 +253,30 @@ public actor IngestService {
         if committed {
             try await writer.run { side in
                 let windows = side.committer.correlator.windows
-                if !windows.isEmpty { try side.store.saveCorrelationState(windows.exportState()) }
+                if !windows.isEmpty, side.committer.correlationQueue == nil { try side.state.saveCorrelationState(windows.exportState()) }
             }
         }
         try await writerThread.shutdownGracefully()
+    }
+}
+
+/// The connections of an ingest node on a shared store, one per side of `IngestService`.
+///
+/// Unchecked: each is used by one thread at a time, inside `IngestService`'s serial databases.
+public struct IngestBackend: @unchecked Sendable {
+    public var writer: any BatchWriter
+    public var correlationQueue: (any CorrelationQueue)?
+    public var state: any ImportTarget
+    public var checks: any IntegrationsAndTokens
+    public var control: any IntegrationsAndTokens
+
+    public init(writer: any BatchWriter, correlationQueue: (any CorrelationQueue)?, state: any ImportTarget,
+                checks: any IntegrationsAndTokens, control: any IntegrationsAndTokens) {
+        self.writer = writer
+        self.correlationQueue = correlationQueue
+        self.state = state
+        self.checks = checks
+        self.control = control
     }
 }
 

@@ -87,6 +87,46 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     return app
 }
 
+/// Builds an ingest node on a store that other nodes share (PostgreSQL): push ingest, health,
+/// metrics and the API document, plus the correlator role (`correlator`), which one node at a
+/// time holds. Queries, triage, delivery and the console are not served by such a node yet;
+/// their routes answer 501 and say so.
+public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, correlator: CorrelatorNode,
+                                       logger: Logger) throws -> some ApplicationProtocol {
+    let service = IngestService(backend: backend, ruleSet: configuration.ruleSet, pushesPerSecond: configuration.pushesPerSecond,
+                                eventsPerSecond: configuration.eventsPerSecond, maxFutureSkew: configuration.maxFutureSkew)
+    let router = Router(context: VigilRequestContext.self)
+    router.add(middleware: RequestLogMiddleware(metrics: service.metrics))
+    router.add(middleware: ErrorShapeMiddleware())
+    router.get("/health") { _, _ in Response.json(#"{"status":"ok","role":"ingest"}"#) }
+    router.get("/metrics") { request, _ in
+        if configuration.metricsRequireKey, try await service.authorizeAPIKey(bearerCredential(request)) == nil {
+            throw apiError(.unauthorized, "this server serves /metrics only with an API key (vigil serve --metrics-auth): send 'Authorization: Bearer <key>' with a key from `vigil apikey create`")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
+    }
+    router.get("/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+    }
+    let ingest = IngestController(service: service, configuration: configuration)
+    router.group("/api/v1/ingest").add(middleware: PushTokenAuthenticator(service: service)).post(use: ingest.push)
+    let notHere: @Sendable (Request, VigilRequestContext) async throws -> Response = { _, _ in
+        throw apiError(.notImplemented, """
+            this node is an ingest node on PostgreSQL: it serves pushes, /health and /metrics; query the shared store with             `vigil alerts --store postgresql://…`
+            """)
+    }
+    for method in [HTTPRequest.Method.get, .post, .patch, .delete] { router.on("/api/v1/**", method: method, use: notHere) }
+    var app = Application(
+        router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [
+            SlowClientTimeouts(headerTimeout: configuration.headerTimeout, bodyIdleTimeout: configuration.bodyIdleTimeout)])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "vigil",
+                             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
+        logger: logger)
+    app.addServices([GroupCommitService(service: service, logger: logger), CorrelatorService(node: correlator, logger: logger)] as [any Service])
+    return app
+}
+
 /// The routes: push ingest (push token), queries and triage (API key), administration
 /// (admin key), health, metrics and the API document. Authentication is middleware per group.
 public func buildRouter(_ configuration: ServerConfiguration, service: IngestService, delivery: DeliveryWorker? = nil,

@@ -11,4 +11,6 @@ public struct CheckReport: Sendable {
     public var imports = 0
 
     public var isHealthy: Bool { problems.isEmpty }
+
+    package init() {}
 }

@@ -9,4 +9,8 @@ public struct PurgeOutcome: Sendable {
     public var transactions = 0
     /// Outbox entries older than the cutoff that every subscription had handled.
     public var outboxEntriesDeleted = 0
+    /// Whole day partitions dropped (PostgreSQL).
+    public var partitionsDropped = 0
+
+    package init() {}
 }

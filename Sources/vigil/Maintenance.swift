@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilModel
+import VigilPostgres
 import VigilStore
 
 extension Vigil {
@@ -12,7 +13,12 @@ extension Vigil {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let report = try store.open().check()
+            let report: CheckReport
+            if let url = try store.postgresURL() {
+                do { report = try store.openPostgres(url).check() } catch let error as StoreError { throw CLIError(error.description) }
+            } else {
+                report = try store.open().check()
+            }
             for problem in report.problems { print("problem  \(problem)") }
             print("\(report.isHealthy ? "ok" : "damaged"): \(report.imports) imports, \(report.events) events, \(report.alerts) alerts checked")
             if !report.isHealthy {
@@ -25,7 +31,7 @@ extension Vigil {
     struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a consistent copy of the database to PATH while imports and the server keep running.",
-            discussion: "Uses SQLite's online backup API. Restore by stopping Vigil and copying PATH over the database (remove its -wal and -shm files).")
+            discussion: "Uses SQLite's online backup API. Restore by stopping Vigil and copying PATH over the database (remove its -wal and -shm files). On PostgreSQL it runs pg_dump, the backup there (restore with pg_restore).")
 
         @OptionGroup var store: StoreOptions
         @Argument(help: "Where to write the backup; it must not exist yet.") var path: String
@@ -33,6 +39,10 @@ extension Vigil {
         func run() throws {
             guard !FileManager.default.fileExists(atPath: path) else {
                 throw CLIError("\(path) already exists; choose a new file name so no backup is overwritten")
+            }
+            if let url = try store.postgresURL() {
+                try dumpPostgres(url)
+                return
             }
             do {
                 try store.open().backup(to: path)
@@ -42,6 +52,24 @@ extension Vigil {
             let copy = try StoreOptions(db: path).open().check()
             guard copy.isHealthy else { throw CLIError("the backup at \(path) failed its check: \(copy.problems.joined(separator: "; "))") }
             print("backed up \(copy.events) events and \(copy.alerts) alerts to \(path)")
+        }
+
+        /// On PostgreSQL the backup is PostgreSQL's own: `pg_dump` in its custom format, a
+        /// consistent snapshot taken while the nodes keep writing.
+        private func dumpPostgres(_ url: PostgresURL) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["pg_dump", "--format=custom", "--file=\(path)", "--host=\(url.host)", "--port=\(url.port)",
+                                 "--username=\(url.user)", "--no-password", url.database]
+            var environment = ProcessInfo.processInfo.environment
+            if let password = url.password { environment["PGPASSWORD"] = password }
+            process.environment = environment
+            do { try process.run() } catch { throw CLIError("cannot run pg_dump (\(error)); install PostgreSQL's client programs (Debian: postgresql-client)") }
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw CLIError("pg_dump failed (exit \(process.terminationStatus)); its message is above, and \(path) is not a backup")
+            }
+            print("backed up \(url) with pg_dump to \(path); restore with `pg_restore --dbname=<empty database> \(path)`, then `vigil check --store` on it")
         }
     }
 
@@ -62,8 +90,16 @@ extension Vigil {
 
         func run() throws {
             let cutoff = Timestamp(absoluteOrRelative: age)!
-            let outcome = try store.open().purgeEvents(olderThan: cutoff, includingAlertEvidence: includeEvidence, actor: currentActor)
-            print("deleted \(outcome.eventsDeleted) events older than \(cutoff.iso8601) in \(outcome.transactions) transactions; kept \(outcome.evidenceKept) that alerts cite; deleted \(outcome.outboxEntriesDeleted) delivered outbox entries")
+            let outcome: PurgeOutcome
+            if let url = try store.postgresURL() {
+                do {
+                    outcome = try store.openPostgres(url).purgeEvents(olderThan: cutoff, includingAlertEvidence: includeEvidence, actor: currentActor)
+                } catch let error as StoreError { throw CLIError(error.description) }
+            } else {
+                outcome = try store.open().purgeEvents(olderThan: cutoff, includingAlertEvidence: includeEvidence, actor: currentActor)
+            }
+            let dropped = outcome.partitionsDropped > 0 ? " (\(outcome.partitionsDropped) whole days dropped)" : ""
+            print("deleted \(outcome.eventsDeleted) events older than \(cutoff.iso8601)\(dropped) in \(outcome.transactions) transactions; kept \(outcome.evidenceKept) that alerts cite; deleted \(outcome.outboxEntriesDeleted) delivered outbox entries")
         }
     }
 }

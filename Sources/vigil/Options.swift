@@ -12,7 +12,7 @@ struct StoreOptions: ParsableArguments {
 
     @Option(name: .customLong("store"), help: ArgumentHelp(
         "A PostgreSQL store instead of the SQLite file: postgresql://user@host[:port]/database (default: $VIGIL_STORE).",
-        discussion: "The password comes from the URL or PGPASSWORD. init, import, alerts and integration run on PostgreSQL."))
+        discussion: "The password comes from the URL or PGPASSWORD. init, import, serve (as an ingest node), alerts, integration, apikey, check, purge and backup (with pg_dump) run on PostgreSQL."))
     var storeURL: String?
 
     var path: String { db ?? ProcessInfo.processInfo.environment["VIGIL_DB"] ?? "vigil.sqlite" }
@@ -53,7 +53,7 @@ struct StoreOptions: ParsableArguments {
         if let url = try postgresURL() {
             throw CLIError("""
                 this command reads the SQLite store only so far, and \(url) is a PostgreSQL store; on PostgreSQL, \
-                `vigil init`, `import`, `alerts` and `integration` run. Leave out --store (and VIGIL_STORE) to use --db's SQLite file.
+                `vigil init`, `import`, `serve` (as an ingest node), `alerts`, `integration`, `apikey`, `check`, `purge` and `backup` run. Leave out --store (and VIGIL_STORE) to use --db's SQLite file.
                 """)
         }
         guard creating || FileManager.default.fileExists(atPath: path) else {

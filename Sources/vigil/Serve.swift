@@ -5,6 +5,7 @@ import Logging
 import VigilDetection
 import VigilModel
 import VigilPipeline
+import VigilPostgres
 import VigilServer
 import VigilStore
 
@@ -54,12 +55,43 @@ extension Vigil {
         }
 
         func run() async throws {
+            var logger = Logger(label: "vigil")
+            logger.logLevel = .info
+            if let url = try store.postgresURL() {
+                try await runIngestNode(on: url, logger: logger)
+                return
+            }
             let opened = try store.open(creating: true)
             // A query-only server leaves the writer lock to the import running next to it.
             let writerLock = noIngest ? nil : try store.lockForWriting(opened, holder: "vigil serve")
             defer { withExtendedLifetime(writerLock) {} }
             let ruleSet = try ruleOptions.load(stored: opened.storedRules()).excluding(ids: opened.disabledRuleIDs())
-            var configuration = ServerConfiguration(databasePath: store.path, ruleSet: ruleSet)
+            let app = try buildApplication(configuration(databasePath: store.path, ruleSet: ruleSet), logger: logger)
+            try await app.runService()
+        }
+
+        /// An ingest node on a shared PostgreSQL store: pushes, and the correlator role when free.
+        private func runIngestNode(on url: PostgresURL, logger: Logger) async throws {
+            if noIngest { throw ValidationError("--no-ingest has no use on PostgreSQL: a node there serves pushes; query with `vigil alerts --store`") }
+            let opened = try store.openPostgres(url)
+            let ruleSet = try ruleOptions.load(stored: opened.storedRules()).excluding(ids: opened.disabledRuleIDs())
+            let configuration = configuration(databasePath: url.description, ruleSet: ruleSet)
+            let backend: IngestBackend
+            let correlator: CorrelatorNode
+            do {
+                let writer = try PostgresWriter(url: url)
+                backend = IngestBackend(writer: writer, correlationQueue: writer, state: opened, checks: try PostgresStore(url: url),
+                                        control: try PostgresStore(url: url))
+                correlator = CorrelatorNode(writer: try PostgresWriter(url: url), ruleSet: ruleSet, maxFutureSkew: configuration.maxFutureSkew)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            let app = try buildIngestNodeApplication(configuration, backend: backend, correlator: correlator, logger: logger)
+            try await app.runService()
+        }
+
+        private func configuration(databasePath: String, ruleSet: RuleSet) -> ServerConfiguration {
+            var configuration = ServerConfiguration(databasePath: databasePath, ruleSet: ruleSet)
             configuration.host = host
             configuration.port = port
             configuration.bodyLimit = bodyLimit
@@ -78,10 +110,7 @@ extension Vigil {
             configuration.delivers = !noDelivery
             configuration.deliveryInterval = deliveryInterval.duration
             configuration.retryPolicy = delivery.policy
-            var logger = Logger(label: "vigil")
-            logger.logLevel = .info
-            let app = try buildApplication(configuration, logger: logger)
-            try await app.runService()
+            return configuration
         }
     }
 
@@ -101,7 +130,7 @@ extension Vigil {
             func run() throws {
                 let (key, hash) = APIKey.generate()
                 let expiresAt = expires.map { Timestamp.now() + $0.duration }
-                let id = try store.open(creating: true).createAPIKey(name: name, hash: hash, admin: admin, expiresAt: expiresAt, actor: currentActor)
+                let id = try store.openIntegrations(creating: true).createAPIKey(name: name, hash: hash, admin: admin, expiresAt: expiresAt, actor: currentActor)
                 print(key)
                 writeStderr("API key \(id) (\(name)). It is shown only now.")
             }
@@ -113,7 +142,7 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                emit(try render(try store.open().apiKeys(), as: output.format))
+                emit(try render(try store.openIntegrations().apiKeys(), as: output.format))
             }
         }
 
@@ -123,7 +152,7 @@ extension Vigil {
             @Argument(help: "The key id.") var id: Int64
 
             func run() throws {
-                do { try store.open().revokeAPIKey(id: id, actor: currentActor) } catch let error as StoreError { throw CLIError(error.description) }
+                do { try store.openIntegrations().revokeAPIKey(id: id, actor: currentActor) } catch let error as StoreError { throw CLIError(error.description) }
                 print("API key \(id) is revoked")
             }
         }

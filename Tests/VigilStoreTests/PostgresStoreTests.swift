@@ -11,29 +11,6 @@ import VigilTestSupport
 import VigilTooling
 @testable import VigilStore
 
-/// A fresh database on the PostgreSQL server that `VIGIL_TEST_POSTGRES` names (`.ci/run`
-/// starts one: scripts/postgres-test-server.sh), dropped when the test ends.
-final class PostgresTestDatabase {
-    static let serverURL = ProcessInfo.processInfo.environment["VIGIL_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
-    static var available: Bool { serverURL != nil }
-
-    let url: PostgresURL
-    private let admin: PostgresSession
-
-    init() throws {
-        let server = try PostgresURL(try #require(Self.serverURL, "VIGIL_TEST_POSTGRES names no server"))
-        admin = try PostgresSession(url: server)
-        var url = server
-        url.database = "vigil_test_\(UInt64.random(in: 0..<UInt64.max))"
-        try admin.execute("CREATE DATABASE \(url.database)")
-        self.url = url
-    }
-
-    deinit {
-        _ = try? admin.execute("DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)")
-    }
-}
-
 @Suite(.runsOn(.busy), .enabled(if: PostgresTestDatabase.available, "VIGIL_TEST_POSTGRES names no PostgreSQL server"))
 struct PostgresStoreTests {
     /// Both schemas expose the same tables, views and columns.
@@ -59,6 +36,8 @@ struct PostgresStoreTests {
             postgresColumns[try row.decode(String.self, column: "relation"), default: []].append(try row.decode(String.self, column: "name"))
         }
         for relation in postgresColumns.keys { postgresColumns[relation]?.sort() }
+        // The detections queue serves several nodes; one SQLite node keeps its windows in its writer.
+        #expect(postgresColumns.removeValue(forKey: "detection_queue") != nil)
         #expect(sqliteColumns.count > 20)
         #expect(postgresColumns == sqliteColumns)
     }
@@ -176,6 +155,85 @@ struct PostgresStoreTests {
         #expect(raws == ["a\u{2400}b", "plain"])
         let again = try committer.write(events.map { BatchItem(event: $0, detections: []) }, rejected: [], recordsRead: 2, importID: nil)
         #expect(again.duplicates == 2)
+    }
+
+    /// Ingest nodes queue what feeds correlation rules; one correlator node at a time applies
+    /// it. When the holder's connection ends, another node takes the role, restores the saved
+    /// windows and goes on: the brute force fires once, with all its events.
+    @Test func correlatorRolePassesOnAndCorrelatesExactlyOnce() throws {
+        let database = try PostgresTestDatabase()
+        let postgres = try PostgresStore(url: database.url)
+        try postgres.setIntegration("json", enabled: true, actor: "t")
+        let ruleSet = RuleSet.builtin()
+        let attempts = (0..<30).map { attempt in
+            #"{"@timestamp":"2026-12-01T10:0\#(attempt / 10):\#(String(format: "%02d", attempt % 10 * 5))Z","host":{"name":"bastion-01"},"logsource":{"product":"linux","service":"sshd"},"message":"Failed password for root from 203.0.113.9 port \#(40_000 + attempt) ssh2","SourceIp":"203.0.113.9"}"#
+        }
+        let directory = TemporaryDirectory()
+        // Two ingest nodes, each with half of the attempts.
+        for (node, half) in [attempts.enumerated().filter { $0.offset % 2 == 0 }, attempts.enumerated().filter { $0.offset % 2 == 1 }].enumerated() {
+            let file = try directory.write("node-\(node).ndjson", half.map(\.element).joined(separator: "\n"))
+            let writer = try PostgresWriter(url: database.url)
+            let committer = BatchCommitter(writer: writer, correlator: Correlator(ruleSet: ruleSet), correlationQueue: writer)
+            let reader = try BatchReader(source: try ByteSource(path: file), format: .json,
+                                         context: ParserContext(integration: "json", defaultHostname: "x"), ruleSet: ruleSet)
+            try reader.forEachBatch(readingAhead: false) { batch in
+                _ = try committer.write(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: nil)
+            }
+        }
+        func count(_ sql: String) throws -> Int64 { try postgres.session.query(sql).first?.decode(Int64.self, column: "n") ?? -1 }
+        #expect(try count("SELECT COUNT(*) AS n FROM detection_queue") == 30)
+        // The ingest nodes raised the failed logins' own alert, not the correlation.
+        #expect(try count("SELECT COUNT(*) AS n FROM alerts WHERE rule_id = '6d7e8f9a-0b1c-4d3e-8f4a-b5c6d7e8f9a0'") == 0)
+
+        var first: CorrelatorNode? = CorrelatorNode(writer: try PostgresWriter(url: database.url), ruleSet: ruleSet)
+        let second = CorrelatorNode(writer: try PostgresWriter(url: database.url), ruleSet: ruleSet)
+        // The first holder sees five attempts, too few to fire; the windows it saved carry them over.
+        #expect(try first?.step(limit: 5) == 5)
+        #expect(try second.step() == nil, "the role is held")
+        first = nil  // its connection ends, as a killed node's does
+        #expect(try second.step(limit: 100) == 25)
+        #expect(try second.step() == 0)
+        #expect(try count("SELECT COUNT(*) AS n FROM detection_queue") == 0)
+        let bruteForce = try postgres.alerts(AlertFilter(rule: "6d7e8f9a-0b1c-4d3e-8f4a-b5c6d7e8f9a0"))
+        #expect(bruteForce.map(\.eventCount) == [30])
+        #expect(bruteForce.first?.hostname == "bastion-01")
+    }
+
+    /// `vigil purge` drops a day partition whole when no alert cites its events, deletes row by
+    /// row where one does, and the counts still agree (`check`).
+    @Test func purgeDropsWholeDaysAndKeepsEvidence() throws {
+        let database = try PostgresTestDatabase()
+        let postgres = try PostgresStore(url: database.url)
+        let writer = try PostgresWriter(url: database.url)
+        let committer = BatchCommitter(writer: writer, correlator: Correlator(ruleSet: RuleSet(rules: [])))
+        let rule = try #require(RuleSet.builtin().rules.first).info
+        let now = Timestamp.now()
+        func item(daysAgo: Int64, host: String, cited: Bool) -> BatchItem {
+            let event = Event(time: Timestamp(microseconds: now.microseconds - daysAgo * 86_400_000_000), machine: MachineIdentity(hostname: host),
+                              sourceFormat: "json", integration: "json", logSource: LogSource(product: "linux"),
+                              fields: [EventField(FieldKey("n"), "\(daysAgo)\(host)")], raw: "\(daysAgo) \(host) \(cited)", line: 1)
+            return BatchItem(event: event, detections: cited ? [Detection(rule: rule, matchedFields: [])] : [])
+        }
+        let items = [item(daysAgo: 10, host: "a", cited: false), item(daysAgo: 10, host: "b", cited: false),
+                     item(daysAgo: 8, host: "a", cited: true), item(daysAgo: 8, host: "a", cited: false), item(daysAgo: 0, host: "a", cited: false)]
+        _ = try committer.write(items, rejected: [], recordsRead: items.count, importID: nil)
+        let outcome = try postgres.purgeEvents(olderThan: now - .seconds(5 * 86_400), includingAlertEvidence: false, actor: "t")
+        // Day 10's partition goes whole (with the empty days before it); day 8's stays for its cited event.
+        func partitionExists(daysAgo: Int64) throws -> Bool {
+            try !postgres.session.query("SELECT 1 FROM pg_class WHERE relname = $1", ["events_d\(now.microseconds / 86_400_000_000 - daysAgo)"]).isEmpty
+        }
+        #expect(outcome.partitionsDropped >= 1)
+        #expect(try !partitionExists(daysAgo: 10))
+        #expect(try partitionExists(daysAgo: 8))
+        #expect(outcome.eventsDeleted == 3)
+        #expect(outcome.evidenceKept == 1)
+        #expect(try postgres.session.query("SELECT raw FROM events ORDER BY time").map { try $0.decode(String.self, column: "raw") } == ["8 a true", "0 a false"])
+        #expect(try postgres.check().problems == [])
+        #expect(try postgres.audit(action: "events.purge", target: nil, since: nil, limit: 5).count == 1)
+        let all = try postgres.purgeEvents(olderThan: now + .seconds(86_400), includingAlertEvidence: true, actor: "t")
+        #expect(all.eventsDeleted == 2)
+        #expect(try postgres.check().problems == [])
+        #expect(try postgres.session.query("SELECT SUM(event_count)::int8 AS n FROM machines").first?.decode(Int64.self, column: "n") == 0)
     }
 
     /// A URL that names no server fails with what to check, after retrying for the timeout.
