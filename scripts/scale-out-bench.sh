@@ -45,12 +45,17 @@ for count in $counts; do
     token=$(VIGIL_STORE=$store "$vigil" integration token json 2>/dev/null)
     pids=""; ports=""
     for node in $(seq 1 "$count"); do
-        port=$(shuf -i 30000-39999 -n 1)
+        port=$(shuf -i 20000-32000 -n 1)  # below the ephemeral ports clients use
         VIGIL_STORE=$store "$vigil" serve --port "$port" --push-rate 0 --event-rate 0 >/dev/null 2>&1 &
         pids="$pids $!"; ports="$ports $port"
     done
     for port in $ports; do
-        until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.1; done
+        tries=0
+        until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
+            tries=$((tries + 1))
+            [ $tries -lt 300 ] || { echo "a node on port $port did not answer /health" >&2; exit 1; }
+            sleep 0.1
+        done
     done
     set -- $ports
     node_ticks_before=$(ticks $pids); server_ticks_before=$(ticks $(postgres_pids))

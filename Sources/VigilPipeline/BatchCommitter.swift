@@ -48,10 +48,10 @@ public final class BatchCommitter {
     /// own import and read from its body batch by batch; one outcome per push, in order, nil for
     /// a push whose token is no longer valid at the commit (revoked, expired, or its integration
     /// turned off while its body streamed in): nothing of that push is read, stored or
-    /// correlated. The transaction holds SQLite's write lock from its start (on PostgreSQL, a
-    /// share lock on the integration's row from the check), so no revocation can slip in between
-    /// the check and the commit. `rejectedSampleLimit` rejected records of each push are
-    /// returned (all are stored).
+    /// correlated. The transaction holds SQLite's write lock from its start (on PostgreSQL,
+    /// key-share locks on the token's and integration's rows, which toggles and revocations
+    /// wait for), so none can slip in between the check and the commit. `rejectedSampleLimit`
+    /// rejected records of each push are returned (all are stored).
     public func write(batches: [PushedBatch], rejectedSampleLimit: Int) throws -> [PushOutcome?] {
         try writer.transaction {
             try batches.map { batch -> PushOutcome? in

@@ -30,6 +30,10 @@ extension PostgresStore: IntegrationsAndTokens {
     public func setIntegration(_ name: String, enabled: Bool, actor: String) throws {
         try session.transaction {
             let now = Timestamp.now().microseconds
+            // Waits for the pushes in flight through this integration (they key-share-lock its row), and holds back new ones.
+            guard try !session.query("SELECT 1 FROM integrations WHERE name = $1 FOR UPDATE", [name]).isEmpty else {
+                throw StoreError(.notFound, "there is no integration called '\(name)'; see `vigil integration list`")
+            }
             let changed = try session.execute("UPDATE integrations SET enabled = $1, enabled_changed_at = $2 WHERE name = $3",
                                               [enabled ? 1 : 0, now, name])
             guard changed > 0 else {
@@ -96,9 +100,11 @@ extension PostgresStore: IntegrationsAndTokens {
 
     public func revokeToken(integration: String, id: Int64, actor: String) throws {
         try session.transaction {
+            // Waits for the pushes in flight with this token (they key-share-lock its row), and holds back new ones.
+            try session.execute("SELECT 1 FROM access_tokens WHERE id = $1 FOR UPDATE", [id])
             let revoked = try session.execute("""
                 UPDATE access_tokens SET revoked_at = $1, revoked_reason = 'revoked by ' || $2 WHERE id = $3 AND integration = $4 AND revoked_at IS NULL
-                """, [Timestamp.now().microseconds, actor, id, integration])
+                """, [Timestamp.now().microseconds, storable(actor), id, integration])
             guard revoked > 0 else {
                 throw StoreError(.notFound, "integration '\(integration)' has no active token \(id); see `vigil integration tokens \(integration)`")
             }

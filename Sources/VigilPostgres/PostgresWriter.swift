@@ -12,7 +12,7 @@ import VigilStore
 ///   are per machine: rule, machine and dedupe key) never race: no lost fold, no twin alert;
 /// - events go in with `INSERT … ON CONFLICT (key) DO NOTHING`, so an event pushed to two nodes
 ///   at once is stored once;
-/// - the token and integration a push came through are re-read, share-locked, in its transaction.
+/// - the token and integration a push came through are re-read, key-share-locked, in its transaction.
 public final class PostgresWriter: BatchWriter {
     let session: PostgresSession
     var knownRules: Set<String> = []
@@ -38,12 +38,14 @@ public final class PostgresWriter: BatchWriter {
                             [Timestamp.now().microseconds, failed ? "failed" : "completed", id])
     }
 
-    /// Share-locks the token's integration row: turning the integration off (an UPDATE of that
-    /// row) waits for this transaction, and every push that checks after it commits is refused.
+    /// Key-share-locks the token's and its integration's rows. Turning the integration off and
+    /// revoking the token lock those rows `FOR UPDATE` first, so they wait for this transaction,
+    /// and every push that checks after they commit is refused. A key-share lock does not stop
+    /// this or another push from updating the rows' counters, so pushes never deadlock on them.
     public func tokenStillValid(_ tokenID: Int64) throws -> Bool {
         try !session.query("""
             SELECT 1 FROM access_tokens t JOIN integrations i ON i.name = t.integration
-            WHERE t.id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND i.enabled = 1 FOR SHARE OF t, i
+            WHERE t.id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND i.enabled = 1 FOR KEY SHARE OF t, i
             """, [tokenID, Timestamp.now().microseconds]).isEmpty
     }
 
@@ -110,8 +112,11 @@ public final class PostgresWriter: BatchWriter {
             }
             pending = next
         }
-        for (machineID, count) in storedPerMachine.sorted(by: { $0.key < $1.key }) {
-            try session.execute("UPDATE machines SET event_count = event_count + $1 WHERE id = $2", [count, machineID])
+        if !storedPerMachine.isEmpty {
+            let counts = storedPerMachine.sorted { $0.key < $1.key }
+            try session.execute("""
+                UPDATE machines m SET event_count = m.event_count + d.n FROM unnest($1::int8[], $2::int8[]) AS d(id, n) WHERE m.id = d.id
+                """, [counts.map(\.key), counts.map(\.value)])
         }
         return results.map { $0 ?? .refused(reason: Self.allKeysTaken) }
     }
@@ -173,39 +178,63 @@ public final class PostgresWriter: BatchWriter {
             }
             seen[lowercased] = entry
         }
+        // One statement per table for the whole batch, rows in lowercased host-name order.
+        let machines = seen.sorted { $0.key < $1.key }
         var ids: [String: Int64] = [:]
-        for (lowercased, entry) in seen.sorted(by: { $0.key < $1.key }) {
-            guard let row = try session.query("""
+        var known: [String: (platform: String, version: String?)] = [:]
+        // Each input row is matched to its machine by PostgreSQL's own lower(), as the unique index
+        // compares; rows that fold together there go in once (DISTINCT ON), so no row is hit twice.
+        for row in try session.query("""
+            WITH input AS (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::int8[], $6::int8[], $7::text[]) WITH ORDINALITY
+                    AS b(h, p, v, v_null, f, l, i, n)),
+            upserted AS (
                 INSERT INTO machines (hostname, os_platform, os_version, first_seen, last_seen, last_integration)
-                VALUES ($1, $2, $3, $4, $5, $6)
+                SELECT h, p, CASE WHEN v_null THEN NULL ELSE v END, f, l, i
+                FROM (SELECT DISTINCT ON (lower(h)) * FROM input ORDER BY lower(h), n) AS folded ORDER BY n
                 ON CONFLICT ((lower(hostname))) DO UPDATE SET
                     os_platform = CASE WHEN machines.os_platform = 'unknown' THEN excluded.os_platform ELSE machines.os_platform END,
                     os_version = COALESCE(machines.os_version, excluded.os_version),
                     first_seen = LEAST(machines.first_seen, excluded.first_seen),
                     last_seen = GREATEST(machines.last_seen, excluded.last_seen),
                     last_integration = excluded.last_integration
-                RETURNING id, os_platform, os_version
-                """, [storable(entry.identity.hostname), entry.identity.platform.rawValue, entry.identity.osVersion.map(storable),
-                      entry.first.microseconds, entry.last.microseconds, entry.integration]).first
-            else { throw StoreError(.notFound, "the machine upsert returned no id") }
-            let id = try row.int("id"), platform = try row.text("os_platform"), version = try row.optionalText("os_version")
-            // Data that names another platform or version for a known machine is kept aside for review.
-            for claimed in entry.claims {
-                let otherPlatform = claimed.platform != .unknown && claimed.platform.rawValue != platform
-                let otherVersion = claimed.version.map { storable($0) != version } ?? false
-                guard otherPlatform || otherVersion else { continue }
-                try session.execute("""
-                    INSERT INTO machine_claims (machine_id, integration, os_platform, os_version, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6)
-                    ON CONFLICT (machine_id, integration, os_platform, os_version) DO UPDATE SET
-                        first_seen = LEAST(machine_claims.first_seen, excluded.first_seen), last_seen = GREATEST(machine_claims.last_seen, excluded.last_seen)
-                    """, [id, entry.integration, claimed.platform.rawValue, storable(claimed.version ?? ""), entry.first.microseconds, entry.last.microseconds])
-            }
-            try session.execute("""
-                INSERT INTO machine_integrations (machine_id, integration, last_seen) VALUES ($1, $2, $3)
-                ON CONFLICT (machine_id, integration) DO UPDATE SET last_seen = GREATEST(machine_integrations.last_seen, excluded.last_seen)
-                """, [id, entry.integration, entry.last.microseconds])
-            ids[lowercased] = id
+                RETURNING id, lower(hostname) AS folded, os_platform, os_version)
+            SELECT input.n, upserted.id, upserted.os_platform, upserted.os_version FROM input JOIN upserted ON upserted.folded = lower(input.h)
+            """, [machines.map { storable($0.value.identity.hostname) }, machines.map(\.value.identity.platform.rawValue),
+                  machines.map { $0.value.identity.osVersion.map(storable) ?? "" }, machines.map { $0.value.identity.osVersion == nil },
+                  machines.map(\.value.first.microseconds), machines.map(\.value.last.microseconds), machines.map(\.value.integration)]) {
+            let lowercased = machines[Int(try row.int("n")) - 1].key
+            ids[lowercased] = try row.int("id")
+            known[lowercased] = (try row.text("os_platform"), try row.optionalText("os_version"))
         }
+        guard ids.count == machines.count else { throw StoreError(.notFound, "the machine upsert returned no id for some of the batch's machines") }
+        // Data that names another platform or version for a known machine is kept aside for review.
+        var claims: [(id: Int64, integration: String, platform: String, version: String, first: Int64, last: Int64)] = []
+        for (lowercased, entry) in machines {
+            guard let id = ids[lowercased], let stored = known[lowercased] else { continue }
+            for claimed in entry.claims {
+                let otherPlatform = claimed.platform != .unknown && claimed.platform.rawValue != stored.platform
+                let otherVersion = claimed.version.map { storable($0) != stored.version } ?? false
+                guard otherPlatform || otherVersion else { continue }
+                claims.append((id, entry.integration, claimed.platform.rawValue, storable(claimed.version ?? ""), entry.first.microseconds, entry.last.microseconds))
+            }
+        }
+        if !claims.isEmpty {
+            try session.execute("""
+                INSERT INTO machine_claims (machine_id, integration, os_platform, os_version, first_seen, last_seen)
+                SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[])
+                ON CONFLICT (machine_id, integration, os_platform, os_version) DO UPDATE SET
+                    first_seen = LEAST(machine_claims.first_seen, excluded.first_seen), last_seen = GREATEST(machine_claims.last_seen, excluded.last_seen)
+                """, [claims.map(\.id), claims.map(\.integration), claims.map(\.platform), claims.map(\.version), claims.map(\.first), claims.map(\.last)])
+        }
+        // One link per machine and integration (a batch is one integration's, but the last
+        // integration named per machine is what it stores).
+        let links = machines.compactMap { machine in ids[machine.key].map { ($0, machine.value.integration, machine.value.last.microseconds) } }
+        try session.execute("""
+            INSERT INTO machine_integrations (machine_id, integration, last_seen)
+            SELECT * FROM unnest($1::int8[], $2::text[], $3::int8[])
+            ON CONFLICT (machine_id, integration) DO UPDATE SET last_seen = GREATEST(machine_integrations.last_seen, excluded.last_seen)
+            """, [links.map(\.0), links.map(\.1), links.map(\.2)])
         return lowercasedOfItem.map { ids[$0] ?? 0 }
     }
 

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import VigilStore
 import Logging
 import VigilModel
 
@@ -51,6 +52,12 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             // Another of the framework's errors that knows its status: keep the status, give it the shape.
             throw APIError(status: error.status, message: Self.message(for: error.status, request: request))
+        } catch let error as StoreError where error.isTransient {
+            // Nothing of the request was committed; the same request again is likely to succeed.
+            context.logger.warning("request failed, transiently: \(error)")
+            throw APIError(status: .serviceUnavailable, message: """
+                the database could not commit this request now (\(error.message)); nothing of it was stored: send it again after Retry-After
+                """, headers: [.retryAfter: "1"])
         } catch {
             context.logger.error("request failed: \(error)")
             throw APIError(status: .internalServerError, message: "the server failed to answer this request; its log says why")

@@ -35,6 +35,16 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         self.sql = sql
     }
 
+    /// Whether the same work, tried again, is likely to succeed: the server was unreachable,
+    /// or PostgreSQL chose this transaction to break a deadlock or a serialization conflict.
+    public var isTransient: Bool {
+        switch code {
+        case .unavailable, .postgres(sqlState: "40P01"), .postgres(sqlState: "40001"): true
+        case .sqlite(let result): result == 5  // SQLITE_BUSY
+        default: false
+        }
+    }
+
     public var description: String {
         if let sql { return "\(message) (while running: \(sql.prefix(120)))" }
         return message

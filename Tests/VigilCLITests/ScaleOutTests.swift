@@ -28,7 +28,7 @@ struct ScaleOutTests {
     }
 
     static func startNode(store: String, in scratch: TemporaryDirectory, index: Int) async throws -> Node {
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)  // below the ephemeral ports clients use
         let log = scratch.url.appendingPathComponent("node-\(index).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()

@@ -236,6 +236,25 @@ struct PostgresStoreTests {
         #expect(try postgres.session.query("SELECT SUM(event_count)::int8 AS n FROM machines").first?.decode(Int64.self, column: "n") == 0)
     }
 
+    /// Host names that fold differently in Swift and in PostgreSQL's lower() (non-ASCII, under
+    /// the C locale the test cluster uses) still land, each event on a machine.
+    @Test func hostNamesThatFoldDifferentlyLand() throws {
+        let database = try PostgresTestDatabase()
+        let postgres = try PostgresStore(url: database.url)
+        let writer = try PostgresWriter(url: database.url)
+        let committer = BatchCommitter(writer: writer, correlator: Correlator(ruleSet: RuleSet(rules: [])))
+        let hosts = ["Ünïcode-Host", "ünïcode-host", "ÜNÏCODE-HOST", "İstanbul", "istanbul", "PLAIN", "plain"]
+        let items = hosts.enumerated().map { index, host in
+            BatchItem(event: Event(time: Timestamp(microseconds: 1_700_000_000_000_000 + Int64(index)), machine: MachineIdentity(hostname: host),
+                                   sourceFormat: "json", integration: "json", logSource: LogSource(), fields: [], raw: "event \(index)", line: index + 1),
+                      detections: [])
+        }
+        let outcome = try committer.write(items, rejected: [], recordsRead: items.count, importID: nil)
+        #expect(outcome.stored == hosts.count)
+        #expect(try postgres.session.query("SELECT SUM(event_count)::int8 AS n FROM machines").first?.decode(Int64.self, column: "n") == Int64(hosts.count))
+        #expect(try postgres.check().problems == [])
+    }
+
     /// A URL that names no server fails with what to check, after retrying for the timeout.
     @Test func unreachableServerSaysWhatToCheck() throws {
         let error = #expect(throws: StoreError.self) {
