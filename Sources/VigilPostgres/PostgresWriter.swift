@@ -118,13 +118,8 @@ public final class PostgresWriter: BatchWriter {
                 UPDATE machines m SET event_count = m.event_count + d.n FROM unnest($1::int8[], $2::int8[]) AS d(id, n) WHERE m.id = d.id
                 """, [counts.map(\.key), counts.map(\.value)])
         }
-        return results.map { $0 ?? .refused(reason: Self.allKeysTaken) }
+        return results.map { $0 ?? .refused(reason: StoreWriter.allKeysTaken) }
     }
-
-    static let allKeysTaken = """
-        all \(EventKey.maximumProbes) storage keys of this event hold other events of the same second, \
-        as only records crafted to collide would; nothing of it was stored
-        """
 
     public func finishBatch(_ outcome: BatchOutcome, rejected: [RejectedRecord], recordsRead: Int, importID: Int64?,
                             eventsByIntegration: [String: Int]) throws {

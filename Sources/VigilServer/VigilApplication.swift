@@ -99,15 +99,7 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
     router.add(middleware: RequestLogMiddleware(metrics: service.metrics))
     router.add(middleware: ErrorShapeMiddleware())
     router.get("/health") { _, _ in Response.json(#"{"status":"ok","role":"ingest"}"#) }
-    router.get("/metrics") { request, _ in
-        if configuration.metricsRequireKey, try await service.authorizeAPIKey(bearerCredential(request)) == nil {
-            throw apiError(.unauthorized, "this server serves /metrics only with an API key (vigil serve --metrics-auth): send 'Authorization: Bearer <key>' with a key from `vigil apikey create`")
-        }
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
-    }
-    router.get("/openapi.yaml") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
-    }
+    addMetricsAndDocument(to: router, configuration, service: service)
     let ingest = IngestController(service: service, configuration: configuration)
     router.group("/api/v1/ingest").add(middleware: PushTokenAuthenticator(service: service)).post(use: ingest.push)
     let notHere: @Sendable (Request, VigilRequestContext) async throws -> Response = { _, _ in
@@ -137,15 +129,7 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
     router.get("/health") { _, _ in
         Response.json(#"{"status":"ok"}"#)
     }
-    router.get("/metrics") { request, _ in
-        if configuration.metricsRequireKey, try await service.authorizeAPIKey(bearerCredential(request)) == nil {
-            throw apiError(.unauthorized, "this server serves /metrics only with an API key (vigil serve --metrics-auth): send 'Authorization: Bearer <key>' with a key from `vigil apikey create`")
-        }
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
-    }
-    router.get("/openapi.yaml") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
-    }
+    addMetricsAndDocument(to: router, configuration, service: service)
     if configuration.acceptsPushes {
         let ingest = IngestController(service: service, configuration: configuration)
         router.group("/api/v1/ingest").add(middleware: PushTokenAuthenticator(service: service)).post(use: ingest.push)
@@ -161,6 +145,19 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
                       sessions: ConsoleSessions(lifetime: configuration.consoleSessionLifetime), renderer: ConsoleRenderer(),
                       secureCookies: configuration.secureCookies, activityWindow: configuration.machineActivityWindow).register(on: router)
     return router
+}
+
+/// `/metrics` (with an API key when `metricsRequireKey`) and `/openapi.yaml`, on every kind of node.
+private func addMetricsAndDocument(to router: Router<VigilRequestContext>, _ configuration: ServerConfiguration, service: IngestService) {
+    router.get("/metrics") { request, _ in
+        if configuration.metricsRequireKey, try await service.authorizeAPIKey(bearerCredential(request)) == nil {
+            throw apiError(.unauthorized, "this server serves /metrics only with an API key (vigil serve --metrics-auth): send 'Authorization: Bearer <key>' with a key from `vigil apikey create`")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.render())))
+    }
+    router.get("/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+    }
 }
 
 extension Response {

@@ -110,7 +110,7 @@ public final class StoreWriter: EventSink {
     }
 
     /// Why an event whose every storage key holds another event is refused.
-    static let allKeysTaken = """
+    package static let allKeysTaken = """
         all \(EventKey.maximumProbes) storage keys of this event hold other events of the same second, \
         as only records crafted to collide would; nothing of it was stored
         """
