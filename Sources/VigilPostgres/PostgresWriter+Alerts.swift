@@ -60,15 +60,17 @@ extension PostgresWriter: AlertUpserts {
         let relatedEventKeys: [Int64]
         switch upsert {
         case .fold(let fold):
+            // One round trip: the alert, the incident it is in (which spans its alerts' events), and the link.
             try session.execute("""
-                UPDATE alerts SET event_count = event_count + 1, first_event_time = LEAST(first_event_time, $1),
-                    last_event_time = GREATEST(last_event_time, $2), updated_at = $3 WHERE id = $4
-                """, [fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID])
-            // The alert's incident spans its alerts' events.
-            try session.execute("""
-                UPDATE incidents SET first_event_time = LEAST(first_event_time, $1), last_event_time = GREATEST(last_event_time, $2), updated_at = $3
-                WHERE id = (SELECT incident_id FROM alerts WHERE id = $4)
-                """, [fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID])
+                WITH alert AS (
+                    UPDATE alerts SET event_count = event_count + 1, first_event_time = LEAST(first_event_time, $1),
+                        last_event_time = GREATEST(last_event_time, $2), updated_at = $3 WHERE id = $4 RETURNING incident_id),
+                incident AS (
+                    UPDATE incidents SET first_event_time = LEAST(first_event_time, $1), last_event_time = GREATEST(last_event_time, $2), updated_at = $3
+                    WHERE id = (SELECT incident_id FROM alert))
+                INSERT INTO alert_events (alert_id, event_id) VALUES ($4, $5) ON CONFLICT DO NOTHING
+                """, [fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID, eventID])
+            guard !fold.relatedEventKeys.isEmpty else { return fold.alertID }
             alertID = fold.alertID
             relatedEventKeys = fold.relatedEventKeys
         case .open(let alert):
@@ -84,9 +86,9 @@ extension PostgresWriter: AlertUpserts {
             alertID = try row.int("id")
             try appendOutbox(.alertCreated, alertID: alertID)
             try placeInIncident(alertID: alertID, alert)
+            try session.execute("INSERT INTO alert_events (alert_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [alertID, eventID])
             relatedEventKeys = alert.relatedEventKeys
         }
-        try session.execute("INSERT INTO alert_events (alert_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [alertID, eventID])
         guard !relatedEventKeys.isEmpty else { return alertID }
         try session.execute("""
             INSERT INTO alert_events (alert_id, event_id) SELECT $1, id FROM events WHERE key = ANY($2::int8[]) ON CONFLICT DO NOTHING
