@@ -139,8 +139,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Test-only support: the threads that busy and server suites run on (TestThreads.swift says why),
-        // and a fresh PostgreSQL database for the tests that run on both stores.
-        .target(name: "VigilTestSupport", dependencies: ["VigilPostgres"], path: "Tests/VigilTestSupport", swiftSettings: strictSettings),
+        // and a fresh store of either backend (a PostgreSQL database of its own) for the tests that run on both.
+        .target(
+            name: "VigilTestSupport",
+            dependencies: ["VigilPostgres", "VigilPipeline", "VigilTooling", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/VigilTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel"], swiftSettings: strictSettings),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest", "VigilTestSupport"], exclude: ["Golden"], swiftSettings: strictSettings),
         .testTarget(name: "VigilDetectionTests", dependencies: ["VigilDetection", "VigilIngest", "VigilTooling", "VigilTestSupport"], swiftSettings: strictSettings),
