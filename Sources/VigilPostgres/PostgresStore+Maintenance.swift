@@ -64,7 +64,7 @@ extension PostgresStore {
 
     /// What `vigil check` verifies on PostgreSQL (the server checks its own pages): the schema
     /// version, that every event's import exists, that each machine's event count is its
-    /// events', and that no alert links an event that is gone.
+    /// events', that the alert counts are the alerts', and that no alert links an event that is gone.
     public func check() throws -> CheckReport {
         var report = CheckReport()
         let version = try schemaVersion()
@@ -79,6 +79,13 @@ extension PostgresStore {
             ("events whose import is missing", "SELECT COUNT(*) AS n FROM events e WHERE e.import_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM imports i WHERE i.id = e.import_id)"),
             ("machines whose event count is not their events'", """
                 SELECT COUNT(*) AS n FROM machines m WHERE m.event_count <> (SELECT COUNT(*) FROM events e WHERE e.machine_id = m.id)
+                """),
+            ("days, severities and integrations whose alert_counts disagree with the alerts", """
+                SELECT COUNT(*) AS n FROM (
+                    SELECT day, severity, integration FROM (
+                        SELECT day, severity, integration, count AS n FROM alert_counts
+                        UNION ALL SELECT last_event_time / 86400000000, severity, integration, -1 FROM alerts) t
+                    GROUP BY day, severity, integration HAVING SUM(n) <> 0) d
                 """),
             ("alert links to events that are gone", """
                 SELECT COUNT(*) AS n FROM alert_events l WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = l.event_id)

@@ -29,7 +29,20 @@ extension PostgresWriter: CorrelationQueue {
             .first?.int("held") == 1
     }
 
+    /// Also locks the claimed detections' machines, in the host-name order ingest batches lock
+    /// theirs, before any alert of them changes: the correlator and the ingest nodes then take
+    /// turns on a machine instead of deadlocking on it.
     public func claimQueued(limit: Int) throws -> [QueuedDetection] {
+        let claimed = try claim(limit: limit)
+        if !claimed.isEmpty {
+            try session.execute("""
+                SELECT 1 FROM machines WHERE id = ANY($1::int8[]) ORDER BY lower(hostname) FOR UPDATE
+                """, [Array(Set(claimed.map(\.machineID)))])
+        }
+        return claimed
+    }
+
+    private func claim(limit: Int) throws -> [QueuedDetection] {
         let decoder = JSONDecoder()
         return try session.query("""
             SELECT id, event_id, event_key, event_time, machine_id, hostname, integration, rule_id, fields, indicators
