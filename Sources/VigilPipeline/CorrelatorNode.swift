@@ -43,7 +43,14 @@ public final class CorrelatorNode {
             try restoreWindows()
         }
         do {
-            return try writer.transaction { try apply(try writer.claimQueued(limit: limit)) }
+            return try writer.transaction {
+                // Checked inside the transaction, which cannot reconnect: a lock lost with a
+                // connection since the last step means another node may hold the role now.
+                guard writer.holdsCorrelatorRole else {
+                    throw StoreError(.unavailable, "the connection that held the correlator role was lost; taking the role again")
+                }
+                return try apply(try writer.claimQueued(limit: limit))
+            }
         } catch {
             // The windows moved on in memory but nothing of the step committed: the next step
             // takes the role again (the connection, and its lock, may be gone) and restores them.

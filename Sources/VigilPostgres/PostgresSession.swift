@@ -18,6 +18,9 @@ public final class PostgresSession {
     private var connection: PostgresConnection?
     private var transactionDepth = 0
     private let logger: Logger
+    /// How many connections this session has opened: what a session-level lock was taken on
+    /// is gone once this moves on.
+    public private(set) var connections = 0
     /// How long connecting may keep retrying before it gives up.
     public let connectTimeout: Duration
 
@@ -29,6 +32,7 @@ public final class PostgresSession {
         logger.logLevel = .critical
         self.logger = logger
         connection = try connect()
+        connections = 1
     }
 
     deinit {
@@ -66,27 +70,24 @@ public final class PostgresSession {
     /// Runs `sql` with `values` bound to `$1`, `$2`, …; returns its rows.
     @discardableResult
     public func query(_ sql: String, _ values: [(any PostgresDynamicTypeEncodable)?] = []) throws(StoreError) -> [PostgresRandomAccessRow] {
-        var bindings = PostgresBindings(capacity: values.count)
-        for value in values {
-            if let value { bindings.append(value) } else { bindings.appendNull() }
-        }
-        return try run(PostgresQuery(unsafeSQL: sql, binds: bindings), sql: sql).rows.map { $0.makeRandomAccess() }
+        try run(sql, values).rows.map { $0.makeRandomAccess() }
     }
 
     /// Runs `sql` and returns how many rows it changed.
     @discardableResult
     public func execute(_ sql: String, _ values: [(any PostgresDynamicTypeEncodable)?] = []) throws(StoreError) -> Int {
+        try run(sql, values).metadata.rows ?? 0
+    }
+
+    /// Runs `sql` with `values` bound (nil as NULL), on the connection.
+    private func run(_ sql: String, _ values: [(any PostgresDynamicTypeEncodable)?]) throws(StoreError) -> PostgresQueryResult {
         var bindings = PostgresBindings(capacity: values.count)
         for value in values {
             if let value { bindings.append(value) } else { bindings.appendNull() }
         }
-        return try run(PostgresQuery(unsafeSQL: sql, binds: bindings), sql: sql).metadata.rows ?? 0
-    }
-
-    private func run(_ query: PostgresQuery, sql: String) throws(StoreError) -> PostgresQueryResult {
         let connection = try open()
         do {
-            return try connection.query(query, logger: logger).wait()
+            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).wait()
         } catch {
             throw Self.storeError(error, sql: sql)
         }
@@ -101,6 +102,7 @@ public final class PostgresSession {
         }
         let connected = try connect()
         connection = connected
+        connections += 1
         return connected
     }
 

@@ -25,9 +25,15 @@ extension PostgresWriter: CorrelationQueue {
     /// the node ends (a `kill -9` closes its socket at once; a host that vanishes is noticed
     /// after the server's TCP keepalive).
     public func takeCorrelatorRole() throws -> Bool {
-        try session.query("SELECT CASE WHEN pg_try_advisory_lock($1) THEN 1 ELSE 0 END::int8 AS held", [PostgresStore.correlatorLock])
+        let held = try session.query("SELECT CASE WHEN pg_try_advisory_lock($1) THEN 1 ELSE 0 END::int8 AS held", [PostgresStore.correlatorLock])
             .first?.int("held") == 1
+        roleConnection = held ? session.connections : nil
+        return held
     }
+
+    /// False once the connection that took the role was lost (its lock went with it), even if
+    /// the session has connected again since.
+    public var holdsCorrelatorRole: Bool { roleConnection == session.connections }
 
     /// Also locks the claimed detections' machines, in the host-name order ingest batches lock
     /// theirs, before any alert of them changes: the correlator and the ingest nodes then take

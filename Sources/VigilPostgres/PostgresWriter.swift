@@ -17,6 +17,8 @@ public final class PostgresWriter: BatchWriter {
     let session: PostgresSession
     var knownRules: Set<String> = []
     var names = FieldNameCache()
+    /// The session's connection on which the correlator role was taken, if it was.
+    var roleConnection: Int?
 
     /// A writer on a connection of its own to `store`'s database.
     public init(url: PostgresURL) throws {

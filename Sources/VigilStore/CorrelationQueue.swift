@@ -43,6 +43,9 @@ public protocol CorrelationQueue: AnyObject {
     /// node holds it. The role passes on when the holder's connection ends.
     func takeCorrelatorRole() throws -> Bool
 
+    /// Whether the role taken is still held: false once the connection that took it is gone.
+    var holdsCorrelatorRole: Bool { get }
+
     /// Up to `limit` queued detections, oldest event first, locked for this transaction
     /// (inside the caller's transaction).
     func claimQueued(limit: Int) throws -> [QueuedDetection]

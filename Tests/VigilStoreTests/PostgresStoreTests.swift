@@ -163,21 +163,15 @@ struct PostgresStoreTests {
         #expect(again.duplicates == 2)
     }
 
-    /// Ingest nodes queue what feeds correlation rules; one correlator node at a time applies
-    /// it. When the holder's connection ends, another node takes the role, restores the saved
-    /// windows and goes on: the brute force fires once, with all its events.
-    @Test func correlatorRolePassesOnAndCorrelatesExactlyOnce() throws {
-        let database = try PostgresTestDatabase()
-        let postgres = try PostgresStore(url: database.url)
-        try postgres.setIntegration("json", enabled: true, actor: "t")
-        let ruleSet = RuleSet.builtin()
+    /// 30 failed SSH logins from one address within five minutes, stored by two ingest nodes
+    /// (each half) that queue them for the correlator.
+    static func queueBruteForce(on database: PostgresTestDatabase, ruleSet: RuleSet) throws {
         let attempts = (0..<30).map { attempt in
             #"{"@timestamp":"2026-12-01T10:0\#(attempt / 10):\#(String(format: "%02d", attempt % 10 * 5))Z","host":{"name":"bastion-01"},"logsource":{"product":"linux","service":"sshd"},"message":"Failed password for root from 203.0.113.9 port \#(40_000 + attempt) ssh2","SourceIp":"203.0.113.9"}"#
         }
         let directory = TemporaryDirectory()
-        // Two ingest nodes, each with half of the attempts.
-        for (node, half) in [attempts.enumerated().filter { $0.offset % 2 == 0 }, attempts.enumerated().filter { $0.offset % 2 == 1 }].enumerated() {
-            let file = try directory.write("node-\(node).ndjson", half.map(\.element).joined(separator: "\n"))
+        for node in 0..<2 {
+            let file = try directory.write("node-\(node).ndjson", attempts.enumerated().filter { $0.offset % 2 == node }.map(\.element).joined(separator: "\n"))
             let writer = try PostgresWriter(url: database.url)
             let committer = BatchCommitter(writer: writer, correlator: Correlator(ruleSet: ruleSet), correlationQueue: writer)
             let reader = try BatchReader(source: try ByteSource(path: file), format: .json,
@@ -186,10 +180,23 @@ struct PostgresStoreTests {
                 _ = try committer.write(batch.items, rejected: batch.rejected, recordsRead: batch.recordsRead, importID: nil)
             }
         }
+    }
+
+    static let bruteForceRule = "6d7e8f9a-0b1c-4d3e-8f4a-b5c6d7e8f9a0"
+
+    /// Ingest nodes queue what feeds correlation rules; one correlator node at a time applies
+    /// it. When the holder's connection ends, another node takes the role, restores the saved
+    /// windows and goes on: the brute force fires once, with all its events.
+    @Test func correlatorRolePassesOnAndCorrelatesExactlyOnce() throws {
+        let database = try PostgresTestDatabase()
+        let postgres = try PostgresStore(url: database.url)
+        try postgres.setIntegration("json", enabled: true, actor: "t")
+        let ruleSet = RuleSet.builtin()
+        try Self.queueBruteForce(on: database, ruleSet: ruleSet)
         func count(_ sql: String) throws -> Int64 { try postgres.session.query(sql).first?.decode(Int64.self, column: "n") ?? -1 }
         #expect(try count("SELECT COUNT(*) AS n FROM detection_queue") == 30)
         // The ingest nodes raised the failed logins' own alert, not the correlation.
-        #expect(try count("SELECT COUNT(*) AS n FROM alerts WHERE rule_id = '6d7e8f9a-0b1c-4d3e-8f4a-b5c6d7e8f9a0'") == 0)
+        #expect(try count("SELECT COUNT(*) AS n FROM alerts WHERE rule_id = '\(Self.bruteForceRule)'") == 0)
 
         var first: CorrelatorNode? = CorrelatorNode(writer: try PostgresWriter(url: database.url), ruleSet: ruleSet)
         let second = CorrelatorNode(writer: try PostgresWriter(url: database.url), ruleSet: ruleSet)
@@ -200,9 +207,28 @@ struct PostgresStoreTests {
         #expect(try second.step(limit: 100) == 25)
         #expect(try second.step() == 0)
         #expect(try count("SELECT COUNT(*) AS n FROM detection_queue") == 0)
-        let bruteForce = try postgres.alerts(AlertFilter(rule: "6d7e8f9a-0b1c-4d3e-8f4a-b5c6d7e8f9a0"))
+        let bruteForce = try postgres.alerts(AlertFilter(rule: Self.bruteForceRule))
         #expect(bruteForce.map(\.eventCount) == [30])
         #expect(bruteForce.first?.hostname == "bastion-01")
+    }
+
+    /// A holder whose connection was cut (its lock went with it) stops acting as the correlator
+    /// even though its session connects again: it does not take detections beside the new holder.
+    @Test func aHolderThatLostItsConnectionStopsCorrelating() throws {
+        let database = try PostgresTestDatabase()
+        let postgres = try PostgresStore(url: database.url)
+        try postgres.setIntegration("json", enabled: true, actor: "t")
+        let ruleSet = RuleSet.builtin()
+        try Self.queueBruteForce(on: database, ruleSet: ruleSet)
+        let first = CorrelatorNode(writer: try PostgresWriter(url: database.url), ruleSet: ruleSet)
+        #expect(try first.step(limit: 5) == 5)
+        try postgres.session.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        let second = CorrelatorNode(writer: try PostgresWriter(url: database.url), ruleSet: ruleSet)
+        #expect(try second.step(limit: 10) == 10)
+        #expect(throws: StoreError.self) { try first.step() }
+        #expect(try first.step() == nil, "the role is the second's now")
+        #expect(try second.step() == 15)
+        #expect(try postgres.alerts(AlertFilter(rule: Self.bruteForceRule)).map(\.eventCount) == [30])
     }
 
     /// `vigil purge` drops a day partition whole when no alert cites its events, deletes row by
