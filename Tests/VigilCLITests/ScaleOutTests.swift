@@ -30,7 +30,9 @@ struct ScaleOutTests {
     static func startNode(store: String, in scratch: TemporaryDirectory, index: Int) async throws -> Node {
         let port = Int.random(in: 20_000...32_000)  // below the ephemeral ports clients use
         let log = scratch.url.appendingPathComponent("node-\(index).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot create \(log.path)"])
+        }
         let process = Process()
         process.executableURL = vigilBinary()
         process.arguments = ["serve", "--store", store, "--port", String(port), "--push-rate", "0"]
