@@ -20,7 +20,7 @@ public final class PostgresWriter: BatchWriter {
     /// The session's connection on which the correlator role was taken, if it was.
     var roleConnection: Int?
 
-    /// A writer on a connection of its own to `store`'s database.
+    /// A writer on a connection of its own to the database at `url`.
     public init(url: PostgresURL) throws {
         session = try PostgresSession(url: url)
     }
@@ -30,9 +30,11 @@ public final class PostgresWriter: BatchWriter {
     }
 
     public func beginImport(source: String, format: String, integration: String) throws -> Int64 {
-        try session.query("""
+        guard let row = try session.query("""
             INSERT INTO imports (source, format, integration, started_at, status) VALUES ($1, $2, $3, $4, 'running') RETURNING id
-            """, [storable(source), format, integration, Timestamp.now().microseconds]).first?.int("id") ?? 0
+            """, [storable(source), format, integration, Timestamp.now().microseconds]).first
+        else { throw StoreError(.notFound, "the import insert returned no id") }
+        return try row.int("id")
     }
 
     public func finishImport(id: Int64, failed: Bool) throws {
