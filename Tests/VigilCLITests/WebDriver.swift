@@ -28,7 +28,9 @@ final class WebDriver: @unchecked Sendable {
     init() async throws {
         let chromedriver = try #require(Self.chromedriver, "chromedriver is needed: apt-get install chromium-driver (.ci/run does)")
         let chromium = try #require(Self.chromium, "Chromium is needed: apt-get install chromium (.ci/run does)")
-        let port = Int.random(in: 40_001...50_000)
+        // Below the ephemeral ports (32768 and up) that the suite's many client connections take,
+        // and below the ports its servers listen on (20000 and up).
+        let port = Int.random(in: 10_000...19_999)
         driver = Process()
         driver.executableURL = URL(fileURLWithPath: chromedriver)
         driver.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
