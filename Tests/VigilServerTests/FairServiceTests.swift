@@ -15,18 +15,6 @@ import VigilServer
 /// connection holds SQLite's write lock, as a long commit would), `/health`, an API key check,
 /// `GET /alerts` and `GET /machines` answer, and the push completes once the lock is free.
 @Suite(.runsOn(.servers)) struct FairServiceTests {
-    /// This target's suites run on threads of their own (`.runsOn(.servers)`), so that busy
-    /// tests elsewhere in the process cannot starve the servers they start: before and after
-    /// awaiting a live request, the test is on one of them.
-    @Test func serverTestsRunOnThreadsOfTheirOwn() async throws {
-        #expect(TestThreads.currentThreadName.hasPrefix(TestThreads.servers.name))
-        let fixture = try ServerFixture()
-        try await fixture.app().test(.live) { client in
-            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
-            #expect(TestThreads.currentThreadName.hasPrefix(TestThreads.servers.name))
-        }
-    }
-
     @Test func readsAnswerWhileACommitIsHeldUp() async throws {
         let fixture = try ServerFixture()
         try await fixture.app().test(.live) { client in

@@ -1,5 +1,6 @@
 import Foundation
 import VigilPostgres
+import VigilStore
 
 /// A fresh database on the PostgreSQL server that `VIGIL_TEST_POSTGRES` names (`.ci/run`
 /// starts one: scripts/postgres-test-server.sh), dropped when the value goes away.
@@ -19,7 +20,20 @@ public final class PostgresTestDatabase {
         admin = try PostgresSession(url: server)
         var url = server
         url.database = "vigil_test_\(UInt64.random(in: 0..<UInt64.max))"
-        try admin.execute("CREATE DATABASE \(url.database)")
+        // From template0, which nothing connects to: copying template1 fails with 55006 when
+        // another session (autovacuum, say) is connected to it as the copy starts. A 55006 all
+        // the same is retried a few times.
+        var attempt = 1
+        while true {
+            do {
+                try admin.execute("CREATE DATABASE \(url.database) TEMPLATE template0")
+                break
+            } catch {
+                guard error.code == .postgres(sqlState: "55006"), attempt < 5 else { throw error }
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.2 * Double(attempt))
+            }
+        }
         self.url = url
     }
 
