@@ -50,20 +50,14 @@ public struct AlertFilter: Sendable {
         self.limit = limit
     }
 
-    /// The WHERE clause and its bound values.
-    func whereClause() -> (sql: String, values: [(any SQLValue)?]) {
-        let (sql, values) = whereClause(dialect: .sqlite)
-        return (sql, values.map(\.sqliteValue))
-    }
-
-    /// The WHERE clause in `dialect`, and the values of its placeholders in order.
+    /// The WHERE clause in `dialect`, with `?` placeholders (`SQLDialect.placeholders(in:)`
+    /// numbers them for PostgreSQL), and their values in order.
     package func whereClause(dialect: SQLDialect) -> (sql: String, values: [SQLParameter]) {
         var conditions: [String] = []
         var values: [SQLParameter] = []
-        // A condition is written with `?`; each becomes the dialect's next placeholder.
         func add(_ condition: String, _ bound: SQLParameter...) { add(condition, bound) }
         func add(_ condition: String, _ bound: [SQLParameter]) {
-            conditions.append(dialect.placeholders(in: condition, startingAt: values.count + 1))
+            conditions.append(condition)
             values += bound
         }
         if let platform { add("os_platform = ?", .text(platform.rawValue)) }

@@ -1,16 +1,16 @@
 /// Where the SQLite and PostgreSQL stores write the same query differently: the filters that
 /// both build (`AlertFilter`) are written once, in the SQLite form, and adjusted here.
-package enum SQLDialect: Sendable {
+public enum SQLDialect: Sendable {
     case sqlite
     case postgresql
 
-    /// `condition` with each `?` (none occurs inside a literal of Vigil's own filter SQL) as
-    /// this dialect's placeholder: `?` for SQLite, `$n` from `first` on for PostgreSQL.
-    package func placeholders(in condition: String, startingAt first: Int) -> String {
-        guard self == .postgresql else { return condition }
+    /// `sql` with each `?` (none occurs inside a literal of Vigil's own SQL) as this
+    /// dialect's placeholder: `?` for SQLite, `$1`, `$2`, … for PostgreSQL.
+    public func placeholders(in sql: String) -> String {
+        guard self == .postgresql else { return sql }
         var numbered = ""
-        var next = first
-        for character in condition {
+        var next = 1
+        for character in sql {
             if character == "?" {
                 numbered += "$\(next)"
                 next += 1
@@ -22,20 +22,30 @@ package enum SQLDialect: Sendable {
     }
 
     /// `column = ?`, comparing case-insensitively as host names compare.
-    package func caseInsensitiveEquals(_ column: String) -> String {
+    public func caseInsensitiveEquals(_ column: String) -> String {
         switch self {
         case .sqlite: "\(column) = ? COLLATE NOCASE"
         case .postgresql: "lower(\(column)) = lower(?)"
         }
     }
+
+    /// The aggregate that joins the non-NULL `expression`s of a group with `separator` (a
+    /// literal of Vigil's own, never input); `distinct` drops repeats.
+    public func joined(_ expression: String, separator: String, distinct: Bool = false) -> String {
+        assert(!distinct || separator == ",", "SQLite's group_concat(DISTINCT …) joins with a comma only")
+        switch self {
+        case .sqlite: return distinct ? "group_concat(DISTINCT \(expression))" : "group_concat(\(expression), '\(separator)')"
+        case .postgresql: return "string_agg(\(distinct ? "DISTINCT " : "")\(expression), '\(separator)')"
+        }
+    }
 }
 
 /// A value bound to a placeholder of a query both stores run.
-package enum SQLParameter: Sendable, Equatable {
+public enum SQLParameter: Sendable, Equatable {
     case int(Int64)
     case text(String)
 
-    static func int(_ value: Int) -> SQLParameter { .int(Int64(value)) }
+    public static func int(_ value: Int) -> SQLParameter { .int(Int64(value)) }
 
     var sqliteValue: (any SQLValue)? {
         switch self {

@@ -7,32 +7,6 @@ import Darwin
 #endif
 
 extension Store {
-    /// The newest imports first.
-    public func imports(limit: Int = 100) throws -> [ImportRow] {
-        try connection.statement("""
-            SELECT id, source, format, integration, started_at, finished_at, records_read, events_stored, rejected,
-                duplicates, alerts_raised, status
-            FROM imports ORDER BY id DESC LIMIT ?
-            """).bind(limit).rows { row in
-            ImportRow(id: row.int("id"), source: row.text("source"), format: row.text("format"), integration: row.text("integration"),
-                      startedAt: row.time("started_at"), finishedAt: row.optionalTime("finished_at"),
-                      recordsRead: row.int("records_read"), eventsStored: row.int("events_stored"), rejected: row.int("rejected"),
-                      duplicates: row.int("duplicates"), alertsRaised: row.int("alerts_raised"), status: row.text("status"))
-        }
-    }
-
-    /// Rejected records in input order, of one import or of all.
-    public func rejectedRecords(importID: Int64?, limit: Int = 1_000) throws -> [RejectedRow] {
-        let statement = importID == nil
-            ? try connection.statement("SELECT import_id, line, reason, raw_prefix FROM rejected_records ORDER BY id LIMIT ?").bind(limit)
-            : try connection.statement("SELECT import_id, line, reason, raw_prefix FROM rejected_records WHERE import_id = ? ORDER BY id LIMIT ?")
-                .bind(importID, limit)
-        return try statement.rows { row in
-            RejectedRow(importID: row.int("import_id"),
-                        record: RejectedRecord(line: Int(row.int("line")), reason: row.text("reason"), raw: row.text("raw_prefix")))
-        }
-    }
-
     /// Takes the database's writer lock for this process's lifetime, or fails at once naming
     /// who holds it. Imports that are still `running` when the lock is free belonged to a
     /// process that died; they become `interrupted`.

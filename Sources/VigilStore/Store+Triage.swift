@@ -1,33 +1,6 @@
 import VigilModel
 
 extension Store {
-    /// One alert, or nil.
-    public func alert(id: Int64) throws -> AlertRow? {
-        try connection.statement("SELECT \(Self.alertColumns) FROM alert_view WHERE id = ?").bind(id).firstRow(Self.alertRow)
-    }
-
-    /// The alerts that follow `id` (opened by a detection after it was resolved or past its window).
-    public func laterAlertIDs(following id: Int64) throws -> [Int64] {
-        try connection.statement("SELECT id FROM alerts WHERE previous_alert_id = ? ORDER BY id").bind(id).rows { $0.int("id") }
-    }
-
-    /// The events linked to an alert, oldest first.
-    public func alertEvents(id: Int64, limit: Int = 100) throws -> [EventRow] {
-        try connection.statement("""
-            SELECT \(Self.eventColumns)
-            FROM alert_events ae JOIN events e ON e.id = ae.event_id JOIN machines m ON m.id = e.machine_id
-            WHERE ae.alert_id = ? ORDER BY e.time LIMIT ?
-            """).bind(id, limit).rows(Self.eventRow)
-    }
-
-    /// Comments on an alert or incident, oldest first.
-    public func comments(alertID: Int64? = nil, incidentID: Int64? = nil) throws -> [CommentRow] {
-        try connection.statement("SELECT author, text, created_at FROM comments WHERE alert_id IS ? AND incident_id IS ? ORDER BY id")
-            .bind(alertID, incidentID).rows {
-                CommentRow(author: $0.text("author"), text: $0.text("text"), createdAt: $0.time("created_at"))
-            }
-    }
-
     /// Applies `update` to every alert in `ids` in one transaction, auditing each change, and
     /// lets each touched incident's status follow its alerts. Returns how many alerts changed.
     @discardableResult
@@ -80,42 +53,6 @@ extension Store {
         try connection.statement("UPDATE incidents SET status = ?, updated_at = ? WHERE id = ?").bind(derived, Timestamp.now().microseconds, id).run()
         try appendAudit(actor: actor, action: "incident.status", target: "incident:\(id)", details: "status: \(current) → \(derived) (follows its alerts)")
         try connection.appendOutbox(.incidentUpdated, incidentID: id, changes: "status: \(current) → \(derived)")
-    }
-
-    /// Incidents, newest activity first.
-    public func incidents(status: String? = nil, minimumSeverity: Severity? = nil, limit: Int = 100) throws -> [IncidentRow] {
-        var conditions: [String] = []
-        var values: [(any SQLValue)?] = []
-        if let status { conditions.append("n.status = ?"); values.append(status) }
-        if let minimumSeverity { conditions.append("n.severity >= ?"); values.append(minimumSeverity.rawValue) }
-        values.append(min(limit, AlertFilter.pageCap))
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try connection.statement("""
-            SELECT \(Self.incidentColumns) FROM incidents n \(whereClause) ORDER BY n.last_event_time DESC, n.id DESC LIMIT ?
-            """).bind(values).rows(Self.incidentRow)
-    }
-
-    /// One incident, or nil.
-    public func incident(id: Int64) throws -> IncidentRow? {
-        try connection.statement("""
-            SELECT \(Self.incidentColumns) FROM incidents n WHERE n.id = ?
-            """).bind(id).firstRow(Self.incidentRow)
-    }
-
-    /// The columns `incidentRow` decodes, from `incidents n`.
-    static let incidentColumns = """
-        n.id, n.title, n.severity, n.status, n.reason, n.assigned_to, n.classification,
-            (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = n.id) AS alert_count,
-            (SELECT group_concat(DISTINCT m.hostname) FROM alerts a JOIN machines m ON m.id = a.machine_id WHERE a.incident_id = n.id) AS machines,
-            n.first_event_time, n.last_event_time, n.created_at
-        """
-
-    static func incidentRow(_ row: Row) -> IncidentRow {
-        IncidentRow(id: row.int("id"), title: row.text("title"), severity: Severity(rawValue: Int(row.int("severity"))) ?? .informational,
-                    status: row.text("status"), reason: row.text("reason"), assignedTo: row.optionalText("assigned_to"),
-                    classification: row.optionalText("classification"), alertCount: row.int("alert_count"),
-                    machines: row.text("machines").split(separator: ",").map(String.init),
-                    firstEventTime: row.time("first_event_time"), lastEventTime: row.time("last_event_time"), createdAt: row.time("created_at"))
     }
 
     /// Sets an incident's status (which then no longer follows its alerts), assignee,

@@ -105,7 +105,7 @@ import VigilPipeline
     @Test func listingMachinesNeverScansTheEventsOrAlerts() throws {
         let database = TemporaryDirectory()
         let store = try MaintenanceTests.filledStore(database)
-        let plan = try store.connection.statement("EXPLAIN QUERY PLAN " + Store.machineListSQL()).rows { $0.text("detail") }
+        let plan = try store.connection.statement("EXPLAIN QUERY PLAN " + MachineRow.listSQL(.sqlite)).rows { $0.text("detail") }
         #expect(!plan.isEmpty)
         #expect(!plan.contains { $0.contains("events") || $0.contains("alerts") }, "\(plan)")
     }
