@@ -11,7 +11,7 @@ extension AlertQueries where Self: SQLReader {
         let (whereClause, values) = filter.whereClause(dialect: dialect)
         let direction = filter.ascending ? "ASC" : "DESC"
         return try read("""
-            SELECT \(AlertRow.columns)
+            SELECT \(AlertRow.sqlColumns)
             FROM alert_view \(whereClause) ORDER BY \(filter.sort.rawValue) \(direction), id \(direction) LIMIT ? OFFSET ?
             """, values + [.int(min(max(filter.limit, 1), AlertFilter.pageCap)), .int(max(filter.offset, 0))], AlertRow.init(row:))
     }
@@ -27,7 +27,7 @@ extension AlertQueries where Self: SQLReader {
 
     /// One alert, or nil.
     public func alert(id: Int64) throws -> AlertRow? {
-        try readFirst("SELECT \(AlertRow.columns) FROM alert_view WHERE id = ?", [.int(id)], AlertRow.init(row:))
+        try readFirst("SELECT \(AlertRow.sqlColumns) FROM alert_view WHERE id = ?", [.int(id)], AlertRow.init(row:))
     }
 
     /// The alerts that follow `id` (opened by a detection after it was resolved or past its window).
@@ -38,7 +38,7 @@ extension AlertQueries where Self: SQLReader {
     /// The events linked to an alert, oldest first.
     public func alertEvents(id: Int64, limit: Int = 100) throws -> [EventRow] {
         try read("""
-            SELECT \(EventRow.columns)
+            SELECT \(EventRow.sqlColumns)
             FROM alert_events ae JOIN events e ON e.id = ae.event_id JOIN machines m ON m.id = e.machine_id
             WHERE ae.alert_id = ? ORDER BY e.time, e.id LIMIT ?
             """, [.int(id), .int(limit)], EventRow.init(row:))
@@ -63,13 +63,13 @@ extension AlertQueries where Self: SQLReader {
         values.append(.int(min(max(limit, 0), AlertFilter.pageCap)))
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try read("""
-            SELECT \(IncidentRow.columns(dialect)) FROM incidents n \(whereClause) ORDER BY n.last_event_time DESC, n.id DESC LIMIT ?
+            SELECT \(IncidentRow.sqlColumns(dialect)) FROM incidents n \(whereClause) ORDER BY n.last_event_time DESC, n.id DESC LIMIT ?
             """, values, IncidentRow.init(row:))
     }
 
     /// One incident, or nil.
     public func incident(id: Int64) throws -> IncidentRow? {
-        try readFirst("SELECT \(IncidentRow.columns(dialect)) FROM incidents n WHERE n.id = ?", [.int(id)], IncidentRow.init(row:))
+        try readFirst("SELECT \(IncidentRow.sqlColumns(dialect)) FROM incidents n WHERE n.id = ?", [.int(id)], IncidentRow.init(row:))
     }
 
     /// Machines by host name, with their event and alert counts, OS support and activity: all
@@ -119,7 +119,7 @@ extension AlertQueries where Self: SQLReader {
         values.append(.int(filter.limit))
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try read("""
-            SELECT \(EventRow.columns)
+            SELECT \(EventRow.sqlColumns)
             FROM events e JOIN machines m ON m.id = e.machine_id \(whereClause)
             ORDER BY e.time DESC, e.id DESC LIMIT ?
             """, values, EventRow.init(row:))
@@ -204,7 +204,7 @@ extension AlertQueries where Self: SQLReader {
     public func detectionTestAlert(since: Timestamp, machine: String?) throws -> AlertRow? {
         let onMachine = machine == nil ? "" : "AND " + dialect.caseInsensitiveEquals("a.hostname")
         return try readFirst("""
-            SELECT \(AlertRow.columns) FROM alert_view a
+            SELECT \(AlertRow.sqlColumns) FROM alert_view a
             WHERE a.rule_id = ? \(onMachine) AND EXISTS (
                 SELECT 1 FROM alert_events ae JOIN events e ON e.id = ae.event_id JOIN imports i ON i.id = e.import_id
                 WHERE ae.alert_id = a.id AND i.started_at >= ?)
@@ -240,7 +240,7 @@ extension AlertQueries where Self: SQLReader {
 
 extension AlertRow {
     /// The `alert_view` columns `init(row:)` reads.
-    static let columns = """
+    static let sqlColumns = """
         id, rule_id, title, severity, status, classification, determination, assigned_to, event_count,
         first_event_time, last_event_time, created_at, incident_id, integration, machine_id, hostname,
         os_platform, os_version, author, techniques, matched_fields, description, previous_alert_id
@@ -263,7 +263,7 @@ extension AlertRow {
 
 extension EventRow {
     /// The columns `init(row:)` reads, from `events e` joined with `machines m`.
-    static let columns = """
+    static let sqlColumns = """
         e.id, e.time, m.hostname, m.os_platform, e.product, e.category, e.service, e.source_format, e.integration, e.fields, e.raw, e.line
         """
 
@@ -278,7 +278,7 @@ extension EventRow {
 
 extension IncidentRow {
     /// The columns `init(row:)` reads, from `incidents n`.
-    static func columns(_ dialect: SQLDialect) -> String {
+    static func sqlColumns(_ dialect: SQLDialect) -> String {
         """
         n.id, n.title, n.severity, n.status, n.reason, n.assigned_to, n.classification,
             (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = n.id) AS alert_count,

@@ -81,17 +81,7 @@ extension Vigil {
             filter.ascending = ascending
             filter.limit = limit
             filter.offset = offset
-            if let url = try store.postgresURL() {
-                let opened = try store.openPostgres(url)
-                if summary {
-                    emit(try render(try opened.alertSummary(filter).map { AlertCount(severity: $0.severity.name, osPlatform: $0.platform, count: $0.count) },
-                                    as: output.format))
-                } else {
-                    emit(try render(try opened.alerts(filter), as: output.format))
-                }
-                return
-            }
-            let opened = try store.open()
+            let opened = try store.openQueries()
             if summary {
                 let rows = try opened.alertSummary(filter).map { AlertCount(severity: $0.severity.name, osPlatform: $0.platform, count: $0.count) }
                 emit(try render(rows, as: output.format))
