@@ -7,20 +7,27 @@ import VigilPipeline
 import VigilStore
 
 /// Alert, incident, machine and integration reads and alert triage (any API key), and
-/// integration administration (an admin key). Reads use their own connection per request
-/// (WAL readers never block the writer); writes go through the single writer.
+/// integration administration (an admin key). Reads use a connection no other request uses
+/// at the same time (`QueryReaders`); writes go through the single writer.
 struct QueryController: Sendable {
     let service: IngestService
-    let databasePath: String
+    let readers: QueryReaders
 
-    func register(on router: Router<VigilRequestContext>) {
+    /// Registers the read routes, and unless `readsOnly` the triage and administration routes.
+    func register(on router: Router<VigilRequestContext>, readsOnly: Bool = false) {
         let reads = router.group("/api/v1").add(middleware: APIKeyAuthenticator(service: service, admin: false))
         reads.get("alerts", use: alerts)
         reads.get("alerts/:id", use: alert)
-        reads.patch("alerts/:id", use: updateAlert)
         reads.get("incidents", use: incidents)
         reads.get("machines", use: machines)
         reads.get("integrations", use: integrations)
+        guard !readsOnly else {
+            reads.patch("alerts/:id") { _, _ -> Response in
+                throw apiError(.notImplemented, "this node is an ingest node on PostgreSQL: alert triage runs on a SQLite node only so far")
+            }
+            return
+        }
+        reads.patch("alerts/:id", use: updateAlert)
         let admin = router.group("/api/v1/integrations").add(middleware: APIKeyAuthenticator(service: service, admin: true))
         admin.post(":name/on") { request, context in try await setIntegration(enabled: true, request, context) }
         admin.post(":name/off") { request, context in try await setIntegration(enabled: false, request, context) }
@@ -184,10 +191,9 @@ struct QueryController: Sendable {
         }
     }
 
-    /// Runs `query` on a read connection of its own, on the blocking pool: never on the
-    /// cooperative pool, and never behind the writer (WAL readers do not wait for it).
-    private func read<T: Sendable>(_ query: @escaping @Sendable (any AlertQueries & IntegrationsAndTokens & AuditLog) throws -> T) async throws -> T {
-        try await onReadConnection(databasePath, query)
+    /// Runs `query` on a read connection no other request uses meanwhile, on the blocking pool.
+    private func read<T: Sendable>(_ query: @escaping @Sendable (QueryStore) throws -> T) async throws -> T {
+        try await readers.read(query)
     }
 
     static func cursor(offset: Int) -> String { Data("offset:\(offset)".utf8).base64EncodedString() }

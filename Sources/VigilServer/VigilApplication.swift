@@ -87,12 +87,12 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     return app
 }
 
-/// Builds an ingest node on a store that other nodes share (PostgreSQL): push ingest, health,
-/// metrics and the API document, plus the correlator role (`correlator`), which one node at a
-/// time holds. Queries, triage, delivery and the console are not served by such a node yet;
-/// their routes answer 501 and say so.
-public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, correlator: CorrelatorNode,
-                                       logger: Logger) throws -> some ApplicationProtocol {
+/// Builds an ingest node on a store that other nodes share (PostgreSQL): push ingest, the read
+/// routes (through `readers`), health, metrics and the API document, plus the correlator role
+/// (`correlator`), which one node at a time holds. Triage, administration, delivery, hunting
+/// and the console are not served by such a node yet; their routes answer 501 and say so.
+public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, readers: ReaderPool,
+                                       correlator: CorrelatorNode, logger: Logger) throws -> some ApplicationProtocol {
     let service = IngestService(backend: backend, ruleSet: configuration.ruleSet, pushesPerSecond: configuration.pushesPerSecond,
                                 eventsPerSecond: configuration.eventsPerSecond, maxFutureSkew: configuration.maxFutureSkew)
     let router = Router(context: VigilRequestContext.self)
@@ -102,9 +102,12 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
     addMetricsAndDocument(to: router, configuration, service: service)
     let ingest = IngestController(service: service, configuration: configuration)
     router.group("/api/v1/ingest").add(middleware: PushTokenAuthenticator(service: service)).post(use: ingest.push)
+    QueryController(service: service, readers: .pooled(readers)).register(on: router, readsOnly: true)
     let notHere: @Sendable (Request, VigilRequestContext) async throws -> Response = { _, _ in
         throw apiError(.notImplemented, """
-            this node is an ingest node on PostgreSQL: it serves pushes, /health and /metrics; query the shared store with             `vigil alerts --store postgresql://…`
+            this node is an ingest node on PostgreSQL: it serves pushes, the read routes (alerts, alerts/{id}, incidents, \
+            machines, integrations), /health and /metrics. Administer integrations with `vigil integration … --store \
+            postgresql://…`; triage, delivery, hunting and the console run on a SQLite node only so far
             """)
     }
     for method in [HTTPRequest.Method.get, .post, .patch, .delete] { router.on("/api/v1/**", method: method, use: notHere) }
@@ -139,7 +142,7 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
         }
     }
     DeliveryController(service: service, databasePath: configuration.databasePath, worker: delivery).register(on: router)
-    QueryController(service: service, databasePath: configuration.databasePath).register(on: router)
+    QueryController(service: service, readers: .sqlite(path: configuration.databasePath)).register(on: router)
     HuntingController(service: service, databasePath: configuration.databasePath).register(on: router)
     ConsoleController(service: service, databasePath: configuration.databasePath,
                       sessions: ConsoleSessions(lifetime: configuration.consoleSessionLifetime), renderer: ConsoleRenderer(),

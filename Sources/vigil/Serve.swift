@@ -70,9 +70,12 @@ extension Vigil {
             try await app.runService()
         }
 
-        /// An ingest node on a shared PostgreSQL store: pushes, and the correlator role when free.
+        /// How many read connections an ingest node keeps open for its query routes.
+        static let postgresReaders = 4
+
+        /// An ingest node on a shared PostgreSQL store: pushes, reads, and the correlator role when free.
         private func runIngestNode(on url: PostgresURL, logger: Logger) async throws {
-            if noIngest { throw ValidationError("--no-ingest has no use on PostgreSQL: a node there serves pushes; query with `vigil alerts --store`") }
+            if noIngest { throw ValidationError("--no-ingest has no use on PostgreSQL: a node there serves pushes and reads; query with `vigil alerts --store`") }
             let opened = try store.openPostgres(url)
             let ruleSet = try ruleOptions.load(stored: opened.storedRules()).excluding(ids: opened.disabledRuleIDs())
             let configuration = configuration(databasePath: url.description, ruleSet: ruleSet)
@@ -86,7 +89,9 @@ extension Vigil {
             } catch {
                 throw CLIError("\(error)")
             }
-            let app = try buildIngestNodeApplication(configuration, backend: backend, correlator: correlator, logger: logger)
+            // Read connections for the query routes, opened when first needed and kept for the next request.
+            let readers = ReaderPool(size: Self.postgresReaders) { try PostgresStore(url: url) }
+            let app = try buildIngestNodeApplication(configuration, backend: backend, readers: readers, correlator: correlator, logger: logger)
             try await app.runService()
         }
 

@@ -1,3 +1,6 @@
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Foundation
 import Testing
 import VigilPostgres
@@ -5,7 +8,8 @@ import VigilTestSupport
 import VigilTooling
 
 /// The read-only commands of the built binary on a PostgreSQL store list what they list on a
-/// SQLite store holding the same import; a command that writes the SQLite store only says so.
+/// SQLite store holding the same import, and so do a `vigil serve` node's read routes; a
+/// command or route that writes the SQLite store only says so.
 @Suite(.enabled(if: PostgresTestDatabase.available, "VIGIL_TEST_POSTGRES names no PostgreSQL server"))
 struct PostgresCLITests {
     @Test func readCommandsListWhatSQLiteLists() async throws {
@@ -54,5 +58,38 @@ struct PostgresCLITests {
         let update = try await vigil(["alert", "update", String(alertID), "--set-status", "resolved"] + postgres, in: scratch.url)
         #expect(update.status != 0)
         #expect(update.stderr.contains("reads the SQLite store only so far"), "\(update.stderr)")
+
+        // A node's read routes answer from the same store, through its pool of read connections.
+        let key = try await vigil(["apikey", "create", "reader"] + postgres, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.count > 20)
+        let node = try await ScaleOutTests.startNode(store: database.url.description, in: scratch, index: 0)
+        defer { node.process.terminate() }
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        func request(_ path: String, method: String = "GET") async throws -> (status: Int, body: Any?) {
+            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(node.port)/api/v1/\(path)")))
+            request.httpMethod = method
+            request.timeoutInterval = 30
+            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+            if method == "PATCH" { request.httpBody = Data(#"{"status":"resolved"}"#.utf8) }
+            let (data, response) = try await session.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? -1, try? JSONSerialization.jsonObject(with: data))
+        }
+        // Several requests at once share the pool's connections.
+        async let alertsPage = request("alerts?limit=1000")
+        async let incidentsPage = request("incidents")
+        async let machinesPage = request("machines")
+        async let integrationsPage = request("integrations")
+        let (alertsAnswer, incidentsAnswer, machinesAnswer, integrationsAnswer) = try await (alertsPage, incidentsPage, machinesPage, integrationsPage)
+        let listed = try #require((alertsAnswer.body as? [String: Any])?["alerts"] as? [[String: Any]])
+        let cliAlerts = try await vigil(["alerts", "--format", "json", "--limit", "1000"] + postgres, in: scratch.url)
+        let cliListed = try #require(try JSONSerialization.jsonObject(with: Data(cliAlerts.stdout.utf8)) as? [[String: Any]])
+        #expect(alertsAnswer.status == 200 && listed.map { $0["id"] as? Int } == cliListed.map { $0["id"] as? Int } && !listed.isEmpty)
+        #expect(incidentsAnswer.status == 200 && machinesAnswer.status == 200 && integrationsAnswer.status == 200)
+        let detail = try await request("alerts/\(alertID)")
+        #expect(detail.status == 200)
+        #expect(((detail.body as? [String: Any])?["events"] as? [Any])?.isEmpty == false)
+        #expect(try await request("alerts/999999").status == 404)
+        #expect(try await request("alerts/\(alertID)", method: "PATCH").status == 501)
     }
 }
