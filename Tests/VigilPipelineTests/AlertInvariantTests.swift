@@ -15,7 +15,7 @@ import VigilTooling
 /// `VIGIL_PROPERTY_SEED` picks other seeds.
 @Suite(.runsOn(.busy)) struct AlertInvariantTests {
     /// The stores the invariants run on.
-    static let backends: [TestBackend] = PostgresTestDatabase.available ? [.sqlite, .postgresql] : [.sqlite]
+    static let backends = TestBackend.available
 
     static let seed = ProcessInfo.processInfo.environment["VIGIL_PROPERTY_SEED"].flatMap(UInt64.init) ?? 20_261_202
     static let ruleSet = RuleSet.load(paths: ["default"]).ruleSet

