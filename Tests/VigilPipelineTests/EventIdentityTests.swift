@@ -16,7 +16,8 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
 }
 
 /// An event is its record on its machine through its integration: the same log from two
-/// machines is two sets of events, and re-importing it for one machine adds nothing.
+/// machines is two sets of events, and re-importing it for one machine adds nothing. The
+/// storage-key tests run on both stores (`TestBackend.available`).
 @Suite(.runsOn(.busy)) struct EventIdentityTests {
     static let scanLog = """
         /tmp/eicar.com.txt: Win.Test.EICAR_HDB-1.UNOFFICIAL FOUND
@@ -25,23 +26,23 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
 
         """
 
-    func importScan(_ store: Store, _ workspace: TemporaryDirectory, host: String) throws -> ImportSummary {
+    /// Imports the scan log for `host` through a new pipeline (as a new `vigil import` would).
+    func importScan(through pipeline: ImportPipeline, _ workspace: TemporaryDirectory, host: String) throws -> ImportSummary {
         let path = try workspace.write("scan.log", Self.scanLog)
-        return try ImportPipeline(store: store, ruleSet: .builtin())
+        return try pipeline
             .importFiles([path], format: .fixed(.clamav), integration: "clamav", actor: "test", defaultHostname: host)
     }
 
-    @Test func theSameLogFromTwoMachinesIsStoredForEachAndAlertsOnEach() throws {
+    @Test(arguments: TestBackend.available) func theSameLogFromTwoMachinesIsStoredForEachAndAlertsOnEach(on backend: TestBackend) throws {
         let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("clamav", enabled: true, actor: "test")
-        #expect(try importScan(store, workspace, host: "web-01").outcome.stored == 2)
-        let second = try importScan(store, workspace, host: "web-02")
+        let store = try TestStore(backend, in: workspace)
+        #expect(try importScan(through: store.pipeline(ruleSet: .builtin()), workspace, host: "web-01").outcome.stored == 2)
+        let second = try importScan(through: store.pipeline(ruleSet: .builtin()), workspace, host: "web-02")
         #expect(second.outcome.stored == 2)
         #expect(second.outcome.duplicates == 0)
-        #expect(try importScan(store, workspace, host: "WEB-02").outcome.duplicates == 2, "host names compare case-insensitively, as machines do")
+        #expect(try importScan(through: store.pipeline(ruleSet: .builtin()), workspace, host: "WEB-02").outcome.duplicates == 2, "host names compare case-insensitively, as machines do")
         #expect(try store.count(.events) == 4)
-        let pairs = try store.alerts(AlertFilter()).map { "\($0.hostname) \($0.title)" }.sorted()
+        let pairs = try store.store.alerts(AlertFilter()).map { "\($0.hostname) \($0.title)" }.sorted()
         #expect(pairs == ["web-01 Antivirus detection: Unix.Trojan.Mirai-1", "web-01 EICAR test file detected",
                           "web-02 Antivirus detection: Unix.Trojan.Mirai-1", "web-02 EICAR test file detected"])
     }
@@ -102,19 +103,17 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
     /// Two different events that draw the same storage key are both stored: the second takes its
     /// next try, and re-importing either adds nothing. Forced here by storing a foreign event
     /// under the first event's first key.
-    @Test func aStorageKeyCollisionStoresBothAndStaysIdempotent() throws {
-        let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
+    @Test(arguments: TestBackend.available) func aStorageKeyCollisionStoresBothAndStaysIdempotent(on backend: TestBackend) throws {
+        let store = try TestStore(backend, in: TemporaryDirectory())
         let event = jsonEvent(raw: "the real record", seconds: 1_000)
         let squatter = jsonEvent(raw: "another record", seconds: 1_000)
-        let writer = BatchCommitter(store: store)
+        let writer = BatchCommitter(writer: try store.writer(), correlator: Correlator(ruleSet: RuleSet(rules: [])))
         _ = try writer.write([BatchItem(event: squatter, detections: [])], rejected: [], recordsRead: 1, importID: nil)
-        try store.connection.statement("UPDATE events SET key = ?").bind(EventKey(event).storageKey(probe: 0)).run()
+        try store.execute("UPDATE events SET key = ?", [.int(EventKey(event).storageKey(probe: 0))])
 
         let first = try writer.write([BatchItem(event: event, detections: [])], rejected: [], recordsRead: 1, importID: nil)
         #expect(first.stored == 1)
-        #expect(try store.connection.statement("SELECT key FROM events WHERE raw = ?").bind(event.raw).firstInteger()
-                == EventKey(event).storageKey(probe: 1))
+        #expect(try store.integer("SELECT key AS value FROM events WHERE raw = ?", [.text(event.raw)]) == EventKey(event).storageKey(probe: 1))
         let again = try writer.write([BatchItem(event: event, detections: []), BatchItem(event: squatter, detections: [])],
                                      rejected: [], recordsRead: 2, importID: nil)
         #expect(again.duplicates == 1, "the event is found at its second try")
@@ -124,16 +123,15 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
 
     /// An event whose every storage key holds another event is refused and recorded with its
     /// line and reason; the events around it are stored.
-    @Test func anEventWithEveryKeyTakenIsRefusedAndTheRestLand() throws {
-        let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
+    @Test(arguments: TestBackend.available) func anEventWithEveryKeyTakenIsRefusedAndTheRestLand(on backend: TestBackend) throws {
+        let store = try TestStore(backend, in: TemporaryDirectory())
         let victim = jsonEvent(raw: "victim", seconds: 2_000)
         let key = EventKey(victim)
-        let writer = BatchCommitter(store: store)
+        let writer = BatchCommitter(writer: try store.writer(), correlator: Correlator(ruleSet: RuleSet(rules: [])))
         let squatters = (0..<EventKey.maximumProbes).map { BatchItem(event: jsonEvent(raw: "squatter \($0)", seconds: 2_000), detections: []) }
         _ = try writer.write(squatters, rejected: [], recordsRead: squatters.count, importID: nil)
         for (probe, squatter) in squatters.enumerated() {
-            try store.connection.statement("UPDATE events SET key = ? WHERE raw = ?").bind(key.storageKey(probe: probe), squatter.event.raw).run()
+            try store.execute("UPDATE events SET key = ? WHERE raw = ?", [.int(key.storageKey(probe: probe)), .text(squatter.event.raw)])
         }
         let importID = try writer.beginImport(source: "test", format: "json", integration: "json")
         var before = jsonEvent(raw: "before", seconds: 2_000), after = jsonEvent(raw: "after", seconds: 2_000)
@@ -143,7 +141,7 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
                                        rejected: [], recordsRead: 3, importID: importID)
         #expect(outcome.stored == 2)
         #expect(outcome.rejected == 1)
-        let rejected = try store.rejectedRecords(importID: importID, limit: 10)
+        let rejected = try store.store.rejectedRecords(importID: importID, limit: 10)
         #expect(rejected.map(\.record.line) == [2])
         #expect(rejected.first?.record.reason.contains("storage keys") == true)
     }
@@ -177,10 +175,10 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
         let store = try Store(path: workspace.databasePath)
         #expect(try store.schemaVersion() == Migrations.latestVersion)
         try store.setIntegration("clamav", enabled: true, actor: "test")
-        let again = try importScan(store, workspace, host: "web-01")
+        let again = try importScan(through: ImportPipeline(store: store, ruleSet: .builtin()), workspace, host: "web-01")
         #expect(again.outcome.stored == 0)
         #expect(again.outcome.duplicates == 2)
-        #expect(try importScan(store, workspace, host: "web-02").outcome.stored == 2)
+        #expect(try importScan(through: ImportPipeline(store: store, ruleSet: .builtin()), workspace, host: "web-02").outcome.stored == 2)
         #expect(try store.count(.events) == 4)
     }
 

@@ -4,36 +4,38 @@ import VigilTestSupport
 import VigilTooling
 @testable import VigilStore
 import VigilModel
+import VigilDetection
 import VigilPipeline
 
+/// On both stores (`TestBackend.available`), but for the compatibility list's editing.
 @Suite(.runsOn(.busy)) struct IntegrationStoreTests {
-    @Test func toggleSequenceRevokesTokensAndNeedsANewOne() throws {
-        let database = TemporaryDirectory()
-        let store = try Store(path: database.databasePath)
+    @Test(arguments: TestBackend.available) func toggleSequenceRevokesTokensAndNeedsANewOne(on backend: TestBackend) throws {
+        let testStore = try TestStore(backend, in: TemporaryDirectory(), integrationsOn: false)
+        let store = testStore.store
         #expect(throws: StoreError.self) {
-            try store.createToken(integration: "clamav", hash: [1], expiresAt: Timestamp.now() + .seconds(60), actor: "t")
+            try store.createToken(integration: "clamav", hash: [1], expiresAt: Timestamp.now() + .seconds(60), machines: [], actor: "t")
         }
         try store.setIntegration("clamav", enabled: true, actor: "t")
-        let first = try store.createToken(integration: "clamav", hash: [1], expiresAt: Timestamp.now() + .seconds(60), actor: "t")
+        let first = try store.createToken(integration: "clamav", hash: [1], expiresAt: Timestamp.now() + .seconds(60), machines: [], actor: "t")
         #expect(try store.integration(named: "clamav")?.activeTokens == 1)
         try store.setIntegration("clamav", enabled: false, actor: "t")
         try store.setIntegration("clamav", enabled: true, actor: "t")
         #expect(try store.integration(named: "clamav")?.activeTokens == 0)
         #expect(try store.storedToken(hash: [1])?.revokedAt != nil)
-        let second = try store.createToken(integration: "clamav", hash: [2], expiresAt: Timestamp.now() + .seconds(60), actor: "t")
+        let second = try store.createToken(integration: "clamav", hash: [2], expiresAt: Timestamp.now() + .seconds(60), machines: [], actor: "t")
         #expect(second != first)
         #expect(try store.storedToken(hash: [2])?.revokedAt == nil)
         try store.revokeToken(integration: "clamav", id: second, actor: "t")
         #expect(throws: StoreError.self) { try store.revokeToken(integration: "clamav", id: second, actor: "t") }
-        let actions = try store.audit().map(\.action)
+        let actions = try store.audit(action: nil, target: nil, since: nil, limit: 100).map(\.action)
         #expect(actions == ["token.revoke", "token.create", "integration.on", "integration.off", "token.create", "integration.on"])
-        #expect(try store.audit(action: "token").count == 3)
+        #expect(try store.audit(action: "token", target: nil, since: nil, limit: 100).count == 3)
         #expect(try store.tokens(integration: "clamav").count == 2)
     }
 
-    @Test func customIntegrationsStartOff() throws {
-        let database = TemporaryDirectory()
-        let store = try Store(path: database.databasePath)
+    @Test(arguments: TestBackend.available) func customIntegrationsStartOff(on backend: TestBackend) throws {
+        let testStore = try TestStore(backend, in: TemporaryDirectory(), integrationsOn: false)
+        let store = testStore.store
         try store.addIntegration(IntegrationDefinition(name: "acme-mtd", displayName: "Acme", platforms: ["ios"], formats: ["cef"]), actor: "t")
         let added = try #require(try store.integration(named: "acme-mtd"))
         #expect(!added.enabled)
@@ -55,14 +57,14 @@ import VigilPipeline
         #expect(Compatibility.isSupported(platform: platform, version: version, list: list) == supported)
     }
 
-    @Test func machinesAreFlaggedUnsupportedAndInactive() throws {
-        let database = TemporaryDirectory()
-        let store = try Store(path: database.databasePath)
+    @Test(arguments: TestBackend.available) func machinesAreFlaggedUnsupportedAndInactive(on backend: TestBackend) throws {
+        let testStore = try TestStore(backend, in: TemporaryDirectory(), integrationsOn: false)
+        let store = testStore.store
         try store.setIntegration("json", enabled: true, actor: "t")
         var old = sampleEvent(host: "old-phone", raw: "a")
         old.machine = MachineIdentity(hostname: "old-phone", platform: .android, osVersion: "6.0.1")
         let new = sampleEvent(host: "web-01", raw: "b")
-        _ = try BatchCommitter(store: store).write([BatchItem(event: old, detections: []), BatchItem(event: new, detections: [])],
+        _ = try BatchCommitter(writer: try testStore.writer(), correlator: Correlator(ruleSet: RuleSet(rules: []))).write([BatchItem(event: old, detections: []), BatchItem(event: new, detections: [])],
                                                 rejected: [], recordsRead: 0, importID: nil)
         var machines = try store.machines()
         #expect(machines.first { $0.hostname == "old-phone" }?.supported == false)
@@ -72,8 +74,10 @@ import VigilPipeline
         machines = try store.machines()
         #expect(machines.allSatisfy { !$0.active })
         // Stored data stays queryable.
-        #expect(try store.count(.events) == 2)
-        try store.addCompatibility(CompatibilityRow(platform: "android", distribution: "", version: "6", note: "legacy fleet"), actor: "t")
+        #expect(try testStore.count(.events) == 2)
+        // `vigil compatibility add` edits the SQLite store only so far.
+        guard let sqlite = testStore.sqlite else { return }
+        try sqlite.addCompatibility(CompatibilityRow(platform: "android", distribution: "", version: "6", note: "legacy fleet"), actor: "t")
         #expect(try store.machines().first { $0.hostname == "old-phone" }?.supported == true)
     }
 }

@@ -58,6 +58,37 @@ public final class TestStore {
                               dedupeWindow: dedupeWindow, incidentPolicy: incidentPolicy)
     }
 
+    /// A batch writer of its own into this store.
+    public func writer() throws -> any BatchWriter {
+        if let sqlite { return StoreWriter(store: sqlite) }
+        return try PostgresWriter(url: requirePostgres().database.url)
+    }
+
+    /// Runs `sql` (with `?` placeholders) to change the store behind the pipeline's back.
+    public func execute(_ sql: String, _ values: [SQLParameter] = []) throws {
+        if let sqlite {
+            try sqlite.connection.statement(sql).bind(values.map { value -> (any SQLValue)? in
+                switch value {
+                case .int(let number): number
+                case .text(let text): text
+                }
+            }).run()
+            return
+        }
+        try requirePostgres().store.session.execute(SQLDialect.postgresql.placeholders(in: sql), values.map { value -> (any PostgresDynamicTypeEncodable)? in
+            switch value {
+            case .int(let number): number
+            case .text(let text): text
+            }
+        })
+    }
+
+    /// The integer column `value` of the first row of `sql`; nil when there is no row.
+    public func integer(_ sql: String, _ values: [SQLParameter] = []) throws -> Int64? {
+        let reader: any SQLReader = sqlite ?? postgres!.store  // one of the two is set by init
+        return try reader.read(sql, values) { try $0.int("value") }.first
+    }
+
     /// How many rows `table` holds.
     public func count(_ table: Store.CountedTable) throws -> Int {
         if let sqlite { return try sqlite.count(table) }
