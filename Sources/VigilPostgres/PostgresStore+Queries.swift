@@ -4,12 +4,21 @@ import VigilStore
 
 extension PostgresStore: ImportTarget {}
 
-/// The alert queries (`AlertQueries+SQL.swift`) in PostgreSQL's dialect.
-extension PostgresStore: SQLReader, AlertQueries {
+/// The alert queries (`AlertQueries+SQL.swift`) and triage (`AlertTriage+SQL.swift`) in
+/// PostgreSQL's dialect.
+extension PostgresStore: SQLWriter, AlertQueries, AlertTriage {
     public var dialect: SQLDialect { .postgresql }
 
     public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
         try session.query(dialect.placeholders(in: sql), values.map(\.postgresValue)).map { try transform(ReadRow(row: $0)) }
+    }
+
+    public func write(_ sql: String, _ values: [SQLParameter]) throws {
+        try session.execute(dialect.placeholders(in: sql), values.map(\.postgresValue))
+    }
+
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try session.transaction(body)
     }
 
     /// A row read as SQLite reads one: NULL is 0 or empty text.
@@ -60,6 +69,7 @@ extension SQLParameter {
         switch self {
         case .int(let number): number
         case .text(let text): storable(text)
+        case .null: nil
         }
     }
 }

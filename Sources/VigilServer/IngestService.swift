@@ -158,7 +158,17 @@ public actor IngestService {
     func administer<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
         try await control.run { store in
             guard let store = store as? Store else {
-                throw apiError(.notImplemented, "this node's store is PostgreSQL, where only pushes and integrations are served so far; use a SQLite server for this")
+                throw apiError(.notImplemented, "this node's store is PostgreSQL, where delivery subscriptions are not served yet; use a SQLite server for this")
+            }
+            return try body(store)
+        }
+    }
+
+    /// Runs an analyst's change on the control connection, on either store; the store audits it.
+    private func triage<T: Sendable>(_ body: @escaping @Sendable (any AlertTriage) throws -> T) async throws -> T {
+        try await control.run { store in
+            guard let store = store as? any AlertTriage else {
+                throw apiError(.notImplemented, "this node's store does not take alert triage; use a SQLite server or a PostgreSQL node")
             }
             return try body(store)
         }
@@ -171,12 +181,12 @@ public actor IngestService {
 
     /// Applies an analyst's change to several alerts in one transaction; audited per alert.
     public func updateAlerts(ids: [Int64], _ update: AlertUpdate, actor: String) async throws -> Int {
-        try await administer { try $0.updateAlerts(ids: ids, update, actor: actor) }
+        try await triage { try $0.updateAlerts(ids: ids, update, actor: actor) }
     }
 
     /// Changes an incident's status, assignee or classification, or comments on it; audited.
     public func updateIncident(id: Int64, status: String?, assignedTo: String?, classification: String?, comment: String?, actor: String) async throws {
-        try await administer {
+        try await triage {
             try $0.updateIncident(id: id, status: status, assignedTo: assignedTo, classification: classification, comment: comment, actor: actor)
         }
     }

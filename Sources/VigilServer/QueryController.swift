@@ -13,20 +13,13 @@ struct QueryController: Sendable {
     let service: IngestService
     let readers: QueryReaders
 
-    /// Registers the read routes, and unless `readsOnly` the triage and administration routes.
-    func register(on router: Router<VigilRequestContext>, readsOnly: Bool = false) {
+    func register(on router: Router<VigilRequestContext>) {
         let reads = router.group("/api/v1").add(middleware: APIKeyAuthenticator(service: service, admin: false))
         reads.get("alerts", use: alerts)
         reads.get("alerts/:id", use: alert)
         reads.get("incidents", use: incidents)
         reads.get("machines", use: machines)
         reads.get("integrations", use: integrations)
-        guard !readsOnly else {
-            reads.patch("alerts/:id") { _, _ -> Response in
-                throw apiError(.notImplemented, "this node is an ingest node on PostgreSQL: alert triage runs on a SQLite node only so far")
-            }
-            return
-        }
         reads.patch("alerts/:id", use: updateAlert)
         let admin = router.group("/api/v1/integrations").add(middleware: APIKeyAuthenticator(service: service, admin: true))
         admin.post(":name/on") { request, context in try await setIntegration(enabled: true, request, context) }

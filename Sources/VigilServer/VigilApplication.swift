@@ -87,10 +87,11 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     return app
 }
 
-/// Builds an ingest node on a store that other nodes share (PostgreSQL): push ingest, the read
-/// routes (through `readers`), health, metrics and the API document, plus the correlator role
-/// (`correlator`), which one node at a time holds. Triage, administration, delivery, hunting
-/// and the console are not served by such a node yet; their routes answer 501 and say so.
+/// Builds an ingest node on a store that other nodes share (PostgreSQL): push ingest, the alert,
+/// incident, machine and integration routes (reads through `readers`; triage and administration
+/// on the control connection), health, metrics and the API document, plus the correlator role
+/// (`correlator`), which one node at a time holds. Delivery, hunting and the console are not
+/// served by such a node yet; their routes answer 501 and say so.
 public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, readers: ReaderPool,
                                        correlator: CorrelatorNode, logger: Logger) throws -> some ApplicationProtocol {
     let service = IngestService(backend: backend, ruleSet: configuration.ruleSet, pushesPerSecond: configuration.pushesPerSecond,
@@ -102,15 +103,16 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
     addMetricsAndDocument(to: router, configuration, service: service)
     let ingest = IngestController(service: service, configuration: configuration)
     router.group("/api/v1/ingest").add(middleware: PushTokenAuthenticator(service: service)).post(use: ingest.push)
-    QueryController(service: service, readers: .pooled(readers)).register(on: router, readsOnly: true)
+    QueryController(service: service, readers: .pooled(readers)).register(on: router)
     let notHere: @Sendable (Request, VigilRequestContext) async throws -> Response = { _, _ in
         throw apiError(.notImplemented, """
-            this node is an ingest node on PostgreSQL: it serves pushes, the read routes (alerts, alerts/{id}, incidents, \
-            machines, integrations), /health and /metrics. Administer integrations with `vigil integration … --store \
-            postgresql://…`; triage, delivery, hunting and the console run on a SQLite node only so far
+            this node is an ingest node on PostgreSQL: it serves pushes, alerts, incidents, machines and integrations \
+            (reads, triage and administration), /health and /metrics; delivery, hunting and the console run on a SQLite \
+            node only so far
             """)
     }
     for method in [HTTPRequest.Method.get, .post, .patch, .delete] { router.on("/api/v1/**", method: method, use: notHere) }
+    router.get("/api/v1/alerts/stream", use: notHere)  // else `alerts/{id}` would take it
     var app = Application(
         router: router,
         server: .http1(configuration: .init(additionalChannelHandlers: [

@@ -44,6 +44,7 @@ public enum SQLDialect: Sendable {
 public enum SQLParameter: Sendable, Equatable {
     case int(Int64)
     case text(String)
+    case null
 
     public static func int(_ value: Int) -> SQLParameter { .int(Int64(value)) }
 
@@ -51,6 +52,7 @@ public enum SQLParameter: Sendable, Equatable {
         switch self {
         case .int(let number): number
         case .text(let text): text
+        case .null: nil
         }
     }
 }

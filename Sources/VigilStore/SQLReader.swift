@@ -32,8 +32,34 @@ extension SQLReader {
     }
 }
 
-extension Store: SQLReader {
+/// A store that also runs Vigil's SQL changes, in transactions: the analysts' changes behind
+/// `AlertTriage` are written once, for both dialects (`AlertTriage+SQL.swift`).
+public protocol SQLWriter: SQLReader {
+    /// Runs `sql`, whose `?` placeholders take `values` in order.
+    func write(_ sql: String, _ values: [SQLParameter]) throws
+    /// Runs `body` in one transaction: it commits whole, or rolls back whole when `body` throws.
+    func inTransaction<T>(_ body: () throws -> T) throws -> T
+}
+
+extension SQLWriter {
+    /// Appends an alert or incident change to the outbox, inside the caller's transaction.
+    func appendOutbox(_ kind: OutboxKind, alertID: Int64? = nil, incidentID: Int64? = nil, changes: String) throws {
+        try write("INSERT INTO outbox (kind, alert_id, incident_id, changes, created_at) VALUES (?, ?, ?, ?, ?)",
+                  [.text(kind.rawValue), alertID.map(SQLParameter.int) ?? .null, incidentID.map(SQLParameter.int) ?? .null, .text(changes),
+                   .int(Timestamp.now().microseconds)])
+    }
+}
+
+extension Store: SQLWriter {
     public var dialect: SQLDialect { .sqlite }
+
+    public func write(_ sql: String, _ values: [SQLParameter]) throws {
+        try connection.statement(sql).bind(values.map(\.sqliteValue)).run()
+    }
+
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try connection.transaction(body)
+    }
 
     public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
         var result: [T] = []

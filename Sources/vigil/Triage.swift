@@ -78,7 +78,7 @@ extension Vigil {
             }
 
             func run() throws {
-                let opened = try store.open()
+                let opened = try store.openTriage()
                 var targets = ids
                 if byFilter {
                     var filter = try filters.filter()
@@ -155,7 +155,7 @@ extension Vigil {
 
             func run() throws {
                 do {
-                    try store.open().updateIncident(
+                    try store.openTriage().updateIncident(
                         id: id, status: setStatus?.replacingOccurrences(of: "-", with: "_"), assignedTo: assign,
                         classification: setClassification?.replacingOccurrences(of: "-", with: "_"), comment: comment, actor: currentActor)
                 } catch let error as StoreError {

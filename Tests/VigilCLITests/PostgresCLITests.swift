@@ -8,8 +8,8 @@ import VigilTestSupport
 import VigilTooling
 
 /// The read-only commands of the built binary on a PostgreSQL store list what they list on a
-/// SQLite store holding the same import, and so do a `vigil serve` node's read routes; a
-/// command or route that writes the SQLite store only says so.
+/// SQLite store holding the same import, and so do a `vigil serve` node's read routes; triage
+/// works on both; a command or route that runs on SQLite only says so.
 @Suite(.enabled(if: PostgresTestDatabase.available, "VIGIL_TEST_POSTGRES names no PostgreSQL server"))
 struct PostgresCLITests {
     @Test func readCommandsListWhatSQLiteLists() async throws {
@@ -55,9 +55,16 @@ struct PostgresCLITests {
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.contains("events ("))
 
-        let update = try await vigil(["alert", "update", String(alertID), "--set-status", "resolved"] + postgres, in: scratch.url)
-        #expect(update.status != 0)
-        #expect(update.stderr.contains("reads the SQLite store only so far"), "\(update.stderr)")
+        // Triage on PostgreSQL, audited there.
+        let update = try await vigil(["alert", "update", String(alertID), "--set-status", "in-progress", "--comment", "looking"] + postgres,
+                                     in: scratch.url)
+        #expect(update.status == 0, "\(update.stderr)")
+        let updated = try await vigil(["alert", "show", String(alertID), "--format", "json"] + postgres, in: scratch.url)
+        #expect(updated.stdout.contains(#""status":"in_progress""#) && updated.stdout.contains("looking"), "\(updated.stdout)")
+        #expect(try await rows(["audit", "--action", "alert"], postgres).count == 1)
+        let subscriptions = try await vigil(["notify", "list"] + postgres, in: scratch.url)
+        #expect(subscriptions.status != 0)
+        #expect(subscriptions.stderr.contains("reads the SQLite store only so far"), "\(subscriptions.stderr)")
 
         // A node's read routes answer from the same store, through its pool of read connections.
         let key = try await vigil(["apikey", "create", "reader"] + postgres, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -90,6 +97,9 @@ struct PostgresCLITests {
         #expect(detail.status == 200)
         #expect(((detail.body as? [String: Any])?["events"] as? [Any])?.isEmpty == false)
         #expect(try await request("alerts/999999").status == 404)
-        #expect(try await request("alerts/\(alertID)", method: "PATCH").status == 501)
+        #expect(try await request("alerts/\(alertID)", method: "PATCH").status == 200)
+        #expect(try await rows(["alerts", "--status", "resolved"], postgres).count == 1)
+        #expect(try await request("subscriptions").status == 501)
+        #expect(try await request("alerts/stream").status == 501)
     }
 }

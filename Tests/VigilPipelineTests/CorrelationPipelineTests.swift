@@ -59,7 +59,7 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
     }
 }
 
-/// On both stores (`TestBackend.available`), but for triage, which runs on SQLite only so far.
+/// On both stores (`TestBackend.available`).
 @Suite(.runsOn(.busy)) struct IncidentAndDedupeTests {
     func importJSON(_ lines: [String], policy: IncidentPolicy = IncidentPolicy(), dedupe: Duration = .seconds(3600),
                     on backend: TestBackend) throws -> TestStore {
@@ -127,9 +127,10 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
         #expect(incidents.first?.reason.contains("fired on db-01 and web-01 within 1h") == true)
     }
 
-    @Test func incidentStatusFollowsItsAlertsUntilSetByHand() throws {
-        let store = try #require(try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("web-01", "2026-03-03T10:00:01Z", signature: "Other")],
-                                                on: .sqlite).sqlite)
+    @Test(arguments: TestBackend.available) func incidentStatusFollowsItsAlertsUntilSetByHand(on backend: TestBackend) throws {
+        let imported = try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("web-01", "2026-03-03T10:00:01Z", signature: "Other")],
+                                      on: backend)
+        let store = imported.store
         let ids = try store.alerts(AlertFilter()).map(\.id)
         try store.updateAlerts(ids: [ids[0]], AlertUpdate(status: "in_progress"), actor: "t")
         #expect(try store.incidents(status: nil, minimumSeverity: nil, limit: 100).first?.status == "in_progress")
@@ -140,7 +141,7 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
         try store.updateAlerts(ids: ids, AlertUpdate(status: "new"), actor: "t")
         #expect(try store.incident(id: incident.id)?.status == "in_progress")
         #expect(try store.history(of: "alert:\(ids[0])").count == 3)
-        #expect(try store.comments(alertID: ids[0]).map(\.text) == ["cleaned"])
+        #expect(try store.comments(alertID: ids[0], incidentID: nil).map(\.text) == ["cleaned"])
         #expect(throws: StoreError.self) { try store.updateAlerts(ids: ids, AlertUpdate(status: "done"), actor: "t") }
     }
 }

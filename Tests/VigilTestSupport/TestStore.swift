@@ -22,7 +22,7 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
 /// alike (`lines`) check what it holds.
 public final class TestStore {
     public let backend: TestBackend
-    /// The SQLite store, for what runs on SQLite only (triage); nil on PostgreSQL.
+    /// The SQLite store, for what runs on SQLite only; nil on PostgreSQL.
     public let sqlite: Store?
     private let postgres: (store: PostgresStore, database: PostgresTestDatabase)?
 
@@ -43,9 +43,9 @@ public final class TestStore {
         }
     }
 
-    /// The store's queries, integrations, tokens and audit log. On PostgreSQL its database is
+    /// The store's queries, triage, integrations, tokens and audit log. On PostgreSQL its database is
     /// dropped with this `TestStore`: keep the `TestStore` for as long as the store is used.
-    public var store: any AlertQueries & IntegrationsAndTokens & AuditLog {
+    public var store: any AlertQueries & AlertTriage & IntegrationsAndTokens & AuditLog {
         if let sqlite { return sqlite }
         return postgres!.store  // one of the two is set by init
     }
@@ -71,6 +71,7 @@ public final class TestStore {
                 switch value {
                 case .int(let number): number
                 case .text(let text): text
+                case .null: nil
                 }
             }).run()
             return
@@ -79,6 +80,7 @@ public final class TestStore {
             switch value {
             case .int(let number): number
             case .text(let text): text
+            case .null: nil
             }
         })
     }
