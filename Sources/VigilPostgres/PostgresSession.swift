@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 import VigilModel
 import VigilStore
@@ -41,7 +42,7 @@ public final class PostgresSession {
 
     private func connect() throws(StoreError) -> PostgresConnection {
         let configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: try Self.tls(for: url))
         let clock = ContinuousClock()
         let started = clock.now
         var delay = Duration.milliseconds(100)
@@ -64,6 +65,29 @@ public final class PostgresSession {
                 Thread.sleep(forTimeInterval: Double(delay / .milliseconds(1)) / 1000)
                 delay = min(delay * 2, .seconds(2))
             }
+        }
+    }
+
+    /// The TLS the URL's `sslmode` asks for: which certificates are trusted and what is checked.
+    static func tls(for url: PostgresURL) throws(StoreError) -> PostgresConnection.Configuration.TLS {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch url.tls {
+        case .disable: return .disable
+        case .prefer, .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if let rootCertificate = url.rootCertificate {
+            guard FileManager.default.isReadableFile(atPath: rootCertificate) else {
+                throw StoreError(.invalidValue, "sslrootcert \(rootCertificate) cannot be read; name a PEM file of the authorities to trust")
+            }
+            configuration.trustRoots = .file(rootCertificate)
+        }
+        do {
+            let context = try NIOSSLContext(configuration: configuration)
+            return url.tls == .prefer ? .prefer(context) : .require(context)
+        } catch {
+            throw StoreError(.invalidValue, "cannot set up TLS for \(url): \(error); check sslrootcert")
         }
     }
 
@@ -133,6 +157,13 @@ public final class PostgresSession {
             if let state = error.serverInfo?[.sqlState] {
                 let message = error.serverInfo?[.message] ?? "no message"
                 return StoreError(.postgres(sqlState: state), "PostgreSQL error \(state): \(message)", sql: sql)
+            }
+            // A refused certificate is not worth waiting for: say so at once.
+            if let underlying = error.underlying, underlying is NIOSSLError || underlying is BoringSSLError {
+                return StoreError(.invalidValue, "the TLS handshake with PostgreSQL failed (\(underlying)); check sslmode and sslrootcert", sql: sql)
+            }
+            if error.code == .sslUnsupported {
+                return StoreError(.invalidValue, "the PostgreSQL server offers no TLS, and the URL's sslmode requires it", sql: sql)
             }
             switch error.code {
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:

@@ -3,13 +3,31 @@ import VigilStore
 
 /// Where a PostgreSQL store is: `postgresql://user[:password]@host[:port]/database`, as
 /// `--store` and `VIGIL_STORE` name it (`postgres://` also reads). The password may also come
-/// from `PGPASSWORD`, so it need not show in a process list.
+/// from `PGPASSWORD`, so it need not show in a process list. `?sslmode=…&sslrootcert=…` set
+/// TLS as libpq reads them; any other parameter is refused, so that none is silently ignored.
 public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public var user: String
     public var password: String?
     public var host: String
     public var port: Int
     public var database: String
+    public var tls: TLSMode
+    /// A PEM file of the certificate authorities to trust (`sslrootcert`); nil for the system's.
+    public var rootCertificate: String?
+
+    /// How the connection is encrypted and what is checked, with libpq's `sslmode` names.
+    public enum TLSMode: String, Sendable, CaseIterable {
+        /// Plain TCP.
+        case disable
+        /// TLS when the server offers it, else plain TCP; the certificate is not checked (libpq's default).
+        case prefer
+        /// TLS or no connection; the certificate is not checked.
+        case require
+        /// TLS, with a certificate signed by a trusted authority.
+        case verifyCA = "verify-ca"
+        /// TLS, with a trusted certificate issued to the URL's host name.
+        case verifyFull = "verify-full"
+    }
 
     /// Whether `text` names a PostgreSQL store rather than a SQLite file.
     public static func names(_ text: String) -> Bool {
@@ -23,7 +41,27 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         }
         guard let schemeEnd = text.range(of: "://"), Self.names(text) else { throw invalid("is not a postgresql:// URL") }
         var rest = Substring(text[schemeEnd.upperBound...])
-        if let query = rest.firstIndex(of: "?") { rest = rest[..<query] }
+        var tls = TLSMode.prefer
+        var rootCertificate: String?
+        if let query = rest.firstIndex(of: "?") {
+            for parameter in rest[rest.index(after: query)...].split(separator: "&") {
+                let parts = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(parts[0]), value = parts.count == 2 ? Self.percentDecoded(parts[1]) : ""
+                switch name {
+                case "sslmode":
+                    guard let mode = TLSMode(rawValue: value) else {
+                        throw invalid("has sslmode=\(value); use one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    tls = mode
+                case "sslrootcert":
+                    guard !value.isEmpty else { throw invalid("has an empty sslrootcert; name a PEM file of trusted authorities") }
+                    rootCertificate = value
+                default:
+                    throw invalid("has the parameter '\(name)', which Vigil does not read; it reads sslmode and sslrootcert")
+                }
+            }
+            rest = rest[..<query]
+        }
         guard let slash = rest.firstIndex(of: "/") else { throw invalid("names no database") }
         let database = String(rest[rest.index(after: slash)...])
         var authority = rest[..<slash]
@@ -52,15 +90,26 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         guard !host.isEmpty else { throw invalid("names no host") }
         guard !database.isEmpty, !database.contains("/") else { throw invalid("names no database, or more than one path part") }
         guard !user.isEmpty else { throw invalid("names no user") }
+        // No SNI carries an address, so postgres-nio would check no name at all: refuse rather than check less than asked.
+        if tls == .verifyFull, host.contains(":") || host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) {
+            throw invalid("asks for sslmode=verify-full with an IP address; name the host as its certificate does, or use verify-ca")
+        }
         self.user = user
         self.password = password
         self.host = host
         self.port = port
         self.database = Self.percentDecoded(Substring(database))
+        self.tls = tls
+        self.rootCertificate = rootCertificate
     }
 
-    /// The URL without its password, for messages and logs.
-    public var description: String { "postgresql://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)" }
+    /// The URL without its password, for messages and logs (and for other processes: it reads back as the same URL).
+    public var description: String {
+        var parameters: [String] = tls == .prefer ? [] : ["sslmode=\(tls.rawValue)"]
+        if let rootCertificate { parameters.append("sslrootcert=\(rootCertificate)") }
+        return "postgresql://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+            + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
+    }
 
     /// `text` with any password replaced, for error messages.
     static func redacted(_ text: String) -> String {

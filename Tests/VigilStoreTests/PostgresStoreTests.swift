@@ -363,6 +363,41 @@ struct PostgresStoreTests {
     }
 
     /// A URL that names no server fails with what to check, after retrying for the timeout.
+    /// TLS as `sslmode` asks, against the test cluster's certificate (VIGIL_TEST_POSTGRES_CA):
+    /// encrypted unless disabled, verified when asked, and a certificate from an authority
+    /// not trusted is refused at once with what to check.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["VIGIL_TEST_POSTGRES_CA"] != nil, "VIGIL_TEST_POSTGRES_CA names no certificate"))
+    func connectionsUseTLSAsTheURLAsks() throws {
+        let authority = try #require(ProcessInfo.processInfo.environment["VIGIL_TEST_POSTGRES_CA"])
+        let database = try PostgresTestDatabase()
+        func encrypted(_ parameters: String, host: String? = nil) throws -> Bool {
+            var text = database.url.description
+            if let host { text = text.replacingOccurrences(of: "@\(database.url.host):", with: "@\(host):") }
+            let session = try PostgresSession(url: try PostgresURL(text + parameters), connectTimeout: .seconds(2))
+            return try session.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first?.decode(Bool.self, column: "ssl") == true
+        }
+        #expect(try encrypted(""), "sslmode=prefer, the default, takes the TLS the server offers")
+        #expect(try encrypted("?sslmode=require"))
+        #expect(try !encrypted("?sslmode=disable"))
+        #expect(try encrypted("?sslmode=verify-ca&sslrootcert=\(authority)"))
+        #expect(try encrypted("?sslmode=verify-full&sslrootcert=\(authority)", host: "localhost"))
+
+        // Another authority's certificate is not trusted.
+        let scratch = TemporaryDirectory()
+        let other = scratch.path("other-ca.pem")
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", scratch.path("other.key"), "-out", other,
+                             "-days", "1", "-subj", "/CN=localhost"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        let refused = #expect(throws: StoreError.self) { try encrypted("?sslmode=verify-full&sslrootcert=\(other)", host: "localhost") }
+        #expect(refused?.code == .invalidValue)
+        #expect(refused?.message.contains("TLS handshake") == true, "\(String(describing: refused))")
+        #expect(refused?.message.contains("1 attempt") == true, "refused at once, not retried: \(String(describing: refused))")
+    }
+
     @Test func unreachableServerSaysWhatToCheck() throws {
         let error = #expect(throws: StoreError.self) {
             try PostgresStore(url: PostgresURL("postgresql://vigil@127.0.0.1:1/none"), connectTimeout: .milliseconds(600))
@@ -383,8 +418,18 @@ struct PostgresStoreTests {
         #expect(try PostgresURL("postgresql://u@[::1]:5433/d").host == "::1")
     }
 
+    @Test func readsTLSParameters() throws {
+        let verified = try PostgresURL("postgresql://u@db.internal/d?sslmode=verify-full&sslrootcert=/etc/ca%20certs/ca.pem")
+        #expect(verified.tls == .verifyFull && verified.rootCertificate == "/etc/ca certs/ca.pem")
+        #expect(try PostgresURL(verified.description) == verified, "the description reads back as the same URL")
+        #expect(try PostgresURL("postgresql://u@h/d").tls == .prefer, "libpq's default")
+        #expect(try PostgresURL("postgresql://u@h/d?sslmode=disable").description == "postgresql://u@h:5432/d?sslmode=disable")
+    }
+
     @Test func refusesWhatIsNotAStoreURLAndHidesThePassword() {
-        for text in ["postgresql://u@h", "postgresql://u:pw@h:99999/d", "postgresql:///d", "mysql://u@h/d", "postgresql://u@h/a/b"] {
+        for text in ["postgresql://u@h", "postgresql://u:pw@h:99999/d", "postgresql:///d", "mysql://u@h/d", "postgresql://u@h/a/b",
+                     "postgresql://u:pw@h/d?sslmode=maybe", "postgresql://u:pw@h/d?ssl=true", "postgresql://u:pw@h/d?sslrootcert=",
+                     "postgresql://u:pw@10.0.0.5/d?sslmode=verify-full", "postgresql://u:pw@[::1]/d?sslmode=verify-full"] {
             let error = #expect(throws: StoreError.self, "\(text)") { try PostgresURL(text) }
             #expect(error?.message.contains("pw") == false)
         }
