@@ -43,9 +43,6 @@ public final class ReaderPool: Sendable {
         self.open = open
     }
 
-    /// How many connections are idle in the pool now.
-    public var idleCount: Int { idle.withLock { $0.count } }
-
     func read<T: Sendable>(_ query: @escaping @Sendable (QueryStore) throws -> T) async throws -> T {
         try await onBlockingPool { [self] in
             let lent: Lent

@@ -6,7 +6,7 @@ import VigilDetection
 import VigilIngest
 import VigilModel
 import VigilPipeline
-import VigilPostgres
+@testable import VigilPostgres
 import VigilTestSupport
 import VigilTooling
 @testable import VigilStore
@@ -294,7 +294,16 @@ struct PostgresStoreTests {
         try Self.queueBruteForce(on: database, ruleSet: ruleSet)
         let first = CorrelatorNode(writer: try PostgresWriter(url: database.url), ruleSet: ruleSet)
         #expect(try first.step(limit: 5) == 5)
-        try postgres.session.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        // Only this database's correlator lock holder: the tests beside this one hold advisory locks on the same server
+        // (migrations, partitions), and cutting theirs failed them (toggleIsSharedByEveryNode, twice in CI).
+        let cut = try postgres.session.query("""
+            SELECT pg_terminate_backend(pid, 5000) AS cut FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND objsubid = 1 AND (classid::bigint << 32) | objid::bigint = $1
+            """, [PostgresStore.correlatorLock])
+        #expect(try cut.map { try $0.decode(Bool.self, column: "cut") } == [true], "one holder, cut")
+        #expect(try postgres.acquireCorrelator(wait: false), "the holder's lock went with its connection")
+        try postgres.session.execute("SELECT pg_advisory_unlock($1)", [PostgresStore.correlatorLock])
         let second = CorrelatorNode(writer: try PostgresWriter(url: database.url), ruleSet: ruleSet)
         #expect(try second.step(limit: 10) == 10)
         #expect(throws: StoreError.self) { try first.step() }
