@@ -1,7 +1,10 @@
 import VigilModel
 
 /// Analysts' changes to alerts and incidents, written once for both stores: every change is
-/// audited and appended to the outbox in the transaction that makes it.
+/// audited and appended to the outbox in the transaction that makes it. Each alert and
+/// incident row is locked before it is read (`SQLDialect.lockingRows`), so that changes made
+/// on several nodes at once take turns: an incident's status then follows every alert change,
+/// and each audited "old → new" is the value it replaced.
 extension AlertTriage where Self: SQLWriter & AlertQueries & AuditLog {
     /// Applies `update` to every alert in `ids` in one transaction, auditing each change, and
     /// lets each touched incident's status follow its alerts. Returns how many alerts changed.
@@ -19,6 +22,7 @@ extension AlertTriage where Self: SQLWriter & AlertQueries & AuditLog {
             var incidents: Set<Int64> = []
             var changed = 0
             for id in ids {
+                _ = try read("SELECT id FROM alerts WHERE id = ?\(dialect.lockingRows)", [.int(id)]) { try $0.int("id") }
                 guard let alert = try alert(id: id) else {
                     throw StoreError(.notFound, "there is no alert \(id); see `vigil alerts`")
                 }
@@ -47,7 +51,7 @@ extension AlertTriage where Self: SQLWriter & AlertQueries & AuditLog {
 
     /// An incident follows its alerts: resolved when all are, in progress when any is, unless an analyst set it.
     private func refreshIncidentStatus(_ id: Int64, actor: String) throws {
-        guard let (current, manual) = try readFirst("SELECT status, status_set_manually FROM incidents WHERE id = ?", [.int(id)], {
+        guard let (current, manual) = try readFirst("SELECT status, status_set_manually FROM incidents WHERE id = ?\(dialect.lockingRows)", [.int(id)], {
             (try $0.text("status"), try $0.int("status_set_manually") != 0)
         }), !manual else { return }
         let statuses = try read("SELECT status FROM alerts WHERE incident_id = ?", [.int(id)]) { try $0.text("status") }
@@ -62,6 +66,7 @@ extension AlertTriage where Self: SQLWriter & AlertQueries & AuditLog {
     /// classification or adds a comment; audited.
     public func updateIncident(id: Int64, status: String?, assignedTo: String?, classification: String?, comment: String?, actor: String) throws {
         try inTransaction {
+            _ = try read("SELECT id FROM incidents WHERE id = ?\(dialect.lockingRows)", [.int(id)]) { try $0.int("id") }
             guard let incident = try incident(id: id) else { throw StoreError(.notFound, "there is no incident \(id); see `vigil incidents`") }
             let now = Timestamp.now().microseconds
             var changes: [String] = []

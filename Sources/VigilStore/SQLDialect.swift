@@ -29,6 +29,15 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// What a SELECT ends with to lock the rows it reads until the transaction ends: nothing on
+    /// SQLite, whose writer lock (`BEGIN IMMEDIATE`) serializes whole transactions already.
+    public var lockingRows: String {
+        switch self {
+        case .sqlite: ""
+        case .postgresql: " FOR UPDATE"
+        }
+    }
+
     /// The aggregate that joins the non-NULL `expression`s of a group with `separator` (a
     /// literal of Vigil's own, never input); `distinct` drops repeats.
     public func joined(_ expression: String, separator: String, distinct: Bool = false) -> String {

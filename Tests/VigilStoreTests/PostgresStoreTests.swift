@@ -215,6 +215,39 @@ struct PostgresStoreTests {
         #expect(try first.tokens(integration: "clamav").first?.revokedAt != nil)
     }
 
+    /// Two nodes resolving the two alerts of one incident at the same moment leave it resolved:
+    /// each change locks its rows before it reads them, so the second reads the first's change.
+    @Test func concurrentTriageKeepsTheIncidentFollowingItsAlerts() throws {
+        let database = try PostgresTestDatabase()
+        let postgres = try PostgresStore(url: database.url)
+        try postgres.setIntegration("json", enabled: true, actor: "t")
+        let directory = TemporaryDirectory()
+        let file = try directory.write("av.ndjson", ["Unix.Trojan.Mirai-1", "Other"].enumerated().map { index, signature in
+            #"{"@timestamp":"2026-03-03T10:00:0\#(index)Z","hostname":"web-01","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"\#(signature)"}"#
+        }.joined(separator: "\n"))
+        _ = try ImportPipeline(target: postgres, writer: try PostgresWriter(url: database.url), ruleSet: .builtin())
+            .importFiles([file], format: .fixed(.json), integration: "json", actor: "t")
+        let ids = try postgres.alerts(AlertFilter()).map(\.id)
+        #expect(ids.count == 2)
+        let incident = try #require(try postgres.incidents(status: nil, minimumSeverity: nil, limit: 10).first)
+        #expect(incident.alertCount == 2)
+        // Safety: each node is used by one iteration of concurrentPerform only.
+        nonisolated(unsafe) let nodes = [try PostgresStore(url: database.url), try PostgresStore(url: database.url)]
+        let failures = Mutex<[String]>([])
+        var stale = 0
+        for _ in 0..<30 {
+            try postgres.updateAlerts(ids: ids, AlertUpdate(status: "new"), actor: "t")
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                do { _ = try nodes[index].updateAlerts(ids: [ids[index]], AlertUpdate(status: "resolved"), actor: "node \(index)") } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            if try postgres.incident(id: incident.id)?.status != "resolved" { stale += 1 }
+        }
+        #expect(failures.withLock { $0 } == [])
+        #expect(stale == 0, "rounds that left the incident behind its alerts")
+    }
+
     /// Text PostgreSQL cannot hold (NUL) is stored with U+2400 in its place, and the batch around it lands.
     @Test func nulBytesDoNotFailABatch() throws {
         let database = try PostgresTestDatabase()
