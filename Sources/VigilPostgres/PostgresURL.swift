@@ -106,7 +106,11 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL without its password, for messages and logs (and for other processes: it reads back as the same URL).
     public var description: String {
         var parameters: [String] = tls == .prefer ? [] : ["sslmode=\(tls.rawValue)"]
-        if let rootCertificate { parameters.append("sslrootcert=\(rootCertificate)") }
+        if let rootCertificate {
+            // Escaped so that a path holding `&`, `%` or `#` reads back as itself.
+            let plain = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/-._~ "))
+            parameters.append("sslrootcert=\(rootCertificate.addingPercentEncoding(withAllowedCharacters: plain) ?? rootCertificate)")
+        }
         return "postgresql://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
             + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
     }

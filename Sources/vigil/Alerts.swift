@@ -81,7 +81,7 @@ extension Vigil {
             filter.ascending = ascending
             filter.limit = limit
             filter.offset = offset
-            let opened = try store.openQueries()
+            let opened = try store.openAlerts()
             if summary {
                 let rows = try opened.alertSummary(filter).map { AlertCount(severity: $0.severity.name, osPlatform: $0.platform, count: $0.count) }
                 emit(try render(rows, as: output.format))

@@ -17,7 +17,7 @@ extension Vigil {
         }
 
         func run() throws {
-            let rows = try store.openQueries().audit(action: action, target: target,
+            let rows = try store.openAlerts().audit(action: action, target: target,
                                               since: try since.map { try parseTimeArgument($0, option: "--since") }, limit: limit)
             emit(try render(rows, as: output.format))
         }

@@ -26,7 +26,7 @@ extension Vigil {
                 machine: machine, category: category,
                 since: try since.map { try parseTimeArgument($0, option: "--since") },
                 until: try until.map { try parseTimeArgument($0, option: "--until") }, limit: limit)
-            emit(try render(try store.openQueries().events(filter), as: output.format))
+            emit(try render(try store.openAlerts().events(filter), as: output.format))
         }
     }
 }

@@ -18,7 +18,7 @@ extension Vigil {
         }
 
         func run() throws {
-            emit(try render(try store.openQueries().imports(limit: limit), as: output.format))
+            emit(try render(try store.openAlerts().imports(limit: limit), as: output.format))
         }
     }
 
@@ -35,7 +35,7 @@ extension Vigil {
         }
 
         func run() throws {
-            emit(try render(try store.openQueries().rejectedRecords(importID: importID, limit: limit), as: output.format))
+            emit(try render(try store.openAlerts().rejectedRecords(importID: importID, limit: limit), as: output.format))
         }
     }
 }

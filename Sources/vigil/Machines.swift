@@ -10,7 +10,7 @@ extension Vigil {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let rows = try store.openQueries().machines()
+            let rows = try store.openAlerts().machines()
             emit(try render(rows, as: output.format))
         }
     }

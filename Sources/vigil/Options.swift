@@ -31,14 +31,9 @@ struct StoreOptions: ParsableArguments {
         do { return try PostgresStore(url: url) } catch { throw CLIError("\(error)") }
     }
 
-    /// The alert queries and audit log of whichever store is named: every read-only command.
-    func openQueries() throws -> any AlertQueries & AuditLog {
-        if let url = try postgresURL() { return try openPostgres(url) }
-        return try open()
-    }
-
-    /// The alert queries and triage of whichever store is named: `alert update`, `incident update`.
-    func openTriage() throws -> any AlertQueries & AlertTriage {
+    /// The alerts, incidents and audit log of whichever store is named: the read-only commands
+    /// and triage (`alert update`, `incident update`).
+    func openAlerts() throws -> any AlertQueries & AlertTriage & AuditLog {
         if let url = try postgresURL() { return try openPostgres(url) }
         return try open()
     }

@@ -16,7 +16,7 @@ extension Vigil {
             @Argument(help: "The alert id.") var id: Int64
 
             func run() throws {
-                guard let detail = try AlertDetail(id: id, from: store.openQueries()) else { throw CLIError("there is no alert \(id); see `vigil alerts`") }
+                guard let detail = try AlertDetail(id: id, from: store.openAlerts()) else { throw CLIError("there is no alert \(id); see `vigil alerts`") }
                 if format == .json || format == .jsonl {
                     print(try jsonLine(detail))
                     return
@@ -78,7 +78,7 @@ extension Vigil {
             }
 
             func run() throws {
-                let opened = try store.openTriage()
+                let opened = try store.openAlerts()
                 var targets = ids
                 if byFilter {
                     var filter = try filters.filter()
@@ -105,7 +105,7 @@ extension Vigil {
         @Option(help: "At most this many.") var limit = 100
 
         func run() throws {
-            emit(try render(try store.openQueries().incidents(status: status, minimumSeverity: severity, limit: limit), as: output.format))
+            emit(try render(try store.openAlerts().incidents(status: status, minimumSeverity: severity, limit: limit), as: output.format))
         }
     }
 
@@ -120,7 +120,7 @@ extension Vigil {
             @Argument(help: "The incident id.") var id: Int64
 
             func run() throws {
-                let opened = try store.openQueries()
+                let opened = try store.openAlerts()
                 guard let incident = try opened.incident(id: id) else { throw CLIError("there is no incident \(id); see `vigil incidents`") }
                 var filter = AlertFilter(limit: AlertFilter.pageCap)
                 filter.incident = id
@@ -155,7 +155,7 @@ extension Vigil {
 
             func run() throws {
                 do {
-                    try store.openTriage().updateIncident(
+                    try store.openAlerts().updateIncident(
                         id: id, status: setStatus?.replacingOccurrences(of: "-", with: "_"), assignedTo: assign,
                         classification: setClassification?.replacingOccurrences(of: "-", with: "_"), comment: comment, actor: currentActor)
                 } catch let error as StoreError {

@@ -464,6 +464,9 @@ struct PostgresStoreTests {
         let verified = try PostgresURL("postgresql://u@db.internal/d?sslmode=verify-full&sslrootcert=/etc/ca%20certs/ca.pem")
         #expect(verified.tls == .verifyFull && verified.rootCertificate == "/etc/ca certs/ca.pem")
         #expect(try PostgresURL(verified.description) == verified, "the description reads back as the same URL")
+        let awkward = try PostgresURL("postgresql://u@db.internal/d?sslmode=verify-ca&sslrootcert=/ca/a%26b%25c%23.pem")
+        #expect(awkward.rootCertificate == "/ca/a&b%c#.pem")
+        #expect(try PostgresURL(awkward.description) == awkward)
         #expect(try PostgresURL("postgresql://u@h/d").tls == .prefer, "libpq's default")
         #expect(try PostgresURL("postgresql://u@h/d?sslmode=disable").description == "postgresql://u@h:5432/d?sslmode=disable")
     }
