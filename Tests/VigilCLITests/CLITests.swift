@@ -219,7 +219,7 @@ let sampleEvents = """
     @Test func sigtermStopsTheServerCleanlyWithExitZero() async throws {
         let scratch = TemporaryDirectory()
         try await vigil(["init"], in: scratch.url)
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)
         let process = Process()
         process.executableURL = vigilBinary()
         process.arguments = ["serve", "--port", String(port)]

@@ -25,7 +25,7 @@ import VigilTooling
             try await vigil(["init"], in: scratch.url)
             let created = try await vigil(["apikey", "create", "analyst", "--admin"], in: scratch.url)
             let key = try #require(created.stdout.split(separator: "\n").last.map(String.init))
-            let port = Int.random(in: 20_000...40_000)
+            let port = Int.random(in: 20_000...32_000)
             let process = try ReliabilityTests.start(["serve", "--port", String(port)], in: scratch.url)
             let server = RunningServer(process: process, port: port, token: "")
             guard try await ReliabilityTests.waitForHealth(port: port) else {

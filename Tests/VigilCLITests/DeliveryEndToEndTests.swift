@@ -156,7 +156,7 @@ import VigilTooling
         #expect(receiver.accepted.isEmpty)
         receiver.answer { _ in .ok }
 
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)
         let restarted = try ReliabilityTests.start(["serve", "--port", String(port), "--rules", "builtin", "--delivery-interval", "100ms"], in: scratch.url)
         defer { restarted.terminate(); restarted.waitUntilExit() }
         #expect(await Self.eventually(timeout: .seconds(30)) { !receiver.accepted.isEmpty }, "the restarted server did not deliver")

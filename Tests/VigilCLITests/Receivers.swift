@@ -96,7 +96,7 @@ final class SyslogNG {
         }
         _ = binary
         self.directory = directory
-        port = Int.random(in: 41_000...49_000)
+        port = Int.random(in: 61_000...64_999)  // above Linux's ephemeral range (32768-60999), where outgoing connections take ports
         output = directory.url.appendingPathComponent("received.log")
         let transport = tls.map { #"transport("tls") tls(key-file("\#($0.key)") cert-file("\#($0.certificate)") peer-verify(optional-untrusted))"# }
             ?? #"transport("tcp")"#

@@ -120,7 +120,7 @@ import VigilTooling
         try await vigil(["integration", "on", "json"], in: scratch.url)
         let key = try await vigil(["apikey", "create", "reader"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.writeEvents(80_000, to: scratch)
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)
         let server = try Self.start(["serve", "--no-ingest", "--port", String(port)], in: scratch.url)
         defer { server.terminate() }
         let importer = try Self.start(["import", "--integration", "json", "big.ndjson"], in: scratch.url)
@@ -161,7 +161,7 @@ import VigilTooling
         try await vigil(["init"], in: scratch.url)
         try await vigil(["integration", "on", "json"], in: scratch.url)
         let token = try await vigil(["integration", "token", "json"], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)
         let server = try Self.start(["serve", "--port", String(port), "--push-rate", "0"], in: scratch.url)
         #expect(try await Self.waitForHealth(port: port))
 
@@ -266,7 +266,7 @@ import VigilTooling
         let logPath = scratch.url.appendingPathComponent("server.log")
         FileManager.default.createFile(atPath: logPath.path, contents: nil)
         let log = try FileHandle(forWritingTo: logPath)
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)
         let server = Process()
         server.executableURL = vigilBinary()
         server.arguments = ["serve", "--host", "0.0.0.0", "--port", String(port)]

@@ -13,7 +13,7 @@ struct RunningServer {
         try await vigil(["init"], in: scratch.url)
         try await vigil(["integration", "on", integration], in: scratch.url)
         let token = try await vigil(["integration", "token", integration], in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = Int.random(in: 20_000...40_000)
+        let port = Int.random(in: 20_000...32_000)
         let process = try ReliabilityTests.start(["serve", "--port", String(port)] + arguments, in: scratch.url)
         let server = RunningServer(process: process, port: port, token: token)
         guard try await ReliabilityTests.waitForHealth(port: port) else {
