@@ -6,14 +6,14 @@ extension PostgresStore: ImportTarget {}
 
 /// The alert queries (`AlertQueries+SQL.swift`) and triage (`AlertTriage+SQL.swift`) in
 /// PostgreSQL's dialect.
-extension PostgresStore: SQLWriter, AlertQueries, AlertTriage {
+extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore {
     public var dialect: SQLDialect { .postgresql }
 
     public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
         try session.query(dialect.placeholders(in: sql), values.map(\.postgresValue)).map { try transform(ReadRow(row: $0)) }
     }
 
-    public func write(_ sql: String, _ values: [SQLParameter]) throws {
+    public func write(_ sql: String, _ values: [SQLParameter]) throws -> Int {
         try session.execute(dialect.placeholders(in: sql), values.map(\.postgresValue))
     }
 

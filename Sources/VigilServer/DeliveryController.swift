@@ -11,7 +11,8 @@ import VigilStore
 /// The live alert stream (any API key) and subscription administration (an admin key).
 struct DeliveryController: Sendable {
     let service: IngestService
-    let databasePath: String
+    /// Where the live stream reads the outbox: each poll borrows a connection.
+    let readers: QueryReaders
     /// Sends `notify test` messages; nil on a server that does not deliver.
     let worker: DeliveryWorker?
     /// How often an idle stream looks for new outbox entries.
@@ -53,28 +54,25 @@ struct DeliveryController: Sendable {
             }
             resumeAfter = id
         }
-        let database: SerialDatabase<Store>
-        do { database = SerialDatabase(try Store(readingAt: databasePath)) } catch {
-            throw apiError(.serviceUnavailable, "the database cannot be opened: \(error)")
-        }
         let start: Int64
-        if let resumeAfter { start = resumeAfter } else { start = try await database.run { try $0.latestOutboxID() } }
+        if let resumeAfter { start = resumeAfter } else { start = try await readers.read { try $0.latestOutboxID() } }
+        let readers = readers
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             // A stream ends when the client goes (a write throws) or the server shuts down.
-            try await Self.follow(database: database, after: start, filter: filter, writer: &writer)
+            try await Self.follow(readers, after: start, filter: filter, writer: &writer)
             try await writer.finish(nil)
         })
     }
 
-    private static func follow(database: SerialDatabase<Store>, after start: Int64, filter: OutboxFilter,
+    private static func follow(_ readers: QueryReaders, after start: Int64, filter: OutboxFilter,
                                writer: inout any ResponseBodyWriter) async throws {
         var cursor = start
         var lastWrite = ContinuousClock.now
         try await writer.write(ByteBuffer(string: "retry: 2000\n: stream of outbox entries after \(start)\n\n"))
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let after = cursor
-            let entries = try await database.run { try $0.outbox(after: after, limit: 200) }
+            let entries = try await readers.read { try $0.outbox(after: after, limit: 200) }
             for entry in entries where filter.wants(entry) {
                 let data = String(decoding: DeliveryPayload(entry).encoded(), as: UTF8.self)
                 try await writer.write(ByteBuffer(string: "id: \(entry.id)\nevent: \(entry.kind.rawValue)\ndata: \(data)\n\n"))

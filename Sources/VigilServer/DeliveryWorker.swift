@@ -13,8 +13,9 @@ import VigilStore
 /// again what was not marked (at least once; receivers deduplicate on the event id).
 ///
 /// A worker leases each subscription it works on (`leaseTime`), so two workers on one database
-/// never send the same subscription at once; a lease left by a killed worker of the same name
-/// is taken back at once, another's after it runs out.
+/// (two `vigil serve` nodes on one PostgreSQL store, or a server and `vigil deliver`) never send
+/// the same subscription at once; a lease left by a killed worker of the same name is taken
+/// back at once, another's after it runs out.
 public final class DeliveryWorker: Sendable {
     /// The lease a worker holds on a subscription while it sends; renewed on every pass and
     /// every delivered message.
@@ -22,12 +23,13 @@ public final class DeliveryWorker: Sendable {
     /// Outbox entries read per subscription and pass.
     static let batchSize = 500
 
-    private let database: SerialDatabase<Store>
+    private let database: SerialDatabase<any DeliveryStore>
     private let thread: NIOThreadPool
     private let client: HTTPClient
     private let webhooks: WebhookSender
     private let syslog = SyslogSender()
-    /// The lease holder's name: `serve@host` or `deliver@host`.
+    /// The lease holder's name: `serve@host` (`serve@host:port` for a node on a shared store),
+    /// `deliver@host` or `test@host`.
     public let name: String
     private let policy: RetryPolicy
     private let hostname: String
@@ -35,11 +37,12 @@ public final class DeliveryWorker: Sendable {
     /// The server's counters (`/metrics`), when a server runs this worker.
     private let metrics: ServerMetrics?
 
-    /// A worker on the database at `path`, called `role@hostname`.
-    public init(databasePath: String, role: String, policy: RetryPolicy = RetryPolicy(), metrics: ServerMetrics? = nil, logger: Logger) throws {
+    /// A worker on `store`, a connection of its own, called `role@hostname` (with `:instance`
+    /// when several workers of one host share the store).
+    public init(store: any DeliveryStore, role: String, instance: String? = nil, policy: RetryPolicy = RetryPolicy(),
+                metrics: ServerMetrics? = nil, logger: Logger) {
         // A thread of its own, as the writer has: delivery never takes one of the shared
         // blocking pool's threads, which serve requests' reads and key checks.
-        let store = try Store(readingAt: databasePath)
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         self.thread = thread
@@ -47,7 +50,7 @@ public final class DeliveryWorker: Sendable {
         client = WebhookSender.makeClient()
         webhooks = WebhookSender(client: client)
         hostname = ProcessInfo.processInfo.hostName
-        name = "\(role)@\(hostname)"
+        name = "\(role)@\(hostname)" + (instance.map { ":\($0)" } ?? "")
         self.policy = policy
         self.metrics = metrics
         self.logger = logger
@@ -84,6 +87,8 @@ public final class DeliveryWorker: Sendable {
         while !Task.isCancelled {
             do {
                 if try await deliverDue().sent > 0 { continue }
+            } catch is CancellationError {
+                break  // the server is shutting down
             } catch {
                 logger.error("delivery pass failed: \(error)")
             }

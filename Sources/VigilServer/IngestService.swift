@@ -155,10 +155,10 @@ public actor IngestService {
     }
 
     /// Runs an administrative change (subscriptions) on the control connection; the store audits it.
-    func administer<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+    func administer<T: Sendable>(_ body: @escaping @Sendable (any DeliveryStore) throws -> T) async throws -> T {
         try await control.run { store in
-            guard let store = store as? Store else {
-                throw apiError(.notImplemented, "this node's store is PostgreSQL, where delivery subscriptions are not served yet; use a SQLite server for this")
+            guard let store = store as? any DeliveryStore else {
+                throw apiError(.notImplemented, "this node's store keeps no delivery subscriptions; use a SQLite server or a PostgreSQL node")
             }
             return try body(store)
         }

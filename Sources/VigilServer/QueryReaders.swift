@@ -2,8 +2,8 @@ import HTTPTypes
 import Synchronization
 import VigilStore
 
-/// What one request's queries read through: alerts, integrations and the audit log.
-public typealias QueryStore = any AlertQueries & IntegrationsAndTokens & AuditLog
+/// What one request's queries read through: alerts, integrations, the audit log and the outbox.
+public typealias QueryStore = any AlertQueries & IntegrationsAndTokens & AuditLog & DeliveryStore
 
 /// Where the query routes read. Each request's queries run on a connection no other request
 /// uses at the same time, on the blocking pool (never on the cooperative pool).

@@ -68,8 +68,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger.warning("listening on \(configuration.host) without TLS: tokens, keys and events cross the network in clear text. Put a TLS proxy in front (see the README's 'Reliability and security').")
     }
     let worker = configuration.delivers
-        ? try DeliveryWorker(databasePath: configuration.databasePath, role: "serve", policy: configuration.retryPolicy,
-                             metrics: service.metrics, logger: logger) : nil
+        ? DeliveryWorker(store: try Store(readingAt: configuration.databasePath), role: "serve", policy: configuration.retryPolicy,
+                         metrics: service.metrics, logger: logger) : nil
     let router = buildRouter(configuration, service: service, delivery: worker, logger: logger)
     let timeouts = (header: configuration.headerTimeout, bodyIdle: configuration.bodyIdleTimeout)
     var app = Application(
@@ -89,13 +89,20 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
 
 /// Builds an ingest node on a store that other nodes share (PostgreSQL): push ingest, the alert,
 /// incident, machine and integration routes (reads through `readers`; triage and administration
-/// on the control connection), health, metrics and the API document, plus the correlator role
-/// (`correlator`), which one node at a time holds. Delivery, hunting and the console are not
-/// served by such a node yet; their routes answer 501 and say so.
+/// on the control connection), delivery (subscriptions, the live stream, and a worker on
+/// `deliveryStore` unless it is nil, whose leases keep two nodes from sending one subscription
+/// at once; nodes of one host tell their leases apart by port), health, metrics
+/// and the API document, plus the correlator role (`correlator`), which one node at a time
+/// holds. Hunting and the console are not served by such a node yet; their routes answer 501
+/// and say so.
 public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, readers: ReaderPool,
-                                       correlator: CorrelatorNode, logger: Logger) throws -> some ApplicationProtocol {
+                                       deliveryStore: (any DeliveryStore)?, correlator: CorrelatorNode, logger: Logger) throws -> some ApplicationProtocol {
     let service = IngestService(backend: backend, ruleSet: configuration.ruleSet, pushesPerSecond: configuration.pushesPerSecond,
                                 eventsPerSecond: configuration.eventsPerSecond, maxFutureSkew: configuration.maxFutureSkew)
+    let delivery = deliveryStore.map {
+        DeliveryWorker(store: $0, role: "serve", instance: String(configuration.port), policy: configuration.retryPolicy,
+                       metrics: service.metrics, logger: logger)
+    }
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: service.metrics))
     router.add(middleware: ErrorShapeMiddleware())
@@ -104,15 +111,15 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
     let ingest = IngestController(service: service, configuration: configuration)
     router.group("/api/v1/ingest").add(middleware: PushTokenAuthenticator(service: service)).post(use: ingest.push)
     QueryController(service: service, readers: .pooled(readers)).register(on: router)
+    DeliveryController(service: service, readers: .pooled(readers), worker: delivery).register(on: router)
     let notHere: @Sendable (Request, VigilRequestContext) async throws -> Response = { _, _ in
         throw apiError(.notImplemented, """
             this node is an ingest node on PostgreSQL: it serves pushes, alerts, incidents, machines and integrations \
-            (reads, triage and administration), /health and /metrics; delivery, hunting and the console run on a SQLite \
-            node only so far
+            (reads, triage and administration), subscriptions and the alert stream, /health and /metrics; hunting and the \
+            console run on a SQLite node only so far
             """)
     }
     for method in [HTTPRequest.Method.get, .post, .patch, .delete] { router.on("/api/v1/**", method: method, use: notHere) }
-    router.get("/api/v1/alerts/stream", use: notHere)  // else `alerts/{id}` would take it
     var app = Application(
         router: router,
         server: .http1(configuration: .init(additionalChannelHandlers: [
@@ -121,6 +128,7 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
                              availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
         logger: logger)
     app.addServices([GroupCommitService(service: service, logger: logger), CorrelatorService(node: correlator, logger: logger)] as [any Service])
+    if let delivery { app.addServices([DeliveryService(worker: delivery, interval: configuration.deliveryInterval)] as [any Service]) }
     return app
 }
 
@@ -143,8 +151,9 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
             throw apiError(.serviceUnavailable, "this server runs with --no-ingest (a batch import owns the database); push to a server started without it")
         }
     }
-    DeliveryController(service: service, databasePath: configuration.databasePath, worker: delivery).register(on: router)
-    QueryController(service: service, readers: .sqlite(path: configuration.databasePath)).register(on: router)
+    let readers = QueryReaders.sqlite(path: configuration.databasePath)
+    DeliveryController(service: service, readers: readers, worker: delivery).register(on: router)
+    QueryController(service: service, readers: readers).register(on: router)
     HuntingController(service: service, databasePath: configuration.databasePath).register(on: router)
     ConsoleController(service: service, databasePath: configuration.databasePath,
                       sessions: ConsoleSessions(lifetime: configuration.consoleSessionLifetime), renderer: ConsoleRenderer(),

@@ -42,27 +42,3 @@ extension Connection {
             .bind(kind.rawValue, alertID, incidentID, changes, Timestamp.now().microseconds).run()
     }
 }
-
-extension Store {
-    /// Outbox entries after `id`, oldest first, each with its alert or incident as it is now.
-    public func outbox(after id: Int64, limit: Int) throws -> [OutboxEntry] {
-        let entries = try connection.statement("""
-            SELECT id, kind, alert_id, incident_id, changes, created_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?
-            """).bind(id, limit).rows { row in
-                OutboxEntry(id: row.int("id"), kind: OutboxKind(rawValue: row.text("kind")) ?? .alertUpdated,
-                            alertID: row.optionalInt("alert_id"), incidentID: row.optionalInt("incident_id"),
-                            changes: row.text("changes"), createdAt: row.time("created_at"))
-            }
-        return try entries.map { entry in
-            var entry = entry
-            if let id = entry.alertID { entry.alert = try alert(id: id) }
-            if let id = entry.incidentID { entry.incident = try incident(id: id) }
-            return entry
-        }
-    }
-
-    /// The newest outbox id (0 when empty): where a new subscription or stream starts.
-    public func latestOutboxID() throws -> Int64 {
-        try connection.statement("SELECT COALESCE(MAX(id), 0) FROM outbox").firstInteger() ?? 0
-    }
-}

@@ -38,6 +38,22 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// The larger of two values: SQLite's two-argument `max`, PostgreSQL's `GREATEST`.
+    public func greatest(_ first: String, _ second: String) -> String {
+        switch self {
+        case .sqlite: "max(\(first), \(second))"
+        case .postgresql: "GREATEST(\(first), \(second))"
+        }
+    }
+
+    /// The smaller of two values: SQLite's two-argument `min`, PostgreSQL's `LEAST`.
+    public func least(_ first: String, _ second: String) -> String {
+        switch self {
+        case .sqlite: "min(\(first), \(second))"
+        case .postgresql: "LEAST(\(first), \(second))"
+        }
+    }
+
     /// The aggregate that joins the non-NULL `expression`s of a group with `separator` (a
     /// literal of Vigil's own, never input); `distinct` drops repeats.
     public func joined(_ expression: String, separator: String, distinct: Bool = false) -> String {

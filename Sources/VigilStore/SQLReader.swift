@@ -13,6 +13,7 @@ extension SQLRow {
     func time(_ column: String) throws -> Timestamp { Timestamp(microseconds: try int(column)) }
     func optionalTime(_ column: String) throws -> Timestamp? { try optionalInt(column).map(Timestamp.init(microseconds:)) }
     func severity(_ column: String) throws -> Severity { Severity(rawValue: Int(try int(column))) ?? .informational }
+    func bool(_ column: String) throws -> Bool { try int(column) != 0 }
 }
 
 extension Row: SQLRow {}
@@ -35,8 +36,9 @@ extension SQLReader {
 /// A store that also runs Vigil's SQL changes, in transactions: the analysts' changes behind
 /// `AlertTriage` are written once, for both dialects (`AlertTriage+SQL.swift`).
 public protocol SQLWriter: SQLReader {
-    /// Runs `sql`, whose `?` placeholders take `values` in order.
-    func write(_ sql: String, _ values: [SQLParameter]) throws
+    /// Runs `sql`, whose `?` placeholders take `values` in order; returns how many rows it changed.
+    @discardableResult
+    func write(_ sql: String, _ values: [SQLParameter]) throws -> Int
     /// Runs `body` in one transaction: it commits whole, or rolls back whole when `body` throws.
     func inTransaction<T>(_ body: () throws -> T) throws -> T
 }
@@ -53,8 +55,9 @@ extension SQLWriter {
 extension Store: SQLWriter {
     public var dialect: SQLDialect { .sqlite }
 
-    public func write(_ sql: String, _ values: [SQLParameter]) throws {
+    public func write(_ sql: String, _ values: [SQLParameter]) throws -> Int {
         try connection.statement(sql).bind(values.map(\.sqliteValue)).run()
+        return connection.changes
     }
 
     public func inTransaction<T>(_ body: () throws -> T) throws -> T {

@@ -64,7 +64,7 @@ extension Vigil {
                                             minimumSeverity: filter.minimumSeverity, platforms: filter.platforms, rules: filter.rules, kinds: filter.kinds)
                 let secret = transport == .webhook ? WebhookSignature.newSecret() : ""
                 let row: SubscriptionRow
-                do { row = try store.open(creating: true).createSubscription(spec, secret: secret, actor: currentActor) } catch let error as StoreError {
+                do { row = try store.openDelivery(creating: true).createSubscription(spec, secret: secret, actor: currentActor) } catch let error as StoreError {
                     throw CLIError(error.description)
                 }
                 if transport == .webhook {
@@ -82,7 +82,7 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                emit(try render(try store.open().subscriptions(), as: output.format))
+                emit(try render(try store.openDelivery().subscriptions(), as: output.format))
             }
         }
 
@@ -94,7 +94,7 @@ extension Vigil {
             @Argument(help: "One subscription (its dead letters too); all without it.") var name: String?
 
             func run() throws {
-                let opened = try store.open()
+                let opened = try store.openDelivery()
                 guard let name else {
                     emit(try render(try opened.subscriptions(), as: output.format))
                     return
@@ -114,8 +114,7 @@ extension Vigil {
             @Argument(help: "The subscription.") var name: String
 
             func run() async throws {
-                _ = try store.open()
-                let worker = try DeliveryWorker(databasePath: store.path, role: "test", logger: Logger(label: "vigil"))
+                let worker = DeliveryWorker(store: try store.openDelivery(), role: "test", logger: Logger(label: "vigil"))
                 let outcome: String
                 do { outcome = try await worker.test(name, actor: currentActor) } catch {
                     await worker.shutdown()
@@ -185,16 +184,14 @@ extension Vigil {
         func run() async throws {
             var logger = Logger(label: "vigil")
             logger.logLevel = .warning
-            _ = try store.open()
-            let worker = try DeliveryWorker(databasePath: store.path, role: "deliver", policy: delivery.policy, logger: logger)
+            let worker = DeliveryWorker(store: try store.openDelivery(), role: "deliver", policy: delivery.policy, logger: logger)
             let behind: [SubscriptionRow]
             do { behind = try await worker.drain(until: .now + timeout.duration) } catch {
                 await worker.shutdown()
                 throw CLIError("delivery failed: \(error)")
             }
             await worker.shutdown()
-            let opened = try store.open()
-            for row in try opened.subscriptions() where row.enabled {
+            for row in try store.openDelivery().subscriptions() where row.enabled {
                 writeStderr("\(row.name): \(row.delivered) delivered in all, \(row.backlog) behind, \(row.deadLetters) dead letters\(row.lastError.map { "; last error: \($0)" } ?? "")")
             }
             if !behind.isEmpty {
@@ -205,8 +202,8 @@ extension Vigil {
 }
 
 /// Runs one audited change to a subscription, a store error as the CLI's, then prints `done`.
-private func changeSubscription(_ store: StoreOptions, _ done: String?, _ change: (Store) throws -> Void) throws {
-    do { try change(try store.open()) } catch let error as StoreError { throw CLIError(error.description) }
+private func changeSubscription(_ store: StoreOptions, _ done: String?, _ change: (any DeliveryStore) throws -> Void) throws {
+    do { try change(try store.openDelivery()) } catch let error as StoreError { throw CLIError(error.description) }
     if let done { print(done) }
 }
 

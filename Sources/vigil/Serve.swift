@@ -91,7 +91,9 @@ extension Vigil {
             }
             // Read connections for the query routes, opened when first needed and kept for the next request.
             let readers = ReaderPool(size: Self.postgresReaders) { try PostgresStore(url: url) }
-            let app = try buildIngestNodeApplication(configuration, backend: backend, readers: readers, correlator: correlator, logger: logger)
+            let deliveryStore = configuration.delivers ? try store.openPostgres(url) : nil
+            let app = try buildIngestNodeApplication(configuration, backend: backend, readers: readers, deliveryStore: deliveryStore,
+                                                     correlator: correlator, logger: logger)
             try await app.runService()
         }
 

@@ -1,6 +1,7 @@
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import AsyncHTTPClient
 import Foundation
 import Testing
 import VigilPostgres
@@ -62,9 +63,9 @@ struct PostgresCLITests {
         let updated = try await vigil(["alert", "show", String(alertID), "--format", "json"] + postgres, in: scratch.url)
         #expect(updated.stdout.contains(#""status":"in_progress""#) && updated.stdout.contains("looking"), "\(updated.stdout)")
         #expect(try await rows(["audit", "--action", "alert"], postgres).count == 1)
-        let subscriptions = try await vigil(["notify", "list"] + postgres, in: scratch.url)
-        #expect(subscriptions.status != 0)
-        #expect(subscriptions.stderr.contains("reads the SQLite store only so far"), "\(subscriptions.stderr)")
+        let queries = try await vigil(["query", "SELECT 1"] + postgres, in: scratch.url)
+        #expect(queries.status != 0)
+        #expect(queries.stderr.contains("reads the SQLite store only so far"), "\(queries.stderr)")
 
         // A node's read routes answer from the same store, through its pool of read connections.
         let key = try await vigil(["apikey", "create", "reader"] + postgres, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -99,7 +100,76 @@ struct PostgresCLITests {
         #expect(try await request("alerts/999999").status == 404)
         #expect(try await request("alerts/\(alertID)", method: "PATCH").status == 200)
         #expect(try await rows(["alerts", "--status", "resolved"], postgres).count == 1)
-        #expect(try await request("subscriptions").status == 501)
-        #expect(try await request("alerts/stream").status == 501)
+        #expect(try await request("subscriptions").status == 403, "served, to admin keys")
+        #expect(try await request("events").status == 501)
+    }
+
+    /// Three nodes on one store deliver one webhook subscription: alerts pushed to any node reach
+    /// the receiver once each, since a node sends a subscription only while it holds its lease,
+    /// and a stream on one node shows the alerts the others raised, in outbox order.
+    @Test func nodesDeliverEachAlertOnceAndStreamWhatAnyNodeRaised() async throws {
+        let scratch = TemporaryDirectory()
+        let database = try PostgresTestDatabase()
+        let store = ["--store", database.url.description]
+        let receiver = try await WebhookReceiver.start()
+        defer { receiver.stop() }
+        for setUp in [["init"], ["integration", "on", "json"]] {
+            let result = try await vigil(setUp + store, in: scratch.url)
+            #expect(result.status == 0, "\(setUp): \(result.stderr)")
+        }
+        let added = try await vigil(["notify", "add", "hook", "--webhook", receiver.url] + store, in: scratch.url)
+        #expect(added.status == 0, "\(added.stderr)")
+        let secret = DeliveryEndToEndTests.secret(of: added)
+        let token = try await vigil(["integration", "token", "json"] + store, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try await vigil(["apikey", "create", "stream-reader"] + store, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var nodes: [ScaleOutTests.Node] = []
+        defer { for node in nodes { node.process.terminate() } }
+        for index in 0..<3 {
+            nodes.append(try await ScaleOutTests.startNode(store: database.url.description, in: scratch, index: index,
+                                                           arguments: ["--rules", "builtin", "--delivery-interval", "100ms"]))
+        }
+        let stream = try await SSEConnection(client: .shared, url: "http://127.0.0.1:\(nodes[0].port)/api/v1/alerts/stream?on=alert.created", key: key)
+        defer { stream.close() }
+
+        // Thirty findings, each its own alert, ten pushed to each node, two pushes at a time.
+        let ports = nodes.map(\.port)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for pusher in 0..<2 {
+                group.addTask {
+                    var failures = 0
+                    for finding in stride(from: pusher, to: 30, by: 2) {
+                        let line = DeliveryEndToEndTests.finding("Unix.Trojan.Node-\(finding)", host: "web-\(finding % 5)", second: finding)
+                        if try await DeliveryEndToEndTests.push([line], port: ports[finding % 3], token: token) != 200 { failures += 1 }
+                    }
+                    return failures
+                }
+            }
+            let failures = try await group.reduce(0, +)
+            #expect(failures == 0, "every push is acknowledged")
+        }
+        let streamed = try await stream.next(30)
+        #expect(await DeliveryEndToEndTests.eventually(timeout: .seconds(60)) { receiver.accepted.count >= 30 }, "\(receiver.accepted.count) delivered")
+        try await Task.sleep(for: .milliseconds(500))  // time for a second sending, were there one
+
+        let alerts = try await vigil(["alerts", "--format", "jsonl", "--limit", "100"] + store, in: scratch.url).stdout.split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.compactMap { $0["id"] as? Int }
+        #expect(alerts.count == 30)
+        let received = receiver.received
+        #expect(received.count == 30, "each alert sent once, by one node: \(received.count) requests")
+        #expect(Set(received.map(\.eventID)).count == received.count)
+        #expect(received.allSatisfy { $0.eventType == "alert.created" && DeliveryEndToEndTests.signatureHolds($0.signature, body: $0.body, secret: secret) })
+        let deliveredAlerts = received.compactMap { request in
+            ((try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]).flatMap { ($0["alert"] as? [String: Any])?["id"] as? Int }
+        }
+        #expect(deliveredAlerts.sorted() == alerts.sorted())
+        let deliveredIDs = received.compactMap { Int($0.eventID) }
+        #expect(deliveredIDs == deliveredIDs.sorted(), "in outbox order")
+        #expect(streamed.map(\.alert).sorted() == alerts.sorted(), "the stream on node 0 shows every node's alerts")
+        #expect(streamed.map(\.id) == streamed.map(\.id).sorted())
+
+        let state = try #require(try await vigil(["notify", "status", "hook", "--format", "jsonl"] + store, in: scratch.url).stdout
+            .split(separator: "\n").first.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(state["delivered"] as? Int == 30)
+        #expect(state["backlog"] as? Int == 0)
     }
 }

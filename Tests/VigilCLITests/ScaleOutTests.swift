@@ -27,7 +27,7 @@ struct ScaleOutTests {
         }
     }
 
-    static func startNode(store: String, in scratch: TemporaryDirectory, index: Int) async throws -> Node {
+    static func startNode(store: String, in scratch: TemporaryDirectory, index: Int, arguments: [String] = []) async throws -> Node {
         let port = Int.random(in: 20_000...32_000)  // below the ephemeral ports clients use
         let log = scratch.url.appendingPathComponent("node-\(index).log")
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
@@ -35,7 +35,7 @@ struct ScaleOutTests {
         }
         let process = Process()
         process.executableURL = vigilBinary()
-        process.arguments = ["serve", "--store", store, "--port", String(port), "--push-rate", "0"]
+        process.arguments = ["serve", "--store", store, "--port", String(port), "--push-rate", "0"] + arguments
         process.currentDirectoryURL = scratch.url
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)

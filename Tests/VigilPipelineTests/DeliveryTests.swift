@@ -16,16 +16,16 @@ import VigilPipeline
         #"{"@timestamp":"\#(time)","hostname":"\#(host)","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"\#(signature)"}"#
     }
 
-    func importJSON(_ store: Store, _ workspace: TemporaryDirectory, _ lines: [String]) throws {
+    func importJSON(_ store: TestStore, _ workspace: TemporaryDirectory, _ lines: [String]) throws {
         let path = try workspace.write("events-\(UUID().uuidString).ndjson", lines.joined(separator: "\n"))
-        _ = try ImportPipeline(store: store, ruleSet: .builtin()).importFiles([path], format: .fixed(.json), integration: "json", actor: "test")
+        _ = try store.pipeline(ruleSet: .builtin()).importFiles([path], format: .fixed(.json), integration: "json", actor: "test")
     }
 
-    @Test func everyNewAlertTriageChangeAndIncidentIsInTheOutboxInCommitOrder() throws {
+    @Test(arguments: TestBackend.available) func everyNewAlertTriageChangeAndIncidentIsInTheOutboxInCommitOrder(on backend: TestBackend) throws {
         let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
-        try importJSON(store, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01"), antivirus("2026-03-03T10:00:05Z", host: "web-01")])
+        let test = try TestStore(backend, in: workspace)
+        let store = test.store
+        try importJSON(test, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01"), antivirus("2026-03-03T10:00:05Z", host: "web-01")])
         var entries = try store.outbox(after: 0, limit: 100)
         // One alert (the second detection folds into it, which is no change a subscriber asked for) and its incident.
         #expect(entries.map(\.kind) == [.alertCreated, .incidentCreated])
@@ -42,54 +42,118 @@ import VigilPipeline
         #expect(try store.latestOutboxID() == entries[1].id)
     }
 
-    @Test func aRolledBackTransactionLeavesNoOutboxEntry() throws {
+    @Test(arguments: TestBackend.available) func aRolledBackTransactionLeavesNoOutboxEntry(on backend: TestBackend) throws {
         let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
-        try importJSON(store, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01")])
+        let test = try TestStore(backend, in: workspace)
+        let store = test.store
+        try importJSON(test, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01")])
         let before = try store.latestOutboxID()
         let alert = try #require(try store.alerts(AlertFilter()).first)
         // An update that fails half-way (the second id does not exist) rolls back whole, outbox included.
-        #expect(throws: StoreError.self) { try store.updateAlerts(ids: [alert.id, 999_999], AlertUpdate(status: "resolved"), actor: "t") }
+        #expect(throws: (any Error).self) { try store.updateAlerts(ids: [alert.id, 999_999], AlertUpdate(status: "resolved"), actor: "t") }
         #expect(try store.latestOutboxID() == before)
         #expect(try store.alert(id: alert.id)?.status == "new")
     }
 
-    @Test func anIncidentThatARaisedAlertJoinsIsRaisedInTheOutbox() throws {
+    @Test(arguments: TestBackend.available) func anIncidentThatARaisedAlertJoinsIsRaisedInTheOutbox(on backend: TestBackend) throws {
         let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
+        let test = try TestStore(backend, in: workspace)
+        let store = test.store
         // A high antivirus alert, then a critical one (another signature: another alert) on the same machine.
-        try importJSON(store, workspace, [
+        try importJSON(test, workspace, [
             antivirus("2026-03-03T10:00:00Z", host: "web-01"),
             #"{"@timestamp":"2026-03-03T10:01:00Z","hostname":"web-01","os_platform":"linux","logsource":{"category":"antivirus"},"Signature":"Ransom.Critical","vendor_severity":"critical"}"#,
         ])
         let entries = try store.outbox(after: 0, limit: 100)
         #expect(entries.map(\.kind) == [.alertCreated, .incidentCreated, .alertCreated, .incidentUpdated])
         #expect(entries.last?.changes == "severity raised to critical")
-        #expect(try store.incidents().map(\.severity) == [.critical])
+        #expect(try store.incidents(status: nil, minimumSeverity: nil, limit: 10).map(\.severity) == [.critical])
     }
 
-    @Test func purgeDeletesOnlyOutboxEntriesEverySubscriptionHasHandled() throws {
+    @Test(arguments: TestBackend.available) func purgeDeletesOnlyOutboxEntriesEverySubscriptionHasHandled(on backend: TestBackend) throws {
         let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
+        let test = try TestStore(backend, in: workspace)
+        let store = test.store
         let subscription = try store.createSubscription(SubscriptionSpec(name: "siem", transport: .syslog, target: "127.0.0.1:514"),
                                                         secret: "", actor: "test")
         #expect(subscription.cursor == 0)
-        try importJSON(store, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01")])
-        let latest = try store.latestOutboxID()
-        #expect(latest == 2)
+        try importJSON(test, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01")])
+        let entries = try store.outbox(after: 0, limit: 10).map(\.id)
+        #expect(entries.count == 2)
+        #expect(try store.latestOutboxID() == entries.last)
         let later = Timestamp.now() + .seconds(3600)
-        #expect(try store.purgeEvents(olderThan: later, includingAlertEvidence: false, actor: "t").outboxEntriesDeleted == 0,
-                "the subscription has sent nothing yet")
+        #expect(try test.purgeEvents(olderThan: later).outboxEntriesDeleted == 0, "the subscription has sent nothing yet")
         let now = Timestamp.now()
         #expect(try store.leaseSubscription(subscription.id, worker: "w", now: now, until: now + .seconds(30)))
         #expect(try !store.leaseSubscription(subscription.id, worker: "other", now: now, until: now + .seconds(30)), "leased to w")
-        try store.advanceSubscription(subscription.id, through: 1, sent: 1, worker: "w", now: now, leaseUntil: now + .seconds(30))
-        #expect(try store.purgeEvents(olderThan: later, includingAlertEvidence: false, actor: "t").outboxEntriesDeleted == 1)
-        #expect(try store.outbox(after: 0, limit: 10).map(\.id) == [2])
+        try store.advanceSubscription(subscription.id, through: entries[0], sent: 1, worker: "w", now: now, leaseUntil: now + .seconds(30))
+        #expect(try test.purgeEvents(olderThan: later).outboxEntriesDeleted == 1)
+        #expect(try store.outbox(after: 0, limit: 10).map(\.id) == [entries[1]])
         #expect(try store.subscription(named: "siem")?.delivered == 1)
+    }
+
+    /// Workers take turns on a subscription through its lease; a failure waits for its retry; a
+    /// dead letter lets delivery go on and can be sent again; every change is audited. Alike on
+    /// both stores, since several nodes on PostgreSQL run a worker each.
+    @Test(arguments: TestBackend.available) func subscriptionsLeaseRetryDeadLetterAndRedeliverAlikeOnBothStores(on backend: TestBackend) throws {
+        let workspace = TemporaryDirectory()
+        let test = try TestStore(backend, in: workspace)
+        let store = test.store
+        let spec = SubscriptionSpec(name: "hook", transport: .webhook, target: "https://siem.example/hook", minimumSeverity: .high,
+                                    platforms: ["linux"], kinds: [.alertCreated, .incidentCreated])
+        let hook = try store.createSubscription(spec, secret: "secret", actor: "admin")
+        #expect(hook.spec == spec && hook.enabled && hook.cursor == 0)
+        #expect(throws: (any Error).self) { try store.createSubscription(spec, secret: "", actor: "admin") }
+        #expect(throws: (any Error).self) {
+            try store.createSubscription(SubscriptionSpec(name: "bad name!", transport: .webhook, target: "https://x.example"), secret: "", actor: "a")
+        }
+        try importJSON(test, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01"), antivirus("2026-03-03T10:00:00Z", host: "web-02")])
+        let entries = try store.outbox(after: 0, limit: 10)
+        // Two alerts, and the incident that groups them.
+        try #require(entries.map(\.kind) == [.alertCreated, .incidentCreated, .alertCreated])
+        let (first, last) = (entries[0].id, entries[2].id)
+
+        let now = Timestamp.now(), later = now + .seconds(31)
+        #expect(try store.subscriptionsDue(now: now, worker: "a").map(\.name) == ["hook"])
+        #expect(try store.leaseSubscription(hook.id, worker: "a", now: now, until: now + .seconds(30)))
+        #expect(try store.subscriptionsDue(now: now, worker: "b").isEmpty, "leased to a")
+        #expect(try !store.leaseSubscription(hook.id, worker: "b", now: now, until: now + .seconds(30)))
+        // Once a's lease ran out, b takes the subscription, and a can no longer move it.
+        #expect(try store.leaseSubscription(hook.id, worker: "b", now: later, until: later + .seconds(30)))
+        try store.advanceSubscription(hook.id, through: last, sent: 3, worker: "a", now: later, leaseUntil: later + .seconds(30))
+        #expect(try store.subscription(named: "hook")?.cursor == 0)
+
+        try store.recordDeliveryFailure(hook.id, error: "HTTP 503", retryAt: later + .seconds(60), worker: "b", now: later)
+        var row = try #require(try store.subscription(named: "hook"))
+        #expect(row.attempts == 1 && row.lastError == "HTTP 503" && row.backlog == 3)
+        #expect(try store.subscriptionsDue(now: later, worker: "b").isEmpty, "waiting for its retry")
+        #expect(try store.subscriptionsDue(now: later + .seconds(61), worker: "b").count == 1)
+
+        try store.deadLetter(hook.id, outboxID: first, attempts: 3, error: "HTTP 500", worker: "b", now: later)
+        row = try #require(try store.subscription(named: "hook"))
+        #expect(row.cursor == first && row.attempts == 0 && row.deadLetters == 1 && row.lastError == "HTTP 500")
+        try store.advanceSubscription(hook.id, through: last, sent: 1, worker: "b", now: later, leaseUntil: later + .seconds(30))
+        row = try #require(try store.subscription(named: "hook"))
+        #expect(row.cursor == last && row.backlog == 0 && row.delivered == 1 && row.lastDeliveredAt == later)
+        #expect(try store.deadLetters(of: "hook").map(\.outboxID) == [first])
+        #expect(try store.subscriptionsDue(now: later, worker: "b").isEmpty, "caught up")
+
+        #expect(try store.redeliverDeadLetters(of: "hook", actor: "admin") == 1)
+        row = try #require(try store.subscription(named: "hook"))
+        #expect(row.cursor == first - 1 && row.deadLetters == 0 && row.backlog == 3, "delivery goes back to the oldest dead letter")
+        #expect(try store.redeliverDeadLetters(of: "hook", actor: "admin") == 0)
+
+        try store.releaseSubscriptionLeases(worker: "b")
+        #expect(try store.leaseSubscription(hook.id, worker: "c", now: later, until: later + .seconds(30)), "b gave its lease back")
+        try store.setSubscription("hook", enabled: false, actor: "admin")
+        #expect(try store.subscriptionsDue(now: later, worker: "c").isEmpty, "a disabled subscription is not due")
+        #expect(try !store.leaseSubscription(hook.id, worker: "c", now: later, until: later + .seconds(30)))
+        try store.recordSubscriptionTest("hook", outcome: "delivered to https://siem.example/hook", actor: "admin")
+        try store.removeSubscription("hook", actor: "admin")
+        #expect(try store.subscriptions().isEmpty)
+        #expect(throws: (any Error).self) { try store.removeSubscription("hook", actor: "admin") }
+        let actions = try store.audit(action: "notify", target: nil, since: nil, limit: 100).map(\.action)
+        #expect(actions == ["notify.remove", "notify.test", "notify.disable", "notify.redeliver", "notify.add"])
     }
 
     @Test func filtersSelectByKindSeverityPlatformAndRule() throws {
@@ -107,9 +171,9 @@ import VigilPipeline
             #expect(error.description.hasPrefix("--min-severity 'huge' is unknown"))
         }
         let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
-        try importJSON(store, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01")])
+        let test = try TestStore(.sqlite, in: workspace)
+        let store = test.store
+        try importJSON(test, workspace, [antivirus("2026-03-03T10:00:00Z", host: "web-01")])
         let entries = try store.outbox(after: 0, limit: 10)
         // The incident is left out: it passes a platform or rule filter never, as it spans machines and rules.
         #expect(entries.filter(filter.wants).map(\.kind) == [.alertCreated])

@@ -248,6 +248,26 @@ struct PostgresStoreTests {
         #expect(stale == 0, "rounds that left the incident behind its alerts")
     }
 
+    /// An outbox entry never becomes visible below an id a reader has already passed: a
+    /// transaction that appended first but commits last gets its id at commit, after the other's.
+    @Test func outboxIdsBecomeVisibleInCommitOrder() throws {
+        let database = try PostgresTestDatabase()
+        let reader = try PostgresStore(url: database.url)
+        let (slow, fast) = (try PostgresStore(url: database.url), try PostgresStore(url: database.url))
+        var cursor: Int64 = 0
+        try slow.inTransaction {
+            try slow.appendOutbox(.alertUpdated, alertID: 1, changes: "slow")
+            try fast.inTransaction { try fast.appendOutbox(.alertUpdated, alertID: 2, changes: "fast") }
+            let seen = try reader.outbox(after: 0, limit: 10)
+            #expect(seen.map(\.changes) == ["fast"])
+            // A delivery worker has now sent the fast entry and stands at its id.
+            cursor = try #require(seen.last?.id)
+        }
+        #expect(try reader.outbox(after: cursor, limit: 10).map(\.changes) == ["slow"], "the entry committed last comes after the cursor")
+        let all = try reader.outbox(after: 0, limit: 10)
+        #expect(all.map(\.changes) == ["fast", "slow"])
+    }
+
     /// Text PostgreSQL cannot hold (NUL) is stored with U+2400 in its place, and the batch around it lands.
     @Test func nulBytesDoNotFailABatch() throws {
         let database = try PostgresTestDatabase()

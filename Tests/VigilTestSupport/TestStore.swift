@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import VigilDetection
+import VigilModel
 import VigilPipeline
 import VigilPostgres
 import VigilStore
@@ -43,9 +44,9 @@ public final class TestStore {
         }
     }
 
-    /// The store's queries, triage, integrations, tokens and audit log. On PostgreSQL its database is
-    /// dropped with this `TestStore`: keep the `TestStore` for as long as the store is used.
-    public var store: any AlertQueries & AlertTriage & IntegrationsAndTokens & AuditLog {
+    /// The store's queries, triage, integrations, tokens, audit log and delivery. On PostgreSQL its
+    /// database is dropped with this `TestStore`: keep the `TestStore` for as long as the store is used.
+    public var store: any AlertQueries & AlertTriage & IntegrationsAndTokens & AuditLog & DeliveryStore {
         if let sqlite { return sqlite }
         return postgres!.store  // one of the two is set by init
     }
@@ -56,6 +57,12 @@ public final class TestStore {
         let postgres = try requirePostgres()
         return ImportPipeline(target: postgres.store, writer: try PostgresWriter(url: postgres.database.url), ruleSet: ruleSet,
                               dedupeWindow: dedupeWindow, incidentPolicy: incidentPolicy)
+    }
+
+    /// Purges events older than `cutoff` (and the outbox entries every subscription handled).
+    public func purgeEvents(olderThan cutoff: Timestamp) throws -> PurgeOutcome {
+        if let sqlite { return try sqlite.purgeEvents(olderThan: cutoff, includingAlertEvidence: false, actor: "test") }
+        return try requirePostgres().store.purgeEvents(olderThan: cutoff, includingAlertEvidence: false, actor: "test")
     }
 
     /// A batch writer of its own into this store.
