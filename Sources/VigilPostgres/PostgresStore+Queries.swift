@@ -6,7 +6,7 @@ extension PostgresStore: ImportTarget {}
 
 /// The alert queries (`AlertQueries+SQL.swift`) and triage (`AlertTriage+SQL.swift`) in
 /// PostgreSQL's dialect.
-extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore {
+extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore, CompatibilityList, RuleStore {
     public var dialect: SQLDialect { .postgresql }
 
     public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
@@ -32,21 +32,6 @@ extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore {
 }
 
 extension PostgresStore {
-    /// The latest version of every rule added with `vigil rules add`.
-    public func storedRules() throws -> [StoredRule] {
-        try session.query("""
-            SELECT DISTINCT ON (rule_id) rule_id, version, title, source, text, added_at, actor FROM stored_rules ORDER BY rule_id, version DESC
-            """).map {
-            StoredRule(ruleID: try $0.text("rule_id"), version: Int(try $0.int("version")), title: try $0.text("title"), source: try $0.text("source"),
-                       text: try $0.text("text"), addedAt: try $0.time("added_at"), actor: try $0.text("actor"))
-        }
-    }
-
-    /// The rules turned off with `vigil rules disable`.
-    public func disabledRuleIDs() throws -> Set<String> {
-        Set(try session.query("SELECT rule_id FROM rule_overrides WHERE enabled = 0").map { try $0.text("rule_id") })
-    }
-
     /// Holds the correlator role for as long as this store's connection lives (or until
     /// `releaseCorrelator`): one import or node at a time keeps the correlation windows.
     /// Waits for the holder when `wait`; otherwise says whether the role was free.

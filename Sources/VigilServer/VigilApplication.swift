@@ -92,9 +92,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
 /// on the control connection), delivery (subscriptions, the live stream, and a worker on
 /// `deliveryStore` unless it is nil, whose leases keep two nodes from sending one subscription
 /// at once; nodes of one host tell their leases apart by port), health, metrics
-/// and the API document, plus the correlator role (`correlator`), which one node at a time
-/// holds. Hunting and the console are not served by such a node yet; their routes answer 501
-/// and say so.
+/// and the API document, the web console, plus the correlator role (`correlator`), which one
+/// node at a time holds. Hunting is not served by such a node yet; its routes answer 501 and
+/// say so.
 public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, readers: ReaderPool,
                                        deliveryStore: (any DeliveryStore)?, correlator: CorrelatorNode, logger: Logger) throws -> some ApplicationProtocol {
     let service = IngestService(backend: backend, ruleSet: configuration.ruleSet, pushesPerSecond: configuration.pushesPerSecond,
@@ -112,11 +112,12 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
     router.group("/api/v1/ingest").add(middleware: PushTokenAuthenticator(service: service)).post(use: ingest.push)
     QueryController(service: service, readers: .pooled(readers)).register(on: router)
     DeliveryController(service: service, readers: .pooled(readers), worker: delivery).register(on: router)
+    registerConsole(on: router, configuration, service: service, readers: .pooled(readers))
     let notHere: @Sendable (Request, VigilRequestContext) async throws -> Response = { _, _ in
         throw apiError(.notImplemented, """
             this node is an ingest node on PostgreSQL: it serves pushes, alerts, incidents, machines and integrations \
-            (reads, triage and administration), subscriptions and the alert stream, /health and /metrics; hunting and the \
-            console run on a SQLite node only so far
+            (reads, triage and administration), subscriptions and the alert stream, the web console, /health and /metrics; \
+            hunting (query, events, timelines) runs on a SQLite node only so far
             """)
     }
     for method in [HTTPRequest.Method.get, .post, .patch, .delete] { router.on("/api/v1/**", method: method, use: notHere) }
@@ -155,10 +156,16 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
     DeliveryController(service: service, readers: readers, worker: delivery).register(on: router)
     QueryController(service: service, readers: readers).register(on: router)
     HuntingController(service: service, databasePath: configuration.databasePath).register(on: router)
-    ConsoleController(service: service, databasePath: configuration.databasePath,
-                      sessions: ConsoleSessions(lifetime: configuration.consoleSessionLifetime), renderer: ConsoleRenderer(),
-                      secureCookies: configuration.secureCookies, activityWindow: configuration.machineActivityWindow).register(on: router)
+    registerConsole(on: router, configuration, service: service, readers: readers)
     return router
+}
+
+/// The web console, reading through `readers`.
+private func registerConsole(on router: Router<VigilRequestContext>, _ configuration: ServerConfiguration, service: IngestService,
+                             readers: QueryReaders) {
+    ConsoleController(service: service, readers: readers, sessions: ConsoleSessions(lifetime: configuration.consoleSessionLifetime),
+                      renderer: ConsoleRenderer(), secureCookies: configuration.secureCookies,
+                      activityWindow: configuration.machineActivityWindow).register(on: router)
 }
 
 /// `/metrics` (with an API key when `metricsRequireKey`) and `/openapi.yaml`, on every kind of node.

@@ -54,6 +54,16 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// The number `column` starts with (`22.04` of "22.04 LTS", 0 when it starts with none), for
+    /// sorting versions numerically: SQLite's `CAST(… AS REAL)` reads such a prefix, and
+    /// PostgreSQL's cast would refuse the whole text, so it is cut out first there.
+    public func leadingNumber(_ column: String) -> String {
+        switch self {
+        case .sqlite: "CAST(\(column) AS REAL)"
+        case .postgresql: "COALESCE(CAST(substring(\(column) from '^[0-9]+(?:\\.[0-9]+)?') AS REAL), 0)"
+        }
+    }
+
     /// The aggregate that joins the non-NULL `expression`s of a group with `separator` (a
     /// literal of Vigil's own, never input); `distinct` drops repeats.
     public func joined(_ expression: String, separator: String, distinct: Bool = false) -> String {

@@ -16,7 +16,7 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                emit(try render(try store.open().compatibility(), as: output.format))
+                emit(try render(try store.openCompatibility().compatibility(), as: output.format))
             }
         }
 
@@ -35,7 +35,7 @@ extension Vigil {
             }
 
             func run() throws {
-                try store.open(creating: true).addCompatibility(CompatibilityRow(platform: platform, distribution: distribution, version: version, note: note),
+                try store.openCompatibility(creating: true).addCompatibility(CompatibilityRow(platform: platform, distribution: distribution, version: version, note: note),
                                                   actor: currentActor)
                 print("added \(platform) \(distribution) \(version)".replacingOccurrences(of: "  ", with: " "))
             }

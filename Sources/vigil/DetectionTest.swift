@@ -55,7 +55,7 @@ extension Vigil {
 
         private func waitForAlert() throws {
             let start = try parseTimeArgument(since, option: "--since")
-            let database = try store.open()
+            let database = try store.openAlerts()
             let deadline = Date().addingTimeInterval(TimeInterval(timeout.seconds))
             let place = machine.map { "from \($0)" } ?? "from any machine"
             writeStderr("waiting up to \(timeout) for the EICAR alert \(place), with evidence since \(start.iso8601)…")

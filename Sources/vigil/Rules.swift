@@ -20,7 +20,7 @@ extension Vigil {
             @OptionGroup var ruleOptions: RuleOptions
 
             func run() throws {
-                let opened = try store.open()
+                let opened = try store.openRules()
                 let ruleSet = try ruleOptions.load(stored: opened.storedRules())
                 let disabled = try opened.disabledRuleIDs()
                 let rows = ruleSet.rules.map { RuleListing(rule: $0.info, type: "detection", enabled: !disabled.contains($0.info.id)) }
@@ -100,7 +100,7 @@ extension Vigil.RulesCommand {
         @Argument(help: "Rule files (.yml, .yaml) or folders of them.") var paths: [String]
 
         func run() throws {
-            let opened = try store.open(creating: true)
+            let opened = try store.openRules(creating: true)
             var refused = 0
             for path in paths {
                 var errors: [DetectionError] = []
@@ -142,7 +142,7 @@ extension Vigil.RulesCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() throws {
-            let versions = try store.open().storedRuleHistory(id: id)
+            let versions = try store.openRules().storedRuleHistory(id: id)
             guard !versions.isEmpty else { throw CLIError("no stored rule has the id \(id); `vigil rules add FILE` stores one") }
             emit(try render(versions.map(StoredRuleVersion.init), as: output.format))
         }
@@ -154,7 +154,7 @@ extension Vigil.RulesCommand {
         @Argument(help: "The rule id (see `vigil rules list`).") var id: String
 
         func run() throws {
-            try store.open(creating: true).setRule(id, enabled: false, actor: currentActor)
+            try store.openRules(creating: true).setRule(id, enabled: false, actor: currentActor)
             print("rule \(id) is disabled")
         }
     }
@@ -165,7 +165,7 @@ extension Vigil.RulesCommand {
         @Argument(help: "The rule id.") var id: String
 
         func run() throws {
-            try store.open(creating: true).setRule(id, enabled: true, actor: currentActor)
+            try store.openRules(creating: true).setRule(id, enabled: true, actor: currentActor)
             print("rule \(id) is enabled")
         }
     }

@@ -3,6 +3,8 @@ import FoundationNetworking
 #endif
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 import VigilPostgres
 import VigilTestSupport
@@ -35,19 +37,50 @@ struct PostgresCLITests {
         func rows(_ command: [String], _ store: [String]) async throws -> [String] {
             let result = try await vigil(command + store + ["--format", "jsonl"], in: scratch.url)
             #expect(result.status == 0, "\(command): \(result.stderr)")
-            let unstable: Set<String> = ["id", "import_id", "machine_id", "incident_id", "created_at", "started", "finished", "time"]
-            return try result.stdout.split(separator: "\n").map { line in
+            let unstable: Set<String> = ["id", "import_id", "machine_id", "incident_id", "created_at", "started", "finished", "time", "added"]
+            let rows = try result.stdout.split(separator: "\n").map { line in
                 var row = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
                 for key in unstable where !(command == ["events"] && key == "time") { row[key] = nil }
                 return String(decoding: try JSONSerialization.data(withJSONObject: row, options: .sortedKeys), as: UTF8.self)
-            }.sorted()
+            }
+            // The compatibility list's order is its own (versions numerically), so compare it as listed.
+            return command == ["compatibility"] ? rows : rows.sorted()
+        }
+        let ruleID = "0d6a7c52-3c1e-4b8e-9b7a-51f1f0a3c0de"
+        let ruleFile = try scratch.write("rule.yml", """
+            title: Root login from the bastion
+            id: \(ruleID)
+            status: experimental
+            logsource:
+                product: linux
+                service: sshd
+            detection:
+                selection:
+                    message|contains: 'Failed password for root'
+                condition: selection
+            level: medium
+            """)
+        for store in [postgres, sqlite] {
+            for command in [["rules", "add", ruleFile], ["rules", "add", ruleFile], ["rules", "disable", ruleID]] {
+                let result = try await vigil(command + store, in: scratch.url)
+                #expect(result.status == 0, "\(command): \(result.stderr)")
+            }
+            let added = try await vigil(["compatibility", "add", "--platform", "linux", "--distribution", "Ubuntu", "--version", "26.04",
+                                         "--note", "next LTS"] + store, in: scratch.url)
+            #expect(added.status == 0, "\(added.stderr)")
         }
         for command in [["alerts"], ["alerts", "--summary"], ["incidents"], ["machines"], ["events"], ["imports"], ["rejected"],
-                        ["audit", "--action", "integration"]] {
+                        ["audit", "--action", "integration"], ["audit", "--action", "compatibility"], ["compatibility"],
+                        ["audit", "--action", "rule"], ["rules", "list"], ["rules", "history", ruleID]] {
             let expected = try await rows(command, sqlite)
             #expect(!expected.isEmpty, "\(command) lists nothing on SQLite")
             #expect(try await rows(command, postgres) == expected, "\(command)")
         }
+
+        let ruleListing = try await vigil(["rules", "list", "--format", "jsonl"] + postgres, in: scratch.url).stdout
+        #expect(ruleListing.contains(ruleID) && ruleListing.contains(#""enabled":false"#), "the stored rule, disabled")
+        let verify = try await vigil(["detection-test", "--verify", "--timeout", "1s"] + postgres, in: scratch.url)
+        #expect(verify.status == 1 && verify.stderr.contains("no EICAR alert"), "\(verify.stderr)")
 
         let alerts = try await vigil(["alerts", "--format", "jsonl"] + postgres, in: scratch.url)
         let alertID = try #require(alerts.stdout.split(separator: "\n").first.flatMap {
@@ -102,6 +135,37 @@ struct PostgresCLITests {
         #expect(try await rows(["alerts", "--status", "resolved"], postgres).count == 1)
         #expect(try await request("subscriptions").status == 403, "served, to admin keys")
         #expect(try await request("events").status == 501)
+
+        // The web console on the node: sign in with an admin key, then its pages read the same store.
+        let admin = try await vigil(["apikey", "create", "console-admin", "--admin"] + postgres, in: scratch.url).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        func page(_ path: String, cookie: String? = nil, form: String? = nil) async throws -> (status: UInt, location: String?, cookie: String?, body: String) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(node.port)\(path)")
+            if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+            if let form {
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.body = .bytes(ByteBuffer(string: form))
+            }
+            let response = try await browser.execute(request, timeout: .seconds(30))
+            let body = String(buffer: try await response.body.collect(upTo: 4 << 20))
+            return (response.status.code, response.headers["Location"].first, response.headers["Set-Cookie"].first, body)
+        }
+        let signIn = try await page("/login", form: "key=\(admin)&next=%2Falerts")
+        #expect(signIn.status == 303 && signIn.location == "/alerts", "\(signIn.status) \(signIn.body.prefix(300))")
+        let cookie = try #require(signIn.cookie?.split(separator: ";").first.map(String.init))
+        let queue = try await page("/alerts", cookie: cookie)
+        #expect(queue.status == 200 && queue.body.contains("/alerts/\(alertID)") && queue.body.contains("Bastion-01"), "\(queue.body.prefix(500))")
+        let alertPage = try await page("/alerts/\(alertID)", cookie: cookie)
+        #expect(alertPage.status == 200 && alertPage.body.contains("203.0.113.9"))
+        for path in ["/", "/incidents", "/machines", "/detection-test"] {
+            #expect(try await page(path, cookie: cookie).status == 200, "\(path)")
+        }
+        let onboarding = try await page("/settings/onboarding", cookie: cookie)
+        #expect(onboarding.status == 200 && onboarding.body.contains("26.04") && onboarding.body.contains("next LTS"), "the compatibility list")
+        #expect(try await page("/alerts").status == 303, "no session, no page")
+        try await browser.shutdown()
     }
 
     /// Three nodes on one store deliver one webhook subscription: alerts pushed to any node reach

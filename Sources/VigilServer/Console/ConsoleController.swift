@@ -12,7 +12,8 @@ import VigilStore
 /// session (`ConsoleSessions`); every form carries a CSRF token (`ConsoleAuthenticator`).
 struct ConsoleController: Sendable {
     let service: IngestService
-    let databasePath: String
+    /// Where the pages read: a SQLite read connection per request, or a pooled connection.
+    let readers: QueryReaders
     let sessions: ConsoleSessions
     let renderer: ConsoleRenderer
     /// Whether cookies are marked Secure regardless of the request (`vigil serve --secure-cookies`, behind a TLS proxy).
@@ -616,8 +617,8 @@ struct ConsoleController: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ query: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        try await onReadConnection(databasePath, query)
+    private func read<T: Sendable>(_ query: @escaping @Sendable (QueryStore) throws -> T) async throws -> T {
+        try await readers.read(query)
     }
 }
 
