@@ -6,7 +6,7 @@ extension PostgresStore: ImportTarget {}
 
 /// The alert queries (`AlertQueries+SQL.swift`) and triage (`AlertTriage+SQL.swift`) in
 /// PostgreSQL's dialect.
-extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore, CompatibilityList, RuleStore {
+extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore, CompatibilityList, RuleStore, ConsoleSessionStore {
     public var dialect: SQLDialect { .postgresql }
 
     public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {

@@ -133,11 +133,26 @@ public actor IngestService {
     /// is unknown, revoked or expired.
     public func authorizeAPIKey(_ key: String?) async throws -> (name: String, admin: Bool)? {
         guard let key, key.hasPrefix(APIKey.prefix) else { return nil }
-        let digest = AccessToken.hash(key)
+        return try await authorizeAPIKey(hash: AccessToken.hash(key))
+    }
+
+    /// The API key whose SHA-256 is `digest` (a console session keeps only that), or nil when it
+    /// is unknown, revoked or expired.
+    public func authorizeAPIKey(hash digest: [UInt8]) async throws -> (name: String, admin: Bool)? {
         guard let stored = try await checks.run({ try $0.useAPIKey(hash: digest) }), AccessToken.constantTimeEqual(stored.hash, digest) else {
             return nil
         }
         return (stored.name, stored.admin)
+    }
+
+    /// Opens or closes web console sessions on the control connection.
+    func changeConsoleSessions<T: Sendable>(_ body: @escaping @Sendable (any ConsoleSessionStore) throws -> T) async throws -> T {
+        try await control.run { store in
+            guard let store = store as? any ConsoleSessionStore else {
+                throw apiError(.notImplemented, "this node's store keeps no console sessions; use a SQLite server or a PostgreSQL node")
+            }
+            return try body(store)
+        }
     }
 
     /// Turns an integration on or off (off revokes its tokens); audited with the key's name.

@@ -2,9 +2,9 @@ import HTTPTypes
 import Synchronization
 import VigilStore
 
-/// What one request's queries read through: alerts, integrations, the audit log, the outbox and
-/// the compatibility list.
-public typealias QueryStore = any AlertQueries & IntegrationsAndTokens & AuditLog & DeliveryStore & CompatibilityList
+/// What one request's queries read through: alerts, integrations, the audit log, the outbox, the
+/// compatibility list and console sessions.
+public typealias QueryStore = any AlertQueries & IntegrationsAndTokens & AuditLog & DeliveryStore & CompatibilityList & ConsoleSessionStore
 
 /// Where the query routes read. Each request's queries run on a connection no other request
 /// uses at the same time, on the blocking pool (never on the cooperative pool).

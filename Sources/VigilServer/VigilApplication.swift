@@ -163,7 +163,8 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
 /// The web console, reading through `readers`.
 private func registerConsole(on router: Router<VigilRequestContext>, _ configuration: ServerConfiguration, service: IngestService,
                              readers: QueryReaders) {
-    ConsoleController(service: service, readers: readers, sessions: ConsoleSessions(lifetime: configuration.consoleSessionLifetime),
+    let sessions = ConsoleSessions(lifetime: configuration.consoleSessionLifetime, service: service, readers: readers)
+    ConsoleController(service: service, readers: readers, sessions: sessions,
                       renderer: ConsoleRenderer(), secureCookies: configuration.secureCookies,
                       activityWindow: configuration.machineActivityWindow).register(on: router)
 }

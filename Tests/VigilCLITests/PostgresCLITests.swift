@@ -140,8 +140,9 @@ struct PostgresCLITests {
         let admin = try await vigil(["apikey", "create", "console-admin", "--admin"] + postgres, in: scratch.url).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        func page(_ path: String, cookie: String? = nil, form: String? = nil) async throws -> (status: UInt, location: String?, cookie: String?, body: String) {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(node.port)\(path)")
+        func page(_ path: String, cookie: String? = nil, form: String? = nil, port: Int? = nil) async throws
+            -> (status: UInt, location: String?, cookie: String?, body: String) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? node.port)\(path)")
             if let cookie { request.headers.add(name: "Cookie", value: cookie) }
             if let form {
                 request.method = .POST
@@ -165,6 +166,15 @@ struct PostgresCLITests {
         let onboarding = try await page("/settings/onboarding", cookie: cookie)
         #expect(onboarding.status == 200 && onboarding.body.contains("26.04") && onboarding.body.contains("next LTS"), "the compatibility list")
         #expect(try await page("/alerts").status == 303, "no session, no page")
+
+        // The session is the store's: another node knows it, and signing out there ends it here.
+        let other = try await ScaleOutTests.startNode(store: database.url.description, in: scratch, index: 1)
+        defer { other.process.terminate() }
+        #expect(try await page("/alerts/\(alertID)", cookie: cookie, port: other.port).status == 200, "signed in on the other node too")
+        let csrf = try #require(queue.body.range(of: #"name="csrf" value="[^"]+""#, options: .regularExpression).map {
+            String(queue.body[$0].dropFirst(#"name="csrf" value=""#.count).dropLast()) })
+        #expect(try await page("/logout", cookie: cookie, form: "csrf=\(csrf)", port: other.port).location == "/login")
+        #expect(try await page("/alerts", cookie: cookie).status == 303, "signed out on every node")
         try await browser.shutdown()
     }
 

@@ -85,16 +85,31 @@ final class WebDriver: @unchecked Sendable {
     }
 
     func click(_ selector: String) async throws {
-        _ = try await command("POST", "element/\(try await element(selector))/click", [:])
+        _ = try await onFreshElement(selector) { try await command("POST", "element/\($0)/click", [:]) }
     }
 
     func text(_ selector: String) async throws -> String {
-        try await command("GET", "element/\(try await element(selector))/text") as? String ?? ""
+        try await onFreshElement(selector) { try await command("GET", "element/\($0)/text") } as? String ?? ""
     }
 
     /// A DOM property (`value`, `className`) of the element.
     func property(_ name: String, of selector: String) async throws -> String {
-        try await command("GET", "element/\(try await element(selector))/property/\(name)") as? String ?? ""
+        try await onFreshElement(selector) { try await command("GET", "element/\($0)/property/\(name)") } as? String ?? ""
+    }
+
+    /// Runs `body` on the element the selector finds, finding it again (up to 5 times) when the
+    /// page it was found on was replaced in between: a form's response page can arrive after the
+    /// element was found on the page that sent it.
+    private func onFreshElement(_ selector: String, _ body: (String) async throws -> Any?) async throws -> Any? {
+        var attempt = 1
+        while true {
+            do {
+                return try await body(try await element(selector))
+            } catch let failure as Failure where failure.description.contains("stale element") && attempt < 5 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     /// Runs `script` (a function body) in the page and returns its result.

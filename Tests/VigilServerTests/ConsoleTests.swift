@@ -3,9 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VigilDetection
+import VigilIngest
 import VigilModel
 import VigilPipeline
 import VigilTestSupport
+import VigilTooling
 @testable import VigilServer
 @testable import VigilStore
 
@@ -140,16 +143,45 @@ import VigilTestSupport
 
     /// The queue reads through the API's one filter type; the detection test's status turns on
     /// the EICAR alert's arrival; bulk triage changes every selected alert and is audited.
-    /// One key's sign-ins end that key's own oldest sessions, never another user's.
-    @Test func oneKeyCannotCrowdOutOtherUsersSessions() {
-        let sessions = ConsoleSessions(lifetime: .seconds(600))
+    /// One key's sign-ins end that key's own oldest sessions, never another user's; an expired
+    /// session is gone; and the store keeps only digests. Alike on both stores.
+    @Test(arguments: TestBackend.available) func oneKeyCannotCrowdOutOtherUsersSessions(on backend: TestBackend) throws {
+        let workspace = TemporaryDirectory()
+        let test = try TestStore(backend, in: workspace)
+        let store = test.store
         let start = Timestamp.now().microseconds
-        let other = sessions.open(key: "other-key", name: "other", admin: false, now: Timestamp(microseconds: start))
-        let own = (1...ConsoleSessions.perKey + 5).map {
-            sessions.open(key: "busy-key", name: "busy", admin: false, now: Timestamp(microseconds: start + Int64($0)))
+        func row(_ id: String, key: String, at offset: Int64) -> ConsoleSessionRow {
+            ConsoleSessionRow(idHash: id, keyHash: key, name: key, admin: false, csrf: "csrf-\(id)", expires: Timestamp(microseconds: start + 600_000_000 + offset))
         }
-        #expect(sessions.session(id: other.id) != nil)
-        #expect(own.filter { sessions.session(id: $0.id) != nil }.map(\.id) == own.suffix(ConsoleSessions.perKey).map(\.id))
+        let now = Timestamp(microseconds: start)
+        try store.openConsoleSession(row("other", key: "other-key", at: 0), perKey: 3, capacity: 100, now: now)
+        for index in 1...5 { try store.openConsoleSession(row("busy-\(index)", key: "busy-key", at: Int64(index)), perKey: 3, capacity: 100, now: now) }
+        #expect(try store.consoleSession(idHash: "other", now: now)?.csrf == "csrf-other")
+        #expect(try (1...5).filter { try store.consoleSession(idHash: "busy-\($0)", now: now) != nil } == [3, 4, 5], "the key's newest 3")
+        // Past the capacity, the oldest of all goes: here, the other key's.
+        try store.openConsoleSession(row("late", key: "late-key", at: 10), perKey: 3, capacity: 4, now: now)
+        #expect(try store.consoleSession(idHash: "other", now: now) == nil)
+        #expect(try store.consoleSession(idHash: "late", now: now) != nil)
+        #expect(try store.consoleSession(idHash: "late", now: Timestamp(microseconds: start + 700_000_000)) == nil, "expired")
+        try store.closeConsoleSession(idHash: "late")
+        #expect(try store.consoleSession(idHash: "late", now: now) == nil)
+    }
+
+    /// What the store keeps of a session: digests of its id and key, never either.
+    @Test func theStoreKeepsOnlyDigestsOfTheSessionAndItsKey() async throws {
+        let fixture = try ServerFixture()
+        let service = try IngestService(databasePath: fixture.database, ruleSet: .builtin())
+        let sessions = ConsoleSessions(lifetime: .seconds(600), service: service, readers: .sqlite(path: fixture.database))
+        let key = "vglk_a-key-nobody-else-has"
+        let session = try await sessions.open(key: key, name: "analyst", admin: true)
+        let stored = try Store(path: fixture.database).connection.statement("SELECT id_hash || ' ' || key_hash || ' ' || name AS line FROM console_sessions")
+            .rows { $0.text("line") }
+        #expect(stored.count == 1)
+        #expect(!stored[0].contains(session.id) && !stored[0].contains(key) && stored[0].hasSuffix(" analyst"))
+        #expect(try await sessions.session(id: session.id)?.keyHash == AccessToken.hash(key))
+        #expect(try await sessions.session(id: session.id + "x") == nil)
+        try await sessions.close(id: session.id)
+        #expect(try await sessions.session(id: session.id) == nil)
     }
 
     /// The machine list shows a page of machines by host name and links the next one, carrying

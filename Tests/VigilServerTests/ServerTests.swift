@@ -327,7 +327,9 @@ let corpusLogs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().app
         let name = { (route: Router<VigilRequestContext>.RouteDescription) in "\(route.method.rawValue.lowercased()) \(route.path.description.replacingOccurrences(of: ":id", with: "{id}"))" }
         let routes = Set(router.routes.map(name))
         let console = Router(context: VigilRequestContext.self)
-        ConsoleController(service: service, readers: .sqlite(path: fixture.database), sessions: ConsoleSessions(lifetime: .seconds(60)), renderer: ConsoleRenderer(),
+        let readers = QueryReaders.sqlite(path: fixture.database)
+        ConsoleController(service: service, readers: readers, sessions: ConsoleSessions(lifetime: .seconds(60), service: service, readers: readers),
+                          renderer: ConsoleRenderer(),
                           secureCookies: false, activityWindow: .seconds(60)).register(on: console)
         let pages = Set(console.routes.map(name))
         #expect(pages.isSubset(of: routes) && pages.count > 10)

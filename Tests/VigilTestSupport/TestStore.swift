@@ -44,9 +44,9 @@ public final class TestStore {
         }
     }
 
-    /// The store's queries, triage, integrations, tokens, audit log and delivery. On PostgreSQL its
+    /// The store's queries, triage, integrations, tokens, audit log, delivery and console sessions. On PostgreSQL its
     /// database is dropped with this `TestStore`: keep the `TestStore` for as long as the store is used.
-    public var store: any AlertQueries & AlertTriage & IntegrationsAndTokens & AuditLog & DeliveryStore {
+    public var store: any AlertQueries & AlertTriage & IntegrationsAndTokens & AuditLog & DeliveryStore & ConsoleSessionStore {
         if let sqlite { return sqlite }
         return postgres!.store  // one of the two is set by init
     }

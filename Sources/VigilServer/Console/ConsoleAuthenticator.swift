@@ -16,8 +16,8 @@ struct ConsoleAuthenticator: RouterMiddleware {
     let admin: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let id = Self.sessionID(request), let session = sessions.session(id: id),
-              let granted = try await service.authorizeAPIKey(session.key) else {
+        guard let id = Self.sessionID(request), let session = try await sessions.session(id: id),
+              let granted = try await service.authorizeAPIKey(hash: session.keyHash) else {
             if request.method == .get {
                 let path = request.uri.path
                 return ConsoleRenderer.redirect(to: path == "/" ? "/login" : "/login?next=" + (path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))

@@ -95,12 +95,12 @@ struct ConsoleController: Sendable {
             let message = key.isEmpty ? "Enter an API key." : "That API key is unknown, revoked or expired. Create one with `vigil apikey create NAME` (add --admin for onboarding)."
             return renderer.page("login", LoginModel(layout: ConsoleLayout(title: "Sign in", context: context), next: next, message: message), status: .unauthorized)
         }
-        let session = sessions.open(key: key, name: granted.name, admin: granted.admin)
+        let session = try await sessions.open(key: key, name: granted.name, admin: granted.admin)
         return ConsoleRenderer.redirect(to: next, headers: [.setCookie: ConsoleSessions.cookie(for: session, secure: secure(request))])
     }
 
     @Sendable func logout(_ request: Request, context: VigilRequestContext) async throws -> Response {
-        if let session = context.consoleSession { sessions.close(id: session.id) }
+        if let session = context.consoleSession { try await sessions.close(id: session.id) }
         return ConsoleRenderer.redirect(to: "/login", headers: [.setCookie: ConsoleSessions.expiredCookie(secure: secure(request))])
     }
 
