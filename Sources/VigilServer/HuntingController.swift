@@ -12,7 +12,10 @@ import VigilStore
 /// machine's timeline (`GET /api/v1/machines/{id}/timeline`).
 struct HuntingController: Sendable {
     let service: IngestService
-    let databasePath: String
+    /// Where events and timelines are read.
+    let readers: QueryReaders
+    /// The SQLite file hunting SQL runs on; nil on a PostgreSQL node, where `POST /query` answers 501.
+    let databasePath: String?
 
     /// The longest time limit a query may ask for, and the most rows it may return.
     static let timeoutCap: Int64 = 120
@@ -73,7 +76,9 @@ struct HuntingController: Sendable {
         }
         let limit = asked.limit ?? 10_000
         guard (1...Self.rowCap).contains(limit) else { throw apiError(.badRequest, "limit must be 1…\(Self.rowCap)") }
-        let path = databasePath
+        guard let path = databasePath else {
+            throw apiError(.notImplemented, "hunting SQL runs on a SQLite server only so far; on this PostgreSQL node, use GET /api/v1/events and the machine timelines, or the alert routes")
+        }
         let timeout = Duration.seconds(seconds)
         do {
             let result = try await Self.queryThreads.runIfActive {
@@ -108,7 +113,7 @@ struct HuntingController: Sendable {
 
     @Sendable func events(_ request: Request, context: VigilRequestContext) async throws -> EventsPage {
         let filter = try Self.filter(request.uri.queryParameters)
-        let rows = try await onReadConnection(databasePath) { try $0.events(filter) }
+        let rows = try await readers.read { try $0.events(filter) }
         return EventsPage(events: rows, next: Self.next(after: rows.last.map { ($0.time, $0.id) }, full: rows.count == filter.limit))
     }
 
@@ -135,7 +140,7 @@ struct HuntingController: Sendable {
         let parameters = request.uri.queryParameters
         if parameters.get("machine") != nil { throw apiError(.badRequest, "the machine is in the path; drop the machine parameter") }
         let filter = try Self.filter(parameters)
-        guard let entries = try await onReadConnection(databasePath, { try $0.timeline(machineID: id, filter) }) else {
+        guard let entries = try await readers.read({ try $0.timeline(machineID: id, filter) }) else {
             throw apiError(.notFound, "there is no machine \(id); GET /api/v1/machines lists them")
         }
         let last = entries.last.map { ($0.event.time, $0.event.id) }

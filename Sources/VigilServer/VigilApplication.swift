@@ -92,9 +92,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
 /// on the control connection), delivery (subscriptions, the live stream, and a worker on
 /// `deliveryStore` unless it is nil, whose leases keep two nodes from sending one subscription
 /// at once; nodes of one host tell their leases apart by port), health, metrics
-/// and the API document, the web console, plus the correlator role (`correlator`), which one
-/// node at a time holds. Hunting is not served by such a node yet; its routes answer 501 and
-/// say so.
+/// and the API document, the web console, events and machine timelines, plus the correlator
+/// role (`correlator`), which one node at a time holds. Hunting SQL (`POST /api/v1/query`) is
+/// not served by such a node yet; it answers 501 and says so.
 public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, readers: ReaderPool,
                                        deliveryStore: (any DeliveryStore)?, correlator: CorrelatorNode, logger: Logger) throws -> some ApplicationProtocol {
     let service = IngestService(backend: backend, ruleSet: configuration.ruleSet, pushesPerSecond: configuration.pushesPerSecond,
@@ -113,14 +113,7 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
     QueryController(service: service, readers: .pooled(readers)).register(on: router)
     DeliveryController(service: service, readers: .pooled(readers), worker: delivery).register(on: router)
     registerConsole(on: router, configuration, service: service, readers: .pooled(readers))
-    let notHere: @Sendable (Request, VigilRequestContext) async throws -> Response = { _, _ in
-        throw apiError(.notImplemented, """
-            this node is an ingest node on PostgreSQL: it serves pushes, alerts, incidents, machines and integrations \
-            (reads, triage and administration), subscriptions and the alert stream, the web console, /health and /metrics; \
-            hunting (query, events, timelines) runs on a SQLite node only so far
-            """)
-    }
-    for method in [HTTPRequest.Method.get, .post, .patch, .delete] { router.on("/api/v1/**", method: method, use: notHere) }
+    HuntingController(service: service, readers: .pooled(readers), databasePath: nil).register(on: router)
     var app = Application(
         router: router,
         server: .http1(configuration: .init(additionalChannelHandlers: [
@@ -155,7 +148,7 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
     let readers = QueryReaders.sqlite(path: configuration.databasePath)
     DeliveryController(service: service, readers: readers, worker: delivery).register(on: router)
     QueryController(service: service, readers: readers).register(on: router)
-    HuntingController(service: service, databasePath: configuration.databasePath).register(on: router)
+    HuntingController(service: service, readers: readers, databasePath: configuration.databasePath).register(on: router)
     registerConsole(on: router, configuration, service: service, readers: readers)
     return router
 }

@@ -107,12 +107,12 @@ struct PostgresCLITests {
         defer { node.process.terminate() }
         let session = URLSession(configuration: .ephemeral)
         defer { session.finishTasksAndInvalidate() }
-        func request(_ path: String, method: String = "GET") async throws -> (status: Int, body: Any?) {
+        func request(_ path: String, method: String = "GET", body: String? = nil) async throws -> (status: Int, body: Any?) {
             var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(node.port)/api/v1/\(path)")))
             request.httpMethod = method
             request.timeoutInterval = 30
             request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-            if method == "PATCH" { request.httpBody = Data(#"{"status":"resolved"}"#.utf8) }
+            request.httpBody = body.map { Data($0.utf8) }
             let (data, response) = try await session.data(for: request)
             return ((response as? HTTPURLResponse)?.statusCode ?? -1, try? JSONSerialization.jsonObject(with: data))
         }
@@ -131,10 +131,16 @@ struct PostgresCLITests {
         #expect(detail.status == 200)
         #expect(((detail.body as? [String: Any])?["events"] as? [Any])?.isEmpty == false)
         #expect(try await request("alerts/999999").status == 404)
-        #expect(try await request("alerts/\(alertID)", method: "PATCH").status == 200)
+        #expect(try await request("alerts/\(alertID)", method: "PATCH", body: #"{"status":"resolved"}"#).status == 200)
         #expect(try await rows(["alerts", "--status", "resolved"], postgres).count == 1)
         #expect(try await request("subscriptions").status == 403, "served, to admin keys")
-        #expect(try await request("events").status == 501)
+        let events = try await request("events?limit=1000")
+        let eventRows = try #require((events.body as? [String: Any])?["events"] as? [[String: Any]])
+        #expect(events.status == 200 && eventRows.count == 30, "\(events.status): \(eventRows.count) events")
+        let machineID = try #require(((machinesAnswer.body as? [String: Any])?["machines"] as? [[String: Any]])?.first?["id"] as? Int)
+        let timeline = try await request("machines/\(machineID)/timeline")
+        #expect(timeline.status == 200, "\(timeline.status)")
+        #expect(try await request("query", method: "POST", body: #"{"sql":"SELECT 1"}"#).status == 501)
 
         // The web console on the node: sign in with an admin key, then its pages read the same store.
         let admin = try await vigil(["apikey", "create", "console-admin", "--admin"] + postgres, in: scratch.url).stdout
