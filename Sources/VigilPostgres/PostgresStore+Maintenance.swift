@@ -101,3 +101,24 @@ extension PostgresStore {
         return report
     }
 }
+
+extension PostgresStore {
+    /// Lets login role `role` read the hunting views (and call their functions), and nothing
+    /// else of the store: hunting SQL runs as that role (`PostgresHuntingQuery`). Audited.
+    public func grantHunting(to role: String, actor: String) throws {
+        guard role.utf8.count <= 63, let first = role.unicodeScalars.first, first == "_" || ("a"..."z").contains(first),
+              role.unicodeScalars.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }) else {
+            throw StoreError(.invalidValue, "a hunting role is 1 to 63 lowercase letters, digits and '_', starting with a letter or '_'")
+        }
+        let exists = try session.query("SELECT COUNT(*) AS n FROM pg_roles WHERE rolname = $1", [role]).first?.int("n") ?? 0
+        guard exists == 1 else {
+            throw StoreError(.notFound, "there is no role \(role); create it first (CREATE ROLE \(role) LOGIN PASSWORD '…')")
+        }
+        try session.transaction {
+            try session.execute("GRANT USAGE ON SCHEMA hunting TO \"\(role)\"")
+            try session.execute("GRANT SELECT ON ALL TABLES IN SCHEMA hunting TO \"\(role)\"")
+            try session.execute("GRANT EXECUTE ON FUNCTION hunting.iso8601(BIGINT), hunting.field(TEXT, TEXT) TO \"\(role)\"")
+            try appendAudit(actor: actor, action: "hunting.grant", target: "role:\(role)", details: "")
+        }
+    }
+}

@@ -14,8 +14,18 @@ struct HuntingController: Sendable {
     let service: IngestService
     /// Where events and timelines are read.
     let readers: QueryReaders
-    /// The SQLite file hunting SQL runs on; nil on a PostgreSQL node, where `POST /query` answers 501.
-    let databasePath: String?
+    /// Where hunting SQL runs.
+    let sql: HuntingSQL
+
+    /// Where a server runs hunting SQL.
+    enum HuntingSQL: Sendable {
+        /// On the SQLite file, opened read-only per query (`HuntingQuery`).
+        case sqlite(path: String)
+        /// Through an engine of the shared store (PostgreSQL's, as a role of its own).
+        case engine(any HuntingEngine)
+        /// Not here, for the reason given (a PostgreSQL node started without --hunting-store).
+        case unavailable(String)
+    }
 
     /// The longest time limit a query may ask for, and the most rows it may return.
     static let timeoutCap: Int64 = 120
@@ -76,13 +86,18 @@ struct HuntingController: Sendable {
         }
         let limit = asked.limit ?? 10_000
         guard (1...Self.rowCap).contains(limit) else { throw apiError(.badRequest, "limit must be 1…\(Self.rowCap)") }
-        guard let path = databasePath else {
-            throw apiError(.notImplemented, "hunting SQL runs on a SQLite server only so far; on this PostgreSQL node, use GET /api/v1/events and the machine timelines, or the alert routes")
-        }
         let timeout = Duration.seconds(seconds)
         do {
-            let result = try await Self.queryThreads.runIfActive {
-                try HuntingQuery(path: path).run(asked.sql, timeout: timeout, rowCap: limit)
+            let result: HuntingQuery.Result
+            switch sql {
+            case .sqlite(let path):
+                result = try await Self.queryThreads.runIfActive {
+                    try HuntingQuery(path: path).run(asked.sql, timeout: timeout, rowCap: limit)
+                }
+            case .engine(let engine):
+                result = try await engine.run(asked.sql, timeout: timeout, rowCap: limit, byteCap: 64 << 20)
+            case .unavailable(let reason):
+                throw apiError(.notImplemented, reason)
             }
             return QueryAnswer(columns: result.columns, rows: result.rows, truncated: result.truncated)
         } catch let error as StoreError {

@@ -92,11 +92,12 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
 /// on the control connection), delivery (subscriptions, the live stream, and a worker on
 /// `deliveryStore` unless it is nil, whose leases keep two nodes from sending one subscription
 /// at once; nodes of one host tell their leases apart by port), health, metrics
-/// and the API document, the web console, events and machine timelines, plus the correlator
-/// role (`correlator`), which one node at a time holds. Hunting SQL (`POST /api/v1/query`) is
-/// not served by such a node yet; it answers 501 and says so.
+/// and the API document, the web console, events and machine timelines, hunting SQL through
+/// `hunting` (501 without it), plus the correlator role (`correlator`), which one node at a
+/// time holds.
 public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, readers: ReaderPool,
-                                       deliveryStore: (any DeliveryStore)?, correlator: CorrelatorNode, logger: Logger) throws -> some ApplicationProtocol {
+                                       deliveryStore: (any DeliveryStore)?, hunting: (any HuntingEngine)?, correlator: CorrelatorNode,
+                                       logger: Logger) throws -> some ApplicationProtocol {
     let service = IngestService(backend: backend, ruleSet: configuration.ruleSet, pushesPerSecond: configuration.pushesPerSecond,
                                 eventsPerSecond: configuration.eventsPerSecond, maxFutureSkew: configuration.maxFutureSkew)
     let delivery = deliveryStore.map {
@@ -113,7 +114,11 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
     QueryController(service: service, readers: .pooled(readers)).register(on: router)
     DeliveryController(service: service, readers: .pooled(readers), worker: delivery).register(on: router)
     registerConsole(on: router, configuration, service: service, readers: .pooled(readers))
-    HuntingController(service: service, readers: .pooled(readers), databasePath: nil).register(on: router)
+    let huntingSQL: HuntingController.HuntingSQL = hunting.map { .engine($0) } ?? .unavailable("""
+        this node runs no hunting SQL: start it with --hunting-store naming a role that reads the hunting views only \
+        (vigil init --hunting-role); events and machine timelines are served here all the same
+        """)
+    HuntingController(service: service, readers: .pooled(readers), sql: huntingSQL).register(on: router)
     var app = Application(
         router: router,
         server: .http1(configuration: .init(additionalChannelHandlers: [
@@ -148,7 +153,7 @@ public func buildRouter(_ configuration: ServerConfiguration, service: IngestSer
     let readers = QueryReaders.sqlite(path: configuration.databasePath)
     DeliveryController(service: service, readers: readers, worker: delivery).register(on: router)
     QueryController(service: service, readers: readers).register(on: router)
-    HuntingController(service: service, readers: readers, databasePath: configuration.databasePath).register(on: router)
+    HuntingController(service: service, readers: readers, sql: .sqlite(path: configuration.databasePath)).register(on: router)
     registerConsole(on: router, configuration, service: service, readers: readers)
     return router
 }

@@ -53,6 +53,7 @@ extension DeliveryStore {
 }
 
 extension DeliveryStore where Self: SQLWriter & AlertQueries & AuditLog {
+    @discardableResult
     public func createSubscription(_ spec: SubscriptionSpec, secret: String, actor: String) throws -> SubscriptionRow {
         try SubscriptionSpec.validate(spec)
         return try inTransaction {
@@ -122,6 +123,7 @@ extension DeliveryStore where Self: SQLWriter & AlertQueries & AuditLog {
             }
     }
 
+    @discardableResult
     public func redeliverDeadLetters(of name: String, actor: String) throws -> Int {
         try inTransaction {
             let row = try requireSubscription(name)

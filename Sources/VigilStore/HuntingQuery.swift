@@ -65,6 +65,12 @@ public final class HuntingQuery {
         public var rows: [[JSONValue]]
         /// True when the query had more rows than the cap.
         public var truncated: Bool
+
+        public init(columns: [String], rows: [[JSONValue]], truncated: Bool) {
+            self.columns = columns
+            self.rows = rows
+            self.truncated = truncated
+        }
     }
 
     private let connection: Connection
@@ -224,6 +230,14 @@ public final class HuntingQuery {
             return Unmanaged<DeadlineBox>.fromOpaque(context).takeUnretainedValue().passed ? 1 : 0
         }, Unmanaged.passUnretained(deadline).toOpaque())
     }
+}
+
+/// Runs analysts' read-only SQL over the hunting views of a store that is not a SQLite file
+/// (`HuntingQuery` is SQLite's): PostgreSQL's, through a login role that reads those views only.
+public protocol HuntingEngine: Sendable {
+    /// Runs one `SELECT` and returns at most `rowCap` rows and about `byteCap` bytes; stops it
+    /// after `timeout`. Throws a `StoreError`: `.timedOut`, or `.invalidValue` saying what to fix.
+    func run(_ sql: String, timeout: Duration, rowCap: Int, byteCap: Int) async throws -> HuntingQuery.Result
 }
 
 /// A deadline a C callback can read.

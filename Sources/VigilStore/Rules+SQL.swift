@@ -45,6 +45,7 @@ public protocol RuleStore: AnyObject {
 }
 
 extension RuleStore where Self: SQLWriter & AuditLog {
+    @discardableResult
     public func addStoredRule(id ruleID: String, title: String, source: String, text: String, actor: String) throws -> (version: Int, changed: Bool) {
         try inTransaction {
             let latest = try readFirst("SELECT version, text FROM stored_rules WHERE rule_id = ? ORDER BY version DESC LIMIT 1", [.text(ruleID)]) {

@@ -12,7 +12,7 @@ struct StoreOptions: ParsableArguments {
 
     @Option(name: .customLong("store"), help: ArgumentHelp(
         "A PostgreSQL store instead of the SQLite file: postgresql://user@host[:port]/database (default: $VIGIL_STORE).",
-        discussion: "The password comes from the URL or PGPASSWORD. init, import, serve (as an ingest node), the read-only commands (alerts, alert show, incidents, incident show, machines, events, imports, rejected, audit), triage (alert update, incident update), delivery (notify, deliver), rules (list, add, history, disable, enable), compatibility, detection-test --verify, integration, apikey, check, purge and backup (with pg_dump) run on PostgreSQL."))
+        discussion: "The password comes from the URL or PGPASSWORD. init, import, serve (as an ingest node), the read-only commands (alerts, alert show, incidents, incident show, machines, events, imports, rejected, audit), triage (alert update, incident update), delivery (notify, deliver), rules (list, add, history, disable, enable), compatibility, detection-test --verify, query (with --hunting-store), integration, apikey, check, purge and backup (with pg_dump) run on PostgreSQL."))
     var storeURL: String?
 
     var path: String { db ?? ProcessInfo.processInfo.environment["VIGIL_DB"] ?? "vigil.sqlite" }
@@ -78,7 +78,7 @@ struct StoreOptions: ParsableArguments {
         if let url = try postgresURL() {
             throw CLIError("""
                 this command reads the SQLite store only so far, and \(url) is a PostgreSQL store; on PostgreSQL, \
-                `vigil init`, `import`, `serve` (as an ingest node), the read-only commands (`alerts`, `alert show`, `incidents`, `incident show`, `machines`, `events`, `imports`, `rejected`, `audit`), triage (`alert update`, `incident update`), delivery (`notify`, `deliver`), `rules` (`list`, `add`, `history`, `disable`, `enable`), `compatibility`, `detection-test --verify`, `integration`, `apikey`, `check`, `purge` and `backup` run. Leave out --store (and VIGIL_STORE) to use --db's SQLite file.
+                `vigil init`, `import`, `serve` (as an ingest node), the read-only commands (`alerts`, `alert show`, `incidents`, `incident show`, `machines`, `events`, `imports`, `rejected`, `audit`), triage (`alert update`, `incident update`), delivery (`notify`, `deliver`), `rules` (`list`, `add`, `history`, `disable`, `enable`), `compatibility`, `detection-test --verify`, `query` (with `--hunting-store`), `integration`, `apikey`, `check`, `purge` and `backup` run. Leave out --store (and VIGIL_STORE) to use --db's SQLite file.
                 """)
         }
         guard creating || FileManager.default.fileExists(atPath: path) else {

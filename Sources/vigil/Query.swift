@@ -1,10 +1,26 @@
 import ArgumentParser
 import Foundation
 import VigilModel
+import VigilPostgres
 import VigilStore
 
+/// `--hunting-store URL`: the login role hunting SQL runs as on a PostgreSQL store.
+struct HuntingStoreOptions: ParsableArguments {
+    @Option(name: .customLong("hunting-store"), help: ArgumentHelp(
+        "PostgreSQL: the store as the role hunting SQL runs as (default: $VIGIL_HUNTING_STORE).",
+        discussion: "postgresql://vigil_hunter@host/database: a role that `vigil init --hunting-role` let read the hunting views only."))
+    var huntingStore: String?
+
+    /// The hunting engine for a PostgreSQL store, or nil when no hunting store is named.
+    func engine() throws -> PostgresHuntingQuery? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let text = huntingStore ?? environment["VIGIL_HUNTING_STORE"], !text.isEmpty else { return nil }
+        do { return PostgresHuntingQuery(url: try PostgresURL(text, environment: environment)) } catch { throw CLIError("--hunting-store: \(error)") }
+    }
+}
+
 extension Vigil {
-    struct Query: ParsableCommand {
+    struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Advanced hunting: read-only SQL over the events, alerts, machines, incidents and detections views.",
             discussion: """
@@ -12,6 +28,7 @@ extension Vigil {
                 `field(fields, 'CommandLine')` reads an event field. The database is opened read-only.
                 """)
         @OptionGroup var store: StoreOptions
+        @OptionGroup var hunting: HuntingStoreOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Stop the query after this long (30s, 2m).") var timeout = DurationArgument(seconds: 30)
         @Option(help: "Return at most this many rows.") var limit = 10_000
@@ -22,13 +39,26 @@ extension Vigil {
             if limit <= 0 || limit > 1_000_000 { throw ValidationError("--limit must be 1…1000000") }
         }
 
-        func run() throws {
-            _ = try store.open()
+        func run() async throws {
             let result: HuntingQuery.Result
-            do {
-                result = try HuntingQuery(path: store.path).run(sql, timeout: timeout.duration, rowCap: limit)
-            } catch {
-                throw CLIError(error.description)
+            if try store.postgresURL() != nil {
+                guard let engine = try hunting.engine() else {
+                    throw CLIError("""
+                        on PostgreSQL, hunting SQL runs as a role that reads the hunting views only: create one (CREATE ROLE \
+                        vigil_hunter LOGIN PASSWORD '…'), run `vigil init --store … --hunting-role vigil_hunter`, and name it with \
+                        --hunting-store postgresql://vigil_hunter@host/database (or VIGIL_HUNTING_STORE)
+                        """)
+                }
+                do { result = try await engine.run(sql, timeout: timeout.duration, rowCap: limit, byteCap: 64 << 20) } catch {
+                    throw CLIError("\(error)")
+                }
+            } else {
+                _ = try store.open()
+                do {
+                    result = try HuntingQuery(path: store.path).run(sql, timeout: timeout.duration, rowCap: limit)
+                } catch {
+                    throw CLIError(error.description)
+                }
             }
             emit(try renderQuery(result, as: output.format))
             if result.truncated { writeStderr("stopped at \(limit) rows (--limit)") }

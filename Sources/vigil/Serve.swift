@@ -31,6 +31,7 @@ extension Vigil {
         @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.") var maxConnections = 256
         @Flag(name: .customLong("metrics-auth"), help: "Serve /metrics only to requests with an API key (read or admin).") var metricsAuth = false
         @OptionGroup var delivery: DeliveryOptions
+        @OptionGroup var hunting: HuntingStoreOptions
         @Flag(name: .customLong("no-delivery"), help: "Do not send alerts to subscriptions here (another node or `vigil deliver` does).") var noDelivery = false
         @Option(name: .customLong("delivery-interval"), help: "How often delivery looks for new changes.")
         var deliveryInterval = PreciseDurationArgument(milliseconds: 500)
@@ -60,6 +61,9 @@ extension Vigil {
             if let url = try store.postgresURL() {
                 try await runIngestNode(on: url, logger: logger)
                 return
+            }
+            if hunting.huntingStore != nil {
+                throw ValidationError("--hunting-store is for a PostgreSQL store; on SQLite, hunting opens the file read-only")
             }
             let opened = try store.open(creating: true)
             // A query-only server leaves the writer lock to the import running next to it.
@@ -93,7 +97,7 @@ extension Vigil {
             let readers = ReaderPool(size: Self.postgresReaders) { try PostgresStore(url: url) }
             let deliveryStore = configuration.delivers ? try store.openPostgres(url) : nil
             let app = try buildIngestNodeApplication(configuration, backend: backend, readers: readers, deliveryStore: deliveryStore,
-                                                     correlator: correlator, logger: logger)
+                                                     hunting: try hunting.engine(), correlator: correlator, logger: logger)
             try await app.runService()
         }
 

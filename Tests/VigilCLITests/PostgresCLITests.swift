@@ -96,9 +96,20 @@ struct PostgresCLITests {
         let updated = try await vigil(["alert", "show", String(alertID), "--format", "json"] + postgres, in: scratch.url)
         #expect(updated.stdout.contains(#""status":"in_progress""#) && updated.stdout.contains("looking"), "\(updated.stdout)")
         #expect(try await rows(["audit", "--action", "alert"], postgres).count == 1)
-        let queries = try await vigil(["query", "SELECT 1"] + postgres, in: scratch.url)
-        #expect(queries.status != 0)
-        #expect(queries.stderr.contains("reads the SQLite store only so far"), "\(queries.stderr)")
+        // Hunting SQL on PostgreSQL runs as a role that reads the hunting views only.
+        let hunting = "SELECT hostname, count(*) AS n, min(time) AS first FROM events GROUP BY hostname ORDER BY n DESC"
+        let unset = try await vigil(["query", hunting] + postgres, in: scratch.url)
+        #expect(unset.status != 0 && unset.stderr.contains("--hunting-role"), "\(unset.stderr)")
+        let hunter = try database.loginRole()
+        let granted = try await vigil(["init", "--hunting-role", hunter.name] + postgres, in: scratch.url)
+        #expect(granted.status == 0, "\(granted.stderr)")
+        let hunterStore = ["--hunting-store", hunter.url.description]
+        let hunted = try await vigil(["query", hunting, "--format", "jsonl"] + postgres + hunterStore, in: scratch.url)
+        #expect(hunted.status == 0, "\(hunted.stderr)")
+        let huntedOnSQLite = try await vigil(["query", hunting, "--format", "jsonl"] + sqlite, in: scratch.url)
+        #expect(hunted.stdout == huntedOnSQLite.stdout && !hunted.stdout.isEmpty, "\(hunted.stdout) against \(huntedOnSQLite.stdout)")
+        let owner = try await vigil(["query", hunting] + postgres + ["--hunting-store", database.url.description], in: scratch.url)
+        #expect(owner.status != 0 && owner.stderr.contains("can read more than the hunting views"), "\(owner.stderr)")
 
         // A node's read routes answer from the same store, through its pool of read connections.
         let key = try await vigil(["apikey", "create", "reader"] + postgres, in: scratch.url).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -174,8 +185,16 @@ struct PostgresCLITests {
         #expect(try await page("/alerts").status == 303, "no session, no page")
 
         // The session is the store's: another node knows it, and signing out there ends it here.
-        let other = try await ScaleOutTests.startNode(store: database.url.description, in: scratch, index: 1)
+        let other = try await ScaleOutTests.startNode(store: database.url.description, in: scratch, index: 1, arguments: hunterStore)
         defer { other.process.terminate() }
+        var query = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(other.port)/api/v1/query")))
+        query.httpMethod = "POST"
+        query.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        query.httpBody = try JSONSerialization.data(withJSONObject: ["sql": hunting])
+        let (answer, response) = try await session.data(for: query)
+        let answered = try #require(try JSONSerialization.jsonObject(with: answer) as? [String: Any])
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(answered)")
+        #expect(answered["columns"] as? [String] == ["hostname", "n", "first"] && (answered["rows"] as? [[Any]])?.count == 1, "\(answered)")
         #expect(try await page("/alerts/\(alertID)", cookie: cookie, port: other.port).status == 200, "signed in on the other node too")
         let csrf = try #require(queue.body.range(of: #"name="csrf" value="[^"]+""#, options: .regularExpression).map {
             String(queue.body[$0].dropFirst(#"name="csrf" value=""#.count).dropLast()) })

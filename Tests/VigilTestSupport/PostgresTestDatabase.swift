@@ -11,6 +11,8 @@ public final class PostgresTestDatabase {
 
     public let url: PostgresURL
     private let admin: PostgresSession
+    /// Login roles made for this database's tests; roles are the server's, so they are dropped with it.
+    private var roles: [String] = []
 
     public init() throws {
         guard let serverURL = Self.serverURL else {
@@ -37,7 +39,20 @@ public final class PostgresTestDatabase {
         self.url = url
     }
 
+    /// A new login role with no privileges (the server trusts loopback logins), and this
+    /// database's URL as that role.
+    public func loginRole() throws -> (name: String, url: PostgresURL) {
+        let name = "vigil_test_role_\(UInt64.random(in: 0..<UInt64.max))"
+        try admin.execute("CREATE ROLE \(name) LOGIN")
+        roles.append(name)
+        var url = url
+        url.user = name
+        url.password = nil
+        return (name, url)
+    }
+
     deinit {
         _ = try? admin.execute("DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)")
+        for role in roles { _ = try? admin.execute("DROP ROLE IF EXISTS \(role)") }
     }
 }

@@ -51,6 +51,11 @@ public final class TestStore {
         return postgres!.store  // one of the two is set by init
     }
 
+    /// The PostgreSQL store, for what runs on PostgreSQL only; nil on SQLite.
+    public var postgresStore: PostgresStore? { postgres?.store }
+    /// The PostgreSQL test database (its URL and login roles); nil on SQLite.
+    public var postgresDatabase: PostgresTestDatabase? { postgres?.database }
+
     /// An import pipeline into this store, on a writer of its own.
     public func pipeline(ruleSet: RuleSet, dedupeWindow: Duration = .seconds(3600), incidentPolicy: IncidentPolicy = IncidentPolicy()) throws -> ImportPipeline {
         if let sqlite { return ImportPipeline(store: sqlite, ruleSet: ruleSet, dedupeWindow: dedupeWindow, incidentPolicy: incidentPolicy) }
