@@ -41,7 +41,17 @@ public enum CustomDetectionRun {
     /// Throws a `StoreError` that says what to fix when the query fails or returns no `event_id`.
     public static func read(_ detection: CustomDetection, databasePath path: String,
                             timeout: Duration = .seconds(30)) throws -> (rows: [CustomDetectionRow], truncated: Bool) {
-        let result = try HuntingQuery(path: path).run(detection.query, timeout: timeout, rowCap: rowCap)
+        try rows(of: try HuntingQuery(path: path).run(detection.query, timeout: timeout, rowCap: rowCap))
+    }
+
+    /// Runs `detection`'s query through `engine` (a PostgreSQL store's hunting role), for at most `timeout`.
+    public static func read(_ detection: CustomDetection, engine: any HuntingEngine,
+                            timeout: Duration = .seconds(30)) async throws -> (rows: [CustomDetectionRow], truncated: Bool) {
+        try rows(of: try await engine.run(detection.query, timeout: timeout, rowCap: rowCap, byteCap: 64 << 20))
+    }
+
+    /// A query's result as detection rows: each row's `event_id`, its `key`, and its other columns.
+    public static func rows(of result: HuntingQuery.Result) throws -> (rows: [CustomDetectionRow], truncated: Bool) {
         try requireEventID(result.columns)
         let eventColumn = result.columns.firstIndex(of: "event_id")!
         let keyColumn = result.columns.firstIndex(of: "key")
@@ -76,7 +86,7 @@ extension BatchCommitter {
         let rule = RuleInfo(id: detection.ruleID, title: detection.title, severity: detection.severity, status: "custom",
                             author: detection.actor, tags: detection.tags, file: "custom-detection:\(detection.name)",
                             description: detection.query)
-        let writer = try sqliteWriter()
+        let writer = try customDetectionWriter()
         return try writer.transaction {
             var outcome = CustomDetectionOutcome()
             outcome.rows = rows.count
@@ -105,17 +115,17 @@ extension BatchCommitter {
 
     /// Records a run of `detection` that failed (its query was refused or stopped), and schedules the next.
     public func recordFailedRun(_ detection: CustomDetection, reason: String, ranAt: Timestamp) throws {
-        let writer = try sqliteWriter()
+        let writer = try customDetectionWriter()
         try writer.transaction {
             try writer.recordCustomDetectionRun(detection.name, at: ranAt, outcome: "failed: \(reason)",
                                                 nextRunAt: detection.nextRun(after: ranAt))
         }
     }
 
-    /// Custom detections are SQL over the SQLite store's tables: their writer is SQLite's.
-    private func sqliteWriter() throws -> StoreWriter {
-        guard let writer = writer as? StoreWriter else {
-            throw StoreError(.invalidValue, "custom detections run on the SQLite store only: their queries are SQLite SQL")
+    /// The writer, with what custom detections need of it (both stores' writers have it).
+    private func customDetectionWriter() throws -> any BatchWriter & CustomDetectionWriter {
+        guard let writer = writer as? any BatchWriter & CustomDetectionWriter else {
+            throw StoreError(.invalidValue, "this store's writer cannot raise custom detections' alerts")
         }
         return writer
     }

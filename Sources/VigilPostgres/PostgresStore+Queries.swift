@@ -6,7 +6,8 @@ extension PostgresStore: ImportTarget {}
 
 /// The alert queries (`AlertQueries+SQL.swift`) and triage (`AlertTriage+SQL.swift`) in
 /// PostgreSQL's dialect.
-extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore, CompatibilityList, RuleStore, ConsoleSessionStore {
+extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore, CompatibilityList, RuleStore, ConsoleSessionStore,
+    CustomDetectionStore {
     public var dialect: SQLDialect { .postgresql }
 
     public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
@@ -22,12 +23,28 @@ extension PostgresStore: SQLWriter, AlertQueries, AlertTriage, DeliveryStore, Co
     }
 
     /// A row read as SQLite reads one: NULL is 0 or empty text.
-    private struct ReadRow: SQLRow {
+    struct ReadRow: SQLRow {
         let row: PostgresRandomAccessRow
         func int(_ column: String) throws -> Int64 { try row.optionalInt(column) ?? 0 }
         func optionalInt(_ column: String) throws -> Int64? { try row.optionalInt(column) }
         func text(_ column: String) throws -> String { try row.optionalText(column) ?? "" }
         func optionalText(_ column: String) throws -> String? { try row.optionalText(column) }
+    }
+}
+
+extension PostgresWriter: SQLWriter, CustomDetectionWriter {
+    public var dialect: SQLDialect { .postgresql }
+
+    public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
+        try session.query(dialect.placeholders(in: sql), values.map(\.postgresValue)).map { try transform(PostgresStore.ReadRow(row: $0)) }
+    }
+
+    public func write(_ sql: String, _ values: [SQLParameter]) throws -> Int {
+        try session.execute(dialect.placeholders(in: sql), values.map(\.postgresValue))
+    }
+
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try session.transaction(body)
     }
 }
 

@@ -7,6 +7,28 @@ import VigilModel
 import VigilPipeline
 import VigilStore
 
+/// Where a server runs hunting SQL (the API's queries and custom detections).
+enum HuntingSQL: Sendable {
+    /// On the SQLite file, opened read-only per query (`HuntingQuery`).
+    case sqlite(path: String)
+    /// Through an engine of the shared store (PostgreSQL's, as a role of its own).
+    case engine(any HuntingEngine)
+    /// Not here, for the reason given (a PostgreSQL node started without --hunting-store).
+    case unavailable(String)
+
+    /// Runs `sql`; a SQLite query runs on `threads`, off the cooperative pool.
+    func run(_ sql: String, timeout: Duration, rowCap: Int, on threads: NIOThreadPool) async throws -> HuntingQuery.Result {
+        switch self {
+        case .sqlite(let path):
+            return try await threads.runIfActive { try HuntingQuery(path: path).run(sql, timeout: timeout, rowCap: rowCap) }
+        case .engine(let engine):
+            return try await engine.run(sql, timeout: timeout, rowCap: rowCap, byteCap: 64 << 20)
+        case .unavailable(let reason):
+            throw StoreError(.unavailable, reason)
+        }
+    }
+}
+
 /// Advanced hunting over the store (any API key): read-only SQL over the hunting views
 /// (`POST /api/v1/query`), events with `vigil events`' filters (`GET /api/v1/events`) and one
 /// machine's timeline (`GET /api/v1/machines/{id}/timeline`).
@@ -16,16 +38,6 @@ struct HuntingController: Sendable {
     let readers: QueryReaders
     /// Where hunting SQL runs.
     let sql: HuntingSQL
-
-    /// Where a server runs hunting SQL.
-    enum HuntingSQL: Sendable {
-        /// On the SQLite file, opened read-only per query (`HuntingQuery`).
-        case sqlite(path: String)
-        /// Through an engine of the shared store (PostgreSQL's, as a role of its own).
-        case engine(any HuntingEngine)
-        /// Not here, for the reason given (a PostgreSQL node started without --hunting-store).
-        case unavailable(String)
-    }
 
     /// The longest time limit a query may ask for, and the most rows it may return.
     static let timeoutCap: Int64 = 120
@@ -88,17 +100,8 @@ struct HuntingController: Sendable {
         guard (1...Self.rowCap).contains(limit) else { throw apiError(.badRequest, "limit must be 1…\(Self.rowCap)") }
         let timeout = Duration.seconds(seconds)
         do {
-            let result: HuntingQuery.Result
-            switch sql {
-            case .sqlite(let path):
-                result = try await Self.queryThreads.runIfActive {
-                    try HuntingQuery(path: path).run(asked.sql, timeout: timeout, rowCap: limit)
-                }
-            case .engine(let engine):
-                result = try await engine.run(asked.sql, timeout: timeout, rowCap: limit, byteCap: 64 << 20)
-            case .unavailable(let reason):
-                throw apiError(.notImplemented, reason)
-            }
+            if case .unavailable(let reason) = sql { throw apiError(.notImplemented, reason) }
+            let result = try await sql.run(asked.sql, timeout: timeout, rowCap: limit, on: Self.queryThreads)
             return QueryAnswer(columns: result.columns, rows: result.rows, truncated: result.truncated)
         } catch let error as StoreError {
             switch error.code {

@@ -81,7 +81,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger: logger)
     app.addServices([GroupCommitService(service: service, logger: logger)] as [any Service])
     if let worker { app.addServices([DeliveryService(worker: worker, interval: configuration.deliveryInterval)] as [any Service]) }
-    app.addServices([CustomDetectionService(databasePath: configuration.databasePath, ingest: service,
+    app.addServices([CustomDetectionService(schedule: try Store(readingAt: configuration.databasePath),
+                                            sql: .sqlite(path: configuration.databasePath), ingest: service,
                                             queryTimeout: configuration.customDetectionTimeout,
                                             pollInterval: configuration.customDetectionPollInterval, logger: logger)] as [any Service])
     return app
@@ -93,10 +94,12 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
 /// `deliveryStore` unless it is nil, whose leases keep two nodes from sending one subscription
 /// at once; nodes of one host tell their leases apart by port), health, metrics
 /// and the API document, the web console, events and machine timelines, hunting SQL through
-/// `hunting` (501 without it), plus the correlator role (`correlator`), which one node at a
-/// time holds.
+/// `hunting` (501 without it) and with it custom detections on `detectionSchedule`'s
+/// connection (each due run claimed by one node), plus the correlator role (`correlator`),
+/// which one node at a time holds.
 public func buildIngestNodeApplication(_ configuration: ServerConfiguration, backend: IngestBackend, readers: ReaderPool,
-                                       deliveryStore: (any DeliveryStore)?, hunting: (any HuntingEngine)?, correlator: CorrelatorNode,
+                                       deliveryStore: (any DeliveryStore)?, hunting: (any HuntingEngine)?,
+                                       detectionSchedule: (any CustomDetectionStore)?, correlator: CorrelatorNode,
                                        logger: Logger) throws -> some ApplicationProtocol {
     let service = IngestService(backend: backend, ruleSet: configuration.ruleSet, pushesPerSecond: configuration.pushesPerSecond,
                                 eventsPerSecond: configuration.eventsPerSecond, maxFutureSkew: configuration.maxFutureSkew)
@@ -114,7 +117,7 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
     QueryController(service: service, readers: .pooled(readers)).register(on: router)
     DeliveryController(service: service, readers: .pooled(readers), worker: delivery).register(on: router)
     registerConsole(on: router, configuration, service: service, readers: .pooled(readers))
-    let huntingSQL: HuntingController.HuntingSQL = hunting.map { .engine($0) } ?? .unavailable("""
+    let huntingSQL: HuntingSQL = hunting.map { .engine($0) } ?? .unavailable("""
         this node runs no hunting SQL: start it with --hunting-store naming a role that reads the hunting views only \
         (vigil init --hunting-role); events and machine timelines are served here all the same
         """)
@@ -128,6 +131,11 @@ public func buildIngestNodeApplication(_ configuration: ServerConfiguration, bac
         logger: logger)
     app.addServices([GroupCommitService(service: service, logger: logger), CorrelatorService(node: correlator, logger: logger)] as [any Service])
     if let delivery { app.addServices([DeliveryService(worker: delivery, interval: configuration.deliveryInterval)] as [any Service]) }
+    if let hunting, let detectionSchedule {
+        app.addServices([CustomDetectionService(schedule: detectionSchedule, sql: .engine(hunting), ingest: service,
+                                                queryTimeout: configuration.customDetectionTimeout,
+                                                pollInterval: configuration.customDetectionPollInterval, logger: logger)] as [any Service])
+    }
     return app
 }
 

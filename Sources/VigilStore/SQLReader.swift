@@ -65,10 +65,17 @@ extension Store: SQLWriter {
     }
 
     public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
+        try connection.read(sql, values, transform)
+    }
+}
+
+extension Connection {
+    /// The rows of `sql`, with `values` bound to its `?`s, each transformed.
+    func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
         var result: [T] = []
         // SQLite rows never fail to read; a transform's own error ends the read all the same.
         var failure: (any Error)?
-        try connection.statement(sql).bind(values.map(\.sqliteValue)).forEachRow { row in
+        try statement(sql).bind(values.map(\.sqliteValue)).forEachRow { row in
             guard failure == nil else { return }
             do { result.append(try transform(row)) } catch { failure = error }
         }

@@ -57,8 +57,27 @@ public struct CustomDetection: Sendable, Equatable {
     }
 }
 
-extension Store {
+/// Custom detections as the stores keep them: the SQL is written once, for both dialects, below.
+public protocol CustomDetectionStore: AnyObject {
     /// Saves a new custom detection, due at once, audited. Throws `invalidValue` when the name is taken.
+    func addCustomDetection(_ detection: CustomDetection) throws
+    /// Every custom detection, by name.
+    func customDetections() throws -> [CustomDetection]
+    /// The enabled custom detections due at `now`, the longest overdue first.
+    func dueCustomDetections(at now: Timestamp) throws -> [CustomDetection]
+    /// When the next enabled custom detection is due, if any is enabled.
+    func nextCustomDetectionRun() throws -> Timestamp?
+    /// Takes the run of `detection` that is due now, by moving its next run to `next` unless
+    /// another server did first: true when this caller is to run it. Several servers on one
+    /// store (PostgreSQL nodes) thus run each due detection once.
+    func claimCustomDetectionRun(_ detection: CustomDetection, next: Timestamp) throws -> Bool
+    /// Turns a custom detection on (due at once) or off, audited. Throws `notFound` for an unknown name.
+    func setCustomDetection(_ name: String, enabled: Bool, actor: String) throws
+    /// Removes a custom detection, audited; its alerts stay. Throws `notFound` for an unknown name.
+    func removeCustomDetection(_ name: String, actor: String) throws
+}
+
+extension CustomDetectionStore where Self: SQLWriter & AuditLog {
     public func addCustomDetection(_ detection: CustomDetection) throws {
         guard CustomDetection.isValidName(detection.name) else {
             throw StoreError(.invalidValue, "'\(detection.name)' is not a detection name: use 1–64 letters, digits, '-', '_' or '.'")
@@ -72,84 +91,118 @@ extension Store {
         guard CustomDetection.allowedIntervals.contains(detection.every) else {
             throw StoreError(.invalidValue, "a custom detection runs every 10 seconds to 366 days; \(detection.every) is outside that")
         }
-        try connection.transaction {
-            let taken = try connection.statement("SELECT 1 FROM custom_detections WHERE name = ?").bind(detection.name).firstInteger() != nil
+        try inTransaction {
+            let taken = try readFirst("SELECT 1 AS taken FROM custom_detections WHERE name = ?", [.text(detection.name)]) { try $0.int("taken") } != nil
             if taken { throw StoreError(.invalidValue, "a custom detection named '\(detection.name)' exists; pick another name") }
-            try connection.statement("""
+            try write("""
                 INSERT INTO custom_detections (name, title, query, every_seconds, severity, tags, enabled, created_at, actor, next_run_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).bind(detection.name, detection.title, detection.query, detection.every.components.seconds, detection.severity.rawValue,
-                          detection.tags.joined(separator: ","), detection.enabled, detection.createdAt.microseconds, detection.actor,
-                          detection.nextRunAt.microseconds).run()
+                """, [.text(detection.name), .text(detection.title), .text(detection.query), .int(detection.every.components.seconds),
+                      .int(detection.severity.rawValue), .text(detection.tags.joined(separator: ",")), .int(detection.enabled ? 1 : 0),
+                      .int(detection.createdAt.microseconds), .text(detection.actor), .int(detection.nextRunAt.microseconds)])
             try appendAudit(actor: detection.actor, action: "detection.add", target: detection.name,
                             details: "every \(detection.every.components.seconds)s, \(detection.severity.name): \(detection.query)")
         }
     }
 
-    /// Every custom detection, by name.
     public func customDetections() throws -> [CustomDetection] {
-        try connection.statement("SELECT * FROM custom_detections ORDER BY name").rows(Self.customDetection)
+        try read("SELECT \(customDetectionColumns) FROM custom_detections ORDER BY name", [], CustomDetection.init(row:))
     }
 
-    /// The enabled custom detections due at `now`, the longest overdue first.
     public func dueCustomDetections(at now: Timestamp) throws -> [CustomDetection] {
-        try connection.statement("SELECT * FROM custom_detections WHERE enabled = 1 AND next_run_at <= ? ORDER BY next_run_at, name")
-            .bind(now.microseconds).rows(Self.customDetection)
+        try read("SELECT \(customDetectionColumns) FROM custom_detections WHERE enabled = 1 AND next_run_at <= ? ORDER BY next_run_at, name",
+                 [.int(now.microseconds)], CustomDetection.init(row:))
     }
 
-    /// When the next enabled custom detection is due, if any is enabled.
     public func nextCustomDetectionRun() throws -> Timestamp? {
-        try connection.statement("SELECT min(next_run_at) AS next FROM custom_detections WHERE enabled = 1")
-            .firstRow { $0.optionalTime("next") } ?? nil
+        try readFirst("SELECT min(next_run_at) AS next FROM custom_detections WHERE enabled = 1", []) { try $0.optionalTime("next") } ?? nil
     }
 
-    /// Turns a custom detection on (due at once) or off, audited. Throws `notFound` for an unknown name.
+    public func claimCustomDetectionRun(_ detection: CustomDetection, next: Timestamp) throws -> Bool {
+        try write("UPDATE custom_detections SET next_run_at = ? WHERE name = ? AND enabled = 1 AND next_run_at = ?",
+                  [.int(next.microseconds), .text(detection.name), .int(detection.nextRunAt.microseconds)]) == 1
+    }
+
     public func setCustomDetection(_ name: String, enabled: Bool, actor: String) throws {
-        try connection.transaction {
-            try connection.statement("UPDATE custom_detections SET enabled = ?, next_run_at = min(next_run_at, ?) WHERE name = ?")
-                .bind(enabled, Timestamp.now().microseconds, name).run()
-            guard connection.changes > 0 else { throw StoreError(.notFound, "no custom detection is named '\(name)'; see vigil detections list") }
-            try appendAudit(actor: actor, action: enabled ? "detection.enable" : "detection.disable", target: name)
+        try inTransaction {
+            let changed = try write("UPDATE custom_detections SET enabled = ?, next_run_at = \(dialect.least("next_run_at", "?")) WHERE name = ?",
+                                    [.int(enabled ? 1 : 0), .int(Timestamp.now().microseconds), .text(name)])
+            guard changed > 0 else { throw StoreError(.notFound, "no custom detection is named '\(name)'; see vigil detections list") }
+            try appendAudit(actor: actor, action: enabled ? "detection.enable" : "detection.disable", target: name, details: "")
         }
     }
 
-    /// Removes a custom detection, audited; its alerts stay. Throws `notFound` for an unknown name.
     public func removeCustomDetection(_ name: String, actor: String) throws {
-        try connection.transaction {
-            try connection.statement("DELETE FROM custom_detections WHERE name = ?").bind(name).run()
-            guard connection.changes > 0 else { throw StoreError(.notFound, "no custom detection is named '\(name)'; see vigil detections list") }
-            try appendAudit(actor: actor, action: "detection.remove", target: name)
+        try inTransaction {
+            guard try write("DELETE FROM custom_detections WHERE name = ?", [.text(name)]) > 0 else {
+                throw StoreError(.notFound, "no custom detection is named '\(name)'; see vigil detections list")
+            }
+            try appendAudit(actor: actor, action: "detection.remove", target: name, details: "")
         }
     }
 
-    static func customDetection(_ row: Row) -> CustomDetection {
-        let tags = row.text("tags")
-        return CustomDetection(
-            name: row.text("name"), title: row.text("title"), query: row.text("query"), every: .seconds(row.int("every_seconds")),
-            severity: Severity(rawValue: Int(row.int("severity"))) ?? .medium, tags: tags.isEmpty ? [] : tags.split(separator: ",").map(String.init),
-            enabled: row.bool("enabled"), createdAt: row.time("created_at"), actor: row.text("actor"), nextRunAt: row.time("next_run_at"),
-            lastRunAt: row.optionalTime("last_run_at"), lastOutcome: row.optionalText("last_outcome"))
+    private var customDetectionColumns: String {
+        "name, title, query, every_seconds, severity, tags, enabled, created_at, actor, next_run_at, last_run_at, last_outcome"
     }
 }
 
-extension StoreWriter {
+extension Store: CustomDetectionStore {}
+
+extension CustomDetection {
+    /// A detection read from `customDetectionColumns`.
+    init(row: any SQLRow) throws {
+        let tags = try row.text("tags")
+        self.init(
+            name: try row.text("name"), title: try row.text("title"), query: try row.text("query"), every: .seconds(try row.int("every_seconds")),
+            severity: Severity(rawValue: Int(try row.int("severity"))) ?? .medium, tags: tags.isEmpty ? [] : tags.split(separator: ",").map(String.init),
+            enabled: try row.bool("enabled"), createdAt: try row.time("created_at"), actor: try row.text("actor"),
+            nextRunAt: try row.time("next_run_at"), lastRunAt: try row.optionalTime("last_run_at"), lastOutcome: try row.optionalText("last_outcome"))
+    }
+}
+
+/// What raising a custom detection's alerts needs of a store's writer, besides its alert
+/// decisions (`BatchWriter`): the SQL is written once, for both dialects, below.
+public protocol CustomDetectionWriter: AnyObject {
     /// Records a run of custom detection `name`: when it ran, what it did, and when it is next due.
-    public func recordCustomDetectionRun(_ name: String, at time: Timestamp, outcome: String, nextRunAt: Timestamp) throws {
-        try connection.statement("UPDATE custom_detections SET last_run_at = ?, last_outcome = ?, next_run_at = ? WHERE name = ?")
-            .bind(time.microseconds, outcome, nextRunAt.microseconds, name).run()
-    }
-
+    func recordCustomDetectionRun(_ name: String, at time: Timestamp, outcome: String, nextRunAt: Timestamp) throws
     /// The stored event a custom detection's row names: its machine, hostname, integration and time.
-    public func alertSubject(ofEvent eventID: Int64) throws -> (machineID: Int64, hostname: String, integration: String, time: Timestamp)? {
-        try connection.statement("""
-            SELECT e.machine_id, m.hostname, e.integration, e.time FROM events e JOIN machines m ON m.id = e.machine_id WHERE e.id = ?
-            """).bind(eventID).firstRow { ($0.int("machine_id"), $0.text("hostname"), $0.text("integration"), $0.time("time")) }
+    func alertSubject(ofEvent eventID: Int64) throws -> (machineID: Int64, hostname: String, integration: String, time: Timestamp)?
+    /// True when an alert of rule `ruleID` already cites event `eventID`.
+    func ruleCites(_ ruleID: String, eventID: Int64) throws -> Bool
+}
+
+extension CustomDetectionWriter where Self: SQLWriter {
+    public func recordCustomDetectionRun(_ name: String, at time: Timestamp, outcome: String, nextRunAt: Timestamp) throws {
+        try write("UPDATE custom_detections SET last_run_at = ?, last_outcome = ?, next_run_at = ? WHERE name = ?",
+                  [.int(time.microseconds), .text(outcome), .int(nextRunAt.microseconds), .text(name)])
     }
 
-    /// True when an alert of rule `ruleID` already cites event `eventID`.
+    public func alertSubject(ofEvent eventID: Int64) throws -> (machineID: Int64, hostname: String, integration: String, time: Timestamp)? {
+        try readFirst("""
+            SELECT e.machine_id, m.hostname, e.integration, e.time FROM events e JOIN machines m ON m.id = e.machine_id WHERE e.id = ?
+            """, [.int(eventID)]) { (try $0.int("machine_id"), try $0.text("hostname"), try $0.text("integration"), try $0.time("time")) }
+    }
+
     public func ruleCites(_ ruleID: String, eventID: Int64) throws -> Bool {
-        try connection.statement("""
-            SELECT 1 FROM alert_events ae JOIN alerts a ON a.id = ae.alert_id WHERE ae.event_id = ? AND a.rule_id = ? LIMIT 1
-            """).bind(eventID, ruleID).firstInteger() != nil
+        try readFirst("""
+            SELECT 1 AS cites FROM alert_events ae JOIN alerts a ON a.id = ae.alert_id WHERE ae.event_id = ? AND a.rule_id = ? LIMIT 1
+            """, [.int(eventID), .text(ruleID)]) { try $0.int("cites") } != nil
+    }
+}
+
+extension StoreWriter: SQLWriter, CustomDetectionWriter {
+    public var dialect: SQLDialect { .sqlite }
+
+    public func write(_ sql: String, _ values: [SQLParameter]) throws -> Int {
+        try connection.statement(sql).bind(values.map(\.sqliteValue)).run()
+        return connection.changes
+    }
+
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try transaction(body)
+    }
+
+    public func read<T>(_ sql: String, _ values: [SQLParameter], _ transform: (any SQLRow) throws -> T) throws -> [T] {
+        try connection.read(sql, values, transform)
     }
 }

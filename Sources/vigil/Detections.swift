@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import VigilDetection
 import VigilModel
 import VigilPipeline
+import VigilPostgres
 import VigilStore
 
 extension Vigil {
@@ -18,9 +20,10 @@ extension Vigil {
                 """,
             subcommands: [Add.self, List.self, Run.self, Enable.self, Disable.self, Remove.self])
 
-        struct Add: ParsableCommand {
+        struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Save a custom detection; `vigil serve` runs it at once, then every --every.")
             @OptionGroup var store: StoreOptions
+            @OptionGroup var hunting: HuntingStoreOptions
             @Argument(help: "A name: letters, digits, '-', '_' or '.'; its alerts' rule is custom:NAME.") var name: String
             @Option(help: "One SELECT over the hunting views, returning event_id (and optionally key).") var query: String
             @Option(help: "How often it runs (10m, 1h, 1d); 10 seconds to 366 days.") var every = DurationArgument(seconds: 3600)
@@ -28,10 +31,16 @@ extension Vigil {
             @Option(help: "Its alerts' title.") var title: String
             @Option(help: "A tag such as attack.t1110 (repeatable); attack.tNNNN tags become the alerts' MITRE techniques.") var tag: [String] = []
 
-            func run() throws {
-                let opened = try store.open(creating: true)
+            func run() async throws {
+                let opened = try store.openCustomDetections(creating: true)
                 do {
-                    try CustomDetectionRun.requireEventID(try HuntingQuery(path: store.path).columns(of: query))
+                    if try store.postgresURL() != nil {
+                        // The query runs once, as the hunting role, to check it and its columns.
+                        let result = try await hunting.required().run(query, timeout: .seconds(30), rowCap: 1, byteCap: 1 << 20)
+                        try CustomDetectionRun.requireEventID(result.columns)
+                    } else {
+                        try CustomDetectionRun.requireEventID(try HuntingQuery(path: store.path).columns(of: query))
+                    }
                     try opened.addCustomDetection(CustomDetection(
                         name: name, title: title, query: query, every: every.duration, severity: severity, tags: tag, actor: currentActor))
                 } catch let error as StoreError {
@@ -47,21 +56,38 @@ extension Vigil {
             @OptionGroup var output: OutputOptions
 
             func run() throws {
-                emit(try render(try store.open().customDetections().map(CustomDetectionListing.init), as: output.format))
+                emit(try render(try store.openCustomDetections().customDetections().map(CustomDetectionListing.init), as: output.format))
             }
         }
 
-        struct Run: ParsableCommand {
+        struct Run: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Run custom detections now, without `vigil serve`: the named ones, else every enabled one that is due.",
-                discussion: "Exits 75 while another process (such as `vigil serve`, which runs them itself) writes to the database; 1 when a run failed.")
+                discussion: "Exits 75 while another process (such as `vigil serve`, which runs them itself) writes to the SQLite database; 1 when a run failed.")
             @OptionGroup var store: StoreOptions
+            @OptionGroup var hunting: HuntingStoreOptions
             @Option(help: "Stop each query after this long.") var timeout = DurationArgument(seconds: 30)
             @Argument(help: "Detection names; none runs every due one.") var names: [String] = []
 
-            func run() throws {
-                let opened = try store.open()
-                let writerLock = try store.lockForWriting(opened, holder: "vigil detections run")
+            func run() async throws {
+                let opened: any CustomDetectionStore
+                let committer: BatchCommitter
+                let read: (CustomDetection) async throws -> (rows: [CustomDetectionRow], truncated: Bool)
+                var writerLock: WriterLock?
+                if let url = try store.postgresURL() {
+                    let engine = try hunting.required()
+                    opened = try store.openPostgres(url)
+                    do {
+                        committer = BatchCommitter(writer: try PostgresWriter(url: url), correlator: Correlator(ruleSet: RuleSet(rules: [])))
+                    } catch { throw CLIError("\(error)") }
+                    read = { [timeout] in try await CustomDetectionRun.read($0, engine: engine, timeout: timeout.duration) }
+                } else {
+                    let sqlite = try store.open()
+                    writerLock = try store.lockForWriting(sqlite, holder: "vigil detections run")
+                    opened = sqlite
+                    committer = BatchCommitter(store: sqlite)
+                    read = { [path = store.path, timeout] in try CustomDetectionRun.read($0, databasePath: path, timeout: timeout.duration) }
+                }
                 defer { withExtendedLifetime(writerLock) {} }
                 let all = try opened.customDetections()
                 let chosen: [CustomDetection]
@@ -75,12 +101,11 @@ extension Vigil {
                         return detection
                     }
                 }
-                let committer = BatchCommitter(store: opened)
                 var failed = false
                 for detection in chosen {
                     let ranAt = Timestamp.now()
                     do {
-                        let (rows, truncated) = try CustomDetectionRun.read(detection, databasePath: store.path, timeout: timeout.duration)
+                        let (rows, truncated) = try await read(detection)
                         print("\(detection.name): \(try committer.raise(detection, rows: rows, truncated: truncated, ranAt: ranAt))")
                     } catch let error as StoreError {
                         failed = true
@@ -121,7 +146,7 @@ extension Vigil {
             @Argument(help: "The detection's name.") var name: String
 
             func run() throws {
-                do { try store.open().removeCustomDetection(name, actor: currentActor) } catch let error as StoreError { throw CLIError(error.message) }
+                do { try store.openCustomDetections().removeCustomDetection(name, actor: currentActor) } catch let error as StoreError { throw CLIError(error.message) }
                 print("custom detection \(name) removed")
             }
         }
@@ -129,7 +154,7 @@ extension Vigil {
 }
 
 private func setEnabled(_ enabled: Bool, name: String, store: StoreOptions) throws {
-    do { try store.open().setCustomDetection(name, enabled: enabled, actor: currentActor) } catch let error as StoreError { throw CLIError(error.message) }
+    do { try store.openCustomDetections().setCustomDetection(name, enabled: enabled, actor: currentActor) } catch let error as StoreError { throw CLIError(error.message) }
 }
 
 /// One custom detection in `vigil detections list`.

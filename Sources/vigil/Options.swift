@@ -12,7 +12,7 @@ struct StoreOptions: ParsableArguments {
 
     @Option(name: .customLong("store"), help: ArgumentHelp(
         "A PostgreSQL store instead of the SQLite file: postgresql://user@host[:port]/database (default: $VIGIL_STORE).",
-        discussion: "The password comes from the URL or PGPASSWORD. init, import, serve (as an ingest node), the read-only commands (alerts, alert show, incidents, incident show, machines, events, imports, rejected, audit), triage (alert update, incident update), delivery (notify, deliver), rules (list, add, history, disable, enable), compatibility, detection-test --verify, query (with --hunting-store), integration, apikey, check, purge and backup (with pg_dump) run on PostgreSQL."))
+        discussion: "The password comes from the URL or PGPASSWORD. init, import, serve (as an ingest node), the read-only commands (alerts, alert show, incidents, incident show, machines, events, imports, rejected, audit), triage (alert update, incident update), delivery (notify, deliver), rules (list, add, history, disable, enable), compatibility, detection-test --verify, query and detections (with --hunting-store), integration, apikey, check, purge and backup (with pg_dump) run on PostgreSQL."))
     var storeURL: String?
 
     var path: String { db ?? ProcessInfo.processInfo.environment["VIGIL_DB"] ?? "vigil.sqlite" }
@@ -44,6 +44,12 @@ struct StoreOptions: ParsableArguments {
         return try open(creating: creating)
     }
 
+    /// The custom detections of whichever store is named: `detections`.
+    func openCustomDetections(creating: Bool = false) throws -> any CustomDetectionStore {
+        if let url = try postgresURL() { return try openPostgres(url) }
+        return try open(creating: creating)
+    }
+
     /// The compatibility list of whichever store is named.
     func openCompatibility(creating: Bool = false) throws -> any CompatibilityList {
         if let url = try postgresURL() { return try openPostgres(url) }
@@ -70,16 +76,15 @@ struct StoreOptions: ParsableArguments {
         storeURL = nil
     }
 
-    /// Opens the database. Only the commands that set Vigil up (`init`, `import`, `serve`,
+    /// Opens the SQLite database. Only the commands that set Vigil up (`init`, `import`, `serve`,
     /// `integration on|add|token`, `apikey create`, `compatibility add`, `rules disable|enable`)
     /// pass `creating`; every other command refuses a path with no database, so a mistyped
     /// `--db` is an error instead of a new, empty database that shows nothing.
     func open(creating: Bool = false) throws -> Store {
         if let url = try postgresURL() {
-            throw CLIError("""
-                this command reads the SQLite store only so far, and \(url) is a PostgreSQL store; on PostgreSQL, \
-                `vigil init`, `import`, `serve` (as an ingest node), the read-only commands (`alerts`, `alert show`, `incidents`, `incident show`, `machines`, `events`, `imports`, `rejected`, `audit`), triage (`alert update`, `incident update`), delivery (`notify`, `deliver`), `rules` (`list`, `add`, `history`, `disable`, `enable`), `compatibility`, `detection-test --verify`, `query` (with `--hunting-store`), `integration`, `apikey`, `check`, `purge` and `backup` run. Leave out --store (and VIGIL_STORE) to use --db's SQLite file.
-                """)
+            // Every command branches to PostgreSQL before it opens the SQLite file.
+            assertionFailure("a command opened the SQLite file with a PostgreSQL store named")
+            throw CLIError("this step reads the SQLite file only, and \(url) is a PostgreSQL store; leave out --store (and VIGIL_STORE) to use --db's SQLite file")
         }
         guard creating || FileManager.default.fileExists(atPath: path) else {
             throw CLIError("there is no Vigil database at \(path); create one with `vigil init`, or point --db or VIGIL_DB at an existing one")

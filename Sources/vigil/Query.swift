@@ -11,6 +11,18 @@ struct HuntingStoreOptions: ParsableArguments {
         discussion: "postgresql://vigil_hunter@host/database: a role that `vigil init --hunting-role` let read the hunting views only."))
     var huntingStore: String?
 
+    /// The hunting engine a PostgreSQL store's hunting SQL needs, or an error that says how to set one up.
+    func required() throws -> PostgresHuntingQuery {
+        guard let engine = try engine() else {
+            throw CLIError("""
+                on PostgreSQL, hunting SQL runs as a role that reads the hunting views only: create one (CREATE ROLE \
+                vigil_hunter LOGIN PASSWORD '…'), run `vigil init --store … --hunting-role vigil_hunter`, and name it with \
+                --hunting-store postgresql://vigil_hunter@host/database (or VIGIL_HUNTING_STORE)
+                """)
+        }
+        return engine
+    }
+
     /// The hunting engine for a PostgreSQL store, or nil when no hunting store is named.
     func engine() throws -> PostgresHuntingQuery? {
         let environment = ProcessInfo.processInfo.environment
@@ -42,13 +54,7 @@ extension Vigil {
         func run() async throws {
             let result: HuntingQuery.Result
             if try store.postgresURL() != nil {
-                guard let engine = try hunting.engine() else {
-                    throw CLIError("""
-                        on PostgreSQL, hunting SQL runs as a role that reads the hunting views only: create one (CREATE ROLE \
-                        vigil_hunter LOGIN PASSWORD '…'), run `vigil init --store … --hunting-role vigil_hunter`, and name it with \
-                        --hunting-store postgresql://vigil_hunter@host/database (or VIGIL_HUNTING_STORE)
-                        """)
-                }
+                let engine = try hunting.required()
                 do { result = try await engine.run(sql, timeout: timeout.duration, rowCap: limit, byteCap: 64 << 20) } catch {
                     throw CLIError("\(error)")
                 }

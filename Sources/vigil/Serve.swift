@@ -96,8 +96,12 @@ extension Vigil {
             // Read connections for the query routes, opened when first needed and kept for the next request.
             let readers = ReaderPool(size: Self.postgresReaders) { try PostgresStore(url: url) }
             let deliveryStore = configuration.delivers ? try store.openPostgres(url) : nil
+            // Custom detections run where hunting SQL runs: on nodes with a hunting store.
+            let huntingEngine = try hunting.engine()
+            let detectionSchedule = huntingEngine == nil ? nil : try store.openPostgres(url)
             let app = try buildIngestNodeApplication(configuration, backend: backend, readers: readers, deliveryStore: deliveryStore,
-                                                     hunting: try hunting.engine(), correlator: correlator, logger: logger)
+                                                     hunting: huntingEngine, detectionSchedule: detectionSchedule, correlator: correlator,
+                                                     logger: logger)
             try await app.runService()
         }
 

@@ -203,6 +203,52 @@ struct PostgresCLITests {
         try await browser.shutdown()
     }
 
+    /// Custom detections on PostgreSQL: saved and run from the CLI as the hunting role, and run
+    /// by the nodes, where each due run is claimed by one node.
+    @Test func customDetectionsRunFromTheCLIAndOnceAcrossNodes() async throws {
+        let scratch = TemporaryDirectory()
+        let database = try PostgresTestDatabase()
+        let store = ["--store", database.url.description]
+        let hunter = try database.loginRole()
+        for setUp in [["init", "--hunting-role", hunter.name], ["integration", "on", "json"]] {
+            let result = try await vigil(setUp + store, in: scratch.url)
+            #expect(result.status == 0, "\(setUp): \(result.stderr)")
+        }
+        let hunting = ["--hunting-store", hunter.url.description]
+        let file = try scratch.write("events.ndjson", ScaleOutTests.bruteForceLines().joined(separator: "\n") + "\n")
+        #expect(try await vigil(["import", file, "--integration", "json", "--rules", "builtin"] + store, in: scratch.url).status == 0)
+        let query = "SELECT max(id) AS event_id, field(fields, 'SourceIp') AS key, count(*) AS failures FROM events GROUP BY hostname, key"
+        let unset = try await vigil(["detections", "add", "cli-run", "--query", query, "--title", "Failures by source"] + store, in: scratch.url)
+        #expect(unset.status != 0 && unset.stderr.contains("--hunting-role"), "\(unset.stderr)")
+        let noEventID = try await vigil(["detections", "add", "bad", "--query", "SELECT 1 AS one", "--title", "Bad"] + store + hunting,
+                                        in: scratch.url)
+        #expect(noEventID.status != 0 && noEventID.stderr.contains("event_id"), "\(noEventID.stderr)")
+        let added = try await vigil(["detections", "add", "cli-run", "--query", query, "--title", "Failures by source"] + store + hunting,
+                                    in: scratch.url)
+        #expect(added.status == 0, "\(added.stderr)")
+        let ran = try await vigil(["detections", "run", "cli-run"] + store + hunting, in: scratch.url)
+        #expect(ran.status == 0 && ran.stdout.contains("1 alerts opened"), "\(ran.stdout) \(ran.stderr)")
+        #expect(try await vigil(["detections", "run", "cli-run"] + store + hunting, in: scratch.url).stdout.contains("1 already raised"))
+
+        // Saved before the nodes start, so both find it due; its query takes 3 s, so the second node
+        // starts while the first still runs it, and only the first node's claim keeps the second out.
+        let slow = "SELECT max(id) AS event_id, field(fields, 'SourceIp') AS key, count(*) AS failures FROM events, pg_sleep(3) GROUP BY hostname, key"
+        #expect(try await vigil(["detections", "add", "on-nodes", "--query", slow, "--title", "On the nodes"] + store + hunting,
+                                in: scratch.url).status == 0)
+        var nodes: [ScaleOutTests.Node] = []
+        defer { for node in nodes { node.process.terminate() } }
+        for index in 0..<2 { nodes.append(try await ScaleOutTests.startNode(store: database.url.description, in: scratch, index: index, arguments: hunting)) }
+        let opened = await DeliveryEndToEndTests.eventually(timeout: .seconds(30)) {
+            nodes.map { (try? String(contentsOf: $0.log, encoding: .utf8)) ?? "" }.joined().contains("custom detection on-nodes:")
+        }
+        #expect(opened, "no node ran the detection")
+        try await Task.sleep(for: .seconds(5))  // time for the other node's run to end, were there one
+        let logs = try nodes.map { try String(contentsOf: $0.log, encoding: .utf8) }.joined()
+        #expect(logs.components(separatedBy: "custom detection on-nodes:").count - 1 == 1, "run once across the nodes")
+        let listed = try await vigil(["detections", "list", "--format", "jsonl"] + store, in: scratch.url).stdout
+        #expect(listed.contains(#""last_outcome":"1 rows: 1 alerts opened"#), "\(listed)")
+    }
+
     /// Three nodes on one store deliver one webhook subscription: alerts pushed to any node reach
     /// the receiver once each, since a node sends a subscription only while it holds its lease,
     /// and a stream on one node shows the alerts the others raised, in outbox order.

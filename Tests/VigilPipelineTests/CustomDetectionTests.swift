@@ -6,6 +6,7 @@ import VigilDetection
 import VigilIngest
 import VigilModel
 import VigilPipeline
+import VigilPostgres
 import VigilStore
 
 /// Custom detections: a saved query raises an alert per row, deduplicated by machine and key,
@@ -20,6 +21,47 @@ import VigilStore
         let path = try workspace.write("events-\(UUID().uuidString).ndjson", lines.joined(separator: "\n"))
         _ = try ImportPipeline(store: store, ruleSet: RuleSet(rules: []))
             .importFiles([path], format: .fixed(.json), integration: "json", actor: "test")
+    }
+
+    /// A store of one backend with what runs its custom detections: on SQLite, the read-only
+    /// hunting connection and the store's writer; on PostgreSQL, a hunting role of its own and
+    /// a PostgreSQL writer.
+    final class Runner {
+        let test: TestStore
+        let workspace: TemporaryDirectory
+        private let engine: PostgresHuntingQuery?
+        private let committer: BatchCommitter
+
+        init(_ backend: TestBackend) throws {
+            workspace = TemporaryDirectory()
+            test = try TestStore(backend, in: workspace)
+            if let sqlite = test.sqlite {
+                engine = nil
+                committer = BatchCommitter(store: sqlite)
+            } else {
+                let database = try #require(test.postgresDatabase)
+                let hunter = try database.loginRole()
+                try #require(test.postgresStore).grantHunting(to: hunter.name, actor: "test")
+                engine = PostgresHuntingQuery(url: hunter.url)
+                committer = BatchCommitter(writer: try PostgresWriter(url: database.url), correlator: Correlator(ruleSet: RuleSet(rules: [])))
+            }
+        }
+
+        var store: any AlertQueries & AuditLog & CustomDetectionStore { test.store }
+
+        func importJSON(_ lines: [String]) throws {
+            let path = try workspace.write("events-\(UUID().uuidString).ndjson", lines.joined(separator: "\n"))
+            _ = try test.pipeline(ruleSet: RuleSet(rules: [])).importFiles([path], format: .fixed(.json), integration: "json", actor: "test")
+        }
+
+        func run(_ detection: CustomDetection, at time: Timestamp = .now()) async throws -> CustomDetectionOutcome {
+            let (rows, truncated) = if let engine {
+                try await CustomDetectionRun.read(detection, engine: engine)
+            } else {
+                try CustomDetectionRun.read(detection, databasePath: try #require(test.sqlite).path)
+            }
+            return try committer.raise(detection, rows: rows, truncated: truncated, ranAt: time)
+        }
     }
 
     static let failuresBySource = """
@@ -37,11 +79,10 @@ import VigilStore
         return try BatchCommitter(store: store).raise(detection, rows: rows, truncated: truncated, ranAt: time)
     }
 
-    @Test func aRowRaisesOneAlertAndTheSameRowNeverAgain() throws {
-        let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
-        try importJSON(store, workspace, [
+    @Test(arguments: TestBackend.available) func aRowRaisesOneAlertAndTheSameRowNeverAgain(on backend: TestBackend) async throws {
+        let runner = try Runner(backend)
+        let store = runner.store
+        try runner.importJSON([
             failure("2026-03-03T10:00:00Z", host: "web-01", source: "203.0.113.9"),
             failure("2026-03-03T10:00:05Z", host: "web-01", source: "203.0.113.9"),
             failure("2026-03-03T10:00:09Z", host: "db-01", source: "203.0.113.9"),
@@ -49,7 +90,7 @@ import VigilStore
         let saved = detection()
         try store.addCustomDetection(saved)
 
-        let first = try run(saved, store, workspace)
+        let first = try await runner.run(saved)
         #expect(first.rows == 2)
         #expect(first.alertsOpened == 2)
         let alerts = try store.alerts(AlertFilter())
@@ -60,47 +101,45 @@ import VigilStore
         #expect(web.techniques.contains("T1110"))
 
         // The next run sees the same rows: nothing new.
-        let second = try run(saved, store, workspace)
+        let second = try await runner.run(saved)
         #expect(second.alreadyRaised == 2)
         #expect(second.alertsOpened == 0 && second.alertsFolded == 0)
         #expect(try store.alerts(AlertFilter()).count == 2)
     }
 
-    @Test func rowsOfOneMachineAndKeyFoldAndAnotherKeyIsItsOwnAlert() throws {
-        let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
+    @Test(arguments: TestBackend.available) func rowsOfOneMachineAndKeyFoldAndAnotherKeyIsItsOwnAlert(on backend: TestBackend) async throws {
+        let runner = try Runner(backend)
+        let store = runner.store
         let saved = detection()
         try store.addCustomDetection(saved)
-        try importJSON(store, workspace, [failure("2026-03-03T10:00:00Z", host: "web-01", source: "203.0.113.9")])
-        #expect(try run(saved, store, workspace).alertsOpened == 1)
+        try runner.importJSON([failure("2026-03-03T10:00:00Z", host: "web-01", source: "203.0.113.9")])
+        #expect(try await runner.run(saved).alertsOpened == 1)
 
         // A later failure from the same source (a new latest event, same key) folds into the open alert.
-        try importJSON(store, workspace, [failure("2026-03-03T10:20:00Z", host: "web-01", source: "203.0.113.9")])
-        let folded = try run(saved, store, workspace)
+        try runner.importJSON([failure("2026-03-03T10:20:00Z", host: "web-01", source: "203.0.113.9")])
+        let folded = try await runner.run(saved)
         #expect(folded.alertsFolded == 1)
         #expect(folded.alertsOpened == 0)
         #expect(try store.alerts(AlertFilter()).map(\.eventCount) == [2])
 
         // Another source on the same machine is another key: a second alert.
-        try importJSON(store, workspace, [failure("2026-03-03T10:21:00Z", host: "web-01", source: "198.51.100.7")])
-        let other = try run(saved, store, workspace)
+        try runner.importJSON([failure("2026-03-03T10:21:00Z", host: "web-01", source: "198.51.100.7")])
+        let other = try await runner.run(saved)
         #expect(other.alertsOpened == 1)
         #expect(other.alreadyRaised == 1)
         #expect(try store.alerts(AlertFilter()).count == 2)
     }
 
-    @Test func aRunIsRecordedAndScheduledAndRowsWithoutAStoredEventAreSkipped() throws {
-        let workspace = TemporaryDirectory()
-        let store = try Store(path: workspace.databasePath)
-        try store.setIntegration("json", enabled: true, actor: "test")
-        try importJSON(store, workspace, [failure("2026-03-03T10:00:00Z", host: "web-01", source: "203.0.113.9")])
+    @Test(arguments: TestBackend.available) func aRunIsRecordedAndScheduledAndRowsWithoutAStoredEventAreSkipped(on backend: TestBackend) async throws {
+        let runner = try Runner(backend)
+        let store = runner.store
+        try runner.importJSON([failure("2026-03-03T10:00:00Z", host: "web-01", source: "203.0.113.9")])
         let saved = detection("SELECT id + 1000 AS event_id FROM events UNION ALL SELECT NULL AS event_id")
         try store.addCustomDetection(saved)
         #expect(try store.dueCustomDetections(at: Timestamp(seconds: 1_800_000_000)).map(\.name) == ["ssh-failures"])
 
         let ranAt = Timestamp(seconds: 1_800_000_100)
-        let outcome = try run(saved, store, workspace, at: ranAt)
+        let outcome = try await runner.run(saved, at: ranAt)
         #expect(outcome.skipped == 2)
         #expect(try store.alerts(AlertFilter()).isEmpty)
         let recorded = try #require(try store.customDetections().first)
@@ -110,9 +149,18 @@ import VigilStore
         #expect(try store.dueCustomDetections(at: Timestamp(seconds: 1_800_003_699)).isEmpty)
         #expect(try store.nextCustomDetectionRun() == Timestamp(seconds: 1_800_003_700))
 
+        // Two servers on one store claim the due run: one of them runs it.
+        let due = try #require(try store.dueCustomDetections(at: Timestamp(seconds: 1_800_003_700)).first)
+        #expect(try store.claimCustomDetectionRun(due, next: Timestamp(seconds: 1_800_007_300)))
+        #expect(try !store.claimCustomDetectionRun(due, next: Timestamp(seconds: 1_800_007_300)), "claimed already")
+        #expect(try store.nextCustomDetectionRun() == Timestamp(seconds: 1_800_007_300))
+
         try store.setCustomDetection("ssh-failures", enabled: false, actor: "analyst")
         #expect(try store.nextCustomDetectionRun() == nil)
-        #expect(try store.audit(action: "detection.disable").count == 1)
+        #expect(try store.audit(action: "detection.disable", target: nil, since: nil, limit: 10).count == 1)
+        #expect(throws: StoreError.self) { try store.setCustomDetection("nothing", enabled: true, actor: "analyst") }
+        try store.removeCustomDetection("ssh-failures", actor: "analyst")
+        #expect(try store.customDetections().isEmpty)
     }
 
     @Test func aQueryWithoutEventIDOrOutsideTheViewsIsRefused() throws {

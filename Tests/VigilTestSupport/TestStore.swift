@@ -46,7 +46,7 @@ public final class TestStore {
 
     /// The store's queries, triage, integrations, tokens, audit log, delivery and console sessions. On PostgreSQL its
     /// database is dropped with this `TestStore`: keep the `TestStore` for as long as the store is used.
-    public var store: any AlertQueries & AlertTriage & IntegrationsAndTokens & AuditLog & DeliveryStore & ConsoleSessionStore {
+    public var store: any AlertQueries & AlertTriage & IntegrationsAndTokens & AuditLog & DeliveryStore & ConsoleSessionStore & CustomDetectionStore {
         if let sqlite { return sqlite }
         return postgres!.store  // one of the two is set by init
     }
