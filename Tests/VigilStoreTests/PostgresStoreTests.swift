@@ -30,7 +30,7 @@ struct PostgresStoreTests {
         var postgresColumns: [String: [String]] = [:]
         for row in try postgres.session.query("""
             SELECT c.table_name::text AS relation, c.column_name::text AS name FROM information_schema.columns c
-            JOIN pg_class k ON k.relname = c.table_name AND NOT k.relispartition
+            JOIN pg_class k ON k.relname = c.table_name AND k.relnamespace = 'public'::regnamespace AND NOT k.relispartition
             WHERE c.table_schema = 'public'
             """) {
             postgresColumns[try row.decode(String.self, column: "relation"), default: []].append(try row.decode(String.self, column: "name"))
