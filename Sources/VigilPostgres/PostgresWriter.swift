@@ -236,11 +236,6 @@ public final class PostgresWriter: BatchWriter {
             """, [links.map(\.0), links.map(\.1), links.map(\.2)])
         return lowercasedOfItem.map { ids[$0] ?? 0 }
     }
-
-    func appendOutbox(_ kind: OutboxKind, alertID: Int64? = nil, incidentID: Int64? = nil, changes: String = "") throws {
-        try session.execute("INSERT INTO outbox (kind, alert_id, incident_id, changes, created_at) VALUES ($1, $2, $3, $4, $5)",
-                            [kind.rawValue, alertID, incidentID, changes, Timestamp.now().microseconds])
-    }
 }
 
 /// A batch's event columns as arrays, for one `unnest` insert. The optional texts (product,

@@ -34,11 +34,3 @@ public struct OutboxEntry: Sendable {
         self.incident = incident
     }
 }
-
-extension Connection {
-    /// Appends a change to the outbox, inside the caller's transaction.
-    package func appendOutbox(_ kind: OutboxKind, alertID: Int64? = nil, incidentID: Int64? = nil, changes: String = "") throws(StoreError) {
-        try statement("INSERT INTO outbox (kind, alert_id, incident_id, changes, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(kind.rawValue, alertID, incidentID, changes, Timestamp.now().microseconds).run()
-    }
-}

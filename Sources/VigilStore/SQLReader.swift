@@ -45,7 +45,7 @@ public protocol SQLWriter: SQLReader {
 
 extension SQLWriter {
     /// Appends an alert or incident change to the outbox, inside the caller's transaction.
-    func appendOutbox(_ kind: OutboxKind, alertID: Int64? = nil, incidentID: Int64? = nil, changes: String) throws {
+    package func appendOutbox(_ kind: OutboxKind, alertID: Int64? = nil, incidentID: Int64? = nil, changes: String = "") throws {
         try write("INSERT INTO outbox (kind, alert_id, incident_id, changes, created_at) VALUES (?, ?, ?, ?, ?)",
                   [.text(kind.rawValue), alertID.map(SQLParameter.int) ?? .null, incidentID.map(SQLParameter.int) ?? .null, .text(changes),
                    .int(Timestamp.now().microseconds)])

@@ -252,7 +252,7 @@ extension StoreWriter: AlertUpserts {
                       alert.firstEventTime.microseconds, alert.lastEventTime.microseconds, now, now, matched, alert.previousAlertID)
                 .run()
             alertID = connection.lastInsertRowID
-            try connection.appendOutbox(.alertCreated, alertID: alertID)
+            try appendOutbox(.alertCreated, alertID: alertID)
             try placeInIncident(alertID: alertID, alert)
             relatedEventKeys = alert.relatedEventKeys
         }
@@ -284,7 +284,7 @@ extension StoreWriter: AlertUpserts {
             try connection.statement("UPDATE incidents SET severity = ? WHERE id = ? AND severity < ?")
                 .bind(alert.severity.rawValue, id, alert.severity.rawValue).run()
             if connection.changes > 0 {
-                try connection.appendOutbox(.incidentUpdated, incidentID: id, changes: "severity raised to \(alert.severity.name)")
+                try appendOutbox(.incidentUpdated, incidentID: id, changes: "severity raised to \(alert.severity.name)")
             }
             // A reason is added once; the list stops growing at 4,000 characters.
             try connection.statement("""
@@ -297,7 +297,7 @@ extension StoreWriter: AlertUpserts {
             try connection.statement("UPDATE incidents SET status = 'new' WHERE id = ? AND status_set_manually = 0 AND status = 'resolved'")
                 .bind(id).run()
             if connection.changes > 0 {
-                try connection.appendOutbox(.incidentUpdated, incidentID: id, changes: "status: resolved → new (a new alert joined)")
+                try appendOutbox(.incidentUpdated, incidentID: id, changes: "status: resolved → new (a new alert joined)")
             }
             incidentID = id
         case .create(let title, let reason):
@@ -306,7 +306,7 @@ extension StoreWriter: AlertUpserts {
                 VALUES (?, ?, 'new', ?, ?, ?, ?, ?)
                 """).bind(title, alert.severity.rawValue, reason, now, now, time, time).run()
             incidentID = connection.lastInsertRowID
-            try connection.appendOutbox(.incidentCreated, incidentID: incidentID)
+            try appendOutbox(.incidentCreated, incidentID: incidentID)
         }
         try connection.statement("UPDATE alerts SET incident_id = ? WHERE id = ?").bind(incidentID, alertID).run()
     }
