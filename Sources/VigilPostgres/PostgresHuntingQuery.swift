@@ -91,7 +91,7 @@ public struct PostgresHuntingQuery: HuntingEngine {
     private func checkRole(_ connection: PostgresConnection, logger: Logger) async throws {
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
             SELECT r.rolsuper::int AS superuser, pg_has_role(session_user, n.nspowner, 'MEMBER')::int AS owner,
-                COALESCE((SELECT bool_or(has_table_privilege(session_user, c.oid, 'SELECT')) FROM pg_class c
+                COALESCE((SELECT bool_or(has_any_column_privilege(session_user, c.oid, 'SELECT')) FROM pg_class c
                           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')), false)::int AS tables,
                 has_schema_privilege(session_user, n.oid, 'USAGE')::int AS hunting, session_user::text AS role
             FROM pg_roles r, pg_namespace n WHERE r.rolname = session_user AND n.nspname = 'hunting'

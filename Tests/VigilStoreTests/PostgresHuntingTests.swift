@@ -108,5 +108,9 @@ struct PostgresHuntingTests {
         // Vigil's own role could read everything: it is refused as a hunting role.
         let owner = await Self.refusal(of: "SELECT 1", by: PostgresHuntingQuery(url: database.url), timeout: .seconds(5))
         #expect(owner?.message.contains("can read more than the hunting views") == true, "\(String(describing: owner))")
+        // So is a role that may read a single column of one of Vigil's tables.
+        try store.session.execute("GRANT SELECT (name) ON public.api_keys TO \(hunter.name)")
+        let column = await Self.refusal(of: "SELECT 1", by: engine, timeout: .seconds(5))
+        #expect(column?.message.contains("it reads Vigil's tables") == true, "\(String(describing: column))")
     }
 }
