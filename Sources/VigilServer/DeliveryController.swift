@@ -95,7 +95,7 @@ struct DeliveryController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: VigilRequestContext) async throws -> SubscriptionsPage {
-        SubscriptionsPage(subscriptions: try await service.administer { try $0.subscriptions() })
+        SubscriptionsPage(subscriptions: try await service.onControl { try $0.subscriptions() })
     }
 
     /// The body of `POST /api/v1/subscriptions`.
@@ -140,7 +140,7 @@ struct DeliveryController: Sendable {
         let secret = spec.transport == .webhook ? WebhookSignature.newSecret() : ""
         let actor = context.keyActor
         do {
-            let row = try await service.administer { try $0.createSubscription(spec, secret: secret, actor: actor) }
+            let row = try await service.onControl { try $0.createSubscription(spec, secret: secret, actor: actor) }
             return EditedResponse(status: .created, response: CreatedSubscription(subscription: row, secret: secret.isEmpty ? nil : secret))
         } catch let error as StoreError {
             throw apiError(.badRequest, error.message)
@@ -183,7 +183,7 @@ struct DeliveryController: Sendable {
     @Sendable func status(_ request: Request, context: VigilRequestContext) async throws -> SubscriptionStatus {
         let name = try context.parameters.require("name")
         return try await administering {
-            try await service.administer { store in
+            try await service.onControl { store in
                 guard let row = try store.subscription(named: name) else { throw StoreError(.notFound, "there is no subscription '\(name)'") }
                 return SubscriptionStatus(subscription: row, deadLetters: try store.deadLetters(of: name))
             }
@@ -197,20 +197,20 @@ struct DeliveryController: Sendable {
 
     @Sendable func remove(_ request: Request, context: VigilRequestContext) async throws -> Done {
         let (name, actor) = (try context.parameters.require("name"), context.keyActor)
-        try await administering { try await service.administer { try $0.removeSubscription(name, actor: actor) } }
+        try await administering { try await service.onControl { try $0.removeSubscription(name, actor: actor) } }
         return Done(subscription: name, outcome: "removed")
     }
 
     func setEnabled(_ enabled: Bool, _ request: Request, _ context: VigilRequestContext) async throws -> Done {
         let (name, actor) = (try context.parameters.require("name"), context.keyActor)
-        try await administering { try await service.administer { try $0.setSubscription(name, enabled: enabled, actor: actor) } }
+        try await administering { try await service.onControl { try $0.setSubscription(name, enabled: enabled, actor: actor) } }
         return Done(subscription: name, outcome: enabled ? "enabled" : "disabled")
     }
 
     @Sendable func test(_ request: Request, context: VigilRequestContext) async throws -> Done {
         let (name, actor) = (try context.parameters.require("name"), context.keyActor)
         guard let worker else { throw apiError(.serviceUnavailable, "this server does not deliver (--no-delivery); use `vigil notify test`") }
-        guard try await service.administer({ try $0.subscription(named: name) }) != nil else {
+        guard try await service.onControl({ try $0.subscription(named: name) }) != nil else {
             throw apiError(.notFound, "there is no subscription '\(name)'")
         }
         return Done(subscription: name, outcome: try await worker.test(name, actor: actor))
@@ -223,7 +223,7 @@ struct DeliveryController: Sendable {
 
     @Sendable func redeliver(_ request: Request, context: VigilRequestContext) async throws -> Redelivered {
         let (name, actor) = (try context.parameters.require("name"), context.keyActor)
-        let count = try await administering { try await service.administer { try $0.redeliverDeadLetters(of: name, actor: actor) } }
+        let count = try await administering { try await service.onControl { try $0.redeliverDeadLetters(of: name, actor: actor) } }
         return Redelivered(subscription: name, requeued: count)
     }
 

@@ -33,7 +33,7 @@ public actor IngestService {
     /// Token and key checks: reads (a key's use is written at most once a minute).
     private let checks: SerialDatabase<any IntegrationsAndTokens>
     /// Administration, triage, refusals and token use: writes, which wait for the writer's lock.
-    private let control: SerialDatabase<any IntegrationsAndTokens>
+    private let control: SerialDatabase<ControlStore>
     private let writer: SerialDatabase<WriterSide>
     private let writerThread: NIOThreadPool
     private var queue: [(batch: PushedBatch, continuation: CheckedContinuation<PushOutcome, any Error>)] = []
@@ -145,16 +145,6 @@ public actor IngestService {
         return (stored.name, stored.admin)
     }
 
-    /// Opens or closes web console sessions on the control connection.
-    func changeConsoleSessions<T: Sendable>(_ body: @escaping @Sendable (any ConsoleSessionStore) throws -> T) async throws -> T {
-        try await control.run { store in
-            guard let store = store as? any ConsoleSessionStore else {
-                throw apiError(.notImplemented, "this node's store keeps no console sessions; use a SQLite server or a PostgreSQL node")
-            }
-            return try body(store)
-        }
-    }
-
     /// Turns an integration on or off (off revokes its tokens); audited with the key's name.
     public func setIntegration(_ name: String, enabled: Bool, actor: String) async throws {
         try await control.run { try $0.setIntegration(name, enabled: enabled, actor: actor) }
@@ -169,24 +159,10 @@ public actor IngestService {
         return (id, token, expires)
     }
 
-    /// Runs an administrative change (subscriptions) on the control connection; the store audits it.
-    func administer<T: Sendable>(_ body: @escaping @Sendable (any DeliveryStore) throws -> T) async throws -> T {
-        try await control.run { store in
-            guard let store = store as? any DeliveryStore else {
-                throw apiError(.notImplemented, "this node's store keeps no delivery subscriptions; use a SQLite server or a PostgreSQL node")
-            }
-            return try body(store)
-        }
-    }
-
-    /// Runs an analyst's change on the control connection, on either store; the store audits it.
-    private func triage<T: Sendable>(_ body: @escaping @Sendable (any AlertTriage) throws -> T) async throws -> T {
-        try await control.run { store in
-            guard let store = store as? any AlertTriage else {
-                throw apiError(.notImplemented, "this node's store does not take alert triage; use a SQLite server or a PostgreSQL node")
-            }
-            return try body(store)
-        }
+    /// Runs an administrative or analyst's change (subscriptions, console sessions, triage) on
+    /// the control connection; the store audits it.
+    func onControl<T: Sendable>(_ body: @escaping @Sendable (ControlStore) throws -> T) async throws -> T {
+        try await control.run(body)
     }
 
     /// Applies an analyst's change to one alert; audited.
@@ -196,12 +172,12 @@ public actor IngestService {
 
     /// Applies an analyst's change to several alerts in one transaction; audited per alert.
     public func updateAlerts(ids: [Int64], _ update: AlertUpdate, actor: String) async throws -> Int {
-        try await triage { try $0.updateAlerts(ids: ids, update, actor: actor) }
+        try await onControl { try $0.updateAlerts(ids: ids, update, actor: actor) }
     }
 
     /// Changes an incident's status, assignee or classification, or comments on it; audited.
     public func updateIncident(id: Int64, status: String?, assignedTo: String?, classification: String?, comment: String?, actor: String) async throws {
-        try await triage {
+        try await onControl {
             try $0.updateIncident(id: id, status: status, assignedTo: assignedTo, classification: classification, comment: comment, actor: actor)
         }
     }
@@ -285,6 +261,10 @@ public actor IngestService {
     }
 }
 
+/// What the control connection does: integrations and tokens, triage, delivery subscriptions and
+/// console sessions, each audited by the store. Both stores are all of these.
+public typealias ControlStore = any IntegrationsAndTokens & AlertTriage & DeliveryStore & ConsoleSessionStore
+
 /// The connections of an ingest node on a shared store, one per side of `IngestService`.
 ///
 /// Unchecked: each is used by one thread at a time, inside `IngestService`'s serial databases.
@@ -293,10 +273,10 @@ public struct IngestBackend: @unchecked Sendable {
     public var correlationQueue: (any CorrelationQueue)?
     public var state: any ImportTarget
     public var checks: any IntegrationsAndTokens
-    public var control: any IntegrationsAndTokens
+    public var control: ControlStore
 
     public init(writer: any BatchWriter, correlationQueue: (any CorrelationQueue)?, state: any ImportTarget,
-                checks: any IntegrationsAndTokens, control: any IntegrationsAndTokens) {
+                checks: any IntegrationsAndTokens, control: ControlStore) {
         self.writer = writer
         self.correlationQueue = correlationQueue
         self.state = state

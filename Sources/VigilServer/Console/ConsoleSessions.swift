@@ -49,7 +49,7 @@ final class ConsoleSessions: Sendable {
                               expires: Timestamp(microseconds: now.microseconds + lifetime.components.seconds * 1_000_000))
         let row = ConsoleSessionRow(idHash: Self.hex(AccessToken.hash(session.id)), keyHash: Self.hex(session.keyHash), name: name,
                                     admin: admin, csrf: session.csrf, expires: session.expires)
-        try await service.changeConsoleSessions { try $0.openConsoleSession(row, perKey: Self.perKey, capacity: Self.capacity, now: now) }
+        try await service.onControl { try $0.openConsoleSession(row, perKey: Self.perKey, capacity: Self.capacity, now: now) }
         return session
     }
 
@@ -63,7 +63,7 @@ final class ConsoleSessions: Sendable {
 
     func close(id: String) async throws {
         let idHash = Self.hex(AccessToken.hash(id))
-        try await service.changeConsoleSessions { try $0.closeConsoleSession(idHash: idHash) }
+        try await service.onControl { try $0.closeConsoleSession(idHash: idHash) }
     }
 
     /// The `Set-Cookie` value for `session`: HttpOnly, SameSite=Strict, Path=/, an expiry, and
