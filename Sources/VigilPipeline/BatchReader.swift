@@ -82,7 +82,10 @@ public final class BatchReader {
 
     /// The next batch, or nil at the end of the input.
     public func next() throws -> PreparedBatch? {
-        try parseNext().map(prepare)
+        // Not `map`: it would lend the batch to `prepare`, which then copies its parts (and
+        // every event in them) to take the events apart.
+        guard let parsed = try parseNext() else { return nil }
+        return prepare(parsed)
     }
 
     /// Frames and parses the next batch, or nil at the end of the input. A stateless format's
@@ -98,8 +101,8 @@ public final class BatchReader {
         var batch = ParsedBatch(recordsRead: framed.count)
         let workers = framed.count >= 256 ? self.workers : 1
         if parallelParsing && workers > 1 {
-            // Each worker parses, detects, keys and serializes a contiguous slice; slices are
-            // joined in order, so the batch reads as if parsed serially.
+            // Each worker parses, detects, keys and serializes a contiguous slice; the slices are
+            // the batch's parts, in order, so the batch reads as if parsed serially.
             var outputs = [WorkerOutput](repeating: WorkerOutput(), count: workers)
             let count = framed.count
             outputs.withUnsafeMutableBufferPointer { outputs in
@@ -109,20 +112,24 @@ public final class BatchReader {
                     shared.write(shared.context.reader.parseAndPrepare(shared.context.framed[lower..<upper], worker: worker), at: worker)
                 }
             }
-            for output in outputs {
-                batch.events += output.events
-                batch.prepared += output.prepared
-                batch.rejected += output.rejected
+            for index in outputs.indices {
+                batch.rejected += outputs[index].rejected
+                outputs[index].rejected = []
             }
+            batch.parts = outputs
         } else {
             // A stateful parser may still scan its records on every worker, then assemble them in order.
             // One event per record, and a few more for the events records combine into (auditd's
             // process events): the array grows once.
-            batch.events.reserveCapacity(framed.count + framed.count / 2)
-            parser.parse(framed, into: &batch.events, rejected: &batch.rejected, slices: workers, runSlices: concurrentPerformAhead)
+            var part = WorkerOutput()
+            part.events.reserveCapacity(framed.count + framed.count / 2)
+            parser.parse(framed, into: &part.events, rejected: &batch.rejected, slices: workers, runSlices: concurrentPerformAhead)
+            batch.parts = [part]
         }
         if !more {
-            parser.finish(into: &batch.events)
+            var last = WorkerOutput()
+            parser.finish(into: &last.events)
+            if !last.events.isEmpty { batch.parts.append(last) }
             finished = true
         }
         batch.bytesRead = source.bytesRead
@@ -133,38 +140,27 @@ public final class BatchReader {
     /// parallel slices (each worker writes only its own slots), and turns refused events into
     /// rejected records.
     fileprivate func prepare(_ batch: consuming ParsedBatch) -> PreparedBatch {
-        let count = batch.events.count
-        let start = batch.prepared.count
-        if start < count {
-            if let platform { for index in start..<count { batch.events[index].assignPlatform(platform) } }
-            batch.prepared += [Prepared](repeating: Prepared(), count: count - start)
-            let remaining = count - start
-            let workers = remaining >= 256 ? self.workers : 1
-            batch.prepared.withUnsafeMutableBufferPointer { slots in
-                let shared = UnsafeDisjointWrites(slots: slots, context: (events: batch.events, reader: self))
-                concurrentPerformAhead(iterations: workers) { worker in
-                    let lower = start + remaining * worker / workers, upper = start + remaining * (worker + 1) / workers
-                    shared.context.reader.prepare(shared.context.events[lower..<upper], worker: worker, into: shared, offset: lower)
-                }
-            }
+        var parts = batch.parts
+        batch.parts = []
+        for index in parts.indices where parts[index].prepared.count < parts[index].events.count {
+            prepare(&parts[index])
         }
         // Each event is moved into its item, from the end, not copied (a copy retains every
-        // string and array the event holds, and the batch's array then releases them again).
-        var events = batch.events, prepared = batch.prepared
-        batch.events = []
-        batch.prepared = []
+        // string and array the event holds, and the part's array then releases them again).
         var refused: [RejectedRecord] = []
-        let admitted = count - prepared.count { $0.refusal != nil }
+        let admitted = parts.reduce(0) { $0 + $1.prepared.count { $0.refusal == nil } }
         let items = [BatchItem](unsafeUninitializedCapacity: admitted) { slots, initialized in
             var slot = admitted
-            while let event = events.popLast(), let prepared = prepared.popLast() {
-                if let reason = prepared.refusal {
-                    refused.append(RejectedRecord(line: event.line, reason: reason, raw: event.raw))
-                    continue
+            for index in parts.indices.reversed() {
+                while let event = parts[index].events.popLast(), let prepared = parts[index].prepared.popLast() {
+                    if let reason = prepared.refusal {
+                        refused.append(RejectedRecord(line: event.line, reason: reason, raw: event.raw))
+                        continue
+                    }
+                    slot -= 1
+                    slots.initializeElement(
+                        at: slot, to: BatchItem(event: event, key: prepared.key, detections: prepared.detections, fieldsJSON: prepared.fieldsJSON))
                 }
-                slot -= 1
-                (slots.baseAddress! + slot).initialize(
-                    to: BatchItem(event: event, key: prepared.key, detections: prepared.detections, fieldsJSON: prepared.fieldsJSON))
             }
             precondition(slot == 0, "every admitted event fills one slot")
             initialized = admitted
@@ -172,13 +168,28 @@ public final class BatchReader {
         return PreparedBatch(items: items, rejected: batch.rejected + refused.reversed(), recordsRead: batch.recordsRead,
                              eventsParsed: items.count, bytesRead: batch.bytesRead)
     }
+
+    /// Detects, keys and serializes a part's events on the workers, each its own slice.
+    private func prepare(_ part: inout WorkerOutput) {
+        let count = part.events.count
+        if let platform { for index in part.events.indices { part.events[index].assignPlatform(platform) } }
+        part.prepared = [Prepared](repeating: Prepared(), count: count)
+        let workers = count >= 256 ? self.workers : 1
+        part.prepared.withUnsafeMutableBufferPointer { slots in
+            let shared = UnsafeDisjointWrites(slots: slots, context: (events: part.events, reader: self))
+            concurrentPerformAhead(iterations: workers) { worker in
+                let lower = count * worker / workers, upper = count * (worker + 1) / workers
+                shared.context.reader.prepare(shared.context.events[lower..<upper], worker: worker, into: shared, offset: lower)
+            }
+        }
+    }
 }
 
-/// A batch framed and parsed: `prepared` holds what the workers already computed for the first
-/// events (all of a stateless format's), `prepare` computes the rest.
+/// A batch framed and parsed, in parts in input order: one per worker for a stateless format,
+/// its events prepared by the worker that parsed them; otherwise parts whose events `prepare`
+/// still has to prepare.
 private struct ParsedBatch {
-    var events: [Event] = []
-    var prepared: [Prepared] = []
+    var parts: [WorkerOutput] = []
     var rejected: [RejectedRecord] = []
     var recordsRead: Int
     var bytesRead: Int64 = 0
