@@ -15,10 +15,7 @@ public struct BatchItem: Sendable {
         self.init(event: event, key: EventKey(event), detections: detections, fieldsJSON: fieldsJSON)
     }
 
-    /// `key`: the event's, computed by the caller (off the writer's thread). Inlinable, so a
-    /// caller that builds items in place moves its values in: called across the module
-    /// boundary, the item was built aside, copied into place and the original destroyed.
-    @inlinable
+    /// `key`: the event's, computed by the caller (off the writer's thread).
     public init(event: Event, key: EventKey?, detections: [Detection], fieldsJSON: String? = nil) {
         self.event = event
         self.key = key

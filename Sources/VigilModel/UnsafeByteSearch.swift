@@ -4,12 +4,12 @@ import Glibc
 
 extension StringProtocol {
     /// The first occurrence of `needle`, found with `memchr` and `memcmp` over the UTF-8 bytes. Parsers
-    /// use it instead of Foundation's `range(of:)`, which bridges to NSString and ran at a
+    /// (and `OSPlatform`) use it instead of Foundation's `range(of:)`, which bridges to NSString and ran at a
     /// tenth of the speed in profiles.
     ///
     /// Unsafe inside: raw pointer arithmetic over the string's bytes, bounded by `last` (asserted
     /// in debug builds).
-    func byteRange(of needle: StaticString) -> Range<Index>? {
+    package func byteRange(of needle: StaticString) -> Range<Index>? {
         let found: Int? = utf8.withContiguousStorageIfAvailable { haystack -> Int? in
             let count = needle.utf8CodeUnitCount
             guard let base = haystack.baseAddress, count > 0, count <= haystack.count else { return nil }
@@ -33,5 +33,5 @@ extension StringProtocol {
     }
 
     /// True when `needle` occurs (a byte search, see `byteRange(of:)`).
-    func hasBytes(_ needle: StaticString) -> Bool { byteRange(of: needle) != nil }
+    package func hasBytes(_ needle: StaticString) -> Bool { byteRange(of: needle) != nil }
 }
