@@ -118,10 +118,26 @@ public struct AuditdParser: ScanningParser {
         }
     }
 
+    public mutating func assemble(_ scanned: inout [Result<ScannedRecord, RejectedRecord>?], of items: [RecordFramer.Item],
+                                  into events: inout [Event], rejected: inout [RejectedRecord]) {
+        // Each scanned record is moved out of its slot, not copied: its fields go on into its
+        // event without a reference count taken and dropped per value. (Binding the slot to a
+        // local first, and then switching on it, copied the record; so did the generic loop.)
+        for index in items.indices {
+            switch scanned[index].take() {
+            case .failure(let rejection)?: rejected.append(rejection)
+            case .success(let record)?: if let rejection = assemble(record, into: &events) { rejected.append(rejection) }
+            case nil:
+                guard case .rejected(let rejection) = items[index] else { assertionFailure("a framed record was not scanned"); continue }
+                rejected.append(rejection)
+            }
+        }
+    }
+
     /// Turns a scanned record into its event, in input order: an unstamped record takes the
     /// time before it, and the record joins its serial's group (an EXECVE group closing yields
     /// its process event).
-    public mutating func assemble(_ record: consuming ScannedRecord, into events: inout [Event]) -> RejectedRecord? {
+    mutating func assemble(_ record: consuming ScannedRecord, into events: inout [Event]) -> RejectedRecord? {
         let machine = MachineIdentity(hostname: record.node ?? context.defaultHostname, platform: .linux)
         // An unstamped record takes the time of the stamped one before it; with none, it is refused
         // (or, with acceptIngestTime, stored at ingest time, flagged).

@@ -39,8 +39,12 @@ public protocol ScanningParser: EventParser {
     associatedtype ScannedRecord: Sendable
     /// What `record` says on its own, or why it is rejected. `keys` is the calling thread's own.
     static func scan(_ record: RawRecord, keys: inout FieldKeyCache) -> Result<ScannedRecord, RejectedRecord>
-    /// Turns a scanned record into events with the state the records before it left.
-    mutating func assemble(_ record: consuming ScannedRecord, into events: inout [Event]) -> RejectedRecord?
+    /// Turns what the workers scanned into events, in input order: slot `i` holds the scan of
+    /// `items[i]`, or nil where the framer refused it. Each parser implements the loop on its own
+    /// concrete type: a generic loop copied each scanned record whole out of its slot (a
+    /// retain and a release of every string and array in it).
+    mutating func assemble(_ scanned: inout [Result<ScannedRecord, RejectedRecord>?], of items: [RecordFramer.Item],
+                           into events: inout [Event], rejected: inout [RejectedRecord])
 }
 
 extension ScanningParser {
@@ -58,18 +62,7 @@ extension ScanningParser {
                 }
             }
         }
-        // Each scanned record is moved out of its slot, not copied: its fields go on into its
-        // event without a reference count taken and dropped per value.
-        for index in items.indices {
-            let slot = scanned[index].take()
-            switch consume slot {
-            case .failure(let rejection)?: rejected.append(rejection)
-            case .success(let record)?: if let rejection = assemble(record, into: &events) { rejected.append(rejection) }
-            case nil:
-                guard case .rejected(let rejection) = items[index] else { assertionFailure("a framed record was not scanned"); continue }
-                rejected.append(rejection)
-            }
-        }
+        assemble(&scanned, of: items, into: &events, rejected: &rejected)
     }
 }
 
