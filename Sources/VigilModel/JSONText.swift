@@ -20,13 +20,36 @@ public enum JSONText {
     /// String cost about twice as much on the import hot path.
     public static func object(fields: [EventField], name: (FieldKey) -> String) -> String {
         fields.withUnsafeBufferPointer { fields in
+            let repeats = hasRepeatedKeys(fields)
             var counter = ByteCounter()
-            writeObject(fields, name: name, to: &counter)
+            writeObject(fields, repeats: repeats, name: name, to: &counter)
             return String(unsafeUninitializedCapacity: counter.count) { storage in
                 var writer = UnsafeByteWriter(storage)
-                writeObject(fields, name: name, to: &writer)
+                writeObject(fields, repeats: repeats, name: name, to: &writer)
                 return writer.count
             }
+        }
+    }
+
+    /// Whether any key appears twice. Keys are interned ids, nearly always small: those under
+    /// 1,024 are checked against a bitmap on the stack, in one pass. Only a larger id pays for
+    /// the comparison with every other key.
+    private static func hasRepeatedKeys(_ fields: UnsafeBufferPointer<EventField>) -> Bool {
+        let words = 16
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { seen in
+            seen.initialize(repeating: 0)
+            for index in fields.indices {
+                let key = Int(fields[index].key.rawValue)
+                guard key < words * 64 else {
+                    if fields[(index + 1)...].contains(where: { $0.key == fields[index].key })
+                        || fields[..<index].contains(where: { $0.key == fields[index].key }) { return true }
+                    continue
+                }
+                let bit: UInt64 = 1 << UInt64(key & 63)
+                if seen[key >> 6] & bit != 0 { return true }
+                seen[key >> 6] |= bit
+            }
+            return false
         }
     }
 
@@ -38,8 +61,22 @@ public enum JSONText {
         return object(fields: order.map { fields[$0] }, name: name)
     }
 
-    private static func writeObject<Sink: ByteSink>(_ fields: UnsafeBufferPointer<EventField>, name: (FieldKey) -> String, to sink: inout Sink) {
+    /// `repeats`: whether a key appears twice (`hasRepeatedKeys`). Most events have none, and
+    /// then no field is compared with the others: that check, twice per field and per pass,
+    /// took a quadratic share of serializing an auditd record's two dozen fields.
+    private static func writeObject<Sink: ByteSink>(_ fields: UnsafeBufferPointer<EventField>, repeats: Bool, name: (FieldKey) -> String,
+                                                    to sink: inout Sink) {
         sink.append(UInt8(ascii: "{"))
+        guard repeats else {
+            for index in fields.indices {
+                if index > 0 { sink.append(UInt8(ascii: ",")) }
+                appendQuoted(name(fields[index].key), to: &sink)
+                sink.append(UInt8(ascii: ":"))
+                appendValue(fields[index], to: &sink)
+            }
+            sink.append(UInt8(ascii: "}"))
+            return
+        }
         var written = 0
         for index in fields.indices {
             let key = fields[index].key

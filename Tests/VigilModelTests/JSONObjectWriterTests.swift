@@ -51,4 +51,28 @@ import VigilModel
             == #"{"Image":"/usr/bin/curl","arg":["-s","http://x/"],"note":"tab\there \"q\" \\ é\u0001","gone":null,"é":""}"#)
         #expect(JSONText.object(fields: [], name: \.name) == "{}")
     }
+
+    /// Repeats are found by a bitmap of small key ids, and by comparison past it: random field
+    /// lists over both kinds of keys must read as the plain definition says (each name once,
+    /// at its first field; a repeated name's values as an array, in field order).
+    @Test func repeatsAreFoundForSmallAndLargeKeyIDs() {
+        // Enough names that the last ones are interned past the bitmap's 1,024 ids.
+        let keys = (0..<1_100).map { FieldKey("json-text-key-\($0)") }
+        let large = keys.filter { $0.rawValue >= 1_024 }, small = keys.filter { $0.rawValue < 1_024 }
+        #expect(large.count >= 4)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let pool = Array(small.shuffled(using: &generator).prefix(3)) + Array(large.shuffled(using: &generator).prefix(3))
+            let fields = (0..<Int.random(in: 0...12, using: &generator)).map { index in
+                EventField(pool.randomElement(using: &generator)!, "v\(index)")
+            }
+            var expected = "{"
+            for (index, field) in fields.enumerated() where !fields[..<index].contains(where: { $0.key == field.key }) {
+                let values = fields.filter { $0.key == field.key }.map { "\"\($0.value)\"" }
+                expected += (expected == "{" ? "" : ",") + "\"\(field.key.name)\":" + (values.count > 1 ? "[\(values.joined(separator: ","))]" : values[0])
+            }
+            expected += "}"
+            #expect(JSONText.object(fields: fields, name: \.name) == expected)
+        }
+    }
 }
