@@ -33,7 +33,7 @@ public enum JSONText {
 
     /// Whether any key appears twice. Keys are interned ids, nearly always small: those under
     /// 1,024 are checked against a bitmap on the stack, in one pass. Only a larger id pays for
-    /// the comparison with every other key.
+    /// a comparison with the keys after it (a repeat is found at its first occurrence).
     private static func hasRepeatedKeys(_ fields: UnsafeBufferPointer<EventField>) -> Bool {
         let words = 16
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { seen in
@@ -41,8 +41,7 @@ public enum JSONText {
             for index in fields.indices {
                 let key = Int(fields[index].key.rawValue)
                 guard key < words * 64 else {
-                    if fields[(index + 1)...].contains(where: { $0.key == fields[index].key })
-                        || fields[..<index].contains(where: { $0.key == fields[index].key }) { return true }
+                    if fields[(index + 1)...].contains(where: { $0.key == fields[index].key }) { return true }
                     continue
                 }
                 let bit: UInt64 = 1 << UInt64(key & 63)
