@@ -6,7 +6,7 @@
 /// read, so those two rules are this type's contract.
 public struct UnsafeDisjointWrites<Element, Context>: @unchecked Sendable {
     // Safety: every worker writes distinct indices and only reads `context`; see the type's contract.
-    private let slots: UnsafeMutableBufferPointer<Element>
+    @usableFromInline let slots: UnsafeMutableBufferPointer<Element>
     public let context: Context
 
     public init(slots: UnsafeMutableBufferPointer<Element>, context: Context) {
@@ -18,5 +18,20 @@ public struct UnsafeDisjointWrites<Element, Context>: @unchecked Sendable {
     public func write(_ value: Element, at index: Int) {
         assert(index >= 0 && index < slots.count, "slot \(index) is outside the \(slots.count) slots")
         slots[index] = value
+    }
+
+    /// Lends the element of slot `index`, which must be inside the buffer, to `body`: moved out
+    /// of the slot for the call and back after. A function of another module that `body` hands
+    /// it to then borrows a local; handed the slot itself, it would get a copy, taken because
+    /// the compiler cannot see that nothing writes the buffer during the call (a retain and a
+    /// release of every reference the element holds).
+    @inlinable
+    public func withElement<Result>(at index: Int, _ body: (borrowing Element) -> Result) -> Result {
+        assert(index >= 0 && index < slots.count, "slot \(index) is outside the \(slots.count) slots")
+        let slot = slots.baseAddress! + index
+        let element = slot.move()
+        let result = body(element)
+        slot.initialize(to: element)
+        return result
     }
 }

@@ -159,7 +159,7 @@ public final class BatchReader {
                     }
                     slot -= 1
                     slots.initializeElement(
-                        at: slot, to: BatchItem(event: event, key: prepared.key, detections: prepared.detections, fieldsJSON: prepared.fieldsJSON))
+                        at: slot, to: BatchItem(event: event, precomputedKey: prepared.key, detections: prepared.detections, fieldsJSON: prepared.fieldsJSON))
                 }
             }
             precondition(slot == 0, "every admitted event fills one slot")
@@ -175,11 +175,13 @@ public final class BatchReader {
         if let platform { for index in part.events.indices { part.events[index].assignPlatform(platform) } }
         part.prepared = [Prepared](repeating: Prepared(), count: count)
         let workers = count >= 256 ? self.workers : 1
-        part.prepared.withUnsafeMutableBufferPointer { slots in
-            let shared = UnsafeDisjointWrites(slots: slots, context: (events: part.events, reader: self))
-            concurrentPerformAhead(iterations: workers) { worker in
-                let lower = count * worker / workers, upper = count * (worker + 1) / workers
-                shared.context.reader.prepare(shared.context.events[lower..<upper], worker: worker, into: shared, offset: lower)
+        part.events.withUnsafeMutableBufferPointer { events in
+            part.prepared.withUnsafeMutableBufferPointer { slots in
+                let shared = UnsafeDisjointWrites(slots: slots, context: (events: UnsafeDisjointWrites(slots: events, context: ()), reader: self))
+                concurrentPerformAhead(iterations: workers) { worker in
+                    let lower = count * worker / workers, upper = count * (worker + 1) / workers
+                    shared.context.reader.prepare(shared.context.events, lower..<upper, worker: worker, into: shared)
+                }
             }
         }
     }
@@ -239,31 +241,28 @@ struct Prepared {
 }
 
 extension BatchReader {
-    /// Asks the gate about each of `events`, then detects, keys and serializes those it admits,
-    /// writing slot `offset + i` for event `i`. Worker
-    /// `worker` uses only its own detector and name cache.
-    fileprivate func prepare<Context>(_ events: ArraySlice<Event>, worker: Int, into slots: UnsafeDisjointWrites<Prepared, Context>, offset: Int) {
+    /// Asks the gate about each event of `range`, then detects, keys and serializes those it
+    /// admits, writing the slot of the same index. Worker `worker` uses only its own detector
+    /// and name cache, and touches only the events and slots of its own range.
+    fileprivate func prepare<Context>(_ events: UnsafeDisjointWrites<Event, Void>, _ range: Range<Int>, worker: Int,
+                                      into slots: UnsafeDisjointWrites<Prepared, Context>) {
         let state = workerStates[worker]
         // The name cache is worked on as a local, not through the class: each of the thousands
         // of lookups per batch would otherwise pay a dynamic exclusivity check.
         var names = state.names
         defer { state.names = names }
-        // Events are read in place through the buffer: iterating the slice would copy each one
-        // (a retain and a release of everything it holds).
-        events.withUnsafeBufferPointer { events in
-            for index in events.indices {
-                let position = offset + index
-                if let reason = refuseEvent(events[index]) {
-                    slots.write(Prepared(refusal: reason), at: position)
-                    continue
-                }
+        for index in range {
+            // Each event is lent out of its slot, not read in place: handed from the buffer to
+            // the gate's check and the detector (other modules), it would be copied for each call.
+            let prepared = events.withElement(at: index) { event -> Prepared in
+                if let reason = refuseEvent(event) { return Prepared(refusal: reason) }
                 var detections: [Detection] = []
-                state.detector.detect(events[index], into: &detections)
-                slots.write(Prepared(
-                    detections: detections, key: serializesFields || !detections.isEmpty ? EventKey(events[index]) : nil,
-                    fieldsJSON: serializesFields ? JSONText.object(fields: events[index].fields, name: { names.name(of: $0) }) : nil),
-                    at: position)
+                state.detector.detect(event, into: &detections)
+                return Prepared(
+                    detections: detections, key: serializesFields || !detections.isEmpty ? EventKey(event) : nil,
+                    fieldsJSON: serializesFields ? JSONText.object(fields: event.fields, name: { names.name(of: $0) }) : nil)
             }
+            slots.write(prepared, at: index)
         }
     }
 
@@ -273,9 +272,12 @@ extension BatchReader {
         var output = WorkerOutput()
         state.parser.parse(items, into: &output.events, rejected: &output.rejected)
         if let platform { for index in output.events.indices { output.events[index].assignPlatform(platform) } }
-        output.prepared = [Prepared](repeating: Prepared(), count: output.events.count)
-        output.prepared.withUnsafeMutableBufferPointer { slots in
-            prepare(output.events[...], worker: worker, into: UnsafeDisjointWrites(slots: slots, context: ()), offset: 0)
+        let count = output.events.count
+        output.prepared = [Prepared](repeating: Prepared(), count: count)
+        output.events.withUnsafeMutableBufferPointer { events in
+            output.prepared.withUnsafeMutableBufferPointer { slots in
+                prepare(UnsafeDisjointWrites(slots: events, context: ()), 0..<count, worker: worker, into: UnsafeDisjointWrites(slots: slots, context: ()))
+            }
         }
         return output
     }

@@ -9,7 +9,9 @@ final class BoundedQueue<Element>: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func put(_ element: Element) {
+    /// Takes `element` over: a copy kept by the caller until after `take` could leave the
+    /// taker's arrays shared, so that changing them in place would copy them whole.
+    func put(_ element: consuming Element) {
         condition.lock()
         while elements.count >= capacity { condition.wait() }
         elements.append(element)
