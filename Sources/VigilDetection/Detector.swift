@@ -13,8 +13,8 @@ public struct Detector {
     /// One rule that can apply to a logsource.
     private struct Candidate {
         var rule: Int32
-        /// True when the rule has a prefilter: skip it unless marked.
-        var filtered: Bool
+        /// How many of the rule's prefilter groups must be marked; 0: always evaluate it.
+        var groups: UInt8
     }
 
     /// The rules that can apply to one logsource, and which prefilter fields they need.
@@ -34,7 +34,7 @@ public struct Detector {
         var candidates: [Candidates] = []
 
         init(ruleSet: RuleSet) {
-            marks = arena.copy([Bool](repeating: false, count: ruleSet.rules.count))
+            marks = arena.copy([Bool](repeating: false, count: RulePrefilter.mark(rule: ruleSet.rules.count, group: 0)))
             rules = arena.copy(ruleSet.rules.map { Unmanaged.passUnretained($0) })
             prefilter = .passUnretained(ruleSet.prefilter)
         }
@@ -66,7 +66,10 @@ public struct Detector {
         let rules = memory.rules
         for candidate in entry.rules {
             let position = Int(candidate.rule)
-            if candidate.filtered, !marks[position] { continue }
+            if candidate.groups > 0 {
+                guard marks[RulePrefilter.mark(rule: position, group: 0)],
+                      candidate.groups == 1 || marks[RulePrefilter.mark(rule: position, group: 1)] else { continue }
+            }
             if rules[position]._withUnsafeGuaranteedRef({ $0.matches(event) }) {
                 detections.append(rules[position].takeUnretainedValue().detection(for: event))
             }
@@ -79,11 +82,11 @@ public struct Detector {
         if let position = candidatePositions[logSource] { return memory.candidates[position] }
         let rules = ruleSet.rules.indices.filter { ruleSet.rules[$0].info.logSource.covers(logSource) }.map(Int32.init)
         let prefilter = ruleSet.prefilter
-        let needed = prefilter.indexes.map { index in index.rules.contains { rules.contains($0) } }
+        let needed = prefilter.indexes.map { index in index.groups.contains { rules.contains(RulePrefilter.rule(ofMark: $0)) } }
         let entry = Candidates(
-            rules: memory.arena.copy(rules.map { Candidate(rule: $0, filtered: prefilter.filtered[Int($0)]) }),
+            rules: memory.arena.copy(rules.map { Candidate(rule: $0, groups: prefilter.groupCounts[Int($0)]) }),
             neededFields: memory.arena.copy(needed),
-            anyFiltered: rules.contains { prefilter.filtered[Int($0)] })
+            anyFiltered: rules.contains { prefilter.groupCounts[Int($0)] > 0 })
         memory.candidates.append(entry)
         candidatePositions[logSource] = memory.candidates.count - 1
         return entry

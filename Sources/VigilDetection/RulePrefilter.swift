@@ -5,7 +5,9 @@ import VigilModel
 /// From each rule's match tree we derive a set of (field, literal) pairs of which at least
 /// one must occur (case-insensitively, as a substring) in the event for the rule to possibly
 /// match: a field test needs one of its literals; an AND needs what its most selective child
-/// needs; an OR needs the union of its children. A regex contributes the literals one of
+/// needs; an OR needs the union of its children. A rule whose tree is an AND gets two such
+/// sets, from its two most selective children, and is evaluated only when both are met: the
+/// most selective alone is often a record type (`type: EXECVE`) that most events carry. A regex contributes the literals one of
 /// which every match must contain (`RegexLiterals`). A rule with a negation at the top, a
 /// regex without such a literal, a number or CIDR comparison, or a one-character literal gets
 /// no prefilter and is always evaluated. Per event, each field that any rule needs is scanned
@@ -21,12 +23,22 @@ final class RulePrefilter: @unchecked Sendable {
         var literals: [[UInt8]] = []
         /// Rule indices per literal.
         var owners: [[Int32]] = []
-        /// Every rule that needs this field (a non-ASCII value marks them all).
-        var rules: [Int32] = []
+        /// Every group that needs this field (a non-ASCII value marks them all).
+        var groups: [Int32] = []
     }
 
+    /// The mark of a rule's requirement `group` (0 or 1): marks are per group, two per rule.
+    @inline(__always)
+    static func mark(rule: Int, group: Int) -> Int { rule &* 2 &+ group }
+
+    /// The rule whose group `mark` is.
+    static func rule(ofMark mark: Int32) -> Int32 { mark / 2 }
+
+    /// Per rule: how many requirement groups must be marked for it to be evaluated; 0 when it
+    /// has no prefilter and is always evaluated.
+    let groupCounts: [UInt8]
     /// Per rule: true when it has a prefilter and may be skipped unless marked.
-    let filtered: [Bool]
+    var filtered: [Bool] { groupCounts.map { $0 > 0 } }
     let indexes: [FieldIndex]
     /// FieldKey.rawValue → position in `indexes`, or -1.
     private let slotByKey: UnsafeMutableBufferPointer<Int32>
@@ -42,36 +54,57 @@ final class RulePrefilter: @unchecked Sendable {
     init(rules: [CompiledRule]) {
         var byField: [FieldKey: Int] = [:]
         var indexes: [FieldIndex] = []
-        var filtered = [Bool](repeating: false, count: rules.count)
+        var groupCounts = [UInt8](repeating: 0, count: rules.count)
         for (ruleIndex, rule) in rules.enumerated() {
-            guard let requirement = Self.requirement(rule.node), !requirement.isEmpty else { continue }
-            filtered[ruleIndex] = true
-            for (field, literal) in requirement {
-                let slot: Int
-                if let existing = byField[field] { slot = existing } else {
-                    slot = indexes.count
-                    byField[field] = slot
-                    indexes.append(FieldIndex(field: field))
+            let groups = Self.requirements(rule.node)
+            groupCounts[ruleIndex] = UInt8(groups.count)
+            for (group, requirement) in groups.enumerated() {
+                let owner = Int32(Self.mark(rule: ruleIndex, group: group))
+                for (field, literal) in requirement {
+                    let slot: Int
+                    if let existing = byField[field] { slot = existing } else {
+                        slot = indexes.count
+                        byField[field] = slot
+                        indexes.append(FieldIndex(field: field))
+                    }
+                    if let existing = indexes[slot].literals.firstIndex(of: literal) {
+                        if !indexes[slot].owners[existing].contains(owner) { indexes[slot].owners[existing].append(owner) }
+                    } else {
+                        indexes[slot].literals.append(literal)
+                        indexes[slot].owners.append([owner])
+                    }
+                    if indexes[slot].groups.last != owner { indexes[slot].groups.append(owner) }
                 }
-                if let existing = indexes[slot].literals.firstIndex(of: literal) {
-                    if !indexes[slot].owners[existing].contains(Int32(ruleIndex)) { indexes[slot].owners[existing].append(Int32(ruleIndex)) }
-                } else {
-                    indexes[slot].literals.append(literal)
-                    indexes[slot].owners.append([Int32(ruleIndex)])
-                }
-                if indexes[slot].rules.last != Int32(ruleIndex) { indexes[slot].rules.append(Int32(ruleIndex)) }
             }
         }
         let maxKey = byField.keys.map { Int($0.rawValue) }.max() ?? -1
         var slotByKey = [Int32](repeating: -1, count: maxKey + 1)
         for (key, slot) in byField { slotByKey[Int(key.rawValue)] = Int32(slot) }
-        self.filtered = filtered
+        self.groupCounts = groupCounts
         self.indexes = indexes
         self.slotByKey = arena.copy(slotByKey)
         var tables: [ScanTable] = []
         for index in indexes { tables.append(ScanTable(literals: index.literals, owners: index.owners, arena: &arena)) }
         self.tables = arena.copy(tables)
         self.rawSlot = byField[Self.rawField] ?? -1
+    }
+
+    /// Sets of (field, folded literal) pairs that must each have one pair occur for `node` to
+    /// match: none when no set can be derived; two, from the most selective children of an AND
+    /// (nested ANDs taken as one), when it has two such children; otherwise one. A second set
+    /// is never the raw record's, whose scan costs far more than a field's.
+    static func requirements(_ node: MatchNode) -> [[(FieldKey, [UInt8])]] {
+        guard case .and = node else { return requirement(node).map { $0.isEmpty ? [] : [$0] } ?? [] }
+        var conjuncts: [MatchNode] = []
+        func flatten(_ node: MatchNode) {
+            if case .and(let children) = node { children.forEach(flatten) } else { conjuncts.append(node) }
+        }
+        flatten(node)
+        var options = conjuncts.compactMap(requirement).filter { !$0.isEmpty }
+        options.sort { score($0) > score($1) }
+        guard let first = options.first else { return [] }
+        guard let second = options.dropFirst().first(where: { !$0.contains { $0.0 == rawField } }) else { return [first] }
+        return [first, second]
     }
 
     /// At least one of these (field, folded literal) pairs must occur for `node` to match;
@@ -127,8 +160,8 @@ final class RulePrefilter: @unchecked Sendable {
         return result
     }
 
-    /// Sets `marks[rule]` for every rule whose prefilter literal occurs in `event`'s fields
-    /// that `needed` names (by index position).
+    /// Sets the mark of every requirement group (`mark(rule:group:)`) with a literal that
+    /// occurs in `event`'s fields that `needed` names (by index position).
     func mark(_ event: Event, needed: UnsafeBufferPointer<Bool>, into marks: UnsafeMutablePointer<Bool>) {
         event.fields.withUnsafeBufferPointer { fields in
             for index in fields.indices {
@@ -152,7 +185,7 @@ final class RulePrefilter: @unchecked Sendable {
         let scanned: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
             guard TextPattern.isASCII(bytes) else {
                 // Unicode lowercasing could change the match; let every such rule be evaluated.
-                for rule in indexes[slot].rules { marks[Int(rule)] = true }
+                for group in indexes[slot].groups { marks[Int(group)] = true }
                 return
             }
             tables.baseAddress!.advanced(by: slot).pointee.scan(bytes, into: marks)
@@ -225,7 +258,7 @@ struct ScanTable {
     let ownerList: UnsafeMutableBufferPointer<Int32>
     let ownerStarts: UnsafeMutableBufferPointer<Int32>
 
-    /// `literals` are folded and at least two bytes long; `owners` are their rules. The
+    /// `literals` are folded and at least two bytes long; `owners` are the marks they set. The
     /// table's buffers are allocated in `arena`.
     init(literals: [[UInt8]], owners: [[Int32]], arena: inout UnsafeBufferArena) {
         var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
@@ -285,7 +318,7 @@ struct ScanTable {
         return word | upper >> 2
     }
 
-    /// Sets `marks[rule]` for the owners of every literal that occurs in `bytes` (ASCII, any case).
+    /// Sets `marks[owner]` for the owners of every literal that occurs in `bytes` (ASCII, any case).
     func scan(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
         guard bytes.count >= 2, let base = bytes.baseAddress else { return }
         if !pairs.isEmpty { scanPairs(bytes, into: marks) }

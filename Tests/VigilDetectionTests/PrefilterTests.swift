@@ -64,6 +64,23 @@ import VigilModel
         #expect(matchedSomething > ruleSet.rules.count / 3)
     }
 
+    /// A rule whose tree is an AND is evaluated only when the literals of its two most
+    /// selective children both occur; each of those children is needed, so no match is lost.
+    @Test func anANDRuleNeedsBothOfItsMostSelectiveChildren() throws {
+        let rules = try compile(rule("selection:\n    type: 'EXECVE'\n    a0|contains: 'wget'\n    a1|endswith: '.sh'"))
+        #expect(rules.prefilter.groupCounts == [2])
+        // Which two: the longest literals (EXECVE, then wget), so a1 is not scanned for this rule.
+        let fields = Set(rules.prefilter.indexes.map(\.field.name))
+        #expect(fields == ["type", "a0"])
+        #expect(matchingTitles(rules, event(#"{"type":"EXECVE","a0":"WGET","a1":"/tmp/x.sh","logsource":{"product":"test"}}"#)) == ["test"])
+        #expect(matchingTitles(rules, event(#"{"type":"EXECVE","a0":"curl","a1":"/tmp/x.sh","logsource":{"product":"test"}}"#)).isEmpty)
+        #expect(matchingTitles(rules, event(#"{"type":"SYSCALL","a0":"wget","a1":"/tmp/x.sh","logsource":{"product":"test"}}"#)).isEmpty)
+        #expect(matchingTitles(rules, event(#"{"type":"EXECVE","a0":"wget","a1":"/tmp/x.py","logsource":{"product":"test"}}"#)).isEmpty)
+        // An OR, and an AND with one child that yields literals, keep one group.
+        #expect(try compile(rule("selection:\n    a0|contains:\n        - 'wget'\n        - 'curl'")).prefilter.groupCounts == [1])
+        #expect(try compile(rule("selection:\n    a0|contains: 'wget'\n    a1|re: '.*'")).prefilter.groupCounts == [1])
+    }
+
     @Test func nonASCIIValuesStillMatchAfterUnicodeFolding() throws {
         let rules = try compile(rule("selection:\n    f|contains:\n        - 'ärger'\n        - 'zz'\n        - 'yy'\n        - 'xx'"))
         #expect(!matchingTitles(rules, event(#"{"f":"Großer ÄRGER","logsource":{"product":"test"}}"#)).isEmpty)
