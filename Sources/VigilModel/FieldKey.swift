@@ -63,9 +63,15 @@ public struct FieldKeyCache {
     /// many distinct names a log holds.
     private static let maximumByteSlots = 4_096
 
+    /// The bytes of every name in the byte table, one after another.
+    private var nameBytes: [UInt8] = []
+
+    /// A name's place in `nameBytes`: no array of its own, so reading a slot takes no
+    /// reference count and comparing it is one `memcmp`.
     private struct ByteSlot {
         let hash: UInt64
-        let name: [UInt8]
+        let nameStart: Int
+        let nameCount: Int
         let key: FieldKey
     }
 
@@ -90,16 +96,25 @@ public struct FieldKeyCache {
             guard let slot = slots[index] else {
                 let key = self.key(for: String(decoding: name, as: UTF8.self))
                 if filledSlots < Self.maximumByteSlots {
-                    slots[index] = ByteSlot(hash: hash, name: Array(name), key: key)
+                    slots[index] = ByteSlot(hash: hash, nameStart: nameBytes.count, nameCount: name.count, key: key)
+                    nameBytes.append(contentsOf: name)
                     filledSlots += 1
                     if filledSlots * 2 > slots.count { growByteSlots() }
                 }
                 return key
             }
-            if slot.hash == hash, slot.name.elementsEqual(name) { return slot.key }
+            if slot.hash == hash, slot.nameCount == name.count, storedName(of: slot, equals: name) { return slot.key }
             index = (index + 1) & mask
         }
         return key(for: String(decoding: name, as: UTF8.self))
+    }
+
+    private func storedName(of slot: ByteSlot, equals name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let bytes = name.baseAddress, slot.nameCount > 0 else { return slot.nameCount == name.count }
+        return nameBytes.withUnsafeBufferPointer { stored in
+            assert(slot.nameStart + slot.nameCount <= stored.count, "a byte slot points past the stored names")
+            return memcmp(stored.baseAddress! + slot.nameStart, bytes, slot.nameCount) == 0
+        }
     }
 
     private mutating func growByteSlots() {
