@@ -43,7 +43,10 @@ public struct Detector {
     private var memory: Memory
     private var candidatePositions: [LogSource: Int] = [:]
     /// Events of a file mostly share one logsource: the last lookup skips hashing it again.
-    private var lastLogSource: LogSource?
+    /// `lastLogSource` means nothing while `last` is nil. It is not optional: comparing an
+    /// event's logsource with an optional one copied the event's into an optional first (a
+    /// retain and a release of each of its strings, per event).
+    private var lastLogSource = LogSource()
     private var last: Candidates?
 
     public init(ruleSet: RuleSet) {
