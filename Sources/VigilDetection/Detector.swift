@@ -10,16 +10,15 @@ import VigilModel
 public struct Detector {
     public let ruleSet: RuleSet
 
-    /// One rule that can apply to a logsource.
-    private struct Candidate {
-        var rule: Int32
-        /// How many of the rule's prefilter groups must be marked; 0: always evaluate it.
-        var groups: UInt8
-    }
-
-    /// The rules that can apply to one logsource, and which prefilter fields they need.
+    /// The rules that can apply to one logsource, as bit sets over rule indices (a word per 64
+    /// rules, as the prefilter's marks), and which prefilter fields they need.
     private struct Candidates {
-        var rules: UnsafeMutableBufferPointer<Candidate>
+        /// Rules without a prefilter: always evaluated.
+        var always: UnsafeMutableBufferPointer<UInt64>
+        /// Rules evaluated when their group 0 is marked.
+        var oneGroup: UnsafeMutableBufferPointer<UInt64>
+        /// Rules evaluated when their groups 0 and 1 are both marked.
+        var twoGroups: UnsafeMutableBufferPointer<UInt64>
         var neededFields: UnsafeMutableBufferPointer<Bool>
         var anyFiltered: Bool
     }
@@ -27,14 +26,15 @@ public struct Detector {
     /// The memory a detector owns; its buffers live in `arena`.
     private final class Memory {
         var arena = UnsafeBufferArena()
-        let marks: UnsafeMutableBufferPointer<Bool>
+        /// The prefilter's marks for the event at hand: group 0's words, then group 1's.
+        let marks: UnsafeMutableBufferPointer<UInt64>
         /// Unretained: `ruleSet` keeps the rules and the prefilter alive.
         let rules: UnsafeMutableBufferPointer<Unmanaged<CompiledRule>>
         let prefilter: Unmanaged<RulePrefilter>
         var candidates: [Candidates] = []
 
         init(ruleSet: RuleSet) {
-            marks = arena.copy([Bool](repeating: false, count: RulePrefilter.mark(rule: ruleSet.rules.count, group: 0)))
+            marks = arena.copy([UInt64](repeating: 0, count: ruleSet.prefilter.markWords))
             rules = arena.copy(ruleSet.rules.map { Unmanaged.passUnretained($0) })
             prefilter = .passUnretained(ruleSet.prefilter)
         }
@@ -61,33 +61,39 @@ public struct Detector {
             last = candidates(for: event.logSource)
             lastLogSource = event.logSource
         }
-        guard let entry = last, entry.rules.count > 0 else { return }
-        let marks = memory.marks.baseAddress!
+        guard let entry = last else { return }
+        let marks = memory.marks
         if entry.anyFiltered {
-            memory.prefilter._withUnsafeGuaranteedRef { $0.mark(event, needed: UnsafeBufferPointer(entry.neededFields), into: marks) }
+            memory.prefilter._withUnsafeGuaranteedRef { $0.mark(event, needed: UnsafeBufferPointer(entry.neededFields), into: marks.baseAddress!) }
         }
         let rules = memory.rules
-        for candidate in entry.rules {
-            let position = Int(candidate.rule)
-            if candidate.groups > 0 {
-                guard marks[RulePrefilter.mark(rule: position, group: 0)],
-                      candidate.groups == 1 || marks[RulePrefilter.mark(rule: position, group: 1)] else { continue }
-            }
-            if rules[position]._withUnsafeGuaranteedRef({ $0.matches(event) }) {
-                detections.append(rules[position].takeUnretainedValue().detection(for: event))
+        // The rules to evaluate, 64 at a time, in rule order: those without a prefilter, and
+        // those whose every group is marked.
+        let words = entry.always.count
+        for word in 0..<words {
+            let group0 = marks[word], group1 = marks[words + word]
+            var evaluate = entry.always[word] | group0 & (entry.oneGroup[word] | group1 & entry.twoGroups[word])
+            while evaluate != 0 {
+                let position = word &* 64 &+ evaluate.trailingZeroBitCount
+                evaluate &= evaluate &- 1
+                if rules[position]._withUnsafeGuaranteedRef({ $0.matches(event) }) {
+                    detections.append(rules[position].takeUnretainedValue().detection(for: event))
+                }
             }
         }
         // Marks may also be set for rules of other logsources that share a literal.
-        if entry.anyFiltered { memory.marks.update(repeating: false) }
+        if entry.anyFiltered { marks.update(repeating: 0) }
     }
 
     private mutating func candidates(for logSource: LogSource) -> Candidates {
         if let position = candidatePositions[logSource] { return memory.candidates[position] }
         let rules = ruleSet.rules.indices.filter { ruleSet.rules[$0].info.logSource.covers(logSource) }.map(Int32.init)
         let prefilter = ruleSet.prefilter
-        let needed = prefilter.indexes.map { index in index.groups.contains { rules.contains(RulePrefilter.rule(ofMark: $0)) } }
+        let needed = prefilter.indexes.map { index in index.groups.contains { rules.contains(prefilter.rule(ofMark: $0)) } }
+        var sets = [[UInt64]](repeating: [UInt64](repeating: 0, count: prefilter.markWords / 2), count: 3)
+        for rule in rules { sets[Int(prefilter.groupCounts[Int(rule)])][Int(rule) >> 6] |= 1 << UInt64(rule & 63) }
         let entry = Candidates(
-            rules: memory.arena.copy(rules.map { Candidate(rule: $0, groups: prefilter.groupCounts[Int($0)]) }),
+            always: memory.arena.copy(sets[0]), oneGroup: memory.arena.copy(sets[1]), twoGroups: memory.arena.copy(sets[2]),
             neededFields: memory.arena.copy(needed),
             anyFiltered: rules.contains { prefilter.groupCounts[Int($0)] > 0 })
         memory.candidates.append(entry)

@@ -27,12 +27,18 @@ final class RulePrefilter: @unchecked Sendable {
         var groups: [Int32] = []
     }
 
-    /// The mark of a rule's requirement `group` (0 or 1): marks are per group, two per rule.
-    @inline(__always)
-    static func mark(rule: Int, group: Int) -> Int { rule &* 2 &+ group }
+    /// Marks are bits, one per requirement group of each rule: group 0's bits of every rule,
+    /// then group 1's, each run `markStride` bits long (the rule count rounded up to whole
+    /// 64-bit words), so that a word of either run holds the same 64 rules.
+    let markStride: Int
+    /// The words that hold every mark.
+    var markWords: Int { 2 * markStride / 64 }
+
+    /// The mark of a rule's requirement `group` (0 or 1).
+    func mark(rule: Int, group: Int) -> Int { group * markStride + rule }
 
     /// The rule whose group `mark` is.
-    static func rule(ofMark mark: Int32) -> Int32 { mark / 2 }
+    func rule(ofMark mark: Int32) -> Int32 { mark % Int32(markStride) }
 
     /// Per rule: how many requirement groups must be marked for it to be evaluated; 0 when it
     /// has no prefilter and is always evaluated.
@@ -55,11 +61,13 @@ final class RulePrefilter: @unchecked Sendable {
         var byField: [FieldKey: Int] = [:]
         var indexes: [FieldIndex] = []
         var groupCounts = [UInt8](repeating: 0, count: rules.count)
+        let markStride = (rules.count + 63) / 64 * 64
+        self.markStride = markStride
         for (ruleIndex, rule) in rules.enumerated() {
             let groups = Self.requirements(rule.node)
             groupCounts[ruleIndex] = UInt8(groups.count)
             for (group, requirement) in groups.enumerated() {
-                let owner = Int32(Self.mark(rule: ruleIndex, group: group))
+                let owner = Int32(group * markStride + ruleIndex)
                 for (field, literal) in requirement {
                     let slot: Int
                     if let existing = byField[field] { slot = existing } else {
@@ -161,8 +169,9 @@ final class RulePrefilter: @unchecked Sendable {
     }
 
     /// Sets the mark of every requirement group (`mark(rule:group:)`) with a literal that
-    /// occurs in `event`'s fields that `needed` names (by index position).
-    func mark(_ event: Event, needed: UnsafeBufferPointer<Bool>, into marks: UnsafeMutablePointer<Bool>) {
+    /// occurs in `event`'s fields that `needed` names (by index position). `marks` holds
+    /// `markWords` words.
+    func mark(_ event: Event, needed: UnsafeBufferPointer<Bool>, into marks: UnsafeMutablePointer<UInt64>) {
         event.fields.withUnsafeBufferPointer { fields in
             for index in fields.indices {
                 let raw = Int(fields[index].key.rawValue)
@@ -181,11 +190,11 @@ final class RulePrefilter: @unchecked Sendable {
         }
     }
 
-    private func scan(_ value: String, slot: Int, into marks: UnsafeMutablePointer<Bool>) {
+    private func scan(_ value: String, slot: Int, into marks: UnsafeMutablePointer<UInt64>) {
         let scanned: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
             guard TextPattern.isASCII(bytes) else {
                 // Unicode lowercasing could change the match; let every such rule be evaluated.
-                for group in indexes[slot].groups { marks[Int(group)] = true }
+                for group in indexes[slot].groups { setBit(Int(group), in: marks) }
                 return
             }
             tables.baseAddress!.advanced(by: slot).pointee.scan(bytes, into: marks)
@@ -318,8 +327,9 @@ struct ScanTable {
         return word | upper >> 2
     }
 
-    /// Sets `marks[owner]` for the owners of every literal that occurs in `bytes` (ASCII, any case).
-    func scan(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
+    /// Sets the bit of each owner of every literal that occurs in `bytes` (ASCII, any case) in
+    /// `marks`, which holds a bit for every owner.
+    func scan(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<UInt64>) {
         guard bytes.count >= 2, let base = bytes.baseAddress else { return }
         if !pairs.isEmpty { scanPairs(bytes, into: marks) }
         guard bytes.count >= 3, !anchors.isEmpty else { return }
@@ -341,7 +351,7 @@ struct ScanTable {
         }
     }
 
-    private func scanPairs(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
+    private func scanPairs(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<UInt64>) {
         var pair = Int(TextPattern.lower(bytes[0])) << 8
         for index in 1..<bytes.count {
             pair = pair >> 8 | Int(TextPattern.lower(bytes[index])) << 8
@@ -352,7 +362,7 @@ struct ScanTable {
     /// Marks the owners of every literal filed under `key` whose keyed bytes start at
     /// `position` and that occurs there whole. Kept out of the scan loops, which it would crowd.
     @inline(never)
-    private func candidates(in buckets: LiteralBuckets, key: Int, at position: Int, of bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<Bool>) {
+    private func candidates(in buckets: LiteralBuckets, key: Int, at position: Int, of bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<UInt64>) {
         let group = key >> 4
         assert(group + 1 < buckets.groupStarts.count, "key \(key) is outside the 16-bit key space")
         for slot in Int(buckets.groupStarts[group])..<Int(buckets.groupStarts[group + 1]) where Int(buckets.keys[slot]) == key {
@@ -367,7 +377,13 @@ struct ScanTable {
                 cursor += 1
             }
             guard equal else { continue }
-            for owner in Int(ownerStarts[literal])..<Int(ownerStarts[literal + 1]) { marks[Int(ownerList[owner])] = true }
+            for owner in Int(ownerStarts[literal])..<Int(ownerStarts[literal + 1]) { setBit(Int(ownerList[owner]), in: marks) }
         }
     }
+}
+
+/// Sets bit `index` of the bit set `bits` (bit `i` is bit `i % 64` of word `i / 64`).
+@inline(__always)
+func setBit(_ index: Int, in bits: UnsafeMutablePointer<UInt64>) {
+    bits[index >> 6] |= 1 << UInt64(index & 63)
 }
