@@ -42,6 +42,9 @@ public final class BatchReader {
     private let parallelParsing: Bool
     private var finished = false
     private var framed: [RecordFramer.Item] = []
+    /// Whether the reading threads and the workers lower their priority for the consumer of
+    /// the batches (`forEachBatch`): yes when it is the single writer.
+    private var producersYield = true
 
     /// Reads `source` as `format`, or as the format detected from its first records when nil.
     /// `admit` is the gate: it sees the format before any record is parsed, and what it throws
@@ -107,7 +110,7 @@ public final class BatchReader {
             let count = framed.count
             outputs.withUnsafeMutableBufferPointer { outputs in
                 let shared = UnsafeDisjointWrites(slots: outputs, context: (framed: framed, reader: self))
-                concurrentPerformAhead(iterations: workers) { worker in
+                runWorkers(workers) { worker in
                     let lower = count * worker / workers, upper = count * (worker + 1) / workers
                     shared.write(shared.context.reader.parseAndPrepare(shared.context.framed[lower..<upper], worker: worker), at: worker)
                 }
@@ -123,7 +126,7 @@ public final class BatchReader {
             // process events): the array grows once.
             var part = WorkerOutput()
             part.events.reserveCapacity(framed.count + framed.count / 2)
-            parser.parse(framed, into: &part.events, rejected: &batch.rejected, slices: workers, runSlices: concurrentPerformAhead)
+            parser.parse(framed, into: &part.events, rejected: &batch.rejected, slices: workers, runSlices: runWorkers)
             batch.parts = [part]
         }
         if !more {
@@ -178,12 +181,20 @@ public final class BatchReader {
         part.events.withUnsafeMutableBufferPointer { events in
             part.prepared.withUnsafeMutableBufferPointer { slots in
                 let shared = UnsafeDisjointWrites(slots: slots, context: (events: UnsafeDisjointWrites(slots: events, context: ()), reader: self))
-                concurrentPerformAhead(iterations: workers) { worker in
+                runWorkers(workers) { worker in
                     let lower = count * worker / workers, upper = count * (worker + 1) / workers
                     shared.context.reader.prepare(shared.context.events, lower..<upper, worker: worker, into: shared)
                 }
             }
         }
+    }
+}
+
+extension BatchReader {
+    /// Runs `body` once per worker, on the workers, at a lower priority when the consumer of the
+    /// batches needs the CPU (`producersYield`).
+    private func runWorkers(_ count: Int, _ body: @Sendable (Int) -> Void) {
+        if producersYield { concurrentPerformAhead(iterations: count, body) } else { DispatchQueue.concurrentPerform(iterations: count, execute: body) }
     }
 }
 
@@ -204,17 +215,21 @@ extension BatchReader {
     /// `body`'s (the single writer, for an import). With `parsingAhead` too, a stateful format
     /// (auditd, whose records are assembled in order on one thread) is parsed on a third thread,
     /// beside detection: for a light `body` (a hunt), which leaves the cores to reading. An
-    /// import's writer needs a core itself, and the third thread measured slower there.
+    /// import's writer needs a core itself, and the third thread measured slower there. A light
+    /// `body` has no claim on the CPU, so then the reading threads and workers keep their
+    /// priority: yielding would only hand their time to other processes.
     /// The first error from any side is thrown.
     public func forEachBatch(readingAhead: Bool = true, parsingAhead: Bool = false, _ body: (PreparedBatch) throws -> Void) throws {
+        producersYield = !parsingAhead
         guard readingAhead else {
             while let batch = try next() { try body(batch) }
             return
         }
         // The reader is owned by the reading threads until they have yielded their last batch.
         let owned = Handoff(self)
+        let producersYield = producersYield
         try overlapping(produce: { yield in
-            yieldToConsumer()
+            if producersYield { yieldToConsumer() }
             let reader = owned.value
             guard parsingAhead, !reader.parallelParsing else {
                 while let batch = try reader.next() { yield(consume batch) }
@@ -224,7 +239,6 @@ extension BatchReader {
             // The two threads touch disjoint state (`parseNext`).
             let parsing = Handoff(reader)
             try overlapping(produce: { yieldParsed in
-                yieldToConsumer()
                 while let parsed = try parsing.value.parseNext() { yieldParsed(consume parsed) }
             }, consume: { yield(reader.prepare($0)) })
         }, consume: body)
