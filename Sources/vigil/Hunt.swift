@@ -156,9 +156,11 @@ extension Vigil {
             sink.flush()
             if let report, let page {
                 let html = page.html(summary: tally.summaryRows(), files: reports, events: tally.events, generated: .now())
-                do { try html.write(toFile: report, atomically: true, encoding: .utf8) } catch {
+                let file = try openForWriting(report, option: "--report")
+                do { try file.write(contentsOf: Data(html.utf8)) } catch {
                     throw CLIError("cannot write --report \(report): \(error.localizedDescription)")
                 }
+                try? file.close()
             }
             for report in reports { writeStderr(report.line) }
             writeStderr("\(tally.matches) matches in \(inputs.files.count) files (\(tally.events) events)"
@@ -250,6 +252,18 @@ struct HuntFileReport {
     }
 }
 
+/// Opens `path` for writing, as a shell's `>` does: created if missing, else truncated and
+/// written in place. A symlink is followed and a device or pipe written to; writing a new file
+/// and renaming it over `path` (what `FileManager.createFile` does) replaced them instead, and
+/// run as root it replaced /dev/null with a regular file.
+func openForWriting(_ path: String, option: String) throws -> FileHandle {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else {
+        throw CLIError("cannot write \(option) \(path): \(String(cString: strerror(errno))); check the folder exists and is writable")
+    }
+    return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+}
+
 /// Where matches go: stdout or `--output`, streamed (jsonl, csv) or held for the table, the
 /// JSON array and `--timeline`. Held rows are rendered as they come and kept by a
 /// `SpillingSorter`, so memory stays bounded however many matches there are.
@@ -270,10 +284,7 @@ final class HuntOutput {
         let runLength = ProcessInfo.processInfo.environment["VIGIL_SORT_RUN_ROWS"].flatMap(Int.init).map { max(1, $0) } ?? 50_000
         held = timeline || format == .table || format == .json ? SpillingSorter(runLength: runLength) : nil
         if let path {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                throw CLIError("cannot write --output \(path)")
-            }
-            self.handle = handle
+            handle = try openForWriting(path, option: "--output")
         } else {
             handle = .standardOutput
         }

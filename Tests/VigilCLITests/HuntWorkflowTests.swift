@@ -71,6 +71,30 @@ import VigilTooling
         #expect(result.stderr.contains("9 matches in 3 files (9 events); 2 skipped"))
     }
 
+    /// `--output` and `--report` write through what the path names, as a shell's `>` does: a
+    /// symlink keeps pointing at the file it names. Written to a new file renamed over the
+    /// path, they replaced the symlink (and, run as root, /dev/null with a regular file).
+    @Test func outputAndReportWriteThroughASymlinkInsteadOfReplacingIt() async throws {
+        let folder = try huntFolder()
+        let fileManager = FileManager.default
+        try folder.write("kept-matches.jsonl", "old content that must go\n")
+        try fileManager.createSymbolicLink(atPath: folder.path("matches.jsonl"), withDestinationPath: "kept-matches.jsonl")
+        try fileManager.createSymbolicLink(atPath: folder.path("report.html"), withDestinationPath: "kept-report.html")
+        let result = try await vigil(["hunt", "--rules", "builtin", "--output-format", "jsonl", "--output", "matches.jsonl",
+                                      "--report", "report.html", "logs/clamscan.log"], in: folder.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        for link in ["matches.jsonl", "report.html"] {
+            #expect((try? fileManager.destinationOfSymbolicLink(atPath: folder.path(link))) != nil, "\(link) is still a symlink")
+        }
+        let matches = try String(contentsOfFile: folder.path("kept-matches.jsonl"), encoding: .utf8)
+        #expect(jsonLines(matches).count == 9)
+        #expect(!matches.contains("old content"), "the file is truncated first")
+        #expect(try String(contentsOfFile: folder.path("kept-report.html"), encoding: .utf8).contains("<html"))
+        let unwritable = try await vigil(["hunt", "--rules", "builtin", "--output", "no/such/folder/m.jsonl", "logs/clamscan.log"], in: folder.url)
+        #expect(unwritable.status != 0)
+        #expect(unwritable.stderr.contains("cannot write --output no/such/folder/m.jsonl: No such file or directory"), "\(unwritable.stderr)")
+    }
+
     @Test func theTimelineSortsAcrossFilesAndFiltersNarrowIt() async throws {
         let folder = try huntFolder()
         let arguments = ["hunt", "--rules", "builtin", "--exclude", "*.bin", "--exclude", "skip-*", "--output-format", "jsonl"]
