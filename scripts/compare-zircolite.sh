@@ -55,8 +55,10 @@ with open(out, "w") as file:
 print(f"{written} auditd records in {serial - 1} events from {len(groups)} corpus events", file=sys.stderr)
 EOF
 
-# The clock is read with date, not a Python start-up, which would add tens of milliseconds to
-# each engine's time.
+# The generated file is flushed to disk first, so neither engine's time includes the kernel
+# writing back 116 MB it has just been handed. The clock is read with date, not a Python
+# start-up, which would add tens of milliseconds to each engine's time.
+sync
 seconds_since() { python3 -c "print(round($(date +%s.%N) - $1, 2))"; }
 
 start=$(date +%s.%N)
