@@ -7,8 +7,8 @@ import VigilModel
 /// match: a field test needs one of its literals; an AND needs what its most selective child
 /// needs; an OR needs the union of its children. A rule whose tree is an AND gets two such
 /// sets, from its two most selective children, and is evaluated only when both are met: the
-/// most selective alone is often a record type (`type: EXECVE`) that most events carry. A regex contributes the literals one of
-/// which every match must contain (`RegexLiterals`). A rule with a negation at the top, a
+/// most selective alone is often a record type (`type: EXECVE`) that most events carry. A
+/// regex contributes the literals one of which every match must contain (`RegexLiterals`). A rule with a negation at the top, a
 /// regex without such a literal, a number or CIDR comparison, or a one-character literal gets
 /// no prefilter and is always evaluated. Per event, each field that any rule needs is scanned
 /// once for all its literals at once (`ScanTable`).
@@ -21,21 +21,18 @@ final class RulePrefilter: @unchecked Sendable {
     struct FieldIndex {
         let field: FieldKey
         var literals: [[UInt8]] = []
-        /// Rule indices per literal.
+        /// The marks each literal sets.
         var owners: [[Int32]] = []
         /// Every group that needs this field (a non-ASCII value marks them all).
         var groups: [Int32] = []
     }
 
-    /// Marks are bits, one per requirement group of each rule: group 0's bits of every rule,
-    /// then group 1's, each run `markStride` bits long (the rule count rounded up to whole
-    /// 64-bit words), so that a word of either run holds the same 64 rules.
+    /// Marks are bits, one per requirement group of each rule: the mark of rule `r`'s group `g`
+    /// (0 or 1) is bit `g * markStride + r`. Each group's run is `markStride` bits long (the rule
+    /// count rounded up to whole 64-bit words), so a word of either run holds the same 64 rules.
     let markStride: Int
     /// The words that hold every mark.
     var markWords: Int { 2 * markStride / 64 }
-
-    /// The mark of a rule's requirement `group` (0 or 1).
-    func mark(rule: Int, group: Int) -> Int { group * markStride + rule }
 
     /// The rule whose group `mark` is.
     func rule(ofMark mark: Int32) -> Int32 { mark % Int32(markStride) }
@@ -168,9 +165,8 @@ final class RulePrefilter: @unchecked Sendable {
         return result
     }
 
-    /// Sets the mark of every requirement group (`mark(rule:group:)`) with a literal that
-    /// occurs in `event`'s fields that `needed` names (by index position). `marks` holds
-    /// `markWords` words.
+    /// Sets the mark of every requirement group with a literal that occurs in `event`'s fields
+    /// that `needed` names (by index position). `marks` holds `markWords` words.
     func mark(_ event: Event, needed: UnsafeBufferPointer<Bool>, into marks: UnsafeMutablePointer<UInt64>) {
         event.fields.withUnsafeBufferPointer { fields in
             for index in fields.indices {

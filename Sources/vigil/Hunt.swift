@@ -157,10 +157,12 @@ extension Vigil {
             if let report, let page {
                 let html = page.html(summary: tally.summaryRows(), files: reports, events: tally.events, generated: .now())
                 let file = try openForWriting(report, option: "--report")
-                do { try file.write(contentsOf: Data(html.utf8)) } catch {
+                do {
+                    try file.write(contentsOf: Data(html.utf8))
+                    try file.close()
+                } catch {
                     throw CLIError("cannot write --report \(report): \(error.localizedDescription)")
                 }
-                try? file.close()
             }
             for report in reports { writeStderr(report.line) }
             writeStderr("\(tally.matches) matches in \(inputs.files.count) files (\(tally.events) events)"
