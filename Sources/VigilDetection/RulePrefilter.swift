@@ -8,9 +8,9 @@ import VigilModel
 /// needs; an OR needs the union of its children. A rule whose tree is an AND gets two such
 /// sets, from its two most selective children, and is evaluated only when both are met: the
 /// most selective alone is often a record type (`type: EXECVE`) that most events carry. A
-/// regex contributes the literals one of which every match must contain (`RegexLiterals`). A rule with a negation at the top, a
-/// regex without such a literal, a number or CIDR comparison, or a one-character literal gets
-/// no prefilter and is always evaluated. Per event, each field that any rule needs is scanned
+/// regex contributes the literals one of which every match must contain (`RegexLiterals`). A
+/// rule with a negation at the top, a regex without such a literal, a number or CIDR
+/// comparison, or a one-character literal gets no prefilter and is always evaluated. Per event, each field that any rule needs is scanned
 /// once for all its literals at once (`ScanTable`).
 final class RulePrefilter: @unchecked Sendable {
     // Safety: every stored property is written only in `init`; afterwards threads only read.

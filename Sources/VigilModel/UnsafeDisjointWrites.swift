@@ -3,7 +3,9 @@
 /// worker before reading them (`concurrentPerform` returns only then).
 ///
 /// Unsafe: the compiler cannot check that ranges are disjoint or that `context` is only
-/// read, so those two rules are this type's contract.
+/// read, so those two rules are this type's contract. A context may hold another
+/// `UnsafeDisjointWrites` (the batch's events, lent by `withElement`): its slots are then
+/// written under its own contract, each worker in its own range.
 public struct UnsafeDisjointWrites<Element, Context>: @unchecked Sendable {
     // Safety: every worker writes distinct indices and only reads `context`; see the type's contract.
     @usableFromInline let slots: UnsafeMutableBufferPointer<Element>
