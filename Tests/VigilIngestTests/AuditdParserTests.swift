@@ -65,6 +65,52 @@ func parseAuditd(_ text: String) throws -> (events: [Event], rejected: [Rejected
         #expect(shell.value(of: FieldKey("CommandLine")) == "sh -c")
     }
 
+    /// Most auditd logs have no EOE records: a group then closes once more than 256 newer groups
+    /// are open, oldest first. A record that comes after its group closed opens a new one; an
+    /// EOE record closes its group at once, wherever it stands.
+    @Test func groupsCloseOldestFirstWithoutEndOfEventRecords() throws {
+        var lines: [String] = []
+        for serial in 1...1_000 {
+            lines.append("type=SYSCALL msg=audit(100.000:\(serial)): syscall=59 pid=\(serial) ppid=1 exe=\"/bin/p\(serial)\"")
+            lines.append("type=EXECVE msg=audit(100.000:\(serial)): argc=1 a0=\"p\(serial)\"")
+            if serial == 300 {
+                lines.append("type=CWD msg=audit(100.000:290): cwd=\"/late\"")
+                lines.append("type=EXECVE msg=audit(100.000:1): argc=1 a0=\"late\"")
+            }
+            if serial == 700 { lines.append("type=EOE msg=audit(100.000:600):") }
+        }
+        let (events, rejected) = try parseAuditd(lines.joined(separator: "\n") + "\n")
+        #expect(rejected.isEmpty)
+        let processes = events.filter { $0.logSource.category == "process_creation" }
+        #expect(processes.count == 1_001)
+        let late = try #require(processes.first { $0.value(of: FieldKey("CommandLine")) == "late" })
+        #expect(late.value(of: FieldKey("Image")) == nil, "group 1 had closed: the late record opened a group of its own")
+        let ids = processes.compactMap { $0.value(of: FieldKey("ProcessId")).flatMap { Int($0) } }
+        #expect(ids.sorted() == Array(1...1_000))
+        #expect(ids.filter { $0 != 600 } == Array(1...1_000).filter { $0 != 600 }, "groups close in the order they opened")
+        let endOfEvent = try #require(events.firstIndex { $0.value(of: FieldKey("type")) == "EOE" })
+        #expect(events[endOfEvent + 1].value(of: FieldKey("ProcessId")) == "600", "the EOE record closed group 600 at once")
+        let stillOpen = try #require(processes.first { $0.value(of: FieldKey("ProcessId")) == "290" })
+        #expect(stillOpen.value(of: FieldKey("CurrentDirectory")) == "/late")
+        // Group 290 holds its late CWD record and group 600 its EOE record; the late group holds one.
+        let recordsPerGroup = processes.map { ($0.value(of: FieldKey("ProcessId")) ?? "late", $0.raw.split(separator: "\n").count) }
+        #expect(recordsPerGroup.filter { $0.1 != 2 }.map { "\($0.0):\($0.1)" } == ["290:3", "late:1", "600:3"])
+    }
+
+    /// The eight-bytes-at-a-time count agrees with counting byte by byte, at every alignment and length.
+    @Test func byteCountAgreesWithCountingOneByOne() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes: [UInt8] = (0..<300).map { _ in Bool.random(using: &generator) ? UInt8(ascii: "=") : UInt8.random(in: 0...255, using: &generator) }
+        bytes.withUnsafeBufferPointer { buffer in
+            for lower in 0..<40 {
+                for upper in stride(from: lower, through: buffer.count, by: 7) {
+                    let expected = buffer[lower..<upper].count { $0 == UInt8(ascii: "=") }
+                    #expect(buffer.count(of: UInt8(ascii: "="), in: lower..<upper) == expected, "\(lower)..<\(upper)")
+                }
+            }
+        }
+    }
+
     @Test func garbageIsRejectedAndTheRestLands() throws {
         let (events, rejected) = try parseAuditd("type=EOE msg=audit(1.0:1):\nhello world\ntype=EOE msg=audit(1.0:2):\n")
         #expect(events.count == 2)
