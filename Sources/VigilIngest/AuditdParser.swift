@@ -69,7 +69,12 @@ public struct AuditdParser: ScanningParser {
     /// The time of the last stamped record, given to unstamped ones.
     private var lastTime: Timestamp?
 
-    public init(context: ParserContext) { self.context = context }
+    public init(context: ParserContext) {
+        self.context = context
+        // Room for four times the open groups: closing a group then rarely shifts (and rehashes)
+        // the keys after it in the table.
+        groups.reserveCapacity(4 * Self.openGroupLimit)
+    }
 
     /// What one record says on its own: the share of its parse that needs no earlier record.
     public struct ScannedRecord: Sendable {
@@ -264,12 +269,43 @@ public struct AuditdParser: ScanningParser {
         }
         guard bytes.hasPrefix("msg=audit(", at: position), let close = bytes.firstIndex(of: UInt8(ascii: ")"), in: position..<bytes.count) else { return nil }
         let stamp = position + 10..<close
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: stamp), let seconds = Double(bytes.string(stamp.lowerBound..<colon)),
-              let time = Timestamp(checkedSeconds: seconds) else { return nil }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: stamp),
+              let time = stampTime(UnsafeBufferPointer(rebasing: bytes[stamp.lowerBound..<colon])) else { return nil }
         let serial = bytes.string(colon + 1..<close)
         var bodyStart = close + 1
         if bodyStart < bytes.count, bytes[bodyStart] == UInt8(ascii: ":") { bodyStart += 1 }
         return Header(node: node, type: type, time: time, serial: serial, bodyStart: bodyStart)
+    }
+
+    /// The time of a stamp's `<seconds>.<fraction>`, as `Timestamp(checkedSeconds:)` reads the
+    /// number: nil when it is not one or out of range.
+    ///
+    /// Plain digits (at most ten, below 2^32 seconds, with at most six after the point, as every
+    /// auditd stamp is) are read as integers, without a String or `strtod`. For those the
+    /// floating-point reading is exact too (its error stays below half a microsecond), so both
+    /// give the same time, and an event's identity does not depend on the path. Anything else
+    /// goes through `Double`.
+    package static func stampTime(_ text: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        var seconds: Int64 = 0
+        var index = 0
+        while index < text.count, index < 10, case let digit = text[index] &- UInt8(ascii: "0"), digit < 10 {
+            seconds = seconds * 10 + Int64(digit)
+            index += 1
+        }
+        var fraction: Int64 = 0
+        var scale: Int64 = 1_000_000
+        if index > 0, index < text.count, text[index] == UInt8(ascii: ".") {
+            index += 1
+            while index < text.count, scale > 1, case let digit = text[index] &- UInt8(ascii: "0"), digit < 10 {
+                scale /= 10
+                fraction += Int64(digit) * scale
+                index += 1
+            }
+        }
+        if index > 0, index == text.count, text.last != UInt8(ascii: "."), seconds < 1 << 32 {
+            return Timestamp(microseconds: seconds * 1_000_000 + fraction)
+        }
+        return Double(String(decoding: text, as: UTF8.self)).flatMap(Timestamp.init(checkedSeconds:))
     }
 
     /// Decodes an even-length hex string to text (NULs, as in proctitle, become spaces); nil when not hex.
@@ -365,6 +401,26 @@ extension UnsafeBufferPointer<UInt8> {
     func hasPrefix(_ prefix: StaticString, at offset: Int) -> Bool {
         guard offset >= 0, offset + prefix.utf8CodeUnitCount <= count else { return false }
         for index in 0..<prefix.utf8CodeUnitCount where self[offset + index] != prefix.utf8Start[index] { return false }
+        return true
+    }
+
+    /// Whether every byte is ASCII, tested eight bytes at a time.
+    ///
+    /// Unsafe inside: unaligned eight-byte loads from the buffer's base, each inside the buffer
+    /// (asserted in debug builds).
+    package var isASCII: Bool {
+        var index = 0
+        if let base = baseAddress {
+            while index + 8 <= count {
+                assert(index >= 0, "the load runs outside the buffer")
+                if UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                index += 8
+            }
+        }
+        while index < count {
+            if self[index] >= 0x80 { return false }
+            index += 1
+        }
         return true
     }
 

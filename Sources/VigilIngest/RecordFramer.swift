@@ -194,7 +194,10 @@ public final class RecordFramer {
 
     private func makeItem(_ from: Int, _ to: Int, line: Int) -> Item {
         let text = buffer.withUnsafeBufferPointer { bytes in
-            String(validating: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
+            let record = UnsafeBufferPointer(rebasing: bytes[from..<to])
+            // ASCII needs no validation: `String(validating:)` is not specialized and looked up
+            // generic type metadata on every record.
+            return record.isASCII ? String(decoding: record, as: UTF8.self) : String(validating: record, as: UTF8.self)
         }
         guard let text else {
             let offset = buffer.withUnsafeBufferPointer { bytes in

@@ -97,15 +97,43 @@ func parseAuditd(_ text: String) throws -> (events: [Event], rejected: [Rejected
         #expect(recordsPerGroup.filter { $0.1 != 2 }.map { "\($0.0):\($0.1)" } == ["290:3", "late:1", "600:3"])
     }
 
-    /// The eight-bytes-at-a-time count agrees with counting byte by byte, at every alignment and length.
-    @Test func byteCountAgreesWithCountingOneByOne() {
+    /// A stamp's time read as integers is the time `Double` reads, to the microsecond, wherever
+    /// the integer path applies; every other text goes through `Double` itself.
+    @Test func stampTimesReadAsIntegersMatchTheFloatingPointReading() {
         var generator = SystemRandomNumberGenerator()
-        let bytes: [UInt8] = (0..<300).map { _ in Bool.random(using: &generator) ? UInt8(ascii: "=") : UInt8.random(in: 0...255, using: &generator) }
+        var texts = ["0", "0.000001", "4294967295.999999", "4294967296.5", "1604996384.123", "1604996384.", ".5", "",
+                     "+1.5", "-1.5", "1e3", "12345678901", "00001604996384.1", "1.1234567", "1.12x", "9999999999.999999", "inf", "nan"]
+        for _ in 0..<20_000 {
+            let seconds = UInt64.random(in: 0..<(1 << 33), using: &generator)
+            let digits = Int.random(in: 0...7, using: &generator)
+            let fraction = (0..<digits).map { _ in String(Int.random(in: 0...9, using: &generator)) }.joined()
+            texts.append(digits == 0 ? "\(seconds)" : "\(seconds).\(fraction)")
+        }
+        for text in texts {
+            let read = Array(text.utf8).withUnsafeBufferPointer { AuditdParser.stampTime($0) }
+            #expect(read == Double(text).flatMap(Timestamp.init(checkedSeconds:)), "\(text)")
+        }
+    }
+
+    /// The eight-bytes-at-a-time count and ASCII test agree with going byte by byte, at every
+    /// alignment and length.
+    @Test func byteCountAndASCIITestAgreeWithGoingOneByOne() {
+        var generator = SystemRandomNumberGenerator()
+        // Mostly ASCII, so that many slices are all ASCII and many are not.
+        let bytes: [UInt8] = (0..<300).map { _ in
+            switch Int.random(in: 0..<40, using: &generator) {
+            case 0: UInt8.random(in: 0x80...0xFF, using: &generator)
+            case 1..<20: UInt8(ascii: "=")
+            default: UInt8.random(in: 0..<0x80, using: &generator)
+            }
+        }
         bytes.withUnsafeBufferPointer { buffer in
             for lower in 0..<40 {
                 for upper in stride(from: lower, through: buffer.count, by: 7) {
                     let expected = buffer[lower..<upper].count { $0 == UInt8(ascii: "=") }
                     #expect(buffer.count(of: UInt8(ascii: "="), in: lower..<upper) == expected, "\(lower)..<\(upper)")
+                    let slice = UnsafeBufferPointer(rebasing: buffer[lower..<upper])
+                    #expect(slice.isASCII == slice.allSatisfy { $0 < 0x80 }, "\(lower)..<\(upper)")
                 }
             }
         }
