@@ -61,10 +61,16 @@ public struct AuditdParser: ScanningParser {
 
     let context: ParserContext
     private var fieldKeys = FieldKeyCache()
-    private var groups: [String: Group] = [:]
+    /// A group is the records of one node with one serial.
+    private struct GroupKey: Hashable {
+        var node: String?
+        var serial: String
+    }
+
+    private var groups: [GroupKey: Group] = [:]
     /// The open groups' keys, oldest first, from `groupOrderStart`: closing the oldest group
     /// (a log without EOE records closes every group so) moves no other key.
-    private var groupOrder: [String] = []
+    private var groupOrder: [GroupKey] = []
     private var groupOrderStart = 0
     /// The time of the last stamped record, given to unstamped ones.
     private var lastTime: Timestamp?
@@ -178,7 +184,7 @@ public struct AuditdParser: ScanningParser {
         lastTime = time
         // The record's group takes what it needs first (one hash finds or opens it); then the
         // record's text and fields move into its event, rather than being copied and released.
-        let groupKey = record.serial.isEmpty ? nil : (record.node ?? "") + ":" + record.serial
+        let groupKey = record.serial.isEmpty ? nil : GroupKey(node: record.node, serial: record.serial)
         let line = record.line
         if let groupKey, groups[groupKey, default: Group(firstLine: line, time: time, machine: machine)].join(record) {
             groupOrder.append(groupKey)
@@ -188,11 +194,11 @@ public struct AuditdParser: ScanningParser {
         swap(&fields, &record.fields)
         var raw = ""
         swap(&raw, &record.text)
-        var event = Event(
+        // Built in the array, not in a local: appending a local copied the event.
+        events.append(Event(
             time: time, machine: machine, sourceFormat: Self.format, integration: context.integration,
-            logSource: Self.recordSource, fields: fields, raw: raw, line: line)
-        if fromIngest { event.markTimeFromIngest() }
-        events.append(event)
+            logSource: Self.recordSource, fields: fields, raw: raw, line: line))
+        if fromIngest { events[events.endIndex - 1].markTimeFromIngest() }
 
         guard let groupKey else { return nil }
         if endsGroup {
@@ -210,7 +216,7 @@ public struct AuditdParser: ScanningParser {
 
     /// Closes the open group at `index` of `groupOrder`: an execve group becomes one process event.
     private mutating func flush(at index: Int, into events: inout [Event]) {
-        let key: String
+        let key: GroupKey
         if index == groupOrderStart {
             key = groupOrder[index]
             groupOrderStart += 1
@@ -226,6 +232,7 @@ public struct AuditdParser: ScanningParser {
         guard group.hasExecve else { return }
         let keys = Self.keys
         var fields: [EventField] = []
+        fields.reserveCapacity(9)
         let syscallValue = { (key: FieldKey) in group.syscall.first { $0.key == key }?.value }
         if let exe = syscallValue(keys.exe) { fields.append(EventField(keys.image, exe)) }
         let commandLine = group.arguments.sorted { $0.index < $1.index }.map(\.value).joined(separator: " ")
@@ -361,8 +368,7 @@ struct KeyValueScanner {
                 rest = outer
                 continue
             }
-            var tokenEnd = start
-            while tokenEnd < rest.upperBound, bytes[tokenEnd] != 0x20, bytes[tokenEnd] != UInt8(ascii: "="), bytes[tokenEnd] != 0x1D { tokenEnd += 1 }
+            let tokenEnd = bytes.firstIndex(ofAny: 0x20, UInt8(ascii: "="), 0x1D, in: start..<rest.upperBound) ?? rest.upperBound
             guard tokenEnd < rest.upperBound, bytes[tokenEnd] == UInt8(ascii: "=") else {
                 // A bare word without a value (`tty` in TTY records): skip it.
                 rest = tokenEnd..<rest.upperBound
@@ -377,7 +383,7 @@ struct KeyValueScanner {
             let quote = bytes[valueStart]
             if quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
                 valueStart += 1
-                let close = bytes.firstIndex(of: quote, in: valueStart..<rest.upperBound) ?? rest.upperBound
+                let close = bytes.firstIndex(ofAny: quote, quote, quote, in: valueStart..<rest.upperBound) ?? rest.upperBound
                 let value = valueStart..<close
                 rest = min(close + 1, rest.upperBound)..<rest.upperBound
                 if quote == UInt8(ascii: "'"), bytes.firstIndex(of: UInt8(ascii: "="), in: value) != nil {
@@ -388,8 +394,7 @@ struct KeyValueScanner {
                 }
                 return (key, bytes.string(value), true)
             }
-            var valueEnd = valueStart
-            while valueEnd < rest.upperBound, bytes[valueEnd] != 0x20, bytes[valueEnd] != 0x1D { valueEnd += 1 }
+            let valueEnd = bytes.firstIndex(ofAny: 0x20, 0x1D, 0x1D, in: valueStart..<rest.upperBound) ?? rest.upperBound
             rest = valueEnd..<rest.upperBound
             return (key, bytes.string(valueStart..<valueEnd), false)
         }
@@ -450,6 +455,36 @@ extension UnsafeBufferPointer<UInt8> {
             index += 1
         }
         return found
+    }
+
+    /// The first offset in `range` that holds `first`, `second` or `third` (repeat one to look
+    /// for fewer), tested eight bytes at a time.
+    ///
+    /// Unsafe inside: unaligned eight-byte loads from the buffer's base, each inside `range`
+    /// (asserted in debug builds).
+    package func firstIndex(ofAny first: UInt8, _ second: UInt8, _ third: UInt8, in range: Range<Int>) -> Int? {
+        assert(range.lowerBound >= 0 && range.upperBound <= count, "the range runs outside the buffer")
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        /// The high bit of each zero byte of `word` is set, and of no byte below the first zero
+        /// one (bits above it may be set by a borrow: only the lowest counts).
+        @inline(__always) func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+        var index = range.lowerBound
+        if let base = baseAddress {
+            let patterns = (UInt64(first) &* ones, UInt64(second) &* ones, UInt64(third) &* ones)
+            while index + 8 <= range.upperBound {
+                // Read little-endian, the first byte in memory is the lowest.
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                let found = zeroBytes(word ^ patterns.0) | zeroBytes(word ^ patterns.1) | zeroBytes(word ^ patterns.2)
+                if found != 0 { return index + found.trailingZeroBitCount / 8 }
+                index += 8
+            }
+        }
+        while index < range.upperBound {
+            let byte = self[index]
+            if byte == first || byte == second || byte == third { return index }
+            index += 1
+        }
+        return nil
     }
 
     /// The first offset in `range` that holds `byte`.
