@@ -21,7 +21,7 @@ struct SyslogHeader {
         if rest.first == "<", let close = rest.firstIndex(of: ">"), rest[rest.index(after: rest.startIndex)..<close].allSatisfy(\.isNumber) {
             rest = rest[rest.index(after: close)...]
         }
-        if let space = rest.utf8.firstIndex(of: 0x20), let iso = Timestamp(parsing: String(rest[..<space])), rest[..<space].contains("-") {
+        if let space = rest.utf8.firstIndex(of: 0x20), let iso = Timestamp(parsing: String(rest[..<space])), rest[..<space].utf8.contains(UInt8(ascii: "-")) {
             time = iso
             rest = rest[rest.index(after: space)...]
         } else {
@@ -30,7 +30,7 @@ struct SyslogHeader {
             guard tokens.count == 4, let month = Self.months.firstIndex(of: String(tokens[0])), let day = Int(tokens[1]) else { return nil }
             let parts = tokens[2].utf8.split(separator: UInt8(ascii: ":")).map { Substring($0) }
             guard parts.count == 3, let hour = Int(parts[0]), let minute = Int(parts[1]), let second = Int(parts[2]) else { return nil }
-            let year = Self.currentYear(now)
+            let year = now.year
             guard var stamp = Timestamp(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second) else { return nil }
             if stamp.microseconds > now.microseconds + 86_400_000_000,
                 let previous = Timestamp(year: year - 1, month: month + 1, day: day, hour: hour, minute: minute, second: second)
@@ -45,7 +45,8 @@ struct SyslogHeader {
         rest = rest[rest.index(after: hostEnd)...]
         guard let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         var tag = rest[..<colon]
-        guard !tag.isEmpty, !tag.contains(" ") else { return nil }
+        // Byte searches: Foundation's `contains` of a string bridges to NSString's range(of:).
+        guard !tag.isEmpty, !tag.utf8.contains(0x20) else { return nil }
         if let open = tag.firstIndex(of: "["), tag.last == "]" {
             pid = String(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
             tag = tag[..<open]
@@ -54,10 +55,6 @@ struct SyslogHeader {
         }
         program = String(tag)
         message = rest[rest.index(after: colon)...].drop { $0 == " " }
-    }
-
-    static func currentYear(_ now: Timestamp) -> Int {
-        Int(now.iso8601.prefix(4)) ?? 1970
     }
 }
 

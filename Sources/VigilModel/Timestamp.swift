@@ -42,6 +42,25 @@ public struct Timestamp: Hashable, Sendable, Comparable {
 
     /// ISO 8601 in UTC with milliseconds: `2026-11-27T21:56:19.000Z`.
     public var iso8601: String {
+        let (year, month, day, secondsOfDay, millis) = civil
+        var text = ""
+        text.reserveCapacity(24)
+        func pad(_ value: Int, _ width: Int) {
+            let digits = String(value)
+            if digits.count < width { text += String(repeating: "0", count: width - digits.count) }
+            text += digits
+        }
+        pad(year, 4); text += "-"; pad(month, 2); text += "-"; pad(day, 2); text += "T"
+        pad(secondsOfDay / 3600, 2); text += ":"; pad(secondsOfDay / 60 % 60, 2); text += ":"
+        pad(secondsOfDay % 60, 2); text += "."; pad(millis, 3); text += "Z"
+        return text
+    }
+
+    /// The year in UTC.
+    public var year: Int { civil.year }
+
+    /// The date in UTC, the second of that day and the millisecond of that second.
+    private var civil: (year: Int, month: Int, day: Int, secondsOfDay: Int, millis: Int) {
         let totalSeconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
         let millis = Int((microseconds - totalSeconds * 1_000_000) / 1_000)
         var days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
@@ -56,17 +75,7 @@ public struct Timestamp: Hashable, Sendable, Comparable {
         let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
         let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
         let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
-        var text = ""
-        text.reserveCapacity(24)
-        func pad(_ value: Int, _ width: Int) {
-            let digits = String(value)
-            if digits.count < width { text += String(repeating: "0", count: width - digits.count) }
-            text += digits
-        }
-        pad(year, 4); text += "-"; pad(month, 2); text += "-"; pad(day, 2); text += "T"
-        pad(secondsOfDay / 3600, 2); text += ":"; pad(secondsOfDay / 60 % 60, 2); text += ":"
-        pad(secondsOfDay % 60, 2); text += "."; pad(millis, 3); text += "Z"
-        return text
+        return (year, month, day, secondsOfDay, millis)
     }
 
     /// Days since the epoch for a proleptic Gregorian date (Howard Hinnant's days-from-civil).
