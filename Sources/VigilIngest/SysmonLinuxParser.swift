@@ -24,61 +24,94 @@ public struct SysmonLinuxParser: EventParser {
         guard let header = SyslogHeader(record.text, now: context.now) else {
             return RejectedRecord(line: record.line, reason: "not a Sysmon for Linux syslog line", raw: record.text)
         }
-        guard let xmlStart = header.message.byteRange(of: "<Event>")?.lowerBound else {
+        var text = record.text
+        // The message is a slice of the record's text: its offset there is where the XML is looked for.
+        let messageStart = text.utf8.distance(from: text.startIndex, to: header.message.startIndex)
+        let read = text.withUTF8 { Self.read($0, messageFrom: messageStart, keys: &keys) }
+        let xml: EventXML
+        switch read {
+        case .event(let event): xml = event
+        case .noEvent:
             if header.program.lowercased().hasPrefix("sysmon") {
                 skippedRecords += 1
                 return nil
             }
             return RejectedRecord(line: record.line, reason: "a syslog line from '\(header.program)', not a Sysmon event", raw: record.text)
-        }
-        let xml = header.message[xmlStart...]
-        guard xml.hasBytes("</Event>") else {
-            return RejectedRecord(line: record.line, reason: "the Sysmon event XML is truncated (no </Event>)", raw: record.text)
-        }
-        guard let eventID = Self.element("<EventID>", "</EventID>", in: xml) else {
-            return RejectedRecord(line: record.line, reason: "the Sysmon event has no EventID", raw: record.text)
-        }
-        var fields = [EventField(Self.eventIDKey, eventID)]
-        let computer = Self.element("<Computer>", "</Computer>", in: xml)
-        if let computer { fields.append(EventField(Self.computerKey, computer)) }
-        var rest = xml
-        while let nameStart = rest.byteRange(of: "<Data Name=\"") {
-            let afterName = rest[nameStart.upperBound...]
-            guard let nameEnd = afterName.utf8.firstIndex(of: UInt8(ascii: "\"")) else { break }
-            let name = String(afterName[..<nameEnd])
-            // Bytes after the name's closing quote: `/>` (no value) or `>` and the value.
-            var valueRest = afterName[afterName.utf8.index(after: nameEnd)...]
-            if valueRest.utf8.starts(with: "/>".utf8) {
-                rest = valueRest
-                continue
-            }
-            guard valueRest.utf8.first == UInt8(ascii: ">") else { break }
-            valueRest = valueRest[valueRest.utf8.index(after: valueRest.startIndex)...]
-            guard let close = valueRest.byteRange(of: "</Data>") else { break }
-            fields.append(EventField(keys.key(for: name), decodeXMLEntities(valueRest[..<close.lowerBound])))
-            rest = valueRest[close.upperBound...]
+        case .refused(let reason): return RejectedRecord(line: record.line, reason: reason, raw: record.text)
         }
         var time = header.time
-        if let stamp = Self.attribute("SystemTime=\"", of: "<TimeCreated ", in: xml), let parsed = Timestamp(parsing: stamp) { time = parsed }
+        if let stamp = xml.systemTime, let parsed = Timestamp(parsing: stamp) { time = parsed }
         events.append(Event(
-            time: time, machine: MachineIdentity(hostname: computer ?? header.hostname, platform: .linux),
+            time: time, machine: MachineIdentity(hostname: xml.computer ?? header.hostname, platform: .linux),
             sourceFormat: Self.format, integration: context.integration,
-            logSource: LogSource(product: "linux", category: Self.categories[eventID] ?? "sysmon_event_\(eventID)"),
-            fields: fields, raw: record.text, line: record.line))
+            logSource: LogSource(product: "linux", category: Self.categories[xml.eventID] ?? "sysmon_event_\(xml.eventID)"),
+            fields: xml.fields, raw: record.text, line: record.line))
         return nil
     }
 
-    /// The text of the element between `open` and `close` tags.
-    static func element(_ open: StaticString, _ close: StaticString, in xml: Substring) -> String? {
-        guard let start = xml.byteRange(of: open), let end = xml[start.upperBound...].byteRange(of: close) else { return nil }
-        return decodeXMLEntities(xml[start.upperBound..<end.lowerBound])
+    /// What a record's event XML holds.
+    private struct EventXML {
+        var eventID: String
+        var computer: String?
+        var systemTime: String?
+        /// `EventID`, `Computer` and each `<Data Name="X">` as the field X.
+        var fields: [EventField]
+    }
+
+    private enum ReadXML {
+        case event(EventXML)
+        /// The message holds no `<Event>`: a status line, or not Sysmon's.
+        case noEvent
+        case refused(String)
+    }
+
+    /// Reads the event XML of the message that starts at offset `messageStart` of a record's
+    /// UTF-8 bytes, by offset (the tags are ASCII).
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>, messageFrom messageStart: Int, keys: inout FieldKeyCache) -> ReadXML {
+        let end = bytes.count
+        guard let xmlStart = bytes.firstRange(of: "<Event>", in: messageStart..<end)?.lowerBound else { return .noEvent }
+        let xml = xmlStart..<end
+        guard bytes.firstRange(of: "</Event>", in: xml) != nil else { return .refused("the Sysmon event XML is truncated (no </Event>)") }
+        guard let eventID = element("<EventID>", "</EventID>", in: xml, of: bytes) else { return .refused("the Sysmon event has no EventID") }
+        var fields = [EventField(Self.eventIDKey, eventID)]
+        let computer = element("<Computer>", "</Computer>", in: xml, of: bytes)
+        if let computer { fields.append(EventField(Self.computerKey, computer)) }
+        var rest = xml
+        while let nameStart = bytes.firstRange(of: "<Data Name=\"", in: rest) {
+            guard let nameEnd = bytes.firstIndex(of: UInt8(ascii: "\""), in: nameStart.upperBound..<end) else { break }
+            // Bytes after the name's closing quote: `/>` (no value) or `>` and the value.
+            var valueStart = nameEnd + 1
+            if bytes.hasPrefix("/>", at: valueStart) {
+                rest = valueStart..<end
+                continue
+            }
+            guard valueStart < end, bytes[valueStart] == UInt8(ascii: ">") else { break }
+            valueStart += 1
+            guard let close = bytes.firstRange(of: "</Data>", in: valueStart..<end) else { break }
+            let name = UnsafeBufferPointer(rebasing: bytes[nameStart.upperBound..<nameEnd])
+            fields.append(EventField(keys.key(forUTF8: name), decodedText(valueStart..<close.lowerBound, of: bytes)))
+            rest = close.upperBound..<end
+        }
+        return .event(EventXML(eventID: eventID, computer: computer, systemTime: attribute("SystemTime=\"", of: "<TimeCreated ", in: xml, of: bytes),
+                               fields: fields))
+    }
+
+    /// The text of the element between `open` and `close` tags in `xml`.
+    private static func element(_ open: StaticString, _ close: StaticString, in xml: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let start = bytes.firstRange(of: open, in: xml), let end = bytes.firstRange(of: close, in: start.upperBound..<xml.upperBound) else { return nil }
+        return decodedText(start.upperBound..<end.lowerBound, of: bytes)
     }
 
     /// The value of an attribute (`key` is `name="`) of the element that starts with `open`.
-    static func attribute(_ key: StaticString, of open: StaticString, in xml: Substring) -> String? {
-        guard let start = xml.byteRange(of: open), let key = xml[start.upperBound...].byteRange(of: key) else { return nil }
-        let value = xml[key.upperBound...]
-        guard let end = value.utf8.firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        return String(value[..<end])
+    private static func attribute(_ key: StaticString, of open: StaticString, in xml: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let start = bytes.firstRange(of: open, in: xml), let key = bytes.firstRange(of: key, in: start.upperBound..<xml.upperBound),
+              let end = bytes.firstIndex(of: UInt8(ascii: "\""), in: key.upperBound..<xml.upperBound) else { return nil }
+        return bytes.string(key.upperBound..<end)
+    }
+
+    /// The text of `range` with XML entities decoded.
+    private static func decodedText(_ range: Range<Int>, of bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let text = bytes.string(range)
+        return bytes.firstIndex(of: UInt8(ascii: "&"), in: range) == nil ? text : decodeXMLEntities(text[...])
     }
 }

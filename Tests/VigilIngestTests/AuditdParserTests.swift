@@ -115,37 +115,6 @@ func parseAuditd(_ text: String) throws -> (events: [Event], rejected: [Rejected
         }
     }
 
-    /// The eight-bytes-at-a-time count, search and ASCII test agree with going byte by byte, at
-    /// every alignment and length.
-    @Test func byteSearchesAgreeWithGoingOneByOne() {
-        var generator = SystemRandomNumberGenerator()
-        // Mostly ASCII, so that many slices are all ASCII and many are not.
-        let bytes: [UInt8] = (0..<300).map { _ in
-            switch Int.random(in: 0..<40, using: &generator) {
-            case 0: UInt8.random(in: 0x80...0xFF, using: &generator)
-            case 1..<14: UInt8(ascii: "=")
-            case 14..<16: 0x20
-            case 16: 0x1D
-            case 17: 0x1C
-            default: UInt8.random(in: 0..<0x80, using: &generator)
-            }
-        }
-        bytes.withUnsafeBufferPointer { buffer in
-            for lower in 0..<40 {
-                for upper in stride(from: lower, through: buffer.count, by: 7) {
-                    let expected = buffer[lower..<upper].count { $0 == UInt8(ascii: "=") }
-                    #expect(buffer.count(of: UInt8(ascii: "="), in: lower..<upper) == expected, "\(lower)..<\(upper)")
-                    let slice = UnsafeBufferPointer(rebasing: buffer[lower..<upper])
-                    #expect(slice.isASCII == slice.allSatisfy { $0 < 0x80 }, "\(lower)..<\(upper)")
-                    let delimiters: [UInt8] = [0x20, UInt8(ascii: "="), 0x1D]
-                    #expect(buffer.firstIndex(ofAny: 0x20, UInt8(ascii: "="), 0x1D, in: lower..<upper)
-                            == (lower..<upper).first { delimiters.contains(buffer[$0]) }, "\(lower)..<\(upper)")
-                    #expect(buffer.firstIndex(ofAny: 0x1D, 0x1D, 0x1D, in: lower..<upper) == (lower..<upper).first { buffer[$0] == 0x1D })
-                }
-            }
-        }
-    }
-
     @Test func garbageIsRejectedAndTheRestLands() throws {
         let (events, rejected) = try parseAuditd("type=EOE msg=audit(1.0:1):\nhello world\ntype=EOE msg=audit(1.0:2):\n")
         #expect(events.count == 2)
