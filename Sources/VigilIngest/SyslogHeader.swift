@@ -16,45 +16,94 @@ struct SyslogHeader {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     init?(_ line: String, now: Timestamp = .now()) {
-        var rest = line[...]
+        var text = line
+        guard let header = text.withUTF8({ Self.read($0, now: now) }) else { return nil }
+        time = header.time
+        hostname = header.hostname
+        program = header.program
+        pid = header.pid
+        // The message starts right after an ASCII byte, so its offset is a scalar boundary of `line`.
+        message = line[line.utf8.index(line.startIndex, offsetBy: header.messageStart)...]
+    }
+
+    /// A header read from a line's UTF-8 bytes, with the offset of its message.
+    private struct ReadHeader {
+        var time: Timestamp
+        var hostname: String
+        var program: String
+        var pid: String?
+        var messageStart: Int
+    }
+
+    /// Reads a header over the line's bytes by offset: every delimiter is ASCII.
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>, now: Timestamp) -> ReadHeader? {
+        let end = bytes.count
+        var position = 0
         // Optional RFC 3164 priority: <34>
-        if rest.first == "<", let close = rest.firstIndex(of: ">"), rest[rest.index(after: rest.startIndex)..<close].allSatisfy(\.isNumber) {
-            rest = rest[rest.index(after: close)...]
+        if end > 0, bytes[0] == UInt8(ascii: "<"), let close = bytes.firstIndex(of: UInt8(ascii: ">"), in: 1..<end),
+           (1..<close).allSatisfy({ bytes[$0] &- UInt8(ascii: "0") < 10 }) {
+            position = close + 1
         }
-        if let space = rest.utf8.firstIndex(of: 0x20), let iso = Timestamp(parsing: String(rest[..<space])), rest[..<space].utf8.contains(UInt8(ascii: "-")) {
+        let time: Timestamp
+        if let space = bytes.firstIndex(of: 0x20, in: position..<end), bytes.firstIndex(of: UInt8(ascii: "-"), in: position..<space) != nil,
+           let iso = Timestamp(parsing: bytes.string(position..<space)) {
             time = iso
-            rest = rest[rest.index(after: space)...]
+            position = space + 1
         } else {
-            // "Oct 24 17:05:31" or "Nov  2 15:40:14" or "Nov 2 15:40:14".
-            let tokens = rest.utf8.split(separator: 0x20, maxSplits: 3, omittingEmptySubsequences: true).map { Substring($0) }
-            guard tokens.count == 4, let month = Self.months.firstIndex(of: String(tokens[0])), let day = Int(tokens[1]) else { return nil }
-            let parts = tokens[2].utf8.split(separator: UInt8(ascii: ":")).map { Substring($0) }
-            guard parts.count == 3, let hour = Int(parts[0]), let minute = Int(parts[1]), let second = Int(parts[2]) else { return nil }
+            // "Oct 24 17:05:31" or "Nov  2 15:40:14" or "Nov 2 15:40:14": three words, then
+            // what follows the space after the third.
+            var words: [Range<Int>] = []
+            var index = position
+            while words.count < 3, index < end {
+                while index < end, bytes[index] == 0x20 { index += 1 }
+                guard index < end else { break }
+                let wordEnd = bytes.firstIndex(of: 0x20, in: index..<end) ?? end
+                words.append(index..<wordEnd)
+                index = wordEnd + 1
+            }
+            guard words.count == 3, index < end,
+                  let month = months.firstIndex(of: bytes.string(words[0])),
+                  let day = Int(bytes.string(words[1])),
+                  let clock = timeOfDay(bytes, words[2]) else { return nil }
             let year = now.year
-            guard var stamp = Timestamp(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second) else { return nil }
+            guard var stamp = Timestamp(year: year, month: month + 1, day: day, hour: clock.hour, minute: clock.minute, second: clock.second) else { return nil }
             if stamp.microseconds > now.microseconds + 86_400_000_000,
-                let previous = Timestamp(year: year - 1, month: month + 1, day: day, hour: hour, minute: minute, second: second)
+                let previous = Timestamp(year: year - 1, month: month + 1, day: day, hour: clock.hour, minute: clock.minute, second: clock.second)
             {
                 stamp = previous
             }
             time = stamp
-            rest = tokens[3]
+            position = index
         }
-        guard let hostEnd = rest.utf8.firstIndex(of: 0x20) else { return nil }
-        hostname = String(rest[..<hostEnd])
-        rest = rest[rest.index(after: hostEnd)...]
-        guard let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        var tag = rest[..<colon]
-        // Byte searches: Foundation's `contains` of a string bridges to NSString's range(of:).
-        guard !tag.isEmpty, !tag.utf8.contains(0x20) else { return nil }
-        if let open = tag.firstIndex(of: "["), tag.last == "]" {
-            pid = String(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
-            tag = tag[..<open]
-        } else {
-            pid = nil
+        guard let hostEnd = bytes.firstIndex(of: 0x20, in: position..<end) else { return nil }
+        let hostname = bytes.string(position..<hostEnd)
+        position = hostEnd + 1
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: position..<end) else { return nil }
+        var tag = position..<colon
+        guard !tag.isEmpty, bytes.firstIndex(of: 0x20, in: tag) == nil else { return nil }
+        var pid: String?
+        if let open = bytes.firstIndex(of: UInt8(ascii: "["), in: tag), bytes[colon - 1] == UInt8(ascii: "]") {
+            pid = bytes.string(open + 1..<colon - 1)
+            tag = tag.lowerBound..<open
         }
-        program = String(tag)
-        message = rest[rest.index(after: colon)...].drop { $0 == " " }
+        var messageStart = colon + 1
+        while messageStart < end, bytes[messageStart] == 0x20 { messageStart += 1 }
+        return ReadHeader(time: time, hostname: hostname, program: bytes.string(tag), pid: pid, messageStart: messageStart)
+    }
+
+    /// `hh:mm:ss` (empty parts between colons are skipped, as a split would).
+    private static func timeOfDay(_ bytes: UnsafeBufferPointer<UInt8>, _ word: Range<Int>) -> (hour: Int, minute: Int, second: Int)? {
+        var parts: [Int] = []
+        var index = word.lowerBound
+        while index < word.upperBound {
+            let partEnd = bytes.firstIndex(of: UInt8(ascii: ":"), in: index..<word.upperBound) ?? word.upperBound
+            if partEnd > index {
+                guard parts.count < 3, let value = Int(bytes.string(index..<partEnd)) else { return nil }
+                parts.append(value)
+            }
+            index = partEnd + 1
+        }
+        return parts.count == 3 ? (parts[0], parts[1], parts[2]) : nil
     }
 }
 
