@@ -93,17 +93,23 @@ struct SyslogHeader {
 
     /// `hh:mm:ss` (empty parts between colons are skipped, as a split would).
     private static func timeOfDay(_ bytes: UnsafeBufferPointer<UInt8>, _ word: Range<Int>) -> (hour: Int, minute: Int, second: Int)? {
-        var parts: [Int] = []
+        var parts = (0, 0, 0)
+        var count = 0
         var index = word.lowerBound
         while index < word.upperBound {
             let partEnd = bytes.firstIndex(of: UInt8(ascii: ":"), in: index..<word.upperBound) ?? word.upperBound
             if partEnd > index {
-                guard parts.count < 3, let value = Int(bytes.string(index..<partEnd)) else { return nil }
-                parts.append(value)
+                guard count < 3, let value = Int(bytes.string(index..<partEnd)) else { return nil }
+                switch count {
+                case 0: parts.0 = value
+                case 1: parts.1 = value
+                default: parts.2 = value
+                }
+                count += 1
             }
             index = partEnd + 1
         }
-        return parts.count == 3 ? (parts[0], parts[1], parts[2]) : nil
+        return count == 3 ? (parts.0, parts.1, parts.2) : nil
     }
 }
 

@@ -24,23 +24,31 @@ public struct SyslogParser: EventParser {
     /// invalid user admin from 203.0.113.5 port 2222 ssh2`. These become `User`, `SourceIp`
     /// and `SourcePort`, so rules and correlations can group by them.
     static func extractLoginFields(_ message: Substring, into fields: inout [EventField]) {
-        // Words split on bytes: cheaper than Characters, and a space never sits inside one.
-        let words = message.utf8.split(separator: UInt8(ascii: " "))
-        func text(_ word: Substring.UTF8View.SubSequence) -> String { String(decoding: word, as: UTF8.self) }
-        func word(_ index: Int, is literal: StaticString) -> Bool {
-            words[index].elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
-        }
-        for index in words.indices where index + 1 < words.count {
-            let next = words[index + 1]
-            if word(index, is: "from"), next.contains(UInt8(ascii: ".")) || next.contains(UInt8(ascii: ":")) {
-                fields.append(EventField(sourceIPKey, text(next)))
-            } else if word(index, is: "port"), next.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-                fields.append(EventField(sourcePortKey, text(next)))
-            } else if word(index, is: "for"), !fields.contains(where: { $0.key == userKey }) {
-                let invalid = word(index + 1, is: "invalid") && index + 3 < words.count && word(index + 2, is: "user")
-                fields.append(EventField(userKey, text(invalid ? words[index + 3] : next)))
-            } else if word(index, is: "user"), index > 0, word(index - 1, is: "Invalid"), !fields.contains(where: { $0.key == userKey }) {
-                fields.append(EventField(userKey, text(next)))
+        var message = message
+        message.withUTF8 { bytes in
+            // Words split on bytes (a space never sits inside one), compared by their bytes.
+            var words: [Range<Int>] = []
+            var start = 0
+            while start < bytes.count {
+                let end = bytes.firstIndex(of: 0x20, in: start..<bytes.count) ?? bytes.count
+                if end > start { words.append(start..<end) }
+                start = end + 1
+            }
+            func word(_ index: Int, is literal: StaticString) -> Bool {
+                words[index].count == literal.utf8CodeUnitCount && bytes.hasPrefix(literal, at: words[index].lowerBound)
+            }
+            for index in words.indices where index + 1 < words.count {
+                let next = words[index + 1]
+                if word(index, is: "from"), bytes.firstIndex(ofAny: UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: ":"), in: next) != nil {
+                    fields.append(EventField(sourceIPKey, bytes.string(next)))
+                } else if word(index, is: "port"), next.allSatisfy({ bytes[$0] &- UInt8(ascii: "0") < 10 }) {
+                    fields.append(EventField(sourcePortKey, bytes.string(next)))
+                } else if word(index, is: "for"), !fields.contains(where: { $0.key == userKey }) {
+                    let invalid = word(index + 1, is: "invalid") && index + 3 < words.count && word(index + 2, is: "user")
+                    fields.append(EventField(userKey, bytes.string(invalid ? words[index + 3] : next)))
+                } else if word(index, is: "user"), index > 0, word(index - 1, is: "Invalid"), !fields.contains(where: { $0.key == userKey }) {
+                    fields.append(EventField(userKey, bytes.string(next)))
+                }
             }
         }
     }
