@@ -1,3 +1,5 @@
+import VigilModel
+
 /// Many case-insensitive literals on one field (`Image|endswith: [30 names]`) merged into one
 /// matcher: needles are bucketed by the byte a match must start or end with, so a value is
 /// tested only against the needles that can match it, in one pass.
@@ -65,7 +67,7 @@ struct MultiPattern: Sendable {
         let outcome = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
             if matchesFolded(bytes) { return true }
             // Non-ASCII text may still match after full Unicode lowercasing.
-            return TextPattern.isASCII(bytes) ? false : nil
+            return bytes.isASCII ? false : nil
         }
         if case .some(.some(let matched)) = outcome { return matched }
         return patterns.contains { $0.matches(value) }

@@ -188,7 +188,7 @@ final class RulePrefilter: @unchecked Sendable {
 
     private func scan(_ value: String, slot: Int, into marks: UnsafeMutablePointer<UInt64>) {
         let scanned: Void? = value.utf8.withContiguousStorageIfAvailable { bytes in
-            guard TextPattern.isASCII(bytes) else {
+            guard bytes.isASCII else {
                 // Unicode lowercasing could change the match; let every such rule be evaluated.
                 for group in indexes[slot].groups { setBit(Int(group), in: marks) }
                 return

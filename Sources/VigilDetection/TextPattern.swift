@@ -1,3 +1,5 @@
+import VigilModel
+
 /// A compiled string test: equality, prefix, suffix, substring or a general wildcard pattern,
 /// case-insensitive unless built `caseSensitive`.
 ///
@@ -78,30 +80,13 @@ struct TextPattern: Sendable {
         let outcome = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
             if matchesBytes(bytes, fold: !caseSensitive) { return true }
             // Only a non-ASCII value can still match after full Unicode lowercasing.
-            return caseSensitive || Self.isASCII(bytes) ? false : nil
+            return caseSensitive || bytes.isASCII ? false : nil
         }
         switch outcome {
         case .some(.some(let matched)): return matched
         case .some(.none): return value.lowercased().utf8.withContiguousStorageIfAvailable { matchesBytes($0, fold: false) } ?? false
         case .none: return matches(String(decoding: Array(value.utf8), as: UTF8.self))
         }
-    }
-
-    /// True when every byte is ASCII, checked eight bytes at a time.
-    @inline(__always)
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        var index = 0
-        let count = bytes.count
-        while index + 8 <= count {
-            if UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            index += 8
-        }
-        while index < count {
-            if base[index] >= 0x80 { return false }
-            index += 1
-        }
-        return true
     }
 
     private func matchesBytes(_ value: UnsafeBufferPointer<UInt8>, fold: Bool) -> Bool {

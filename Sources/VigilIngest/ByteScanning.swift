@@ -31,26 +31,6 @@ extension UnsafeBufferPointer<UInt8> {
         return true
     }
 
-    /// Whether every byte is ASCII, tested eight bytes at a time.
-    ///
-    /// Unsafe inside: unaligned eight-byte loads from the buffer's base, each inside the buffer
-    /// (asserted in debug builds).
-    package var isASCII: Bool {
-        var index = 0
-        if let base = baseAddress {
-            while index + 8 <= count {
-                assert(index >= 0, "the load runs outside the buffer")
-                if UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-                index += 8
-            }
-        }
-        while index < count {
-            if self[index] >= 0x80 { return false }
-            index += 1
-        }
-        return true
-    }
-
     /// How many bytes in `range` are `byte`: eight at a time, then one at a time for the rest.
     ///
     /// Unsafe inside: unaligned eight-byte loads from the buffer's base, each inside `range`

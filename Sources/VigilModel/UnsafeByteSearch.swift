@@ -35,3 +35,26 @@ extension StringProtocol {
     /// True when `needle` occurs (a byte search, see `byteRange(of:)`).
     package func hasBytes(_ needle: StaticString) -> Bool { byteRange(of: needle) != nil }
 }
+
+extension UnsafeBufferPointer<UInt8> {
+    /// True when every byte is ASCII, tested eight bytes at a time.
+    ///
+    /// Unsafe inside: unaligned eight-byte loads from the buffer's base, each inside the buffer
+    /// (asserted in debug builds). Inlinable: the detector tests values with it on its hot path.
+    @inlinable @inline(__always)
+    package var isASCII: Bool {
+        var index = 0
+        if let base = baseAddress {
+            while index + 8 <= count {
+                assert(index >= 0, "the load runs outside the buffer")
+                if UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                index += 8
+            }
+        }
+        while index < count {
+            if self[index] >= 0x80 { return false }
+            index += 1
+        }
+        return true
+    }
+}

@@ -1,5 +1,6 @@
 import Testing
 import VigilIngest
+import VigilModel
 
 @Suite struct ByteScanningTests {
     /// The eight-bytes-at-a-time count, searches and ASCII test agree with going byte by byte,
