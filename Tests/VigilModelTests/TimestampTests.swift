@@ -30,6 +30,14 @@ import VigilModel
         }
         #expect(Timestamp(microseconds: 951_782_400_000_000).iso8601 == "2000-02-29T00:00:00.000Z")
     }
+
+    /// The year is the one `iso8601` writes, on both sides of a new year and of the epoch.
+    @Test(arguments: ["1999-12-31T23:59:59.999Z", "2000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2026-12-03T10:00:00Z"])
+    func yearIsTheOneWritten(text: String) throws {
+        let time = try #require(Timestamp(parsing: text))
+        #expect(time.year == Int(text.prefix(4)))
+        #expect(time.iso8601.hasPrefix(String(time.year)))
+    }
 }
 
 @Suite struct PlatformTests {
