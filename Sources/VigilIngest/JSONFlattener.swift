@@ -53,9 +53,8 @@ struct JSONFlattener {
             while true {
                 scanner.skipWhitespace()
                 guard scanner.peek == UInt8(ascii: "\"") else { throw SyntaxError(offset: scanner.index, message: "expected a quoted key") }
-                let key = try scanner.string()
                 if base > 0 { path.append(UInt8(ascii: ".")) }
-                path.append(contentsOf: key.utf8)
+                try scanner.appendString(to: &path)
                 scanner.skipWhitespace()
                 guard scanner.peek == UInt8(ascii: ":") else { throw SyntaxError(offset: scanner.index, message: "expected ':' after a key") }
                 scanner.index += 1
@@ -99,8 +98,9 @@ struct JSONFlattener {
     }
 
     private mutating func emit(_ value: String, into fields: inout [EventField]) {
-        let name = String(decoding: path, as: UTF8.self)
-        fields.append(EventField(keys.key(for: name), value))
+        // The name is looked up from the path's bytes: no String is made for it.
+        let key = path.withUnsafeBufferPointer { keys.key(forUTF8: $0) }
+        fields.append(EventField(key, value))
     }
 
     struct Scanner {
@@ -137,6 +137,24 @@ struct JSONFlattener {
             }
             guard digits > 0 else { throw SyntaxError(offset: start, message: "expected a value") }
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        }
+
+        /// Appends a quoted string's bytes to `bytes`, with its escapes decoded; `index` is at
+        /// the opening quote. A string without escapes is appended as it stands, with no String made.
+        mutating func appendString(to output: inout [UInt8]) throws(SyntaxError) {
+            let opening = index
+            var end = index + 1
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: "\"") {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[opening + 1..<end]))
+                    index = end + 1
+                    return
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                end += 1
+            }
+            output.append(contentsOf: try string().utf8)
         }
 
         /// A quoted string with its escapes decoded; `index` is at the opening quote.

@@ -44,6 +44,18 @@ func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: 
         #expect(events.first?.value(of: FieldKey("a")) == "tab\there \"q\" é 😀 /")
     }
 
+    /// Keys are decoded like values: a name with escapes is the name they spell, and a key
+    /// without escapes goes into the path as its bytes.
+    @Test func decodesEscapesInKeys() throws {
+        let (events, rejected) = try parseJSON(#"{"a\u0062c":{"d\"e":1,"plain":"x","\u00e9t\u00e9":true},"n\/m":[1,2]}"# + "\n")
+        #expect(rejected.isEmpty)
+        let event = try #require(events.first)
+        #expect(event.value(of: FieldKey("abc.d\"e")) == "1")
+        #expect(event.value(of: FieldKey("abc.plain")) == "x")
+        #expect(event.value(of: FieldKey("abc.été")) == "true")
+        #expect(event.fields.filter { $0.key == FieldKey("n/m") }.map(\.value) == ["1", "2"])
+    }
+
     @Test func malformedLinesAreRejectedWithLineNumbersAndGoodLinesLand() throws {
         let input = """
             {"n":1}
