@@ -1,29 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import VigilModel
 
 /// Searches over a record's UTF-8 bytes by offset, for the parsers that read records as bytes
 /// (auditd, Sysmon for Linux): every delimiter they look for is ASCII, so every range they
 /// find holds whole characters.
 extension UnsafeBufferPointer<UInt8> {
-    /// The first range in `range` whose bytes are `needle`'s: `memchr` finds candidates for its
-    /// first byte, a comparison the rest.
-    ///
-    /// Unsafe inside: `memchr` over the buffer's bytes in `range` (asserted in debug builds).
-    package func firstRange(of needle: StaticString, in range: Range<Int>) -> Range<Int>? {
-        assert(range.lowerBound >= 0 && range.upperBound <= count, "the range runs outside the buffer")
-        let length = needle.utf8CodeUnitCount
-        guard let base = baseAddress, length > 0 else { return nil }
-        var offset = range.lowerBound
-        while offset + length <= range.upperBound {
-            guard let hit = memchr(base + offset, Int32(needle.utf8Start.pointee), range.upperBound - length + 1 - offset) else { return nil }
-            let position = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-            if memcmp(base + position, needle.utf8Start, length) == 0 { return position..<position + length }
-            offset = position + 1
-        }
-        return nil
-    }
-
     /// Whether the bytes from `offset` start with `prefix`'s.
     func hasPrefix(_ prefix: StaticString, at offset: Int) -> Bool {
         guard offset >= 0, offset + prefix.utf8CodeUnitCount <= count else { return false }
