@@ -40,8 +40,8 @@ public final class BatchReader {
     private let refuseEvent: @Sendable (Event) -> String?
     /// Stateless formats are parsed by the workers too, each with its own parser.
     private let parallelParsing: Bool
-    private var finished = false
-    private var framed: [RecordFramer.Item] = []
+    /// Whether the framer has given its last records.
+    private var framingFinished = false
     /// Whether the reading threads and the workers lower their priority for the consumer of
     /// the batches (`forEachBatch`): yes when it is the single writer.
     private var producersYield = true
@@ -87,32 +87,43 @@ public final class BatchReader {
     public func next() throws -> PreparedBatch? {
         // Not `map`: it would lend the batch to `prepare`, which then copies its parts (and
         // every event in them) to take the events apart.
-        guard let parsed = try parseNext() else { return nil }
-        return prepare(parsed)
+        guard let framed = try frameNext() else { return nil }
+        return prepare(parse(framed))
     }
 
-    /// Frames and parses the next batch, or nil at the end of the input. A stateless format's
-    /// events are detected here too, by the workers that parsed them (`ParsedBatch.prepared`).
+    /// Frames the next batch's records, or nil at the end of the input.
     ///
-    /// Touches only the framing and parsing state (`framer`, `parser`, `framed`, `finished`),
-    /// never the workers' detectors unless the format is stateless: so for a stateful format
-    /// it may run on one thread while `prepare` runs on another (`forEachBatch`).
-    fileprivate func parseNext() throws -> ParsedBatch? {
-        guard !finished else { return nil }
-        framed.removeAll(keepingCapacity: true)
-        let more = try framer.next(into: &framed, limit: batchSize)
-        var batch = ParsedBatch(recordsRead: framed.count)
-        let workers = framed.count >= 256 ? self.workers : 1
+    /// Touches only the framing state (`framer`, `framingFinished`): so it may run on one
+    /// thread while `parse` runs on another (`forEachBatch`).
+    fileprivate func frameNext() throws -> FramedBatch? {
+        guard !framingFinished else { return nil }
+        var records: [RecordFramer.Item] = []
+        records.reserveCapacity(batchSize)
+        let more = try framer.next(into: &records, limit: batchSize)
+        framingFinished = !more
+        return FramedBatch(records: records, isLast: !more, bytesRead: source.bytesRead)
+    }
+
+    /// Parses a framed batch. A stateless format's events are detected here too, by the workers
+    /// that parsed them (`ParsedBatch.prepared`).
+    ///
+    /// Touches only the parsing state (`parser`), and the workers' parsers and detectors only
+    /// when the format is stateless: so for a stateful format it may run on one thread while
+    /// `prepare` runs on another (`forEachBatch`).
+    fileprivate func parse(_ framed: consuming FramedBatch) -> ParsedBatch {
+        let records = framed.records
+        var batch = ParsedBatch(recordsRead: records.count, bytesRead: framed.bytesRead)
+        let workers = records.count >= 256 ? self.workers : 1
         if parallelParsing && workers > 1 {
             // Each worker parses, detects, keys and serializes a contiguous slice; the slices are
             // the batch's parts, in order, so the batch reads as if parsed serially.
             var outputs = [WorkerOutput](repeating: WorkerOutput(), count: workers)
-            let count = framed.count
+            let count = records.count
             outputs.withUnsafeMutableBufferPointer { outputs in
-                let shared = UnsafeDisjointWrites(slots: outputs, context: (framed: framed, reader: self))
+                let shared = UnsafeDisjointWrites(slots: outputs, context: (records: records, reader: self))
                 runWorkers(workers) { worker in
                     let lower = count * worker / workers, upper = count * (worker + 1) / workers
-                    shared.write(shared.context.reader.parseAndPrepare(shared.context.framed[lower..<upper], worker: worker), at: worker)
+                    shared.write(shared.context.reader.parseAndPrepare(shared.context.records[lower..<upper], worker: worker), at: worker)
                 }
             }
             for index in outputs.indices {
@@ -125,17 +136,15 @@ public final class BatchReader {
             // One event per record, and a few more for the events records combine into (auditd's
             // process events): the array grows once.
             var part = WorkerOutput()
-            part.events.reserveCapacity(framed.count + framed.count / 2)
-            parser.parse(framed, into: &part.events, rejected: &batch.rejected, slices: workers, runSlices: runWorkers)
+            part.events.reserveCapacity(records.count + records.count / 2)
+            parser.parse(records, into: &part.events, rejected: &batch.rejected, slices: workers, runSlices: runWorkers)
             batch.parts = [part]
         }
-        if !more {
+        if framed.isLast {
             var last = WorkerOutput()
             parser.finish(into: &last.events)
             if !last.events.isEmpty { batch.parts.append(last) }
-            finished = true
         }
-        batch.bytesRead = source.bytesRead
         return batch
     }
 
@@ -198,6 +207,15 @@ extension BatchReader {
     }
 }
 
+/// A batch's records as framed, not yet parsed.
+private struct FramedBatch {
+    var records: [RecordFramer.Item]
+    /// Whether the input ended with these records.
+    var isLast: Bool
+    /// The input's bytes read once these records were framed.
+    var bytesRead: Int64
+}
+
 /// A batch framed and parsed, in parts in input order: one per worker for a stateless format,
 /// its events prepared by the worker that parsed them; otherwise parts whose events `prepare`
 /// still has to prepare.
@@ -205,19 +223,20 @@ private struct ParsedBatch {
     var parts: [WorkerOutput] = []
     var rejected: [RejectedRecord] = []
     var recordsRead: Int
-    var bytesRead: Int64 = 0
+    var bytesRead: Int64
 }
 
 extension BatchReader {
     /// Calls `body` with every batch, in input order, to the end of the input. With
     /// `readingAhead`, a thread of its own reads batch n+1 while `body` handles batch n, so
     /// reading and what `body` does run on both cores; the reading thread yields the CPU to
-    /// `body`'s (the single writer, for an import). With `parsingAhead` too, a stateful format
-    /// (auditd, whose records are assembled in order on one thread) is parsed on a third thread,
-    /// beside detection: for a light `body` (a hunt), which leaves the cores to reading. An
-    /// import's writer needs a core itself, and the third thread measured slower there. A light
-    /// `body` has no claim on the CPU, so then the reading threads and workers keep their
-    /// priority: yielding would only hand their time to other processes.
+    /// `body`'s (the single writer, for an import). With `parsingAhead` too, framing runs on a
+    /// thread of its own, beside parsing, and a stateful format (auditd, whose records are
+    /// assembled in order on one thread) is parsed on another, beside detection: for a light
+    /// `body` (a hunt), which leaves the cores to reading. An import's writer needs a core
+    /// itself, and the extra threads measured slower there. A light `body` has no claim on the
+    /// CPU, so then the reading threads and workers keep their priority: yielding would only
+    /// hand their time to other processes.
     /// The first error from any side is thrown.
     public func forEachBatch(readingAhead: Bool = true, parsingAhead: Bool = false, _ body: (PreparedBatch) throws -> Void) throws {
         producersYield = !parsingAhead
@@ -231,15 +250,26 @@ extension BatchReader {
         try overlapping(produce: { yield in
             if producersYield { yieldToConsumer() }
             let reader = owned.value
-            guard parsingAhead, !reader.parallelParsing else {
+            guard parsingAhead else {
                 while let batch = try reader.next() { yield(consume batch) }
                 return
             }
-            // Detection of batch n runs beside the parsing of batch n+1 instead of waiting for it.
-            // The two threads touch disjoint state (`parseNext`).
+            // Framing batch n+1 runs beside the parsing of batch n, and for a stateful format,
+            // detection of batch n-1 beside that. The threads touch disjoint state
+            // (`frameNext`, `parse`).
+            let framing = Handoff(reader)
+            guard !reader.parallelParsing else {
+                try overlapping(produce: { yieldFramed in
+                    while let framed = try framing.value.frameNext() { yieldFramed(consume framed) }
+                }, consume: { yield(reader.prepare(reader.parse($0))) })
+                return
+            }
             let parsing = Handoff(reader)
             try overlapping(produce: { yieldParsed in
-                while let parsed = try parsing.value.parseNext() { yieldParsed(consume parsed) }
+                let reader = parsing.value
+                try overlapping(produce: { yieldFramed in
+                    while let framed = try framing.value.frameNext() { yieldFramed(consume framed) }
+                }, consume: { yieldParsed(reader.parse($0)) })
             }, consume: { yield(reader.prepare($0)) })
         }, consume: body)
     }

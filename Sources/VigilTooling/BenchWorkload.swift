@@ -21,7 +21,8 @@ public enum BenchWorkload {
         for (format, percent) in chosen {
             let count = max(1, events * percent / totalPercent)
             let url = directory.appendingPathComponent("bench-\(format.rawValue).log")
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            // A file that cannot be created fails in `FileHandle(forWritingTo:)`, with its reason.
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             let handle = try FileHandle(forWritingTo: url)
             var chunk = ""
             var generator = Lines(format: format)
