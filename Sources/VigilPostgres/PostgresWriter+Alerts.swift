@@ -10,7 +10,7 @@ extension PostgresWriter: AlertLedger {
             WHERE rule_id = $1 AND machine_id = $2 AND dedupe_key = $3 AND status IN ('new', 'in_progress')
               AND last_event_time >= $4 AND first_event_time <= $5
               AND GREATEST(last_event_time, $6) - LEAST(first_event_time, $7) <= $8
-            ORDER BY last_event_time DESC LIMIT 1
+            ORDER BY last_event_time DESC, id DESC LIMIT 1
             """, [rule, machineID, storable(dedupeKey), time - window, time + window, time, firstTime, window]).first?.int("id")
     }
 
@@ -24,7 +24,7 @@ extension PostgresWriter: AlertLedger {
         let time = time.microseconds, window = window.microseconds
         return try session.query("""
             SELECT incident_id FROM alerts WHERE machine_id = $1 AND incident_id IS NOT NULL
-              AND last_event_time >= $2 AND first_event_time <= $3 ORDER BY last_event_time DESC LIMIT 1
+              AND last_event_time >= $2 AND first_event_time <= $3 ORDER BY last_event_time DESC, incident_id DESC LIMIT 1
             """, [machineID, time - window, time + window]).first?.int("incident_id")
     }
 
@@ -35,7 +35,7 @@ extension PostgresWriter: AlertLedger {
             SELECT a.incident_id, m.hostname FROM alert_indicators ai JOIN alerts a ON a.id = ai.alert_id
             JOIN machines m ON m.id = a.machine_id
             WHERE ai.kind = $1 AND ai.value = $2 AND a.machine_id <> $3 AND a.incident_id IS NOT NULL
-              AND ai.time >= $4 AND ai.time <= $5 LIMIT 1
+              AND ai.time >= $4 AND ai.time <= $5 ORDER BY ai.time DESC, a.incident_id DESC LIMIT 1
             """, [indicator.kind, storable(indicator.value), machineID, time - window, time + window]).first else { return nil }
         return (try row.int("incident_id"), try row.text("hostname"))
     }
@@ -46,7 +46,8 @@ extension PostgresWriter: AlertLedger {
         guard let row = try session.query("""
             SELECT a.incident_id, m.hostname FROM alerts a JOIN machines m ON m.id = a.machine_id
             WHERE a.rule_id = $1 AND a.machine_id <> $2 AND a.incident_id IS NOT NULL
-              AND a.last_event_time >= $3 AND a.first_event_time <= $4 LIMIT 1
+              AND a.last_event_time >= $3 AND a.first_event_time <= $4
+            ORDER BY a.last_event_time DESC, a.incident_id DESC LIMIT 1
             """, [rule, machineID, time - window, time + window]).first else { return nil }
         return (try row.int("incident_id"), try row.text("hostname"))
     }

@@ -14,16 +14,19 @@ public protocol AlertLedger: AnyObject {
     /// The latest alert of this rule, machine and dedupe key, whatever its status.
     func latestAlert(rule: String, machineID: Int64, dedupeKey: String) throws -> Int64?
 
-    /// The incident of the latest alert on `machineID` whose events come within `window` of `time`.
+    /// The incident of the latest alert on `machineID` whose events come within `window` of
+    /// `time` (of two as late, the newer incident).
     func incidentOnMachine(_ machineID: Int64, near time: Timestamp, window: Duration) throws -> Int64?
 
-    /// An incident of an alert on another machine that carried `indicator` within `window` of
-    /// `time`, with that machine's hostname.
+    /// The incident of the latest alert on another machine that carried `indicator` within
+    /// `window` of `time` (of two as late, the newer incident), with that machine's hostname.
+    /// Chosen by order, not left to the query plan: PostgreSQL's plan changes with its
+    /// statistics, and an unordered `LIMIT 1` with it.
     func incidentSharing(_ indicator: Indicator, otherThan machineID: Int64, near time: Timestamp,
                          window: Duration) throws -> (incident: Int64, hostname: String)?
 
-    /// An incident of an alert of rule `rule` on another machine within `window` of `time`,
-    /// with that machine's hostname.
+    /// The incident of the latest alert of rule `rule` on another machine within `window` of
+    /// `time` (of two as late, the newer incident), with that machine's hostname.
     func incidentOfRule(_ rule: String, otherThan machineID: Int64, near time: Timestamp,
                         window: Duration) throws -> (incident: Int64, hostname: String)?
 }

@@ -9,7 +9,7 @@ extension StoreWriter: AlertLedger {
             WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ? AND status IN ('new', 'in_progress')
               AND last_event_time >= ? AND first_event_time <= ?
               AND MAX(last_event_time, ?) - MIN(first_event_time, ?) <= ?
-            ORDER BY last_event_time DESC LIMIT 1
+            ORDER BY last_event_time DESC, id DESC LIMIT 1
             """)
             .bind(rule, machineID, dedupeKey, time - window, time + window, time, firstTime, window)
             .firstRow { $0.int("id") }
@@ -28,7 +28,7 @@ extension StoreWriter: AlertLedger {
         let time = time.microseconds, window = window.microseconds
         return try connection.statement("""
             SELECT incident_id FROM alerts WHERE machine_id = ? AND incident_id IS NOT NULL
-              AND last_event_time >= ? AND first_event_time <= ? ORDER BY last_event_time DESC LIMIT 1
+              AND last_event_time >= ? AND first_event_time <= ? ORDER BY last_event_time DESC, incident_id DESC LIMIT 1
             """).bind(machineID, time - window, time + window).firstRow { $0.int("incident_id") }
     }
 
@@ -39,7 +39,7 @@ extension StoreWriter: AlertLedger {
             SELECT a.incident_id, m.hostname FROM alert_indicators ai JOIN alerts a ON a.id = ai.alert_id
             JOIN machines m ON m.id = a.machine_id
             WHERE ai.kind = ? AND ai.value = ? AND a.machine_id != ? AND a.incident_id IS NOT NULL
-              AND ai.time >= ? AND ai.time <= ? LIMIT 1
+              AND ai.time >= ? AND ai.time <= ? ORDER BY ai.time DESC, a.incident_id DESC LIMIT 1
             """).bind(indicator.kind, indicator.value, machineID, time - window, time + window)
             .firstRow { ($0.int("incident_id"), $0.text("hostname")) }
     }
@@ -50,7 +50,8 @@ extension StoreWriter: AlertLedger {
         return try connection.statement("""
             SELECT a.incident_id, m.hostname FROM alerts a JOIN machines m ON m.id = a.machine_id
             WHERE a.rule_id = ? AND a.machine_id != ? AND a.incident_id IS NOT NULL
-              AND a.last_event_time >= ? AND a.first_event_time <= ? LIMIT 1
+              AND a.last_event_time >= ? AND a.first_event_time <= ?
+            ORDER BY a.last_event_time DESC, a.incident_id DESC LIMIT 1
             """).bind(rule, machineID, time - window, time + window).firstRow { ($0.int("incident_id"), $0.text("hostname")) }
     }
 }

@@ -120,6 +120,26 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
         #expect(try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100).first?.reason.contains("shares ip 198.51.100.7") == true)
     }
 
+    /// Two incidents carry the same hash, opened more than the indicator window apart; a third
+    /// machine's alert between them could join either. It joins the later one on both stores:
+    /// before, the stores took whichever row their query plan met first (SQLite the earlier
+    /// incident, PostgreSQL whichever its statistics of the moment led to).
+    @Test(arguments: TestBackend.available) func anAlertSharingAnIndicatorWithTwoIncidentsJoinsTheLatest(on backend: TestBackend) throws {
+        var policy = IncidentPolicy()
+        policy.burstWindow = .seconds(1)
+        let hash = #","sha256":"aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999""#
+        let imported = try importJSON([
+            antivirus("web-01", "2026-03-03T10:00:00Z", extra: hash),
+            antivirus("db-01", "2026-03-04T10:00:01Z", signature: "Unix.Other", extra: hash),
+            antivirus("app-01", "2026-03-04T10:00:00Z", signature: "Unix.Third", extra: hash),
+        ], policy: policy, on: backend)
+        let incidents = try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100)
+        #expect(incidents.map(\.alertCount).sorted() == [1, 2])
+        let joined = try #require(incidents.first { $0.alertCount == 2 })
+        #expect(joined.machines.sorted() == ["app-01", "db-01"])
+        #expect(joined.reason.contains("app-01 shares sha256 aaaabbbb") && joined.reason.contains("with db-01"), "\(joined.reason)")
+    }
+
     @Test(arguments: TestBackend.available) func theSameRuleInABurstJoinsMachines(on backend: TestBackend) throws {
         let imported = try importJSON([antivirus("web-01", "2026-03-03T10:00:00Z"), antivirus("db-01", "2026-03-03T10:20:00Z")], on: backend)
         let incidents = try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100)

@@ -30,17 +30,22 @@ import VigilStore
         }
 
         func incidentOnMachine(_ machineID: Int64, near time: Timestamp, window: Duration) -> Int64? {
-            alerts.last { $0.machine == machineID && $0.incident != nil && near($0, time, window) }?.incident
+            latest(alerts.filter { $0.machine == machineID && $0.incident != nil && near($0, time, window) })?.incident
         }
 
         func incidentSharing(_ indicator: Indicator, otherThan machineID: Int64, near time: Timestamp, window: Duration) -> (incident: Int64, hostname: String)? {
-            alerts.first { $0.machine != machineID && $0.indicators.contains(indicator) && $0.incident != nil && near($0, time, window) }
+            latest(alerts.filter { $0.machine != machineID && $0.indicators.contains(indicator) && $0.incident != nil && near($0, time, window) })
                 .map { ($0.incident!, $0.hostname) }
         }
 
         func incidentOfRule(_ rule: String, otherThan machineID: Int64, near time: Timestamp, window: Duration) -> (incident: Int64, hostname: String)? {
-            alerts.first { $0.rule == rule && $0.machine != machineID && $0.incident != nil && near($0, time, window) }
+            latest(alerts.filter { $0.rule == rule && $0.machine != machineID && $0.incident != nil && near($0, time, window) })
                 .map { ($0.incident!, $0.hostname) }
+        }
+
+        /// Of the alerts that qualify, the one the stores pick: the latest, then the newer incident.
+        private func latest(_ candidates: [Alert]) -> Alert? {
+            candidates.max { ($0.last, $0.incident ?? 0) < ($1.last, $1.incident ?? 0) }
         }
 
         private func near(_ alert: Alert, _ time: Timestamp, _ window: Duration) -> Bool {
