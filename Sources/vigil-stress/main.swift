@@ -11,7 +11,10 @@
 // 2. the corpus logs (when the shared corpus is checked out beside the repository) imported
 //    the same two ways;
 // 3. four threads detecting over one shared rule set at once, each with its own detector:
-//    every thread must find what one thread alone finds.
+//    every thread must find what one thread alone finds;
+// 4. a hunt's reading, with framing, parsing and detection each on threads of their own
+//    (`forEachBatch(parsingAhead:)`), of the workload and the corpus logs: it must give what
+//    reading batch by batch on one thread gives.
 //
 // Usage: vigil-stress [EVENTS] [SHARED-CORPUS-DIRECTORY]
 import CZlib
@@ -144,6 +147,36 @@ func compareSharedDetection(_ files: [(format: SourceFormat, path: String)], rul
     }
 }
 
+/// A hunt's reading of each file (`forEachBatch(parsingAhead:)`: framing, parsing and detection
+/// on threads of their own) must give the events, detections and rejections, in order, that
+/// reading batch by batch on one thread gives.
+func compareHuntReading(_ name: String, _ files: [(format: SourceFormat, path: String)], ruleSet: RuleSet) throws {
+    var compared = 0
+    for file in files {
+        func read(ahead: Bool) throws -> [String] {
+            let reader = try BatchReader(source: try ByteSource(path: file.path), format: file.format,
+                                         context: ParserContext(integration: "stress", defaultHostname: "stress"), ruleSet: ruleSet,
+                                         batchSize: 1_000, serializeFields: false, workers: ahead ? 2 : 1)
+            var lines: [String] = []
+            func take(_ batch: PreparedBatch) {
+                lines += batch.items.map { "\($0.event.line) \($0.event.raw.utf8.count) \($0.detections.map(\.rule.id))" }
+                lines += batch.rejected.map { "rejected \($0.line): \($0.reason)" }
+            }
+            if ahead {
+                try reader.forEachBatch(parsingAhead: true, take)
+            } else {
+                while let batch = try reader.next() { take(batch) }
+            }
+            return lines
+        }
+        let serial = try read(ahead: false)
+        check(try read(ahead: true) == serial, "\(name): the hunt's reading of \(file.path) differs from reading it on one thread")
+        compared += serial.count
+    }
+    log("\(name): hunt reading, \(compared) events and rejections compared")
+    check(compared > 0, "\(name): the hunt's reading compared nothing")
+}
+
 /// Runs every check. Everything it allocates is released when it returns, so what
 /// LeakSanitizer reports at exit is a leak (module globals aside).
 func runChecks() {
@@ -160,7 +193,9 @@ func runChecks() {
             log("no shared corpus at \(corpus): its logs are skipped")
         } else {
             try compareImports("corpus", corpusLogs, ruleSet: ruleSet, in: workspace)
+            try compareHuntReading("corpus", corpusLogs, ruleSet: ruleSet)
         }
+        try compareHuntReading("workload", mixed, ruleSet: ruleSet)
         try compareSharedDetection(workload, ruleSet: ruleSet)
     } catch {
         failures.append("stopped by an error: \(error)")
