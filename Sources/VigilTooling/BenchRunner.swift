@@ -160,8 +160,8 @@ public enum BenchRunner {
                 for file in files {
                     let reader = try BatchReader(source: ByteSource(path: file.path), format: file.format,
                                                  context: ParserContext(integration: "hunt", defaultHostname: "bench-host"),
-                                                 ruleSet: ruleSet, serializeFields: false)
-                    try reader.forEachBatch(parsingAhead: true) { batch in hunted += batch.items.count }
+                                                 ruleSet: ruleSet, use: .hunting)
+                    try reader.forEachBatch(parsingAhead: true) { batch in hunted += batch.eventsParsed }
                 }
             }
             return Double(hunted) / seconds

@@ -148,19 +148,20 @@ func compareSharedDetection(_ files: [(format: SourceFormat, path: String)], rul
 }
 
 /// A hunt's reading of each file (`forEachBatch(parsingAhead:)`: framing, parsing and detection
-/// on threads of their own) must give the events, detections and rejections, in order, that
-/// reading batch by batch on one thread gives.
+/// on threads of their own) must give the matched events, detections, rejections and counts,
+/// in order, that reading batch by batch on one thread gives.
 func compareHuntReading(_ name: String, _ files: [(format: SourceFormat, path: String)], ruleSet: RuleSet) throws {
     var compared = 0
     for file in files {
         func read(ahead: Bool) throws -> [String] {
             let reader = try BatchReader(source: try ByteSource(path: file.path), format: file.format,
                                          context: ParserContext(integration: "stress", defaultHostname: "stress"), ruleSet: ruleSet,
-                                         batchSize: 1_000, serializeFields: false, workers: ahead ? 2 : 1)
+                                         batchSize: 1_000, use: .hunting, workers: ahead ? 2 : 1)
             var lines: [String] = []
             func take(_ batch: PreparedBatch) {
                 lines += batch.items.map { "\($0.event.line) \($0.event.raw.utf8.count) \($0.detections.map(\.rule.id))" }
                 lines += batch.rejected.map { "rejected \($0.line): \($0.reason)" }
+                lines.append("parsed \(batch.eventsParsed)")
             }
             if ahead {
                 try reader.forEachBatch(parsingAhead: true, take)
@@ -173,7 +174,7 @@ func compareHuntReading(_ name: String, _ files: [(format: SourceFormat, path: S
         check(try read(ahead: true) == serial, "\(name): the hunt's reading of \(file.path) differs from reading it on one thread")
         compared += serial.count
     }
-    log("\(name): hunt reading, \(compared) events and rejections compared")
+    log("\(name): hunt reading, \(compared) matches, rejections and batch counts compared")
     check(compared > 0, "\(name): the hunt's reading compared nothing")
 }
 

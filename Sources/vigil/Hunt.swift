@@ -117,19 +117,17 @@ extension Vigil {
                 do {
                     let fixed: SourceFormat? = if case .fixed(let chosen) = format { chosen } else { nil }
                     let reader = try BatchReader(source: ByteSource(path: file), format: fixed, context: context, ruleSet: ruleSet,
-                                                 serializeFields: false, platform: platform.flatMap(OSPlatform.init(rawValue:)))
+                                                 use: .hunting, platform: platform.flatMap(OSPlatform.init(rawValue:)))
                     report.format = reader.format.rawValue + (fixed == nil ? " (detected)" : "")
                     try reader.forEachBatch(parsingAhead: true) { batch in
-                        report.events += batch.items.count
+                        report.events += batch.eventsParsed
                         report.rejected += batch.rejected.count
                         for rejection in batch.rejected.prefix(max(0, 20 - (report.rejected - batch.rejected.count))) {
                             writeStderr("\(file):\(rejection.line): rejected: \(rejection.reason)")
                         }
-                        // An event that matched nothing feeds no correlation window and yields nothing: it is
-                        // skipped without copying its item.
-                        for index in batch.items.indices where !batch.items[index].detections.isEmpty {
-                            let item = batch.items[index]
-                            // Only an event that matched nothing is unkeyed.
+                        // The reader hands on only the events some rule matched (`BatchReader.Use.hunting`): one
+                        // that matched nothing feeds no correlation window and yields nothing.
+                        for item in batch.items {
                             // A continuation of a correlation that fired is counted in its alert by import; hunt reports the firing once.
                             for detection in correlator.correlate(event: item.event, key: item.key?.identity ?? 0, detections: item.detections, now: .now())
                             where !detection.continuesCorrelation && filter.admits(detection, at: item.event.time) {

@@ -210,14 +210,14 @@ func loadPlaceholders(_ path: String?) throws -> [String: [String]] {
     }
 }
 
-/// Streams one file through the batch pipeline's reader, without a database: each event with
-/// its content key and detections (not yet correlated); the next batch is read on another
-/// thread while `body` runs. Rejected records are reported on stderr.
+/// Streams one file through the batch pipeline's reader, without a database: each event some
+/// rule matched, with its content key and detections (not yet correlated); the next batch is
+/// read on another thread while `body` runs. Rejected records are reported on stderr.
 func forEachDetectedEvent(in path: String, format: FormatChoice, ruleSet: RuleSet, _ body: (BatchItem) throws -> Void) throws {
     let fixed: SourceFormat? = if case .fixed(let chosen) = format { chosen } else { nil }
     let reader = try BatchReader(source: ByteSource(path: path), format: fixed,
                                  context: ParserContext(integration: "hunt", defaultHostname: ProcessInfo.processInfo.hostName),
-                                 ruleSet: ruleSet, serializeFields: false)
+                                 ruleSet: ruleSet, use: .hunting)
     if fixed == nil { writeStderr("\(path): format \(reader.format.rawValue) (detected)") }
     try reader.forEachBatch(parsingAhead: true) { batch in
         for rejection in batch.rejected { writeStderr("\(path):\(rejection.line): rejected: \(rejection.reason)") }
