@@ -17,9 +17,10 @@ public struct PreparedBatch: Sendable {
     /// The input's bytes read once this batch was (compressed bytes for gzip), for progress:
     /// taken on the reading thread, so whoever takes the batch may read it on another.
     public var bytesRead: Int64
-    /// A hunt's events that matched nothing, parsed on the parsing thread (a stateful format):
-    /// held only to be freed by whoever drops the batch. Freed instead on the thread that
-    /// detected them, the auditd hunt measured slower (0.98 -> 1.07 s, alternating builds).
+    /// A hunt's events that matched nothing and that no worker dropped (a stateful format's,
+    /// parsed on one thread): held only to be freed by whoever drops the batch. Freed instead
+    /// on the thread that detected them, the auditd hunt measured slower (0.98 -> 1.07 s,
+    /// alternating builds).
     fileprivate var unmatched: [Event] = []
 }
 
@@ -84,9 +85,10 @@ public final class BatchReader {
         /// Storing them (an import, a push): every admitted event, keyed, with its fields as JSON.
         case storing
         /// A hunt (`vigil hunt`, `vigil rules test`), where nothing is stored: only the events
-        /// some rule matched are handed on, keyed, without field JSON. The others are freed by
-        /// the worker that parsed them (a stateless format) or on the reading thread, instead of
-        /// by the consumer; `PreparedBatch.eventsParsed` still counts them.
+        /// some rule matched are handed on, keyed, without field JSON. A stateless format's
+        /// others are freed by the worker that parsed them; a stateful format's ride along in
+        /// the batch, to be freed by whoever drops it. `PreparedBatch.eventsParsed` still
+        /// counts them.
         case hunting
     }
 

@@ -3,8 +3,9 @@ import VigilModel
 /// One event ready to store: the event, its content-derived key and its detections.
 public struct BatchItem: Sendable {
     public var event: Event
-    /// Its identity, and the storage keys it may take; nil when it was read for a hunt and
-    /// matched nothing (nothing stores or correlates it, so its digest is not taken).
+    /// Its identity, and the storage keys it may take; nil when the caller did not compute it
+    /// (the writer then does). A hunt's reader keys only the events some rule matched, and
+    /// hands on no other.
     public var key: EventKey?
     public var detections: [Detection]
     /// The event's fields as JSON, when the caller serialized them already (off the writer's thread).
