@@ -47,7 +47,8 @@ import VigilStore
 
     /// A hunt's reader hands on only the events some rule matched, in order, and still counts
     /// every event: on a stateless format (dropped by the workers that parsed them) and on
-    /// auditd (set aside on the reading thread), with framing, parsing and detection ahead.
+    /// auditd (carried in the batch for its consumer to free), with framing, parsing and
+    /// detection ahead.
     @Test(arguments: [SourceFormat.json, .auditd]) func aHuntsReaderHandsOnOnlyMatchedEventsAndCountsAll(format: SourceFormat) throws {
         let workspace = TemporaryDirectory()
         // Every 100th workload record is one the default rules detect.
