@@ -179,10 +179,11 @@ public final class BatchReader {
         // string and array the event holds, and the part's array then releases them again).
         var refused: [RejectedRecord] = []
         let handsOnAll = use == .storing
-        let admitted = parts.reduce(0) { $0 + $1.prepared.count { $0.refusal == nil } + $1.unmatchedDropped }
+        let dropped = parts.reduce(0) { $0 + $1.unmatchedDropped }
+        let admitted = parts.reduce(dropped) { $0 + $1.prepared.count { $0.refusal == nil } }
         let kept = parts.reduce(0) { $0 + $1.prepared.count { $0.refusal == nil && (handsOnAll || !$0.detections.isEmpty) } }
         var unmatched: [Event] = []
-        unmatched.reserveCapacity(admitted - kept - parts.reduce(0) { $0 + $1.unmatchedDropped })
+        unmatched.reserveCapacity(admitted - dropped - kept)
         let items = [BatchItem](unsafeUninitializedCapacity: kept) { slots, initialized in
             var slot = kept
             for index in parts.indices.reversed() {
@@ -284,18 +285,17 @@ extension BatchReader {
             // detection of batch n-1 beside that. The threads touch disjoint state
             // (`frameNext`, `parse`).
             let framing = Handoff(reader)
+            let frameAll: @Sendable (_ yieldFramed: (consuming FramedBatch) -> Void) throws -> Void = { yieldFramed in
+                while let framed = try framing.value.frameNext() { yieldFramed(consume framed) }
+            }
             guard !reader.parallelParsing else {
-                try overlapping(produce: { yieldFramed in
-                    while let framed = try framing.value.frameNext() { yieldFramed(consume framed) }
-                }, consume: { yield(reader.prepare(reader.parse($0))) })
+                try overlapping(produce: frameAll, consume: { yield(reader.prepare(reader.parse($0))) })
                 return
             }
             let parsing = Handoff(reader)
             try overlapping(produce: { yieldParsed in
                 let reader = parsing.value
-                try overlapping(produce: { yieldFramed in
-                    while let framed = try framing.value.frameNext() { yieldFramed(consume framed) }
-                }, consume: { yieldParsed(reader.parse($0)) })
+                try overlapping(produce: frameAll, consume: { yieldParsed(reader.parse($0)) })
             }, consume: { yield(reader.prepare($0)) })
         }, consume: body)
     }
