@@ -30,6 +30,28 @@ package final class Statement {
     func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
+        repeatedTexts.removeAll(keepingCapacity: true)
+    }
+
+    /// What `bindRepeatedText` last bound, by parameter index (`.none`: nothing yet).
+    private var repeatedTexts: [String??] = []
+
+    /// Binds `value` (NULL when nil) to parameter `index`, but hands it to SQLite only when it
+    /// differs from what this method bound there before: SQLite allocates a copy of every text
+    /// it is given, and a bound value lasts across steps until the statement is reset. For
+    /// values that mostly repeat from row to row, such as a batch's integration and format. A
+    /// parameter bound this way is bound only this way (asserted in debug builds).
+    package func bindRepeatedText(_ value: String?, at index: Int32) {
+        let slot = Int(index)
+        if slot >= repeatedTexts.count { repeatedTexts += repeatElement(.none, count: slot + 1 - repeatedTexts.count) }
+        if case .some(let bound) = repeatedTexts[slot], bound == value { return }
+        if let value { bindUTF8(value, to: handle, at: index) } else { sqlite3_bind_null(handle, index) }
+        repeatedTexts[slot] = .some(value)
+    }
+
+    /// Whether `bindRepeatedText` owns parameter `index`; for the other binders' assertions.
+    private func isRepeated(_ index: Int32) -> Bool {
+        Int(index) < repeatedTexts.count && repeatedTexts[Int(index)] != nil
     }
 
     /// Binds `values` to parameters 1…n. Strings are copied (`SQLITE_TRANSIENT`).
@@ -43,6 +65,7 @@ package final class Statement {
     package func bind(_ values: [(any SQLValue)?]) -> Statement {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
+            assert(!isRepeated(index), "parameter \(index) of \(sql) is bound with bindRepeatedText")
             if let value { value.bind(to: handle, at: index) } else { sqlite3_bind_null(handle, index) }
         }
         return self
@@ -50,6 +73,7 @@ package final class Statement {
 
     /// Binds one text value by position without boxing, for hot paths.
     package func bindText(_ value: String, at index: Int32) {
+        assert(!isRepeated(index), "parameter \(index) of \(sql) is bound with bindRepeatedText")
         bindUTF8(value, to: handle, at: index)
     }
 
@@ -58,6 +82,7 @@ package final class Statement {
     /// parameter only while the statement steps, and the parameter is bound to NULL as soon as
     /// `body` returns, while the bytes still exist: no later step can read them.
     package func withUnsafeTextInPlace<T>(_ text: String, at index: Int32, _ body: () throws -> T) rethrows -> T {
+        assert(!isRepeated(index), "parameter \(index) of \(sql) is bound with bindRepeatedText")
         var text = text
         return try text.withUTF8 { bytes in
             guard let start = bytes.baseAddress, bytes.count > 0 else {
@@ -75,11 +100,13 @@ package final class Statement {
 
     /// Binds one integer by position without boxing, for hot paths.
     package func bindInt(_ value: Int64, at index: Int32) {
+        assert(!isRepeated(index), "parameter \(index) of \(sql) is bound with bindRepeatedText")
         sqlite3_bind_int64(handle, index, value)
     }
 
     /// Binds NULL by position.
     package func bindNull(at index: Int32) {
+        assert(!isRepeated(index), "parameter \(index) of \(sql) is bound with bindRepeatedText")
         sqlite3_bind_null(handle, index)
     }
 

@@ -69,11 +69,13 @@ public final class StoreWriter: EventSink {
             let machineID = machineIDs[position]
             insertEvent.bindInt(event.time.microseconds, at: 2)
             insertEvent.bindInt(machineID, at: 3)
-            insertEvent.bindText(event.integration, at: 4)
-            insertEvent.bindText(event.sourceFormat, at: 5)
-            bindOptional(insertEvent, event.logSource.product, at: 6)
-            bindOptional(insertEvent, event.logSource.category, at: 7)
-            bindOptional(insertEvent, event.logSource.service, at: 8)
+            // A batch's events mostly share these: each is handed to SQLite (which copies it)
+            // only when it changes.
+            insertEvent.bindRepeatedText(event.integration, at: 4)
+            insertEvent.bindRepeatedText(event.sourceFormat, at: 5)
+            insertEvent.bindRepeatedText(event.logSource.product, at: 6)
+            insertEvent.bindRepeatedText(event.logSource.category, at: 7)
+            insertEvent.bindRepeatedText(event.logSource.service, at: 8)
             if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
             insertEvent.bindInt(Int64(event.line), at: 12)
             insertEvent.bindInt(event.time > futureAfter ? 1 : 0, at: 13)
@@ -133,10 +135,6 @@ public final class StoreWriter: EventSink {
             try connection.statement("UPDATE integrations SET events_received = events_received + ?, last_data_at = ? WHERE name = ?")
                 .bind(count, now.microseconds, integration).run()
         }
-    }
-
-    private func bindOptional(_ statement: Statement, _ value: String?, at index: Int32) {
-        if let value { statement.bindText(value, at: index) } else { statement.bindNull(at: index) }
     }
 
     /// Upserts every machine in the batch once (hostnames compare case-insensitively) and
