@@ -101,12 +101,15 @@ public struct AuditdParser: ScanningParser {
         var text = record.text
         let scanned: ScannedRecord? = text.withUTF8 { bytes in
             guard let header = Self.header(bytes) else { return nil }
-            var fields: [EventField] = [EventField(Self.typeKey, header.type)]
-            // Every pair has an '=': their count bounds the fields, so the array grows once.
-            fields.reserveCapacity(bytes.count(of: UInt8(ascii: "="), in: header.bodyStart..<bytes.count) + 2)
+            // Every pair has an '=': their count bounds the fields, so the array is allocated once.
+            let pairCount = bytes.count(of: UInt8(ascii: "="), in: header.bodyStart..<bytes.count)
+            var fields: [EventField] = []
+            fields.reserveCapacity(pairCount + 2)
+            fields.append(EventField(Self.typeKey, header.type))
             var pairs = KeyValueScanner(bytes: bytes, from: header.bodyStart)
             var arguments: [(index: Int, value: String)] = []
             let isExecve = header.type == "EXECVE"
+            if isExecve { arguments.reserveCapacity(pairCount) }
             while let (key, value, quoted) = pairs.next() {
                 var value = value
                 // The key is interned from its bytes and checked as an integer: no String, no string hash.
