@@ -51,64 +51,169 @@ public final class StoreWriter: EventSink {
 
     /// Each event takes the first of its storage keys that no other event holds; where one holds
     /// the same event, the event is a duplicate. The full comparison runs only when a key is taken.
+    ///
+    /// Events are inserted `rowsPerInsert` at a time, each under its first key: one statement
+    /// step per group instead of per event. Where a group's insert stored fewer rows than it
+    /// holds, the rows it left out (a duplicate, or a key another event holds) go on one by one
+    /// along their keys, in order. After a group that stored nothing, the batch goes on one by one.
     public func store(_ items: [BatchItem], importID: Int64?, futureAfter: Timestamp) throws -> [StoreResult] {
         let machineIDs = try upsertMachines(items)
-        let insertEvent = try connection.statement("""
-            INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line, future_time)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
-            """)
+        let insertOne = try connection.statement(Self.insertOneEvent)
+        let insertGroup = try connection.statement(Self.insertEventGroup)
         let sameEvent = try connection.statement("""
             SELECT 1 FROM events WHERE key = ? AND time = ? AND machine_id = ? AND integration = ? AND source_format = ?
                 AND COALESCE(category, '') = ? AND raw = ?
             """)
-        var results: [StoreResult] = []
-        results.reserveCapacity(items.count)
+        let keyHolder = try connection.statement("SELECT id FROM events WHERE key = ?")
+        var results = [StoreResult?](repeating: nil, count: items.count)
         var storedPerMachine: [Int64: Int] = [:]
-        for position in items.indices {
-            let event = items[position].event
-            let machineID = machineIDs[position]
-            insertEvent.bindInt(event.time.microseconds, at: 2)
-            insertEvent.bindInt(machineID, at: 3)
-            // A batch's events mostly share these: each is handed to SQLite (which copies it)
-            // only when it changes.
-            insertEvent.bindRepeatedText(event.integration, at: 4)
-            insertEvent.bindRepeatedText(event.sourceFormat, at: 5)
-            insertEvent.bindRepeatedText(event.logSource.product, at: 6)
-            insertEvent.bindRepeatedText(event.logSource.category, at: 7)
-            insertEvent.bindRepeatedText(event.logSource.service, at: 8)
-            if let importID { insertEvent.bindInt(importID, at: 11) } else { insertEvent.bindNull(at: 11) }
-            insertEvent.bindInt(Int64(event.line), at: 12)
-            insertEvent.bindInt(event.time > futureAfter ? 1 : 0, at: 13)
-            let eventKey = items[position].key ?? EventKey(event)
-            let fieldsJSON = items[position].fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) })
-            var result: StoreResult?
-            // The two large texts are read in place by this event's inserts instead of being
-            // copied into SQLite first.
-            try insertEvent.withUnsafeTextInPlace(event.raw, at: 10) {
-                try insertEvent.withUnsafeTextInPlace(fieldsJSON, at: 9) {
-                    for probe in 0..<EventKey.maximumProbes {
-                        let key = eventKey.storageKey(probe: probe)
-                        insertEvent.bindInt(key, at: 1)
-                        try insertEvent.run()
-                        if connection.changes > 0 {
-                            result = .stored(StoredEvent(eventID: connection.lastInsertRowID, machineID: machineID, key: key))
-                            storedPerMachine[machineID, default: 0] += 1
-                            return
-                        }
-                        let same = try sameEvent.bind(key, event.time.microseconds, machineID, event.integration, event.sourceFormat,
-                                                      event.logSource.category ?? "", event.raw).firstInteger()
-                        if same != nil {
-                            result = .duplicate(key: key)
-                            return
-                        }
-                    }
-                }
+        var rows: [Row] = []
+        rows.reserveCapacity(Self.rowsPerInsert)
+        func row(_ position: Int) -> Row {
+            let item = items[position]
+            return Row(position: position, machineID: machineIDs[position], key: item.key ?? EventKey(item.event),
+                       fieldsJSON: item.fieldsJSON ?? JSONText.object(fields: item.event.fields, name: { names.name(of: $0) }),
+                       raw: item.event.raw)
+        }
+        func record(_ result: StoreResult, of row: Row) {
+            results[row.position] = result
+            if case .stored = result { storedPerMachine[row.machineID, default: 0] += 1 }
+        }
+
+        var start = 0
+        // A group that stored nothing (a file imported again) ends grouping for this batch: its
+        // rows would all be tried twice.
+        var grouping = true
+        while grouping, items.count - start >= Self.rowsPerInsert {
+            rows.removeAll(keepingCapacity: true)
+            for position in start..<start + Self.rowsPerInsert { rows.append(row(position)) }
+            start += Self.rowsPerInsert
+            for (offset, row) in rows.enumerated() {
+                bindEvent(items[row.position].event, machineID: row.machineID, key: row.key.storageKey(probe: 0), importID: importID,
+                          futureAfter: futureAfter, to: insertGroup, at: Int32(offset) * Self.columnsPerRow)
             }
-            results.append(result ?? .refused(reason: Self.allKeysTaken))
+            try withTextsInPlace(of: rows[...], bindingTo: insertGroup, at: 0) { try insertGroup.run() }
+            // The rows stored took consecutive ids ending at the last one inserted: SQLite gives
+            // a new row one more than the largest id (below 2^63, which event ids never near).
+            let storedCount = connection.changes
+            let lastID = connection.lastInsertRowID
+            if storedCount == rows.count {
+                for (offset, row) in rows.enumerated() {
+                    let eventID = lastID - Int64(rows.count - 1 - offset)
+                    record(.stored(StoredEvent(eventID: eventID, machineID: row.machineID, key: row.key.storageKey(probe: 0))), of: row)
+                }
+                continue
+            }
+            grouping = storedCount > 0
+            // Which rows were stored: the first row of the group under each key, if the event
+            // holding that key now took an id of this insert.
+            var keysTried = Set<Int64>()
+            for row in rows {
+                let key = row.key.storageKey(probe: 0)
+                guard storedCount > 0, keysTried.insert(key).inserted,
+                      let holder = try keyHolder.bind(key).firstInteger(), holder > lastID - Int64(storedCount) else { continue }
+                record(.stored(StoredEvent(eventID: holder, machineID: row.machineID, key: key)), of: row)
+            }
+            for row in rows where results[row.position] == nil {
+                record(try storeAlongKeys(row, items[row.position].event, importID: importID, futureAfter: futureAfter,
+                                          insert: insertOne, sameEvent: sameEvent), of: row)
+            }
+        }
+        for position in start..<items.count {
+            let row = row(position)
+            record(try storeAlongKeys(row, items[position].event, importID: importID, futureAfter: futureAfter,
+                                      insert: insertOne, sameEvent: sameEvent), of: row)
         }
         let count = try connection.statement("UPDATE machines SET event_count = event_count + ? WHERE id = ?")
         for (machineID, events) in storedPerMachine { try count.bind(events, machineID).run() }
-        return results
+        return results.map { result in
+            guard let result else { preconditionFailure("every event of a batch has a result") }
+            return result
+        }
+    }
+
+    /// How many events one insert statement takes: one step stores them all. Measured with a C
+    /// harness appending 500k rows of this table's shape under its unique key index, three
+    /// rounds: 16 rows per statement appended 16-20% faster than one (325-339k rows/s against
+    /// 274-293k); 64 rows were no steadier gain.
+    static let rowsPerInsert = 16
+    private static let columnsPerRow: Int32 = 13
+    private static let insertOneEvent = insertEvents(rows: 1)
+    private static let insertEventGroup = insertEvents(rows: rowsPerInsert)
+
+    /// The insert of `rows` events, each under the storage key bound to it.
+    private static func insertEvents(rows: Int) -> String {
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        return """
+            INSERT INTO events (key, time, machine_id, integration, source_format, product, category, service, fields, raw, import_id, line, future_time)
+            VALUES \(repeatElement(row, count: rows).joined(separator: ", ")) ON CONFLICT(key) DO NOTHING
+            """
+    }
+
+    /// An event on its way into the table: where its result goes, and what the writer computed for it.
+    private struct Row {
+        var position: Int
+        var machineID: Int64
+        var key: EventKey
+        var fieldsJSON: String
+        var raw: String
+    }
+
+    /// Binds every column of `event` but its two large texts (`withTextsInPlace`), as the row
+    /// whose parameters follow `offset`.
+    private func bindEvent(_ event: Event, machineID: Int64, key: Int64, importID: Int64?, futureAfter: Timestamp,
+                           to insert: Statement, at offset: Int32) {
+        insert.bindInt(key, at: offset + 1)
+        insert.bindInt(event.time.microseconds, at: offset + 2)
+        insert.bindInt(machineID, at: offset + 3)
+        // A batch's events mostly share these: each is handed to SQLite (which copies it)
+        // only when it changes.
+        insert.bindRepeatedText(event.integration, at: offset + 4)
+        insert.bindRepeatedText(event.sourceFormat, at: offset + 5)
+        insert.bindRepeatedText(event.logSource.product, at: offset + 6)
+        insert.bindRepeatedText(event.logSource.category, at: offset + 7)
+        insert.bindRepeatedText(event.logSource.service, at: offset + 8)
+        if let importID { insert.bindInt(importID, at: offset + 11) } else { insert.bindNull(at: offset + 11) }
+        insert.bindInt(Int64(event.line), at: offset + 12)
+        insert.bindInt(event.time > futureAfter ? 1 : 0, at: offset + 13)
+    }
+
+    /// Binds the fields JSON and raw text of `rows` in place, read by the steps `body` takes
+    /// instead of being copied into SQLite first (`Statement.withUnsafeTextInPlace`).
+    private func withTextsInPlace(of rows: ArraySlice<Row>, bindingTo insert: Statement, at offset: Int32,
+                                  _ body: () throws -> Void) throws {
+        guard let row = rows.first else { return try body() }
+        try insert.withUnsafeTextInPlace(row.raw, at: offset + 10) {
+            try insert.withUnsafeTextInPlace(row.fieldsJSON, at: offset + 9) {
+                try withTextsInPlace(of: rows.dropFirst(), bindingTo: insert, at: offset + Self.columnsPerRow, body)
+            }
+        }
+    }
+
+    /// Stores one event under the first of its storage keys that no other event holds, or finds
+    /// it a duplicate of the event holding one.
+    private func storeAlongKeys(_ row: Row, _ event: Event, importID: Int64?, futureAfter: Timestamp, insert: Statement,
+                                sameEvent: Statement) throws -> StoreResult {
+        // Everything but the key stays bound over the tries.
+        bindEvent(event, machineID: row.machineID, key: row.key.storageKey(probe: 0), importID: importID, futureAfter: futureAfter,
+                  to: insert, at: 0)
+        return try insert.withUnsafeTextInPlace(row.raw, at: 10) {
+            try insert.withUnsafeTextInPlace(row.fieldsJSON, at: 9) {
+                for probe in 0..<EventKey.maximumProbes {
+                    let key = row.key.storageKey(probe: probe)
+                    insert.bindInt(key, at: 1)
+                    try insert.run()
+                    if connection.changes > 0 {
+                        return .stored(StoredEvent(eventID: connection.lastInsertRowID, machineID: row.machineID, key: key))
+                    }
+                    if try sameEvent.bind(key, event.time.microseconds, row.machineID, event.integration, event.sourceFormat,
+                                          event.logSource.category ?? "", event.raw).firstInteger() != nil {
+                        return .duplicate(key: key)
+                    }
+                }
+                return .refused(reason: Self.allKeysTaken)
+            }
+        }
     }
 
     /// Why an event whose every storage key holds another event is refused.

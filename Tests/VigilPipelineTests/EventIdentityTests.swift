@@ -121,6 +121,49 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
         #expect(try store.count(.events) == 3)
     }
 
+    /// The writer inserts events in groups (`StoreWriter.rowsPerInsert`); a group holding an
+    /// event stored before, the same event twice, and an event whose first key another event
+    /// holds stores each as one by one would, and says which row each stored event took. Then a
+    /// group of events all stored before, which ends grouping for the batch, and a tail.
+    @Test(arguments: TestBackend.available) func groupedInsertsStoreWhatOneByOneWould(on backend: TestBackend) throws {
+        let store = try TestStore(backend, in: TemporaryDirectory())
+        let writer = try store.writer()
+        let events = (0..<40).map { jsonEvent(raw: "record \($0)", seconds: 3_000) }
+        let squatter = jsonEvent(raw: "squatter", seconds: 3_000)
+        func write(_ events: [Event]) throws -> [StoreResult] {
+            try writer.transaction {
+                try writer.store(events.map { BatchItem(event: $0, detections: []) }, importID: nil, futureAfter: Timestamp(microseconds: .max))
+            }
+        }
+        _ = try write([events[3], squatter] + events[16..<32])
+        try store.execute("UPDATE events SET key = ? WHERE raw = 'squatter'", [.int(EventKey(events[5]).storageKey(probe: 0))])
+
+        // Group one: records 0-14 with record 7 twice; group two: records 16-31, all stored
+        // before; then records 32-39, and 15, one by one.
+        let batch = Array(events[0..<8]) + Array(events[7..<15]) + Array(events[16..<32]) + Array(events[32..<40]) + [events[15]]
+        let results = try write(batch)
+        var storedRaw: [String] = []
+        for (event, result) in zip(batch, results) {
+            switch result {
+            case .stored(let stored):
+                storedRaw.append(event.raw)
+                #expect(try store.integer("SELECT key AS value FROM events WHERE id = ? AND raw = ?", [.int(stored.eventID), .text(event.raw)])
+                        == stored.key, "\(event.raw) is the row its result names, under the key it names")
+            case .duplicate: break
+            case .refused(let reason): Issue.record("\(event.raw) refused: \(reason)")
+            }
+        }
+        #expect(storedRaw == ((0..<15).filter { $0 != 3 } + Array(32..<40) + [15]).map { "record \($0)" },
+                "stored once each, in batch order")
+        #expect(results.count { if case .duplicate = $0 { true } else { false } } == 18, "record 3, record 7's second copy, records 16-31")
+        #expect(try store.integer("SELECT key AS value FROM events WHERE raw = 'record 5'") == EventKey(events[5]).storageKey(probe: 1))
+        #expect(try store.count(.events) == 41)
+
+        let again = try write(batch)
+        #expect(again.allSatisfy { if case .duplicate = $0 { true } else { false } }, "importing the batch again adds nothing")
+        #expect(try store.count(.events) == 41)
+    }
+
     /// An event whose every storage key holds another event is refused and recorded with its
     /// line and reason; the events around it are stored.
     @Test(arguments: TestBackend.available) func anEventWithEveryKeyTakenIsRefusedAndTheRestLand(on backend: TestBackend) throws {
