@@ -69,11 +69,12 @@ public final class StoreWriter: EventSink {
         var storedPerMachine: [Int64: Int] = [:]
         var rows: [Row] = []
         rows.reserveCapacity(Self.rowsPerInsert)
+        // Each part is read from the batch by itself: a copy of the whole item retains every
+        // string and array its event holds.
         func row(_ position: Int) -> Row {
-            let item = items[position]
-            return Row(position: position, machineID: machineIDs[position], key: item.key ?? EventKey(item.event),
-                       fieldsJSON: item.fieldsJSON ?? JSONText.object(fields: item.event.fields, name: { names.name(of: $0) }),
-                       raw: item.event.raw)
+            Row(position: position, machineID: machineIDs[position], key: items[position].key ?? EventKey(items[position].event),
+                fieldsJSON: items[position].fieldsJSON ?? JSONText.object(fields: items[position].event.fields, name: { names.name(of: $0) }),
+                raw: items[position].event.raw)
         }
         func record(_ result: StoreResult, of row: Row) {
             results[row.position] = result
@@ -245,41 +246,31 @@ public final class StoreWriter: EventSink {
     /// Upserts every machine in the batch once (hostnames compare case-insensitively) and
     /// returns each item's machine id, in item order.
     private func upsertMachines(_ items: [BatchItem]) throws -> [Int64] {
-        // Per machine: what the batch says of it first, its time span, and each distinct platform and version claimed.
-        var seen: [(identity: MachineIdentity, first: Timestamp, last: Timestamp, integration: String,
-                    claims: [(platform: OSPlatform, version: String?)])] = []
+        var seen: [MachineInBatch] = []
         var slotByLowercased: [String: Int] = [:]
         // Lowercasing allocates, so each spelling of a hostname is lowercased once per batch.
         var slotBySpelling: [String: Int] = [:]
         var slotOfItem: [Int] = []
         slotOfItem.reserveCapacity(items.count)
         for index in items.indices {
-            let machine = items[index].event.machine
-            let time = items[index].event.time
+            let hostname = items[index].event.machine.hostname
             let slot: Int
             // Records of one machine usually come in runs: the previous item's spelling is checked first.
-            if index > 0, items[index - 1].event.machine.hostname == machine.hostname {
+            if index > 0, items[index - 1].event.machine.hostname == hostname {
                 slot = slotOfItem[index - 1]
-            } else if let known = slotBySpelling[machine.hostname] {
+            } else if let known = slotBySpelling[hostname] {
                 slot = known
             } else {
-                let lowercased = machine.hostname.lowercased()
+                let lowercased = hostname.lowercased()
                 if let known = slotByLowercased[lowercased] { slot = known } else {
                     slot = seen.count
                     slotByLowercased[lowercased] = slot
-                    seen.append((machine, time, time, items[index].event.integration, []))
+                    seen.append(MachineInBatch(items[index].event))
                 }
-                slotBySpelling[machine.hostname] = slot
+                slotBySpelling[hostname] = slot
             }
             slotOfItem.append(slot)
-            seen[slot].first = min(seen[slot].first, time)
-            seen[slot].last = max(seen[slot].last, time)
-            if seen[slot].identity.platform == .unknown { seen[slot].identity.platform = machine.platform }
-            if seen[slot].identity.osVersion == nil { seen[slot].identity.osVersion = machine.osVersion }
-            if machine.platform != .unknown || machine.osVersion != nil,
-               !seen[slot].claims.contains(where: { $0.platform == machine.platform && $0.version == machine.osVersion }) {
-                seen[slot].claims.append((machine.platform, machine.osVersion))
-            }
+            seen[slot].add(items[index].event.machine, at: items[index].event.time)
         }
         let upsert = try connection.statement("""
             INSERT INTO machines (hostname, os_platform, os_version, first_seen, last_seen, last_integration)
@@ -319,6 +310,33 @@ public final class StoreWriter: EventSink {
             ids.append(id)
         }
         return slotOfItem.map { ids[$0] }
+    }
+}
+
+/// What a batch says of one machine: what it says first, its time span, and each distinct
+/// platform and version claimed.
+private struct MachineInBatch {
+    var identity: MachineIdentity
+    var first: Timestamp
+    var last: Timestamp
+    var integration: String
+    var claims: [(platform: OSPlatform, version: String?)] = []
+
+    init(_ event: Event) {
+        identity = event.machine
+        (first, last) = (event.time, event.time)
+        integration = event.integration
+    }
+
+    mutating func add(_ machine: MachineIdentity, at time: Timestamp) {
+        first = min(first, time)
+        last = max(last, time)
+        if identity.platform == .unknown { identity.platform = machine.platform }
+        if identity.osVersion == nil { identity.osVersion = machine.osVersion }
+        if machine.platform != .unknown || machine.osVersion != nil,
+           !claims.contains(where: { $0.platform == machine.platform && $0.version == machine.osVersion }) {
+            claims.append((machine.platform, machine.osVersion))
+        }
     }
 }
 
