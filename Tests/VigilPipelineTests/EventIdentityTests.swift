@@ -164,6 +164,33 @@ private func jsonEvent(raw: String, seconds: Int64) -> Event {
         #expect(try store.count(.events) == 41)
     }
 
+    /// The writer hands SQLite an event's integration, format and log source only when they
+    /// change from the row before (`Statement.bindRepeatedText`): a batch whose events change
+    /// them at every row, to other values and to none, stores each event's own.
+    @Test(arguments: TestBackend.available) func eachEventKeepsItsOwnSourceColumnsWhenTheyChangeRowByRow(on backend: TestBackend) throws {
+        let store = try TestStore(backend, in: TemporaryDirectory())
+        let writer = try store.writer()
+        let sources = [LogSource(product: "linux", service: "auditd"), LogSource(category: "process_creation"),
+                       LogSource(product: "macos", category: "file_event", service: "santa"), LogSource()]
+        let events = (0..<40).map { index in
+            Event(time: Timestamp(microseconds: 4_000_000_000 + Int64(index)), machine: MachineIdentity(hostname: "h", platform: .linux),
+                  sourceFormat: index % 3 == 0 ? "json" : "auditd", integration: index % 5 == 0 ? "json" : "auditd",
+                  logSource: sources[(index / 2) % sources.count], fields: [], raw: "record \(index)", line: index + 1)
+        }
+        let results = try writer.transaction {
+            try writer.store(events.map { BatchItem(event: $0, detections: []) }, importID: nil, futureAfter: Timestamp(microseconds: .max))
+        }
+        #expect(results.allSatisfy { if case .stored = $0 { true } else { false } })
+        let stored = try store.lines("""
+            SELECT raw || '|' || integration || '|' || source_format || '|' || COALESCE(product, '-') || '|'
+                || COALESCE(category, '-') || '|' || COALESCE(service, '-') AS line FROM events ORDER BY id
+            """)
+        #expect(stored == events.map { event in
+            [event.raw, event.integration, event.sourceFormat, event.logSource.product ?? "-", event.logSource.category ?? "-",
+             event.logSource.service ?? "-"].joined(separator: "|")
+        })
+    }
+
     /// An event whose every storage key holds another event is refused and recorded with its
     /// line and reason; the events around it are stored.
     @Test(arguments: TestBackend.available) func anEventWithEveryKeyTakenIsRefusedAndTheRestLand(on backend: TestBackend) throws {
