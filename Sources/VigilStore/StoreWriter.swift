@@ -72,9 +72,9 @@ public final class StoreWriter: EventSink {
         // Each part is read from the batch by itself: a copy of the whole item retains every
         // string and array its event holds.
         func row(_ position: Int) -> Row {
-            Row(position: position, machineID: machineIDs[position], key: items[position].key ?? EventKey(items[position].event),
-                fieldsJSON: items[position].fieldsJSON ?? JSONText.object(fields: items[position].event.fields, name: { names.name(of: $0) }),
-                raw: items[position].event.raw)
+            let fieldsJSON = items[position].fieldsJSON ?? JSONText.object(fields: items[position].event.fields, name: { names.name(of: $0) })
+            return Row(position: position, machineID: machineIDs[position], key: items[position].key ?? EventKey(items[position].event),
+                       fieldsJSON: fieldsJSON, raw: items[position].event.raw)
         }
         func record(_ result: StoreResult, of row: Row) {
             results[row.position] = result
@@ -89,32 +89,9 @@ public final class StoreWriter: EventSink {
             rows.removeAll(keepingCapacity: true)
             for position in start..<start + Self.rowsPerInsert { rows.append(row(position)) }
             start += Self.rowsPerInsert
-            for (offset, row) in rows.enumerated() {
-                bindEvent(items[row.position].event, machineID: row.machineID, key: row.key.storageKey(probe: 0), importID: importID,
-                          futureAfter: futureAfter, to: insertGroup, at: Int32(offset) * Self.columnsPerRow)
-            }
-            try withTextsInPlace(of: rows[...], bindingTo: insertGroup, at: 0) { try insertGroup.run() }
-            // The rows stored took consecutive ids ending at the last one inserted: SQLite gives
-            // a new row one more than the largest id (below 2^63, which event ids never near).
-            let storedCount = connection.changes
-            let lastID = connection.lastInsertRowID
-            if storedCount == rows.count {
-                for (offset, row) in rows.enumerated() {
-                    let eventID = lastID - Int64(rows.count - 1 - offset)
-                    record(.stored(StoredEvent(eventID: eventID, machineID: row.machineID, key: row.key.storageKey(probe: 0))), of: row)
-                }
-                continue
-            }
-            grouping = storedCount > 0
-            // Which rows were stored: the first row of the group under each key, if the event
-            // holding that key now took an id of this insert.
-            var keysTried = Set<Int64>()
-            for row in rows {
-                let key = row.key.storageKey(probe: 0)
-                guard storedCount > 0, keysTried.insert(key).inserted,
-                      let holder = try keyHolder.bind(key).firstInteger(), holder > lastID - Int64(storedCount) else { continue }
-                record(.stored(StoredEvent(eventID: holder, machineID: row.machineID, key: key)), of: row)
-            }
+            let stored = try storeGroup(rows, of: items, importID: importID, futureAfter: futureAfter, into: insertGroup,
+                                        keyHolder: keyHolder, record: record)
+            grouping = stored > 0
             for row in rows where results[row.position] == nil {
                 record(try storeAlongKeys(row, items[row.position].event, importID: importID, futureAfter: futureAfter,
                                           insert: insertOne, sameEvent: sameEvent), of: row)
@@ -131,6 +108,39 @@ public final class StoreWriter: EventSink {
             guard let result else { preconditionFailure("every event of a batch has a result") }
             return result
         }
+    }
+
+    /// Inserts `rows` in one statement step, each under its first storage key, and records each
+    /// row it stored; returns how many it stored. The rows it did not store are left unrecorded.
+    private func storeGroup(_ rows: [Row], of items: [BatchItem], importID: Int64?, futureAfter: Timestamp, into insert: Statement,
+                            keyHolder: Statement, record: (StoreResult, Row) -> Void) throws -> Int {
+        for (offset, row) in rows.enumerated() {
+            bindEvent(items[row.position].event, machineID: row.machineID, key: row.key.storageKey(probe: 0), importID: importID,
+                      futureAfter: futureAfter, to: insert, at: Int32(offset) * Self.columnsPerRow)
+        }
+        try withTextsInPlace(of: rows[...], bindingTo: insert, at: 0) { try insert.run() }
+        // The rows stored took consecutive ids ending at the last one inserted: SQLite gives a
+        // new row one more than the largest id (below 2^63, which event ids never near).
+        let storedCount = connection.changes
+        let lastID = connection.lastInsertRowID
+        if storedCount == rows.count {
+            for (offset, row) in rows.enumerated() {
+                let eventID = lastID - Int64(rows.count - 1 - offset)
+                record(.stored(StoredEvent(eventID: eventID, machineID: row.machineID, key: row.key.storageKey(probe: 0))), row)
+            }
+            return storedCount
+        }
+        guard storedCount > 0 else { return 0 }
+        // Which rows were stored: the first row of the group under each key, if the event holding
+        // that key now has an id this insert gave.
+        var keysTried = Set<Int64>()
+        for row in rows {
+            let key = row.key.storageKey(probe: 0)
+            guard keysTried.insert(key).inserted, let holder = try keyHolder.bind(key).firstInteger(),
+                  holder > lastID - Int64(storedCount) else { continue }
+            record(.stored(StoredEvent(eventID: holder, machineID: row.machineID, key: key)), row)
+        }
+        return storedCount
     }
 
     /// How many events one insert statement takes: one step stores them all. Measured with a C
