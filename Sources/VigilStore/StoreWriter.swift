@@ -72,7 +72,8 @@ public final class StoreWriter: EventSink {
         // Each part is read from the batch by itself: a copy of the whole item retains every
         // string and array its event holds.
         func row(_ position: Int) -> Row {
-            let fieldsJSON = items[position].fieldsJSON ?? JSONText.object(fields: items[position].event.fields, name: { names.name(of: $0) })
+            let fieldsJSON = items[position].fieldsJSON
+                ?? JSONText.object(fields: items[position].event.fields, name: { names.name(of: $0) })
             return Row(position: position, machineID: machineIDs[position], key: items[position].key ?? EventKey(items[position].event),
                        fieldsJSON: fieldsJSON, raw: items[position].event.raw)
         }
