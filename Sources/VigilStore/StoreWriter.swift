@@ -94,13 +94,13 @@ public final class StoreWriter: EventSink {
                                         keyHolder: keyHolder, record: record)
             grouping = stored > 0
             for row in rows where results[row.position] == nil {
-                record(try storeAlongKeys(row, items[row.position].event, importID: importID, futureAfter: futureAfter,
+                record(try storeAlongKeys(row, of: items, importID: importID, futureAfter: futureAfter,
                                           insert: insertOne, sameEvent: sameEvent), of: row)
             }
         }
         for position in start..<items.count {
             let row = row(position)
-            record(try storeAlongKeys(row, items[position].event, importID: importID, futureAfter: futureAfter,
+            record(try storeAlongKeys(row, of: items, importID: importID, futureAfter: futureAfter,
                                       insert: insertOne, sameEvent: sameEvent), of: row)
         }
         let count = try connection.statement("UPDATE machines SET event_count = event_count + ? WHERE id = ?")
@@ -116,7 +116,7 @@ public final class StoreWriter: EventSink {
     private func storeGroup(_ rows: [Row], of items: [BatchItem], importID: Int64?, futureAfter: Timestamp, into insert: Statement,
                             keyHolder: Statement, record: (StoreResult, Row) -> Void) throws -> Int {
         for (offset, row) in rows.enumerated() {
-            bindEvent(items[row.position].event, machineID: row.machineID, key: row.key.storageKey(probe: 0), importID: importID,
+            bindEvent(of: items, at: row.position, machineID: row.machineID, key: row.key.storageKey(probe: 0), importID: importID,
                       futureAfter: futureAfter, to: insert, at: Int32(offset) * Self.columnsPerRow)
         }
         try withTextsInPlace(of: rows[...], bindingTo: insert, at: 0) { try insert.run() }
@@ -171,23 +171,24 @@ public final class StoreWriter: EventSink {
         var raw: String
     }
 
-    /// Binds every column of `event` but its two large texts (`withTextsInPlace`), as the row
-    /// whose parameters follow `offset`.
-    private func bindEvent(_ event: Event, machineID: Int64, key: Int64, importID: Int64?, futureAfter: Timestamp,
-                           to insert: Statement, at offset: Int32) {
+    /// Binds every column of the event at `position` but its two large texts (`withTextsInPlace`),
+    /// as the row whose parameters follow `offset`. Each part is read from the batch by itself,
+    /// as `store` reads them: a copy of the event retains and releases all it holds.
+    private func bindEvent(of items: [BatchItem], at position: Int, machineID: Int64, key: Int64, importID: Int64?,
+                           futureAfter: Timestamp, to insert: Statement, at offset: Int32) {
         insert.bindInt(key, at: offset + 1)
-        insert.bindInt(event.time.microseconds, at: offset + 2)
+        insert.bindInt(items[position].event.time.microseconds, at: offset + 2)
         insert.bindInt(machineID, at: offset + 3)
         // A batch's events mostly share these: each is handed to SQLite (which copies it)
         // only when it changes.
-        insert.bindRepeatedText(event.integration, at: offset + 4)
-        insert.bindRepeatedText(event.sourceFormat, at: offset + 5)
-        insert.bindRepeatedText(event.logSource.product, at: offset + 6)
-        insert.bindRepeatedText(event.logSource.category, at: offset + 7)
-        insert.bindRepeatedText(event.logSource.service, at: offset + 8)
+        insert.bindRepeatedText(items[position].event.integration, at: offset + 4)
+        insert.bindRepeatedText(items[position].event.sourceFormat, at: offset + 5)
+        insert.bindRepeatedText(items[position].event.logSource.product, at: offset + 6)
+        insert.bindRepeatedText(items[position].event.logSource.category, at: offset + 7)
+        insert.bindRepeatedText(items[position].event.logSource.service, at: offset + 8)
         if let importID { insert.bindInt(importID, at: offset + 11) } else { insert.bindNull(at: offset + 11) }
-        insert.bindInt(Int64(event.line), at: offset + 12)
-        insert.bindInt(event.time > futureAfter ? 1 : 0, at: offset + 13)
+        insert.bindInt(Int64(items[position].event.line), at: offset + 12)
+        insert.bindInt(items[position].event.time > futureAfter ? 1 : 0, at: offset + 13)
     }
 
     /// Binds the fields JSON and raw text of `rows` in place, read by the steps `body` takes
@@ -204,10 +205,10 @@ public final class StoreWriter: EventSink {
 
     /// Stores one event under the first of its storage keys that no other event holds, or finds
     /// it a duplicate of the event holding one.
-    private func storeAlongKeys(_ row: Row, _ event: Event, importID: Int64?, futureAfter: Timestamp, insert: Statement,
+    private func storeAlongKeys(_ row: Row, of items: [BatchItem], importID: Int64?, futureAfter: Timestamp, insert: Statement,
                                 sameEvent: Statement) throws -> StoreResult {
         // Everything but the key stays bound over the tries.
-        bindEvent(event, machineID: row.machineID, key: row.key.storageKey(probe: 0), importID: importID, futureAfter: futureAfter,
+        bindEvent(of: items, at: row.position, machineID: row.machineID, key: row.key.storageKey(probe: 0), importID: importID, futureAfter: futureAfter,
                   to: insert, at: 0)
         return try insert.withUnsafeTextInPlace(row.raw, at: 10) {
             try insert.withUnsafeTextInPlace(row.fieldsJSON, at: 9) {
@@ -218,8 +219,9 @@ public final class StoreWriter: EventSink {
                     if connection.changes > 0 {
                         return .stored(StoredEvent(eventID: connection.lastInsertRowID, machineID: row.machineID, key: key))
                     }
+                    let event = items[row.position].event
                     if try sameEvent.bind(key, event.time.microseconds, row.machineID, event.integration, event.sourceFormat,
-                                          event.logSource.category ?? "", event.raw).firstInteger() != nil {
+                                          event.logSource.category ?? "", row.raw).firstInteger() != nil {
                         return .duplicate(key: key)
                     }
                 }
