@@ -42,7 +42,7 @@ public enum IngestGate {
     /// names a machine the token is not bound to, or one of a platform the integration does not
     /// cover (a Linux syslog integration sending an "android" machine). Nil when it may.
     public static func refusal(of event: Event, from integration: IntegrationState, token machines: HostPatterns = HostPatterns([])) -> String? {
-        if event.machine.hostname.allSatisfy({ $0.isWhitespace || $0.isNewline }) {
+        if isBlank(event.machine.hostname) {
             return "the record names its machine with an empty host name; fix the record or leave the host out so --hostname applies"
         }
         if !machines.admit(event.machine.hostname) {
@@ -53,6 +53,14 @@ public enum IngestGate {
         guard platform != .unknown, !integration.platforms.isEmpty, !integration.platforms.contains(platform.rawValue) else { return nil }
         return "the machine \(event.machine.hostname) is \(platform.rawValue), and the integration '\(integration.name)' covers only "
             + "\(integration.platforms.joined(separator: ", ")) machines; send it through an integration for \(platform.rawValue)"
+    }
+
+    /// Whether `hostname` is empty or only white space. A printable ASCII byte (nearly every
+    /// host name starts with one) settles it before any Unicode property is looked up: asked of
+    /// every event, the check by characters took 1% of an import's CPU.
+    private static func isBlank(_ hostname: String) -> Bool {
+        if let first = hostname.utf8.first, first > 0x20, first < 0x7F { return false }
+        return hostname.allSatisfy { $0.isWhitespace || $0.isNewline }
     }
 
     /// Admits a batch of `format` data from `integration`, or says why not; a nil format
