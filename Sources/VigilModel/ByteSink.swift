@@ -1,4 +1,4 @@
-/// Where hot paths write bytes (`JSONText`, `EventKey`): a byte array, a counter, or a buffer.
+/// Where hot paths write bytes (`JSONText`, `EventKey`): a byte array or a buffer.
 protocol ByteSink {
     mutating func append(_ byte: UInt8)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>)
@@ -16,14 +16,7 @@ extension Array: ByteSink where Element == UInt8 {
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) { append(contentsOf: bytes) }
 }
 
-/// Counts what would be written.
-struct ByteCounter: ByteSink {
-    var count = 0
-    mutating func append(_ byte: UInt8) { count += 1 }
-    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) { count += bytes.count }
-}
-
-/// Writes into a buffer sized beforehand (by a `ByteCounter` pass, or by adding up lengths).
+/// Writes into a buffer sized beforehand (by adding up lengths, or to a bound on them).
 /// Unsafe: a write past the buffer's end is caught only by the debug-build assertions, so the
 /// writes must be exactly those that were counted.
 struct UnsafeByteWriter: ByteSink {

@@ -1,6 +1,6 @@
 /// Field names by key, filled from the global table on first use, so code that names many
-/// fields (serializing every event) does not take the global lock per field. Not `Sendable`:
-/// give each thread its own.
+/// fields (a parser naming every field of every record) does not take the global lock per
+/// field. Not `Sendable`: give each thread its own.
 public struct FieldNameCache {
     private var names: [String?] = []
 

@@ -13,28 +13,17 @@ public enum JSONText {
         output += quoted(text)
     }
 
-    /// Serializes `fields` as one JSON object; a name that repeats becomes an array of its values.
-    ///
-    /// Written in two passes over the same code: one counts the text's bytes, the other writes
-    /// them straight into the String's storage. Growing a byte array and copying it into a
-    /// String cost about twice as much on the import hot path.
-    public static func object(fields: [EventField], name: (FieldKey) -> String) -> String {
-        fields.withUnsafeBufferPointer { fields in
-            let repeats = hasRepeatedKeys(fields)
-            var counter = ByteCounter()
-            writeObject(fields, repeats: repeats, name: name, to: &counter)
-            return String(unsafeUninitializedCapacity: counter.count) { storage in
-                var writer = UnsafeByteWriter(storage)
-                writeObject(fields, repeats: repeats, name: name, to: &writer)
-                return writer.count
-            }
-        }
+    /// `fields` as one JSON object; a name that repeats becomes an array of its values. For
+    /// objects written by the thousand, keep a `FieldsJSONWriter`.
+    public static func object(fields: [EventField]) -> String {
+        var writer = FieldsJSONWriter()
+        return writer.object(fields)
     }
 
     /// Whether any key appears twice. Keys are interned ids, nearly always small: those under
     /// 1,024 are checked against a bitmap on the stack, in one pass. Only a larger id pays for
     /// a comparison with the keys after it (a repeat is found at its first occurrence).
-    private static func hasRepeatedKeys(_ fields: UnsafeBufferPointer<EventField>) -> Bool {
+    static func hasRepeatedKeys(_ fields: UnsafeBufferPointer<EventField>) -> Bool {
         let words = 16
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { seen in
             seen.initialize(repeating: 0)
@@ -52,59 +41,12 @@ public enum JSONText {
         }
     }
 
-    /// `object(fields:name:)` with its members in key order (UTF-8 byte order, as
+    /// `object(fields:)` with its members in key order (UTF-8 byte order, as
     /// `JSONEncoder.vigil` sorts keys); a repeated name's values keep their field order.
-    public static func sortedObject(fields: [EventField], name: (FieldKey) -> String) -> String {
-        let names = fields.map { name($0.key) }
+    public static func sortedObject(fields: [EventField]) -> String {
+        let names = fields.map(\.key.name)
         let order = names.indices.sorted { names[$0] == names[$1] ? $0 < $1 : names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
-        return object(fields: order.map { fields[$0] }, name: name)
-    }
-
-    /// `repeats`: whether a key appears twice (`hasRepeatedKeys`). Most events have none, and
-    /// then no field is compared with the others: that check, twice per field and per pass,
-    /// took a quadratic share of serializing an auditd record's two dozen fields.
-    private static func writeObject<Sink: ByteSink>(_ fields: UnsafeBufferPointer<EventField>, repeats: Bool, name: (FieldKey) -> String,
-                                                    to sink: inout Sink) {
-        sink.append(UInt8(ascii: "{"))
-        guard repeats else {
-            for index in fields.indices {
-                if index > 0 { sink.append(UInt8(ascii: ",")) }
-                appendQuoted(name(fields[index].key), to: &sink)
-                sink.append(UInt8(ascii: ":"))
-                appendValue(fields[index], to: &sink)
-            }
-            sink.append(UInt8(ascii: "}"))
-            return
-        }
-        var written = 0
-        for index in fields.indices {
-            let key = fields[index].key
-            // Repeated keys were already written as an array at their first occurrence.
-            if fields[..<index].contains(where: { $0.key == key }) { continue }
-            if written > 0 { sink.append(UInt8(ascii: ",")) }
-            written += 1
-            appendQuoted(name(key), to: &sink)
-            sink.append(UInt8(ascii: ":"))
-            if fields[(index + 1)...].contains(where: { $0.key == key }) {
-                sink.append(UInt8(ascii: "["))
-                var first = true
-                for other in index..<fields.count where fields[other].key == key {
-                    if !first { sink.append(UInt8(ascii: ",")) }
-                    first = false
-                    appendValue(fields[other], to: &sink)
-                }
-                sink.append(UInt8(ascii: "]"))
-            } else {
-                appendValue(fields[index], to: &sink)
-            }
-        }
-        sink.append(UInt8(ascii: "}"))
-    }
-
-    /// A field's value: quoted text, or `null` for a null field.
-    private static func appendValue<Sink: ByteSink>(_ field: EventField, to sink: inout Sink) {
-        let null: StaticString = "null"
-        if field.isNull { sink.append(UnsafeBufferPointer(start: null.utf8Start, count: null.utf8CodeUnitCount)) } else { appendQuoted(field.value, to: &sink) }
+        return object(fields: order.map { fields[$0] })
     }
 
     /// Appends `text` as a JSON string literal, in UTF-8, to `sink`: runs that need no

@@ -313,14 +313,16 @@ struct Prepared {
 extension BatchReader {
     /// Asks the gate about each event of `range`, then detects, keys and serializes those it
     /// admits, writing the slot of the same index. Worker `worker` uses only its own detector
-    /// and name cache, and touches only the events and slots of its own range.
+    /// and JSON writer, and touches only the events and slots of its own range.
     fileprivate func prepare<Context>(_ events: UnsafeDisjointWrites<Event, Void>, _ range: Range<Int>, worker: Int,
                                       into slots: UnsafeDisjointWrites<Prepared, Context>) {
         let state = workerStates[worker]
-        // The name cache is worked on as a local, not through the class: each of the thousands
-        // of lookups per batch would otherwise pay a dynamic exclusivity check.
-        var names = state.names
-        defer { state.names = names }
+        // The JSON writer is worked on as a local, not through the class: each of the thousands
+        // of objects per batch would otherwise pay a dynamic exclusivity check. It is moved out,
+        // not copied, so that its buffers stay uniquely referenced.
+        var json = FieldsJSONWriter()
+        swap(&json, &state.json)
+        defer { swap(&json, &state.json) }
         for index in range {
             // Each event is lent out of its slot, not read in place: handed from the buffer to
             // the gate's check and the detector (other modules), it would be copied for each call.
@@ -330,7 +332,7 @@ extension BatchReader {
                 state.detector.detect(event, into: &detections)
                 return Prepared(
                     detections: detections, key: use == .storing || !detections.isEmpty ? EventKey(event) : nil,
-                    fieldsJSON: use == .storing ? JSONText.object(fields: event.fields, name: { names.name(of: $0) }) : nil)
+                    fieldsJSON: use == .storing ? json.object(event.fields) : nil)
             }
             slots.write(prepared, at: index)
         }
@@ -354,11 +356,11 @@ extension BatchReader {
     }
 }
 
-/// One worker's own parser, detector and field-name cache.
+/// One worker's own parser, detector and JSON writer.
 final class WorkerState {
     var detector: Detector
     var parser: any EventParser
-    var names = FieldNameCache()
+    var json = FieldsJSONWriter()
 
     init(detector: Detector, parser: any EventParser) {
         self.detector = detector

@@ -76,7 +76,7 @@ extension PostgresWriter: AlertUpserts {
             relatedEventKeys = fold.relatedEventKeys
         case .open(let alert):
             try registerRule(alert.rule)
-            let matched = storable(JSONText.object(fields: alert.matchedFields, name: { names.name(of: $0) }))
+            let matched = storable(json.object(alert.matchedFields))
             guard let row = try session.query("""
                 INSERT INTO alerts (rule_id, title, severity, machine_id, integration, dedupe_key, event_count,
                     first_event_time, last_event_time, created_at, updated_at, matched_fields, previous_alert_id)

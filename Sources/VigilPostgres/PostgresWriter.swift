@@ -16,7 +16,7 @@ import VigilStore
 public final class PostgresWriter: BatchWriter {
     let session: PostgresSession
     var knownRules: Set<String> = []
-    var names = FieldNameCache()
+    var json = FieldsJSONWriter()
     /// The session's connection on which the correlator role was taken, if it was.
     var roleConnection: Int?
 
@@ -70,7 +70,7 @@ public final class PostgresWriter: BatchWriter {
         for position in items.indices {
             let event = items[position].event
             columns.append(event, machineID: machineIDs[position], importID: importID, futureTime: event.time > futureAfter,
-                           fieldsJSON: items[position].fieldsJSON ?? JSONText.object(fields: event.fields, name: { names.name(of: $0) }))
+                           fieldsJSON: items[position].fieldsJSON ?? json.object(event.fields))
         }
         for probe in 0..<EventKey.maximumProbes where !pending.isEmpty {
             let tryKeys = pending.map { keys[$0].storageKey(probe: probe) }

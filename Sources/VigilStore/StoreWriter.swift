@@ -7,7 +7,7 @@ import VigilModel
 public final class StoreWriter: EventSink {
     let connection: Connection
     private var knownRules: Set<String> = []
-    private var names = FieldNameCache()
+    private var json = FieldsJSONWriter()
     let checkpointer: WALCheckpointer
 
     /// The writer of `store`; while it lives, its WAL is checkpointed on a thread of its own.
@@ -73,7 +73,7 @@ public final class StoreWriter: EventSink {
         // string and array its event holds.
         func row(_ position: Int) -> Row {
             let fieldsJSON = items[position].fieldsJSON
-                ?? JSONText.object(fields: items[position].event.fields, name: { names.name(of: $0) })
+                ?? json.object(items[position].event.fields)
             return Row(position: position, machineID: machineIDs[position], key: items[position].key ?? EventKey(items[position].event),
                        fieldsJSON: fieldsJSON, raw: items[position].event.raw)
         }
@@ -376,7 +376,7 @@ extension StoreWriter: AlertUpserts {
             relatedEventKeys = fold.relatedEventKeys
         case .open(let alert):
             try registerRule(alert.rule)
-            let matched = JSONText.object(fields: alert.matchedFields, name: { names.name(of: $0) })
+            let matched = json.object(alert.matchedFields)
             try connection.statement("""
                 INSERT INTO alerts (rule_id, title, severity, machine_id, integration, dedupe_key, event_count,
                     first_event_time, last_event_time, created_at, updated_at, matched_fields, previous_alert_id)

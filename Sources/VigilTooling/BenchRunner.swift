@@ -116,11 +116,11 @@ public enum BenchRunner {
 
         // Store ceiling: the same rows, raw prepared inserts into a fresh database.
         log("measuring the store ceiling")
-        var names = FieldNameCache()
+        var json = FieldsJSONWriter()
         let rows = pool.map { event in
             StoreCeiling.Row(time: event.time.microseconds, integration: event.integration, format: event.sourceFormat,
                              product: event.logSource.product, category: event.logSource.category, service: event.logSource.service,
-                             fields: JSONText.object(fields: event.fields, name: { names.name(of: $0) }), raw: event.raw, line: Int64(event.line))
+                             fields: json.object(event.fields), raw: event.raw, line: Int64(event.line))
         }
         pool = []
         report.storeCeilingRowsPerSecond = try best { attempt in

@@ -435,7 +435,7 @@ struct HuntMatch: Listable {
         author = detection.rule.author
         techniques = detection.rule.attackTechniques
         tags = detection.rule.tags
-        matchedFields = RawJSON(JSONText.sortedObject(fields: detection.matchedFields, name: \.name))
+        matchedFields = RawJSON(JSONText.sortedObject(fields: detection.matchedFields))
     }
 
     /// The match as one line of JSON, as `JSONEncoder.vigil` would write it (keys sorted) but

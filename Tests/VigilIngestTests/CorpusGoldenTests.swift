@@ -107,7 +107,7 @@ func parseCorpusFile(_ relativePath: String, format explicit: SourceFormat? = ni
             {"line":\(event.line),"time":\(text(event.time.iso8601)),"hostname":\(text(event.machine.hostname)),\
             "platform":\(text(event.machine.platform.rawValue)),"os_version":\(text(event.machine.osVersion)),\
             "format":\(text(event.sourceFormat)),"product":\(text(source.product)),"category":\(text(source.category)),\
-            "service":\(text(source.service)),"fields":\(JSONText.object(fields: event.fields, name: \.name))}
+            "service":\(text(source.service)),"fields":\(JSONText.object(fields: event.fields))}
             """
     }
 
