@@ -77,9 +77,11 @@ import VigilTooling
         #expect(answer.body.contains("\"accepted\":100000"))
         let after = try #require(peakMemory(of: server))
         let grownMiB = (after - before) / (1 << 20)
-        // The body (7 MB), the batches in flight and SQLite's page cache (up to 64 MiB): about
-        // 72 MiB. Holding all 100,000 events with their detections took 201 MiB.
-        #expect(grownMiB < 120, "peak memory grew by \(grownMiB) MiB for a 7 MB push")
+        // The body (7 MB), the batches in flight and SQLite's page cache (up to 64 MiB): 72 MiB
+        // when this test was written, 107-122 MiB in six debug runs at a later stop (the same on
+        // the build before that stop's changes), which failed the 120 MiB bound this test had.
+        // Holding all 100,000 events with their detections took 201 MiB.
+        #expect(grownMiB < 150, "peak memory grew by \(grownMiB) MiB for a 7 MB push")
     }
 
     /// The server's peak resident memory (`VmHWM`), in bytes.
