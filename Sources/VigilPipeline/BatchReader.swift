@@ -263,7 +263,8 @@ extension BatchReader {
     /// `body` (a hunt), which leaves the cores to reading. An import's writer needs a core
     /// itself, and the extra threads measured slower there. A light `body` has no claim on the
     /// CPU, so then the reading threads and workers keep their priority: yielding would only
-    /// hand their time to other processes.
+    /// hand their time to other processes. Without `parsingAhead`, a batch `body` is done with
+    /// goes back to the reading thread to be freed (`SpentBatch`).
     /// The first error from any side is thrown.
     public func forEachBatch(readingAhead: Bool = true, parsingAhead: Bool = false, _ body: (PreparedBatch) throws -> Void) throws {
         producersYield = !parsingAhead
@@ -274,11 +275,15 @@ extension BatchReader {
         // The reader is owned by the reading threads until they have yielded their last batch.
         let owned = Handoff(self)
         let producersYield = producersYield
+        let spent = SpentBatch()
         try overlapping(produce: { yield in
             if producersYield { yieldToConsumer() }
             let reader = owned.value
             guard parsingAhead else {
-                while let batch = try reader.next() { yield(consume batch) }
+                while let batch = try reader.next() {
+                    yield(consume batch)
+                    spent.free()
+                }
                 return
             }
             // Framing batch n+1 runs beside the parsing of batch n, and for a stateful format,
@@ -297,7 +302,41 @@ extension BatchReader {
                 let reader = parsing.value
                 try overlapping(produce: frameAll, consume: { yieldParsed(reader.parse($0)) })
             }, consume: { yield(reader.prepare($0)) })
-        }, consume: body)
+        }, consume: { batch in
+            try body(batch)
+            // A hunt's reading threads free nothing handed back: its batches hold only matches.
+            if !parsingAhead { spent.give(batch) }
+        })
+    }
+}
+
+/// A batch `body` is done with, freed on the reading thread: freeing a batch (a release of
+/// every string and array its events hold) is work the writer, the one stage that cannot be
+/// spread over cores, need not do. At most one batch waits, so memory stays bounded; when one
+/// is waiting already, the writer frees its batch itself.
+private final class SpentBatch: @unchecked Sendable {
+    // Safety: `waiting` is read and written only with `lock` held.
+    private let lock = NSLock()
+    private var waiting: PreparedBatch?
+
+    /// Hands `batch` over to `free()`, or frees it here if a batch is waiting already.
+    func give(_ batch: consuming PreparedBatch) {
+        lock.lock()
+        if waiting == nil {
+            waiting = consume batch
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        _ = consume batch
+    }
+
+    /// Frees the waiting batch, if any, on the calling thread, outside the lock.
+    func free() {
+        lock.lock()
+        let batch = waiting.take()
+        lock.unlock()
+        _ = consume batch
     }
 }
 
