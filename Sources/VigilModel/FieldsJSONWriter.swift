@@ -5,6 +5,10 @@
 /// Counting an object's bytes first and writing them straight into the String's storage, the
 /// previous way, scanned every value for escapes twice and every name for escapes each time.
 /// Not `Sendable`: give each thread its own.
+///
+/// Unsafe inside: objects are written through `UnsafeByteWriter` into the scratch buffer, sized
+/// to a bound on what they can take; a write past it is caught by that writer's debug-build
+/// assertions.
 public struct FieldsJSONWriter {
     /// `"name":` of every key met so far, back to back; `spans` locates each, by key id.
     private var quotedNames: [UInt8] = []
