@@ -144,7 +144,7 @@ public enum BenchRunner {
         // The two ceilings and the import take turns, attempt by attempt, so that the rates of
         // each ratio are measured seconds apart, not a minute apart: this machine's speed
         // drifts. With the stages run one after the other, six auditd benches measured the
-        // physical ceiling at 284-426k rows/s and the import at 190-223k events/s.
+        // physical ceiling at 284-426k rows/s and the import at 190-224k events/s.
         // Each database is deleted once measured, and what is left to write is flushed before
         // the next stage starts: otherwise the kernel writes one stage's hundreds of megabytes
         // back to disk during the next, on the same two cores.
