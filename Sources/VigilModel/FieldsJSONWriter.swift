@@ -48,6 +48,14 @@ public struct FieldsJSONWriter {
         }
     }
 
+    /// `object(_:)` with its members in key order (UTF-8 byte order, as `JSONEncoder.vigil`
+    /// sorts keys); a repeated name's values keep their field order.
+    public mutating func sortedObject(_ fields: [EventField]) -> String {
+        let names = fields.map(\.key.name)
+        let order = names.indices.sorted { names[$0] == names[$1] ? $0 < $1 : names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+        return object(order.map { fields[$0] })
+    }
+
     /// Where `"name":` of `key` is in `quotedNames`, quoting it if it is not there yet.
     private mutating func quotedName(of key: FieldKey) -> Range<Int> {
         let index = Int(key.rawValue)

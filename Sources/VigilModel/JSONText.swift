@@ -13,8 +13,9 @@ public enum JSONText {
         output += quoted(text)
     }
 
-    /// `fields` as one JSON object; a name that repeats becomes an array of its values. For
-    /// objects written by the thousand, keep a `FieldsJSONWriter`.
+    /// `fields` as one JSON object; a name that repeats becomes an array of its values. A
+    /// one-off: code that writes more than one object keeps a `FieldsJSONWriter`, whose name
+    /// table and buffer a fresh one builds again for every object.
     public static func object(fields: [EventField]) -> String {
         var writer = FieldsJSONWriter()
         return writer.object(fields)
@@ -39,14 +40,6 @@ public enum JSONText {
             }
             return false
         }
-    }
-
-    /// `object(fields:)` with its members in key order (UTF-8 byte order, as
-    /// `JSONEncoder.vigil` sorts keys); a repeated name's values keep their field order.
-    public static func sortedObject(fields: [EventField]) -> String {
-        let names = fields.map(\.key.name)
-        let order = names.indices.sorted { names[$0] == names[$1] ? $0 < $1 : names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
-        return object(fields: order.map { fields[$0] })
     }
 
     /// Appends `text` as a JSON string literal, in UTF-8, to `sink`: runs that need no

@@ -112,6 +112,7 @@ extension Vigil {
             var reports: [HuntFileReport] = inputs.unreadable
             let context = ParserContext(integration: "hunt", defaultHostname: hostname ?? ProcessInfo.processInfo.hostName)
             let progress = ProgressBar()
+            var json = FieldsJSONWriter()
             for file in inputs.files {
                 var report = HuntFileReport(file: file)
                 do {
@@ -131,7 +132,7 @@ extension Vigil {
                             // A continuation of a correlation that fired is counted in its alert by import; hunt reports the firing once.
                             for detection in correlator.correlate(event: item.event, key: item.key?.identity ?? 0, detections: item.detections, now: .now())
                             where !detection.continuesCorrelation && filter.admits(detection, at: item.event.time) {
-                                let match = HuntMatch(detection: detection, event: item.event, file: file)
+                                let match = HuntMatch(detection: detection, event: item.event, file: file, json: &json)
                                 report.matches += 1
                                 tally.add(match, severity: detection.severity)
                                 page?.add(match, severity: detection.severity)
@@ -424,7 +425,8 @@ struct HuntMatch: Listable {
     var tags: [String]
     var matchedFields: RawJSON
 
-    init(detection: Detection, event: Event, file: String) {
+    /// `json`: the hunt's writer for matched fields, kept from match to match.
+    init(detection: Detection, event: Event, file: String, json: inout FieldsJSONWriter) {
         ruleID = detection.rule.id
         title = detection.title
         severity = detection.severity.name
@@ -435,7 +437,7 @@ struct HuntMatch: Listable {
         author = detection.rule.author
         techniques = detection.rule.attackTechniques
         tags = detection.rule.tags
-        matchedFields = RawJSON(JSONText.sortedObject(fields: detection.matchedFields))
+        matchedFields = RawJSON(json.sortedObject(detection.matchedFields))
     }
 
     /// The match as one line of JSON, as `JSONEncoder.vigil` would write it (keys sorted) but

@@ -21,7 +21,7 @@ import VigilModel
     @Test(arguments: texts)
     func writesWhatTheEncoderWrites(_ text: String) throws {
         let fields = [EventField(FieldKey("b"), text), EventField(FieldKey("a"), "x"), EventField(FieldKey("b"), "2")]
-        let row = Row(author: text, line: -42, matched_fields: RawJSON(JSONText.sortedObject(fields: fields)),
+        let row = Row(author: text, line: -42, matched_fields: RawJSON({ var json = FieldsJSONWriter(); return json.sortedObject(fields) }()),
                       tags: [text, "attack.t1059"], title: text)
         var writer = JSONObjectWriter()
         writer.member("author", row.author)
