@@ -6,16 +6,18 @@
 /// previous way, scanned every value for escapes twice and every name for escapes each time.
 /// Not `Sendable`: give each thread its own.
 ///
-/// Unsafe inside: objects are written through `UnsafeByteWriter` into the scratch buffer, sized
-/// to a bound on what they can take; a write past it is caught by that writer's debug-build
-/// assertions.
+/// Unsafe inside: objects up to `scratchLimit` are written through `UnsafeByteWriter` into the
+/// scratch buffer, sized to a bound on what they can take; a write past it is caught by that
+/// writer's debug-build assertions.
 public struct FieldsJSONWriter {
     /// `"name":` of every key met so far, back to back; `spans` locates each, by key id.
     private var quotedNames: [UInt8] = []
     private var spans: [Range<Int>?] = []
     /// Where objects are written: it grows to the largest bound met, up to `scratchLimit`.
     private var scratch: [UInt8] = []
-    /// Bytes of scratch kept between objects; one larger object gets a buffer of its own.
+    /// The largest bound written into `scratch`. An object whose bound is larger (a record of
+    /// megabytes) is written into an array grown as it needs, from its length unescaped: a
+    /// buffer of six times that would let one hostile record take six times its memory.
     private static let scratchLimit = 1 << 20
 
     public init() {}
@@ -26,14 +28,21 @@ public struct FieldsJSONWriter {
         fields.withUnsafeBufferPointer { fields in
             // No byte escapes to more than six ("\u001f"); a field adds at most its quoted name,
             // a comma and, at a repeated name's first field, brackets.
-            var bound = 2
+            var bound = 2, unescaped = 2
             for index in fields.indices {
-                bound += quotedName(of: fields[index].key).count + 3 + max(4, 2 + 6 * fields[index].value.utf8.count)
+                let name = quotedName(of: fields[index].key).count, length = fields[index].value.utf8.count
+                bound += name + 3 + max(4, 2 + 6 * length)
+                unescaped += name + 3 + max(4, 2 + length)
             }
-            if scratch.count < bound { scratch = [UInt8](repeating: 0, count: max(bound, min(2 * scratch.count, Self.scratchLimit))) }
-            defer { if scratch.count > Self.scratchLimit { scratch = [] } }
             let repeats = JSONText.hasRepeatedKeys(fields)
             let spans = spans
+            guard bound <= Self.scratchLimit else {
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(unescaped)
+                quotedNames.withUnsafeBufferPointer { names in Self.write(fields, repeats: repeats, names: names, spans: spans, to: &bytes) }
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            if scratch.count < bound { scratch = [UInt8](repeating: 0, count: max(bound, min(2 * scratch.count, Self.scratchLimit))) }
             return quotedNames.withUnsafeBufferPointer { names in
                 scratch.withUnsafeMutableBufferPointer { scratch in
                     var writer = UnsafeByteWriter(scratch)
@@ -72,8 +81,8 @@ public struct FieldsJSONWriter {
     /// none, and then no field is compared with the others: that check, for every field, took
     /// a quadratic share of serializing an auditd record's two dozen fields. Every key's name
     /// must be in `spans`.
-    private static func write(_ fields: UnsafeBufferPointer<EventField>, repeats: Bool, names: UnsafeBufferPointer<UInt8>,
-                              spans: [Range<Int>?], to sink: inout UnsafeByteWriter) {
+    private static func write<Sink: ByteSink>(_ fields: UnsafeBufferPointer<EventField>, repeats: Bool, names: UnsafeBufferPointer<UInt8>,
+                                              spans: [Range<Int>?], to sink: inout Sink) {
         func appendName(_ key: FieldKey) {
             guard let span = spans[Int(key.rawValue)] else { preconditionFailure("every name is quoted before an object is written") }
             sink.append(UnsafeBufferPointer(rebasing: names[span]))
