@@ -87,7 +87,14 @@ package final class Connection {
         return result
     }
 
-    private func rollBack() { try? execute("ROLLBACK") }
+    private func rollBack() {
+        rollbacks += 1
+        try? execute("ROLLBACK")
+    }
+
+    /// How many transactions this connection has rolled back: what a writer learned inside
+    /// one may be gone once this moves (`KnownMachines`).
+    package private(set) var rollbacks = 0
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     package var changes: Int { Int(sqlite3_changes(handle)) }

@@ -8,6 +8,8 @@ public final class StoreWriter: EventSink {
     let connection: Connection
     private var knownRules: Set<String> = []
     private var json = FieldsJSONWriter()
+    /// The machine rows met in earlier batches (`StoreWriter+Machines.swift`).
+    var knownMachines = KnownMachines()
     let checkpointer: WALCheckpointer
 
     /// The writer of `store`; while it lives, its WAL is checkpointed on a thread of its own.
@@ -57,7 +59,7 @@ public final class StoreWriter: EventSink {
     /// holds, the rows it left out (a duplicate, or a key another event holds) go on one by one
     /// along their keys, in order. After a group that stored nothing, the batch goes on one by one.
     public func store(_ items: [BatchItem], importID: Int64?, futureAfter: Timestamp) throws -> [StoreResult] {
-        let machineIDs = try upsertMachines(items)
+        let machines = try findMachines(of: items)
         let insertOne = try connection.statement(Self.insertOneEvent)
         let insertGroup = try connection.statement(Self.insertEventGroup)
         let sameEvent = try connection.statement("""
@@ -66,7 +68,7 @@ public final class StoreWriter: EventSink {
             """)
         let keyHolder = try connection.statement("SELECT id FROM events WHERE key = ?")
         var results = [StoreResult?](repeating: nil, count: items.count)
-        var storedPerMachine: [Int64: Int] = [:]
+        var storedPerEntry = [Int](repeating: 0, count: machines.entries.count)
         var rows: [Row] = []
         rows.reserveCapacity(Self.rowsPerInsert)
         // Each part is read from the batch by itself: a copy of the whole item retains every
@@ -74,12 +76,12 @@ public final class StoreWriter: EventSink {
         func row(_ position: Int) -> Row {
             let fieldsJSON = items[position].fieldsJSON
                 ?? json.object(items[position].event.fields)
-            return Row(position: position, machineID: machineIDs[position], key: items[position].key ?? EventKey(items[position].event),
+            return Row(position: position, machineID: machines.machineID(ofItem: position), key: items[position].key ?? EventKey(items[position].event),
                        fieldsJSON: fieldsJSON, raw: items[position].event.raw)
         }
         func record(_ result: StoreResult, of row: Row) {
             results[row.position] = result
-            if case .stored = result { storedPerMachine[row.machineID, default: 0] += 1 }
+            if case .stored = result { storedPerEntry[machines.entryOfItem[row.position]] += 1 }
         }
 
         var start = 0
@@ -103,8 +105,7 @@ public final class StoreWriter: EventSink {
             record(try storeAlongKeys(row, of: items, importID: importID, futureAfter: futureAfter,
                                       insert: insertOne, sameEvent: sameEvent), of: row)
         }
-        let count = try connection.statement("UPDATE machines SET event_count = event_count + ? WHERE id = ?")
-        for (machineID, events) in storedPerMachine { try count.bind(events, machineID).run() }
+        try updateMachines(machines, storedPerEntry: storedPerEntry)
         return results.map { result in
             guard let result else { preconditionFailure("every event of a batch has a result") }
             return result
@@ -253,102 +254,6 @@ public final class StoreWriter: EventSink {
         for (integration, count) in eventsByIntegration {
             try connection.statement("UPDATE integrations SET events_received = events_received + ?, last_data_at = ? WHERE name = ?")
                 .bind(count, now.microseconds, integration).run()
-        }
-    }
-
-    /// Upserts every machine in the batch once (hostnames compare case-insensitively) and
-    /// returns each item's machine id, in item order.
-    private func upsertMachines(_ items: [BatchItem]) throws -> [Int64] {
-        var seen: [MachineInBatch] = []
-        var slotByLowercased: [String: Int] = [:]
-        // Lowercasing allocates, so each spelling of a hostname is lowercased once per batch.
-        var slotBySpelling: [String: Int] = [:]
-        var slotOfItem: [Int] = []
-        slotOfItem.reserveCapacity(items.count)
-        for index in items.indices {
-            let hostname = items[index].event.machine.hostname
-            let slot: Int
-            // Records of one machine usually come in runs: the previous item's spelling is checked first.
-            if index > 0, items[index - 1].event.machine.hostname == hostname {
-                slot = slotOfItem[index - 1]
-            } else if let known = slotBySpelling[hostname] {
-                slot = known
-            } else {
-                let lowercased = hostname.lowercased()
-                if let known = slotByLowercased[lowercased] { slot = known } else {
-                    slot = seen.count
-                    slotByLowercased[lowercased] = slot
-                    seen.append(MachineInBatch(items[index].event))
-                }
-                slotBySpelling[hostname] = slot
-            }
-            slotOfItem.append(slot)
-            seen[slot].add(items[index].event.machine, at: items[index].event.time)
-        }
-        let upsert = try connection.statement("""
-            INSERT INTO machines (hostname, os_platform, os_version, first_seen, last_seen, last_integration)
-            VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(hostname) DO UPDATE SET
-                os_platform = CASE WHEN machines.os_platform = 'unknown' THEN excluded.os_platform ELSE machines.os_platform END,
-                os_version = COALESCE(machines.os_version, excluded.os_version),
-                first_seen = MIN(machines.first_seen, excluded.first_seen),
-                last_seen = MAX(machines.last_seen, excluded.last_seen),
-                last_integration = excluded.last_integration
-            RETURNING id, os_platform, os_version
-            """)
-        let claim = try connection.statement("""
-            INSERT INTO machine_claims (machine_id, integration, os_platform, os_version, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
-            """)
-        let link = try connection.statement("""
-            INSERT INTO machine_integrations (machine_id, integration, last_seen) VALUES (?, ?, ?)
-            ON CONFLICT(machine_id, integration) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
-            """)
-        var ids: [Int64] = []
-        for entry in seen {
-            upsert.bind(entry.identity.hostname, entry.identity.platform.rawValue, entry.identity.osVersion,
-                        entry.first.microseconds, entry.last.microseconds, entry.integration)
-            guard let (id, platform, version) = try upsert.firstRow({ ($0.int("id"), $0.text("os_platform"), $0.optionalText("os_version")) }) else {
-                throw StoreError(.notFound, "the machine upsert returned no id")
-            }
-            // Data that names another platform or version for a known machine is kept aside for review.
-            for claimed in entry.claims {
-                let otherPlatform = claimed.platform != .unknown && claimed.platform.rawValue != platform
-                let otherVersion = claimed.version.map { $0 != version } ?? false
-                guard otherPlatform || otherVersion else { continue }
-                try claim.bind(id, entry.integration, claimed.platform.rawValue, claimed.version ?? "",
-                               entry.first.microseconds, entry.last.microseconds).run()
-            }
-            try link.bind(id, entry.integration, entry.last.microseconds).run()
-            ids.append(id)
-        }
-        return slotOfItem.map { ids[$0] }
-    }
-}
-
-/// What a batch says of one machine: what it says first, its time span, and each distinct
-/// platform and version claimed.
-private struct MachineInBatch {
-    var identity: MachineIdentity
-    var first: Timestamp
-    var last: Timestamp
-    var integration: String
-    var claims: [(platform: OSPlatform, version: String?)] = []
-
-    init(_ event: Event) {
-        identity = event.machine
-        (first, last) = (event.time, event.time)
-        integration = event.integration
-    }
-
-    mutating func add(_ machine: MachineIdentity, at time: Timestamp) {
-        first = min(first, time)
-        last = max(last, time)
-        if identity.platform == .unknown { identity.platform = machine.platform }
-        if identity.osVersion == nil { identity.osVersion = machine.osVersion }
-        if machine.platform != .unknown || machine.osVersion != nil,
-           !claims.contains(where: { $0.platform == machine.platform && $0.version == machine.osVersion }) {
-            claims.append((machine.platform, machine.osVersion))
         }
     }
 }

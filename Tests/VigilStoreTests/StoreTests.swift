@@ -103,6 +103,65 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         #expect(try store.count(.machines) == 0)
     }
 
+    /// The writer remembers the machines it met (`KnownMachines`); a machine it stored in a
+    /// batch that rolled back is not in the store, and the next batch must store it again.
+    @Test(arguments: TestBackend.available) func aMachineOfARolledBackBatchIsStoredByTheNextOne(on backend: TestBackend) throws {
+        let database = TemporaryDirectory()
+        let store = try TestStore(backend, in: database)
+        let writer = try committer(store)
+        if backend == .sqlite { try store.execute("DROP VIEW alert_view") }
+        try store.execute("ALTER TABLE alerts RENAME TO alerts_gone")
+        let detection = Detection(rule: RuleInfo(id: "r", title: "t", severity: .high), matchedFields: [])
+        #expect(throws: (any Error).self) {
+            try writer.write([BatchItem(event: sampleEvent(host: "db-01", raw: "a"), detections: [detection])],
+                             rejected: [], recordsRead: 0, importID: nil)
+        }
+        try store.execute("ALTER TABLE alerts_gone RENAME TO alerts")
+        // Another machine takes the id the rolled-back one had.
+        _ = try writer.write([BatchItem(event: sampleEvent(host: "web-01", raw: "b"), detections: [])], rejected: [], recordsRead: 0, importID: nil)
+        let outcome = try writer.write([BatchItem(event: sampleEvent(host: "db-01", raw: "c"), detections: [])],
+                                       rejected: [], recordsRead: 0, importID: nil)
+        #expect(outcome.stored == 1)
+        let machines = try store.store.machines().sorted { $0.hostname < $1.hostname }
+        #expect(machines.map(\.hostname) == ["db-01", "web-01"])
+        #expect(machines.map(\.eventCount) == [1, 1])
+        #expect(Set(machines.map(\.id)).count == 2)
+    }
+
+    /// A machine the writer met in an earlier batch is updated after the batch's events, not
+    /// upserted before them: the rows come out as a new writer per batch leaves them.
+    @Test(arguments: TestBackend.available) func aMachineMetInAnEarlierBatchEndsAsANewWriterLeavesIt(on backend: TestBackend) throws {
+        func event(_ host: String, _ platform: OSPlatform, _ version: String?, _ seconds: Double, _ integration: String = "json") -> BatchItem {
+            var event = sampleEvent(host: host, raw: "\(host) \(seconds)", seconds: seconds)
+            event.machine = MachineIdentity(hostname: host, platform: platform, osVersion: version)
+            event.integration = integration
+            return BatchItem(event: event, detections: [])
+        }
+        let batches = [
+            [event("web-01", .unknown, nil, 1000), event("db-01", .linux, "22.04", 1000)],
+            [event("WEB-01", .linux, "24.04", 500), event("web-01", .linux, nil, 2000, "auditd")],
+            [event("web-01", .macos, "14.5", 3000), event("db-01", .linux, "22.04", 900), event("DB-01", .android, nil, 4000)],
+        ]
+        func machines(oneWriter: Bool) throws -> [String] {
+            let database = TemporaryDirectory()
+            let store = try TestStore(backend, in: database)
+            var writer = try committer(store)
+            for batch in batches {
+                if !oneWriter { writer = try committer(store) }
+                _ = try writer.write(batch, rejected: [], recordsRead: 0, importID: nil)
+            }
+            return try store.store.machines().sorted { $0.hostname < $1.hostname }.map { machine in
+                "\(machine.hostname) \(machine.osPlatform) \(machine.osVersion ?? "-") \(machine.firstSeen.microseconds) "
+                    + "\(machine.lastSeen.microseconds) \(machine.lastIntegration ?? "-") \(machine.eventCount) \(machine.review ?? "-")"
+            }
+        }
+        let kept = try machines(oneWriter: true)
+        #expect(kept == (try machines(oneWriter: false)))
+        #expect(kept.first?.hasPrefix("db-01 linux 22.04 900000000 4000000000 json 3 android via json") == true, "\(kept)")
+        #expect(kept.last?.hasPrefix("web-01 linux 24.04 500000000 3000000000 json 4 ") == true, "\(kept)")
+        #expect(kept.last?.contains("macos 14.5 via json") == true, "\(kept)")
+    }
+
     @Test(arguments: TestBackend.available) func duplicatesAreSkippedAndRepeatsFoldIntoOneAlert(on backend: TestBackend) throws {
         let database = TemporaryDirectory()
         let test = try TestStore(backend, in: database)
