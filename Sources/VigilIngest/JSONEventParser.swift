@@ -66,8 +66,8 @@ public struct JSONEventParser: EventParser {
         for field in fields {
             switch field.key {
             case Self.productKey: product = field.value
-            case Self.categoryKey: logSource.category = field.value.lowercased()
-            case Self.serviceKey: logSource.service = field.value.lowercased()
+            case Self.categoryKey: logSource.category = LogSource.normalized(field.value)
+            case Self.serviceKey: logSource.service = LogSource.normalized(field.value)
             default: kept.append(field)
             }
         }
@@ -93,7 +93,7 @@ public struct JSONEventParser: EventParser {
         }
         let hostname = kept.first(Self.hostnameKeys) ?? context.defaultHostname
         let platform = kept.first(Self.platformKeys).map(OSPlatform.init(reported:)) ?? .unknown
-        logSource.product = (product ?? platform.sigmaProduct)?.lowercased()
+        logSource.product = (product ?? platform.sigmaProduct).map(LogSource.normalized)
         var event = Event(
             time: time.time,
             machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: kept.first(Self.versionKeys)),

@@ -7,10 +7,26 @@ public struct LogSource: Hashable, Sendable {
     public var service: String?
 
     public init(product: String? = nil, category: String? = nil, service: String? = nil) {
-        self.product = product?.lowercased()
-        self.category = category?.lowercased()
-        self.service = service?.lowercased()
+        self.product = product.map(Self.normalized)
+        self.category = category.map(Self.normalized)
+        self.service = service.map(Self.normalized)
     }
+
+    /// `part` in lowercase. A name of Sigma's taxonomy comes back as one shared constant: the
+    /// events of a source then share it instead of each holding a copy, and the writer, which
+    /// compares each event's parts with the last event's, reads no memory a parser thread wrote.
+    public static func normalized(_ part: String) -> String {
+        let lowercased = part.utf8.contains { (0x41...0x5A).contains($0) || $0 >= 0x80 } ? part.lowercased() : part
+        return taxonomy[lowercased] ?? lowercased
+    }
+
+    private static let taxonomy: [String: String] = Dictionary(uniqueKeysWithValues: [
+        "linux", "macos", "windows", "ios", "android",
+        "process_creation", "process_termination", "process_access", "file_event", "file_change", "file_delete",
+        "file_delete_detected", "file_rename", "file_access", "network_connection", "dns_query", "antivirus",
+        "image_load", "raw_access_thread", "sysmon_status", "proxy", "webserver", "firewall",
+        "auditd", "syslog", "sshd", "sudo", "cron", "auth", "clamav", "osquery", "systemd", "kernel", "vsftpd", "guacamole",
+    ].map { ($0, $0) })
 
     /// True when every part this (rule) logsource names matches `event`'s part.
     public func covers(_ event: LogSource) -> Bool {
