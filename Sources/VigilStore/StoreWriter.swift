@@ -266,11 +266,7 @@ extension StoreWriter: AlertUpserts {
         let relatedEventKeys: [Int64]
         switch upsert {
         case .fold(let fold):
-            try connection.statement("""
-                UPDATE alerts SET event_count = event_count + 1, first_event_time = MIN(first_event_time, ?),
-                last_event_time = MAX(last_event_time, ?), updated_at = ? WHERE id = ?
-                """)
-                .bind(fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID).run()
+            try foldIntoAlert(fold, now: now)
             // The alert's incident spans its alerts' events.
             try connection.statement("""
                 UPDATE incidents SET first_event_time = MIN(first_event_time, ?), last_event_time = MAX(last_event_time, ?), updated_at = ?
@@ -310,6 +306,34 @@ extension StoreWriter: AlertUpserts {
         }
         return alertID
     }
+
+    /// Counts one more event in the alert and widens its span. The alert counts keep each alert
+    /// under the day of its last event: a fold that moves that to another day moves the alert
+    /// there too (schema version 23 says why no trigger does).
+    private func foldIntoAlert(_ fold: AlertFold, now: Int64) throws {
+        let before = try connection.statement("SELECT last_event_time, severity, integration FROM alerts WHERE id = ?")
+            .bind(fold.alertID).firstRow { ($0.int("last_event_time"), $0.int("severity"), $0.text("integration")) }
+        guard let (lastBefore, severity, integration) = before else {
+            throw StoreError(.notFound, "alert \(fold.alertID), which the correlator folded an event into, is not in the store")
+        }
+        try connection.statement("""
+            UPDATE alerts SET event_count = event_count + 1, first_event_time = MIN(first_event_time, ?),
+            last_event_time = MAX(last_event_time, ?), updated_at = ? WHERE id = ?
+            """)
+            .bind(fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID).run()
+        let (dayBefore, dayAfter) = (Self.day(of: lastBefore), Self.day(of: max(lastBefore, fold.lastEventTime.microseconds)))
+        guard dayAfter != dayBefore else { return }
+        try connection.statement("UPDATE alert_counts SET count = count - 1 WHERE day = ? AND severity = ? AND integration = ?")
+            .bind(dayBefore, severity, integration).run()
+        try connection.statement("""
+            INSERT INTO alert_counts (day, severity, integration, count) VALUES (?, ?, ?, 1)
+            ON CONFLICT (day, severity, integration) DO UPDATE SET count = count + 1
+            """).bind(dayAfter, severity, integration).run()
+    }
+
+    /// The day an alert is counted under: its last event's, in days since 1970 (as SQLite
+    /// divides, truncating).
+    private static func day(of microseconds: Int64) -> Int64 { microseconds / 86_400_000_000 }
 
     /// Records a new alert's indicators and puts it into the incident the Correlator chose.
     private func placeInIncident(alertID: Int64, _ alert: NewAlert) throws {

@@ -127,8 +127,8 @@ import VigilPipeline
         #expect(try store.check().problems == ["machine db-01 counts 7 events but 1 are stored"])
     }
 
-    /// The dashboard's and machine list's alert counts are kept by triggers as alerts are
-    /// opened, folded into a later day and moved; `vigil check` finds them wrong. (The CLI
+    /// The dashboard's and machine list's alert counts are kept as alerts are opened (a trigger),
+    /// folded into a later day (the writer) and moved (a trigger); `vigil check` finds them wrong. (The CLI
     /// tests run `vigil check` after importing through the real pipeline.)
     @Test func alertCountsFollowWritesAndCheckFindsThemWrong() throws {
         let database = TemporaryDirectory()
@@ -138,8 +138,11 @@ import VigilPipeline
         let detection = Detection(rule: RuleInfo(id: "r", title: "Cited", severity: .high), matchedFields: [])
         _ = try writer.write([BatchItem(event: sampleEvent(host: "db-01", raw: "other", seconds: 86_400), detections: [detection])],
                              rejected: [], recordsRead: 1, importID: nil)
-        // The web-01 alert takes an event two days later, as the writer's fold does.
-        try store.connection.execute("UPDATE alerts SET last_event_time = \(2 * day + 5), event_count = event_count + 1 WHERE id = 1")
+        // The web-01 alert takes an event two days later: a fold (in a dedupe window that long) into another day.
+        let outcome = try BatchCommitter(store: store, dedupeWindow: .seconds(3 * 86_400))
+            .write([BatchItem(event: sampleEvent(raw: "later", seconds: 2 * 86_400 + 5), detections: [detection])],
+                   rejected: [], recordsRead: 1, importID: nil)
+        #expect(outcome.alertsUpdated == 1)
         let counted = try store.connection.statement("SELECT last_event_time / \(day) AS day, COUNT(*) AS n FROM alerts GROUP BY 1 ORDER BY 1")
             .rows { [$0.int("day"), $0.int("n")] }
         #expect(counted == [[1, 1], [2, 1]])
