@@ -162,6 +162,26 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         #expect(kept.last?.contains("macos 14.5 via json") == true, "\(kept)")
     }
 
+    /// A fold sets only the times it moves (`foldIntoAlert`): earlier, later and inside the
+    /// alert's span, in one batch and one by one, the alert ends spanning them all.
+    @Test(arguments: TestBackend.available) func foldsWidenTheAlertWhicheverTimeTheyMove(on backend: TestBackend) throws {
+        let detection = Detection(rule: RuleInfo(id: "r1", title: "Test rule", severity: .medium), matchedFields: [])
+        let items = [1000.0, 400, 1600, 800, 1600].enumerated().map { index, seconds in
+            BatchItem(event: sampleEvent(raw: "e\(index)", seconds: seconds), detections: [detection])
+        }
+        for batches in [[items], items.map { [$0] }] {
+            let database = TemporaryDirectory()
+            let test = try TestStore(backend, in: database)
+            let writer = try committer(test)
+            for batch in batches { _ = try writer.write(batch, rejected: [], recordsRead: 0, importID: nil) }
+            let alerts = try test.store.alerts(AlertFilter())
+            #expect(alerts.count == 1)
+            #expect(alerts.first?.eventCount == 5)
+            #expect(alerts.first?.firstEventTime == Timestamp(seconds: 400))
+            #expect(alerts.first?.lastEventTime == Timestamp(seconds: 1600))
+        }
+    }
+
     @Test(arguments: TestBackend.available) func duplicatesAreSkippedAndRepeatsFoldIntoOneAlert(on backend: TestBackend) throws {
         let database = TemporaryDirectory()
         let test = try TestStore(backend, in: database)
