@@ -92,7 +92,7 @@ struct SyslogHeader {
     }
 
     /// `hh:mm:ss` (empty parts between colons are skipped, as a split would).
-    private static func timeOfDay(_ bytes: UnsafeBufferPointer<UInt8>, _ word: Range<Int>) -> (hour: Int, minute: Int, second: Int)? {
+    static func timeOfDay(_ bytes: UnsafeBufferPointer<UInt8>, _ word: Range<Int>) -> (hour: Int, minute: Int, second: Int)? {
         var parts = (0, 0, 0)
         var count = 0
         var index = word.lowerBound
