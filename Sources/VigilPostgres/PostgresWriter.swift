@@ -149,14 +149,7 @@ public final class PostgresWriter: BatchWriter {
     /// Upserts every machine of the batch once, in lowercased host-name order (the order every
     /// writer locks machine rows in), and returns each item's machine id, in item order.
     private func upsertMachines(_ items: [BatchItem]) throws -> [Int64] {
-        struct Seen {
-            var identity: MachineIdentity
-            var first: Timestamp
-            var last: Timestamp
-            var integration: String
-            var claims: [(platform: OSPlatform, version: String?)] = []
-        }
-        var seen: [String: Seen] = [:]
+        var seen: [String: MachineInBatch] = [:]
         var lowercasedOfItem: [String] = []
         lowercasedOfItem.reserveCapacity(items.count)
         for item in items {
@@ -165,16 +158,8 @@ public final class PostgresWriter: BatchWriter {
                 seen[last]?.identity.hostname == machine.hostname ? last : nil
             } ?? machine.hostname.lowercased()
             lowercasedOfItem.append(lowercased)
-            let time = item.event.time
-            var entry = seen[lowercased] ?? Seen(identity: machine, first: time, last: time, integration: item.event.integration)
-            entry.first = min(entry.first, time)
-            entry.last = max(entry.last, time)
-            if entry.identity.platform == .unknown { entry.identity.platform = machine.platform }
-            if entry.identity.osVersion == nil { entry.identity.osVersion = machine.osVersion }
-            if machine.platform != .unknown || machine.osVersion != nil,
-               !entry.claims.contains(where: { $0.platform == machine.platform && $0.version == machine.osVersion }) {
-                entry.claims.append((machine.platform, machine.osVersion))
-            }
+            var entry = seen[lowercased] ?? MachineInBatch(item.event)
+            entry.add(machine, at: item.event.time)
             seen[lowercased] = entry
         }
         // One statement per table for the whole batch, rows in lowercased host-name order.

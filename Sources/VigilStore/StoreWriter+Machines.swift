@@ -179,21 +179,22 @@ extension StoreWriter {
 }
 
 /// What a batch says of one machine: what it says first, its time span, and each distinct
-/// platform and version claimed.
-struct MachineInBatch {
-    var identity: MachineIdentity
-    var first: Timestamp
-    var last: Timestamp
-    var integration: String
-    var claims: [(platform: OSPlatform, version: String?)] = []
+/// platform and version claimed (both stores' writers gather it).
+package struct MachineInBatch {
+    package var identity: MachineIdentity
+    package var first: Timestamp
+    package var last: Timestamp
+    package var integration: String
+    package var claims: [(platform: OSPlatform, version: String?)] = []
 
-    init(_ event: Event) {
+    /// What `event` says; `add` it too, for its time and its claim.
+    package init(_ event: Event) {
         identity = event.machine
         (first, last) = (event.time, event.time)
         integration = event.integration
     }
 
-    mutating func add(_ machine: MachineIdentity, at time: Timestamp) {
+    package mutating func add(_ machine: MachineIdentity, at time: Timestamp) {
         first = min(first, time)
         last = max(last, time)
         if identity.platform == .unknown { identity.platform = machine.platform }

@@ -85,15 +85,24 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         BatchCommitter(writer: try store.writer(), correlator: Correlator(ruleSet: RuleSet(rules: []), dedupeWindow: dedupeWindow))
     }
 
+    /// Makes every alert insert fail (a detection for a rule whose id violates NOT NULL cannot
+    /// happen): the alerts table is renamed away, so a batch fails after its events were
+    /// written. `restoreAlerts` undoes it.
+    func breakAlerts(_ store: TestStore, _ backend: TestBackend) throws {
+        if backend == .sqlite { try store.execute("DROP VIEW alert_view") }
+        try store.execute("ALTER TABLE alerts RENAME TO alerts_gone")
+    }
+
+    func restoreAlerts(_ store: TestStore) throws { try store.execute("ALTER TABLE alerts_gone RENAME TO alerts") }
+
+    static let failingDetection = Detection(rule: RuleInfo(id: "r", title: "t", severity: .high), matchedFields: [])
+
     @Test(arguments: TestBackend.available) func aFailingBatchRollsBackWhole(on backend: TestBackend) throws {
         let database = TemporaryDirectory()
         let store = try TestStore(backend, in: database)
         let writer = try committer(store)
-        // A detection for a rule whose id violates NOT NULL cannot happen; make the alert insert fail instead
-        // by renaming the alerts table away, after events of the same batch were written.
-        if backend == .sqlite { try store.execute("DROP VIEW alert_view") }
-        try store.execute("ALTER TABLE alerts RENAME TO alerts_gone")
-        let detection = Detection(rule: RuleInfo(id: "r", title: "t", severity: .high), matchedFields: [])
+        try breakAlerts(store, backend)
+        let detection = Self.failingDetection
         let items = [
             BatchItem(event: sampleEvent(raw: "a"), detections: []),
             BatchItem(event: sampleEvent(host: "db-01", raw: "b"), detections: [detection]),
@@ -109,14 +118,12 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         let database = TemporaryDirectory()
         let store = try TestStore(backend, in: database)
         let writer = try committer(store)
-        if backend == .sqlite { try store.execute("DROP VIEW alert_view") }
-        try store.execute("ALTER TABLE alerts RENAME TO alerts_gone")
-        let detection = Detection(rule: RuleInfo(id: "r", title: "t", severity: .high), matchedFields: [])
+        try breakAlerts(store, backend)
         #expect(throws: (any Error).self) {
-            try writer.write([BatchItem(event: sampleEvent(host: "db-01", raw: "a"), detections: [detection])],
+            try writer.write([BatchItem(event: sampleEvent(host: "db-01", raw: "a"), detections: [Self.failingDetection])],
                              rejected: [], recordsRead: 0, importID: nil)
         }
-        try store.execute("ALTER TABLE alerts_gone RENAME TO alerts")
+        try restoreAlerts(store)
         // Another machine takes the id the rolled-back one had.
         _ = try writer.write([BatchItem(event: sampleEvent(host: "web-01", raw: "b"), detections: [])], rejected: [], recordsRead: 0, importID: nil)
         let outcome = try writer.write([BatchItem(event: sampleEvent(host: "db-01", raw: "c"), detections: [])],
