@@ -110,7 +110,7 @@ extension StoreWriter {
             guard let (id, platform, version) = try upsert.firstRow({ ($0.int("id"), $0.text("os_platform"), $0.optionalText("os_version")) }) else {
                 throw StoreError(.notFound, "the machine upsert returned no id")
             }
-            try recordClaims(of: entry, id: id, storedPlatform: platform, storedVersion: version)
+            try recordClaimsAndLink(of: entry, id: id, storedPlatform: platform, storedVersion: version)
             knownMachines.learn(spelling: entry.identity.hostname, id: id, platform: platform, version: version)
             machines.ids.append(id)
             machines.upserted.append(true)
@@ -142,12 +142,12 @@ extension StoreWriter {
             if let (platform, version) = knownMachines.settledIdentity(of: id) {
                 try update.bind(values).run()
                 guard connection.changes == 1 else { throw Self.vanished(id) }
-                try recordClaims(of: entry, id: id, storedPlatform: platform, storedVersion: version)
+                try recordClaimsAndLink(of: entry, id: id, storedPlatform: platform, storedVersion: version)
             } else {
                 guard let (platform, version) = try updateReturning.bind(values).firstRow({ ($0.text("os_platform"), $0.optionalText("os_version")) }) else {
                     throw Self.vanished(id)
                 }
-                try recordClaims(of: entry, id: id, storedPlatform: platform, storedVersion: version)
+                try recordClaimsAndLink(of: entry, id: id, storedPlatform: platform, storedVersion: version)
                 knownMachines.learn(spelling: entry.identity.hostname, id: id, platform: platform, version: version)
             }
         }
@@ -159,7 +159,7 @@ extension StoreWriter {
 
     /// Keeps aside, for review, what the batch claims of a known machine that differs from
     /// the platform and version stored; and links the machine to the batch's integration.
-    private func recordClaims(of entry: MachineInBatch, id: Int64, storedPlatform: String, storedVersion: String?) throws {
+    private func recordClaimsAndLink(of entry: MachineInBatch, id: Int64, storedPlatform: String, storedVersion: String?) throws {
         let claim = try connection.statement("""
             INSERT INTO machine_claims (machine_id, integration, os_platform, os_version, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)
