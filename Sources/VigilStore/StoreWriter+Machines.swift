@@ -30,9 +30,13 @@ struct KnownMachines {
     /// The platform and version of the machines whose both are settled.
     private var settled: [Int64: (platform: String, version: String)] = [:]
     private var rollbacksSeen = 0
-    /// Past this many spellings the writer starts over: host names are pushed data, and a
-    /// sender inventing new ones must not grow the writer without bound.
+    /// UTF-8 bytes of the spellings and versions held.
+    private var heldBytes = 0
+    /// Past this many spellings, or this many bytes of them and their versions, the writer
+    /// starts over: host names and versions are pushed data, and a sender inventing new or
+    /// long ones must not grow the writer without bound. Forgetting costs only speed.
     static let capacity = 100_000
+    static let byteCapacity = 8 << 20
 
     /// Forgets everything when `connection` rolled a transaction back since the last call.
     mutating func forgetIfRolledBack(_ connection: Connection) {
@@ -44,6 +48,7 @@ struct KnownMachines {
     private mutating func forget() {
         idBySpelling.removeAll()
         settled.removeAll()
+        heldBytes = 0
     }
 
     func id(of spelling: String) -> Int64? { idBySpelling[spelling] }
@@ -51,9 +56,11 @@ struct KnownMachines {
     func settledIdentity(of id: Int64) -> (platform: String, version: String)? { settled[id] }
 
     mutating func learn(spelling: String, id: Int64, platform: String, version: String?) {
-        if idBySpelling.count >= Self.capacity { forget() }
-        idBySpelling[spelling] = id
-        if platform != OSPlatform.unknown.rawValue, let version { settled[id] = (platform, version) }
+        let settles = platform != OSPlatform.unknown.rawValue && version != nil
+        let bytes = spelling.utf8.count + (settles ? version?.utf8.count ?? 0 : 0)
+        if idBySpelling.count >= Self.capacity || heldBytes + bytes > Self.byteCapacity { forget() }
+        if idBySpelling.updateValue(id, forKey: spelling) == nil { heldBytes += spelling.utf8.count }
+        if settles, let version, settled.updateValue((platform, version), forKey: id) == nil { heldBytes += version.utf8.count }
     }
 }
 

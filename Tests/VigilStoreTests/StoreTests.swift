@@ -169,6 +169,20 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         #expect(kept.last?.contains("macos 14.5 via json") == true, "\(kept)")
     }
 
+    /// Host names and versions are pushed data: what the writer remembers of them is bounded in
+    /// bytes as well as in count, and it starts over past either.
+    @Test func knownMachinesForgetPastTheirByteBound() {
+        var known = KnownMachines()
+        known.learn(spelling: "web-01", id: 1, platform: "linux", version: "22.04")
+        known.learn(spelling: String(repeating: "h", count: KnownMachines.byteCapacity - 16), id: 2, platform: "unknown", version: nil)
+        #expect(known.id(of: "web-01") == 1)
+        #expect(known.settledIdentity(of: 1)?.version == "22.04")
+        known.learn(spelling: "db-01", id: 3, platform: "linux", version: String(repeating: "9", count: 64))
+        #expect(known.id(of: "web-01") == nil, "past the byte bound everything is forgotten")
+        #expect(known.settledIdentity(of: 1) == nil)
+        #expect(known.id(of: "db-01") == 3)
+    }
+
     /// A fold sets only the times it moves (`foldIntoAlert`): earlier, later and inside the
     /// alert's span, in one batch and one by one, the alert ends spanning them all.
     @Test(arguments: TestBackend.available) func foldsWidenTheAlertWhicheverTimeTheyMove(on backend: TestBackend) throws {
