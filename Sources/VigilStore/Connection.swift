@@ -96,6 +96,9 @@ package final class Connection {
     /// one may be gone once this moves (`KnownMachines`).
     package private(set) var rollbacks = 0
 
+    /// Whether a transaction is open (SQLite is not in autocommit mode).
+    package var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     package var changes: Int { Int(sqlite3_changes(handle)) }
 

@@ -1,9 +1,15 @@
 import VigilModel
 
+/// Every answer includes the transaction's pending folds (`StoreWriter+Folds.swift`): `openAlert`
+/// applies them; the questions that read alert times otherwise write them first.
 extension StoreWriter: AlertLedger {
     public func openAlert(rule: String, machineID: Int64, dedupeKey: String, firstTime: Timestamp, time: Timestamp,
                           window: Duration) throws -> Int64? {
         let time = time.microseconds, firstTime = firstTime.microseconds, window = window.microseconds
+        guard pendingFolds.isEmpty else {
+            return try openAlertWithPendingFolds(.init(rule: rule, machineID: machineID, dedupeKey: dedupeKey),
+                                                 firstTime: firstTime, time: time, window: window)
+        }
         return try connection.statement("""
             SELECT id FROM alerts
             WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ? AND status IN ('new', 'in_progress')
@@ -16,7 +22,8 @@ extension StoreWriter: AlertLedger {
     }
 
     public func latestAlert(rule: String, machineID: Int64, dedupeKey: String) throws -> Int64? {
-        try connection.statement("""
+        try writePendingFolds()
+        return try connection.statement("""
             SELECT id FROM alerts WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ?
             ORDER BY first_event_time DESC, id DESC LIMIT 1
             """)
@@ -25,6 +32,7 @@ extension StoreWriter: AlertLedger {
     }
 
     public func incidentOnMachine(_ machineID: Int64, near time: Timestamp, window: Duration) throws -> Int64? {
+        try writePendingFolds()
         let time = time.microseconds, window = window.microseconds
         return try connection.statement("""
             SELECT incident_id FROM alerts WHERE machine_id = ? AND incident_id IS NOT NULL
@@ -46,6 +54,7 @@ extension StoreWriter: AlertLedger {
 
     public func incidentOfRule(_ rule: String, otherThan machineID: Int64, near time: Timestamp,
                                window: Duration) throws -> (incident: Int64, hostname: String)? {
+        try writePendingFolds()
         let time = time.microseconds, window = window.microseconds
         return try connection.statement("""
             SELECT a.incident_id, m.hostname FROM alerts a JOIN machines m ON m.id = a.machine_id

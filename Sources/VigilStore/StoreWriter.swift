@@ -10,6 +10,8 @@ public final class StoreWriter: EventSink {
     private var json = FieldsJSONWriter()
     /// The machine rows met in earlier batches (`StoreWriter+Machines.swift`).
     var knownMachines = KnownMachines()
+    /// The folds of the open transaction not written yet (`StoreWriter+Folds.swift`).
+    var pendingFolds = PendingFolds()
     let checkpointer: WALCheckpointer
 
     /// The writer of `store`; while it lives, its WAL is checkpointed on a thread of its own.
@@ -22,8 +24,14 @@ public final class StoreWriter: EventSink {
         checkpointer.detach()
     }
 
+    /// Pending folds are written before the commit, and forgotten with a rollback.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try connection.transaction(body)
+        defer { pendingFolds.removeAll() }
+        return try connection.transaction {
+            let result = try body()
+            try writePendingFolds()
+            return result
+        }
     }
 
     public func beginImport(source: String, format: String, integration: String) throws -> Int64 {
@@ -266,13 +274,7 @@ extension StoreWriter: AlertUpserts {
         let relatedEventKeys: [Int64]
         switch upsert {
         case .fold(let fold):
-            try foldIntoAlert(fold, now: now)
-            // The alert's incident spans its alerts' events.
-            try connection.statement("""
-                UPDATE incidents SET first_event_time = MIN(first_event_time, ?), last_event_time = MAX(last_event_time, ?), updated_at = ?
-                WHERE id = (SELECT incident_id FROM alerts WHERE id = ?)
-                """)
-                .bind(fold.firstEventTime.microseconds, fold.lastEventTime.microseconds, now, fold.alertID).run()
+            try self.fold(fold)
             alertID = fold.alertID
             relatedEventKeys = fold.relatedEventKeys
         case .open(let alert):
@@ -306,46 +308,6 @@ extension StoreWriter: AlertUpserts {
         }
         return alertID
     }
-
-    /// Counts one more event in the alert and widens its span. Only the times that move are
-    /// set: SQLite rewrites the entries of every index on a column an UPDATE sets, even to the
-    /// same value, and five indexes hold the last event time. The alert counts keep each alert
-    /// under the day of its last event: a fold that moves that to another day moves the alert
-    /// there too (schema version 23 says why no trigger does).
-    private func foldIntoAlert(_ fold: AlertFold, now: Int64) throws {
-        let before = try connection.statement("SELECT first_event_time, last_event_time, severity, integration FROM alerts WHERE id = ?")
-            .bind(fold.alertID).firstRow { ($0.int("first_event_time"), $0.int("last_event_time"), $0.int("severity"), $0.text("integration")) }
-        guard let (firstBefore, lastBefore, severity, integration) = before else {
-            throw StoreError(.notFound, "alert \(fold.alertID), which the correlator folded an event into, is not in the store")
-        }
-        let (first, last) = (fold.firstEventTime.microseconds, fold.lastEventTime.microseconds)
-        let (movesFirst, movesLast) = (first < firstBefore, last > lastBefore)
-        let update = try connection.statement(Self.foldUpdates[(movesFirst ? 1 : 0) + (movesLast ? 2 : 0)])
-        update.bindInt(now, at: 1)
-        update.bindInt(fold.alertID, at: 2)
-        if movesFirst { update.bindInt(first, at: 3) }
-        if movesLast { update.bindInt(last, at: 4) }
-        try update.run()
-        let (dayBefore, dayAfter) = (Self.day(of: lastBefore), Self.day(of: max(lastBefore, last)))
-        guard dayAfter != dayBefore else { return }
-        try connection.statement("UPDATE alert_counts SET count = count - 1 WHERE day = ? AND severity = ? AND integration = ?")
-            .bind(dayBefore, severity, integration).run()
-        try connection.statement("""
-            INSERT INTO alert_counts (day, severity, integration, count) VALUES (?, ?, ?, 1)
-            ON CONFLICT (day, severity, integration) DO UPDATE SET count = count + 1
-            """).bind(dayAfter, severity, integration).run()
-    }
-
-    /// The fold's UPDATEs, by which times move (1: the first, 2: the last, 3: both). Parameters:
-    /// `updated_at`, `id`, and the new first and last event times.
-    private static let foldUpdates = (0..<4).map { moves in
-        "UPDATE alerts SET event_count = event_count + 1, updated_at = ?1"
-            + (moves & 1 != 0 ? ", first_event_time = ?3" : "") + (moves & 2 != 0 ? ", last_event_time = ?4" : "") + " WHERE id = ?2"
-    }
-
-    /// The day an alert is counted under: its last event's, in days since 1970 (as SQLite
-    /// divides, truncating).
-    private static func day(of microseconds: Int64) -> Int64 { microseconds / 86_400_000_000 }
 
     /// Records a new alert's indicators and puts it into the incident the Correlator chose.
     private func placeInIncident(alertID: Int64, _ alert: NewAlert) throws {

@@ -183,7 +183,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         #expect(known.id(of: "db-01") == 3)
     }
 
-    /// A fold sets only the times it moves (`foldIntoAlert`): earlier, later and inside the
+    /// A fold sets only the times it moves (`writePendingFolds`): earlier, later and inside the
     /// alert's span, in one batch and one by one, the alert ends spanning them all.
     @Test(arguments: TestBackend.available) func foldsWidenTheAlertWhicheverTimeTheyMove(on backend: TestBackend) throws {
         let detection = Detection(rule: RuleInfo(id: "r1", title: "Test rule", severity: .medium), matchedFields: [])
@@ -201,6 +201,52 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
             #expect(alerts.first?.firstEventTime == Timestamp(seconds: 400))
             #expect(alerts.first?.lastEventTime == Timestamp(seconds: 1600))
         }
+    }
+
+    /// The writer holds a batch's folds until its commit, yet decides each detection as if the
+    /// folds before it were written. The third event comes before the first: the alert as
+    /// stored (the first event alone) would take it, but with the second event folded in, the
+    /// alert would span 4,000 s, past the 3,600 s window, so the event opens an alert of its own.
+    @Test(arguments: TestBackend.available) func aBatchDecidesEachDetectionWithTheFoldsBeforeIt(on backend: TestBackend) throws {
+        let detection = Detection(rule: RuleInfo(id: "r1", title: "Test rule", severity: .medium), matchedFields: [])
+        let items = [1000.0, 4000, 0].enumerated().map { index, seconds in
+            BatchItem(event: sampleEvent(raw: "e\(index)", seconds: seconds), detections: [detection])
+        }
+        var outcomes: [[String]] = []
+        for batches in [[items], items.map { [$0] }] {
+            let database = TemporaryDirectory()
+            let test = try TestStore(backend, in: database)
+            let writer = try committer(test)
+            for batch in batches { _ = try writer.write(batch, rejected: [], recordsRead: 0, importID: nil) }
+            let alerts = try test.store.alerts(AlertFilter()).map { alert in
+                "\(alert.eventCount) \(alert.firstEventTime.microseconds / 1_000_000)-\(alert.lastEventTime.microseconds / 1_000_000)"
+            }
+            let incidents = try test.store.incidents(status: nil, minimumSeverity: nil, limit: 100).map { "\($0.firstEventTime.microseconds / 1_000_000)-\($0.lastEventTime.microseconds / 1_000_000)" }
+            outcomes.append(alerts.sorted() + incidents.sorted())
+        }
+        #expect(outcomes[0] == ["1 0-0", "2 1000-4000", "0-4000"], "one batch: \(outcomes[0])")
+        #expect(outcomes[0] == outcomes[1], "one event per batch: \(outcomes[1])")
+    }
+
+    /// Folds held for a batch that rolls back are forgotten with it: the next batch's fold
+    /// counts only its own event.
+    @Test func foldsOfARolledBackBatchAreForgotten() throws {
+        let database = TemporaryDirectory()
+        let test = try TestStore(.sqlite, in: database)
+        let writer = try committer(test)
+        let detection = Detection(rule: RuleInfo(id: "r1", title: "Test rule", severity: .medium), matchedFields: [])
+        func item(_ raw: String, _ seconds: Double) -> BatchItem {
+            BatchItem(event: sampleEvent(raw: raw, seconds: seconds), detections: [detection])
+        }
+        _ = try writer.write([item("e1", 1000)], rejected: [], recordsRead: 0, importID: nil)
+        // The fold is held, then linking its event fails, after it and before the commit.
+        try test.execute("CREATE TRIGGER refuse_links BEFORE INSERT ON alert_events BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        #expect(throws: (any Error).self) { try writer.write([item("e2", 1500)], rejected: [], recordsRead: 0, importID: nil) }
+        try test.execute("DROP TRIGGER refuse_links")
+        _ = try writer.write([item("e3", 1200)], rejected: [], recordsRead: 0, importID: nil)
+        let alert = try #require(try test.store.alerts(AlertFilter()).first)
+        #expect(alert.eventCount == 2)
+        #expect(alert.lastEventTime == Timestamp(seconds: 1200))
     }
 
     @Test(arguments: TestBackend.available) func duplicatesAreSkippedAndRepeatsFoldIntoOneAlert(on backend: TestBackend) throws {
