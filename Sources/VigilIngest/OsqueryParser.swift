@@ -10,8 +10,10 @@ public struct OsqueryParser: EventParser {
     public static let format = "osquery"
     public static let isStateless = true
 
-    /// Query-name fragment → (Sigma category, column mapping).
-    public static let queries: [(fragment: String, category: String, map: FieldMap)] = [
+    /// Query-name fragment → (Sigma category, column mapping). The fragments are found by bytes:
+    /// Foundation's `String.contains` bridged each query name to NSString, 9% of a worker's
+    /// samples on an osquery import.
+    public static let queries: [(fragment: StaticString, category: String, map: FieldMap)] = [
         ("process_events", "process_creation", FieldMap([("path", "Image"), ("cmdline", "CommandLine"), ("cwd", "CurrentDirectory"),
                                                          ("pid", "ProcessId"), ("parent", "ParentProcessId"), ("uid", "User")])),
         ("socket_events", "network_connection", FieldMap([("path", "Image"), ("remote_address", "DestinationIp"),
@@ -46,7 +48,7 @@ public struct OsqueryParser: EventParser {
         }
         let platform = fields.first([keys.platform, keys.osName]).map(OSPlatform.init(reported:)) ?? .unknown
         let machine = MachineIdentity(hostname: host, platform: platform, osVersion: fields.first(keys.osVersion))
-        let query = Self.queries.first { name.contains($0.fragment) }
+        let query = Self.queries.first { name.hasBytes($0.fragment) }
         // Snapshot results carry many rows; each becomes an event with the record's other keys.
         let rows: [[EventField]]
         if record.text.hasBytes("\"snapshot\"") {
