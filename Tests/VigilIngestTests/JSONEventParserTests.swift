@@ -135,6 +135,25 @@ func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: 
     @Test func missingFileIsAClearError() {
         #expect(throws: IngestError.self) { try ByteSource(path: "/nonexistent/vigil.json") }
     }
+
+    /// A result's query name picks its Sigma category and column names by a fragment it
+    /// contains anywhere (`pack_…_process_events`); other queries stay plain osquery results.
+    @Test func osqueryQueryNamesPickTheirCategory() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-osquery-\(UUID().uuidString).json").path
+        let lines = [
+            #"{"name":"pack_incident_process_events","hostIdentifier":"h","unixTime":1514472008,"columns":{"path":"/bin/sh","cmdline":"sh -c id"}}"#,
+            #"{"name":"socket_events_watch","hostIdentifier":"h","unixTime":1514472008,"columns":{"remote_address":"10.0.0.9"}}"#,
+            #"{"name":"pack_users","hostIdentifier":"h","unixTime":1514472008,"columns":{"username":"root"}}"#,
+        ]
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (events, rejected) = try parseFile(path, format: .osquery)
+        #expect(rejected.isEmpty)
+        #expect(events.map { $0.logSource.category ?? $0.logSource.service ?? "-" } == ["process_creation", "network_connection", "osquery"])
+        #expect(events.first?.value(of: FieldKey("Image")) == "/bin/sh")
+        #expect(events.first?.value(of: FieldKey("CommandLine")) == "sh -c id")
+        #expect(events.dropFirst().first?.value(of: FieldKey("DestinationIp")) == "10.0.0.9")
+    }
 }
 
 @Suite(.runsOn(.busy)) struct IngestGateTests {
