@@ -5,20 +5,8 @@ import VigilModel
 extension StoreWriter: AlertLedger {
     public func openAlert(rule: String, machineID: Int64, dedupeKey: String, firstTime: Timestamp, time: Timestamp,
                           window: Duration) throws -> Int64? {
-        let time = time.microseconds, firstTime = firstTime.microseconds, window = window.microseconds
-        guard pendingFolds.isEmpty else {
-            return try openAlertWithPendingFolds(.init(rule: rule, machineID: machineID, dedupeKey: dedupeKey),
-                                                 firstTime: firstTime, time: time, window: window)
-        }
-        return try connection.statement("""
-            SELECT id FROM alerts
-            WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ? AND status IN ('new', 'in_progress')
-              AND last_event_time >= ? AND first_event_time <= ?
-              AND MAX(last_event_time, ?) - MIN(first_event_time, ?) <= ?
-            ORDER BY last_event_time DESC, id DESC LIMIT 1
-            """)
-            .bind(rule, machineID, dedupeKey, time - window, time + window, time, firstTime, window)
-            .firstRow { $0.int("id") }
+        try openAlert(.init(rule: rule, machineID: machineID, dedupeKey: dedupeKey), firstTime: firstTime.microseconds,
+                      time: time.microseconds, window: window.microseconds)
     }
 
     public func latestAlert(rule: String, machineID: Int64, dedupeKey: String) throws -> Int64? {

@@ -146,25 +146,18 @@ extension StoreWriter {
     /// divides, truncating).
     private static func day(of microseconds: Int64) -> Int64 { microseconds / 86_400_000_000 }
 
-    /// `openAlert` while folds are pending: the stored alerts without pending folds hold their
-    /// true times, so the latest of them that the query finds stands; each alert with pending
-    /// folds is tested with its times as they will be written. Same conditions, same order
-    /// (the latest last event, then the highest id).
-    func openAlertWithPendingFolds(_ dedupe: PendingFolds.DedupeIdentity, firstTime: Int64, time: Int64, window: Int64) throws(StoreError) -> Int64? {
-        var best: (last: Int64, id: Int64)?
-        try connection.statement("""
-            SELECT id, last_event_time FROM alerts
-            WHERE rule_id = ? AND machine_id = ? AND dedupe_key = ? AND status IN ('new', 'in_progress')
-              AND last_event_time >= ? AND first_event_time <= ?
-              AND MAX(last_event_time, ?) - MIN(first_event_time, ?) <= ?
-            ORDER BY last_event_time DESC, id DESC
-            """)
-            .bind(dedupe.rule, dedupe.machineID, dedupe.dedupeKey, time - window, time + window, time, firstTime, window)
-            .forEachRow { row in
-                let id = row.int("id")
-                if best == nil, pendingFolds.alerts[id] == nil { best = (row.int("last_event_time"), id) }
-            }
-        for id in pendingFolds.alerts(of: dedupe) {
+    /// `openAlert` with the pending folds applied. The stored alerts without pending folds hold
+    /// their true times, so the latest of them that the query finds stands (the alerts of the
+    /// same dedupe identity with pending folds are left out by id, so that the query still stops
+    /// at its first row); each alert with pending folds is tested with its times as they will
+    /// be written. Same conditions, same order: the latest last event, then the highest id.
+    func openAlert(_ dedupe: PendingFolds.DedupeIdentity, firstTime: Int64, time: Int64, window: Int64) throws(StoreError) -> Int64? {
+        let pending = pendingFolds.alerts(of: dedupe)
+        var values: [(any SQLValue)?] = [dedupe.rule, dedupe.machineID, dedupe.dedupeKey, time - window, time + window, time, firstTime, window]
+        values += pending.map { $0 }
+        var best = try connection.statement(Self.openAlertQuery(leavingOut: pending.count)).bind(values)
+            .firstRow { (last: $0.int("last_event_time"), id: $0.int("id")) }
+        for id in pending {
             guard let alert = pendingFolds.alerts[id], alert.last >= time - window, alert.first <= time + window else { continue }
             // As SQLite computes it, an overflowing span is larger than any window.
             let (span, overflow) = max(alert.last, time).subtractingReportingOverflow(min(alert.first, firstTime))
@@ -172,5 +165,22 @@ extension StoreWriter {
             if best.map({ (alert.last, id) > $0 }) ?? true { best = (alert.last, id) }
         }
         return best?.id
+    }
+
+    /// The open-alert query, leaving out `count` alerts by id (`?9` onwards).
+    private static func openAlertQuery(leavingOut count: Int) -> String {
+        count < openAlertQueries.count ? openAlertQueries[count] : makeOpenAlertQuery(leavingOut: count)
+    }
+
+    private static let openAlertQueries = (0..<8).map(makeOpenAlertQuery(leavingOut:))
+
+    private static func makeOpenAlertQuery(leavingOut count: Int) -> String {
+        """
+        SELECT id, last_event_time FROM alerts
+        WHERE rule_id = ?1 AND machine_id = ?2 AND dedupe_key = ?3 AND status IN ('new', 'in_progress')
+          AND last_event_time >= ?4 AND first_event_time <= ?5
+          AND MAX(last_event_time, ?6) - MIN(first_event_time, ?7) <= ?8
+        """ + (count == 0 ? "" : "\n  AND id NOT IN (" + (0..<count).map { "?\(9 + $0)" }.joined(separator: ", ") + ")")
+            + "\nORDER BY last_event_time DESC, id DESC LIMIT 1"
     }
 }
