@@ -33,13 +33,35 @@ struct PendingFolds {
         var events = 0
     }
 
+    /// An alert's place in `openAlert`'s order: the latest last event, then the highest id.
+    struct Rank: Comparable {
+        let last: Int64, id: Int64
+        static func < (lhs: Rank, rhs: Rank) -> Bool { (lhs.last, lhs.id) < (rhs.last, rhs.id) }
+    }
+
+    /// The latest stored open alert of a dedupe identity without pending folds, whatever its
+    /// times; `alert` is nil when there is none.
+    struct LatestStored {
+        let alert: Rank?
+    }
+
     private(set) var alerts: [Int64: Alert] = [:]
     private var alertsByDedupe: [DedupeIdentity: [Int64]] = [:]
+    /// Learned in this transaction, and forgotten for an identity when one of its alerts is
+    /// stored or takes pending folds, and for all when the folds are written.
+    private var latestStored: [DedupeIdentity: LatestStored] = [:]
 
     var isEmpty: Bool { alerts.isEmpty }
 
     /// The alerts of `dedupe` with pending folds.
     func alerts(of dedupe: DedupeIdentity) -> [Int64] { alertsByDedupe[dedupe] ?? [] }
+
+    func latestStored(of dedupe: DedupeIdentity) -> LatestStored? { latestStored[dedupe] }
+
+    mutating func learn(_ latest: LatestStored, of dedupe: DedupeIdentity) { latestStored[dedupe] = latest }
+
+    /// A new alert of `dedupe` was stored: what was learned of its latest no longer holds.
+    mutating func stored(_ dedupe: DedupeIdentity) { latestStored[dedupe] = nil }
 
     /// Adds a fold of `first...last` to the pending alert `id`; false when it has none pending.
     mutating func fold(into id: Int64, first: Int64, last: Int64) -> Bool {
@@ -58,11 +80,13 @@ struct PendingFolds {
         precondition(alerts[id] == nil, "alert \(id) already has pending folds")
         alerts[id] = alert
         alertsByDedupe[alert.dedupe, default: []].append(id)
+        latestStored[alert.dedupe] = nil
     }
 
     mutating func removeAll() {
         alerts.removeAll(keepingCapacity: true)
         alertsByDedupe.removeAll(keepingCapacity: true)
+        latestStored.removeAll(keepingCapacity: true)
     }
 }
 
@@ -151,20 +175,39 @@ extension StoreWriter {
     /// same dedupe identity with pending folds are left out by id, so that the query still stops
     /// at its first row); each alert with pending folds is tested with its times as they will
     /// be written. Same conditions, same order: the latest last event, then the highest id.
+    ///
+    /// A pending alert that qualifies and ranks above the identity's latest stored alert, which
+    /// does not depend on the detection's times and is learned once per transaction, is the
+    /// answer without the query: no stored alert could rank above it.
     func openAlert(_ dedupe: PendingFolds.DedupeIdentity, firstTime: Int64, time: Int64, window: Int64) throws(StoreError) -> Int64? {
         let pending = pendingFolds.alerts(of: dedupe)
-        var values: [(any SQLValue)?] = [dedupe.rule, dedupe.machineID, dedupe.dedupeKey, time - window, time + window, time, firstTime, window]
-        values += pending.map { $0 }
-        var best = try connection.statement(Self.openAlertQuery(leavingOut: pending.count)).bind(values)
-            .firstRow { (last: $0.int("last_event_time"), id: $0.int("id")) }
+        var bestPending: PendingFolds.Rank?
         for id in pending {
             guard let alert = pendingFolds.alerts[id], alert.last >= time - window, alert.first <= time + window else { continue }
             // As SQLite computes it, an overflowing span is larger than any window.
             let (span, overflow) = max(alert.last, time).subtractingReportingOverflow(min(alert.first, firstTime))
             guard !overflow, span <= window else { continue }
-            if best.map({ (alert.last, id) > $0 }) ?? true { best = (alert.last, id) }
+            let rank = PendingFolds.Rank(last: alert.last, id: id)
+            if bestPending.map({ rank > $0 }) ?? true { bestPending = rank }
         }
-        return best?.id
+        let leftOut: [(any SQLValue)?] = pending.map { $0 }
+        if let bestPending {
+            let latest: PendingFolds.LatestStored
+            if let known = pendingFolds.latestStored(of: dedupe) {
+                latest = known
+            } else {
+                let identity: [(any SQLValue)?] = [dedupe.rule, dedupe.machineID, dedupe.dedupeKey]
+                latest = PendingFolds.LatestStored(alert: try connection.statement(Self.latestStoredQuery(leavingOut: pending.count))
+                    .bind(identity + leftOut).firstRow { PendingFolds.Rank(last: $0.int("last_event_time"), id: $0.int("id")) })
+                pendingFolds.learn(latest, of: dedupe)
+            }
+            if latest.alert.map({ bestPending > $0 }) ?? true { return bestPending.id }
+        }
+        let values: [(any SQLValue)?] = [dedupe.rule, dedupe.machineID, dedupe.dedupeKey, time - window, time + window, time, firstTime, window]
+        let stored = try connection.statement(Self.openAlertQuery(leavingOut: pending.count)).bind(values + leftOut)
+            .firstRow { PendingFolds.Rank(last: $0.int("last_event_time"), id: $0.int("id")) }
+        guard let bestPending else { return stored?.id }
+        return max(stored ?? bestPending, bestPending).id
     }
 
     /// The open-alert query, leaving out `count` alerts by id (`?9` onwards).
@@ -173,6 +216,16 @@ extension StoreWriter {
     }
 
     private static let openAlertQueries = (0..<8).map(makeOpenAlertQuery(leavingOut:))
+
+    /// The latest stored open alert of a dedupe identity, whatever its times, leaving out
+    /// `count` alerts by id (`?4` onwards).
+    private static func latestStoredQuery(leavingOut count: Int) -> String {
+        """
+        SELECT id, last_event_time FROM alerts
+        WHERE rule_id = ?1 AND machine_id = ?2 AND dedupe_key = ?3 AND status IN ('new', 'in_progress')
+        """ + (count == 0 ? "" : "\n  AND id NOT IN (" + (0..<count).map { "?\(4 + $0)" }.joined(separator: ", ") + ")")
+            + "\nORDER BY last_event_time DESC, id DESC LIMIT 1"
+    }
 
     private static func makeOpenAlertQuery(leavingOut count: Int) -> String {
         """

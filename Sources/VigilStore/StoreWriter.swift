@@ -289,6 +289,7 @@ extension StoreWriter: AlertUpserts {
                       alert.firstEventTime.microseconds, alert.lastEventTime.microseconds, now, now, matched, alert.previousAlertID)
                 .run()
             alertID = connection.lastInsertRowID
+            pendingFolds.stored(.init(rule: alert.rule.id, machineID: alert.machineID, dedupeKey: alert.dedupeKey))
             try appendOutbox(.alertCreated, alertID: alertID)
             try placeInIncident(alertID: alertID, alert)
             relatedEventKeys = alert.relatedEventKeys

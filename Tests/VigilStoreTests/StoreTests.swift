@@ -204,28 +204,46 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     }
 
     /// The writer holds a batch's folds until its commit, yet decides each detection as if the
-    /// folds before it were written. The third event comes before the first: the alert as
-    /// stored (the first event alone) would take it, but with the second event folded in, the
-    /// alert would span 4,000 s, past the 3,600 s window, so the event opens an alert of its own.
+    /// folds before it were written: each scenario ends as it does with one event per batch.
+    /// First, the third event comes before the first: the alert as stored (the first event
+    /// alone) would take it, but with the second event folded in, the alert would span 4,000 s,
+    /// past the 3,600 s window, so the event opens an alert of its own. Second, two alerts of
+    /// one rule and machine are stored; the next batch folds into the earlier one, then brings
+    /// an event both could take: the later alert ranks first, though the earlier one has folds
+    /// pending, so the event joins the later one.
     @Test(arguments: TestBackend.available) func aBatchDecidesEachDetectionWithTheFoldsBeforeIt(on backend: TestBackend) throws {
         let detection = Detection(rule: RuleInfo(id: "r1", title: "Test rule", severity: .medium), matchedFields: [])
-        let items = [1000.0, 4000, 0].enumerated().map { index, seconds in
-            BatchItem(event: sampleEvent(raw: "e\(index)", seconds: seconds), detections: [detection])
-        }
-        var outcomes: [[String]] = []
-        for batches in [[items], items.map { [$0] }] {
+        func outcome(_ batches: [[Double]]) throws -> (alerts: [String], incidents: [String]) {
             let database = TemporaryDirectory()
             let test = try TestStore(backend, in: database)
             let writer = try committer(test)
-            for batch in batches { _ = try writer.write(batch, rejected: [], recordsRead: 0, importID: nil) }
+            var index = 0
+            for batch in batches {
+                let items = batch.map { seconds in
+                    index += 1
+                    return BatchItem(event: sampleEvent(raw: "e\(index)", seconds: seconds), detections: [detection])
+                }
+                _ = try writer.write(items, rejected: [], recordsRead: 0, importID: nil)
+            }
             let alerts = try test.store.alerts(AlertFilter()).map { alert in
                 "\(alert.eventCount) \(alert.firstEventTime.microseconds / 1_000_000)-\(alert.lastEventTime.microseconds / 1_000_000)"
             }
-            let incidents = try test.store.incidents(status: nil, minimumSeverity: nil, limit: 100).map { "\($0.firstEventTime.microseconds / 1_000_000)-\($0.lastEventTime.microseconds / 1_000_000)" }
-            outcomes.append(alerts.sorted() + incidents.sorted())
+            let incidents = try test.store.incidents(status: nil, minimumSeverity: nil, limit: 100).map {
+                "\($0.firstEventTime.microseconds / 1_000_000)-\($0.lastEventTime.microseconds / 1_000_000)"
+            }
+            return (alerts.sorted(), incidents.sorted())
         }
-        #expect(outcomes[0] == ["1 0-0", "2 1000-4000", "0-4000"], "one batch: \(outcomes[0])")
-        #expect(outcomes[0] == outcomes[1], "one event per batch: \(outcomes[1])")
+        let scenarios: [(batches: [[Double]], alerts: [String])] = [
+            ([[1000, 4000, 0]], ["1 0-0", "2 1000-4000"]),
+            ([[1000, 5000], [1100, 3000]], ["2 1000-1100", "2 3000-5000"]),
+        ]
+        for scenario in scenarios {
+            let grouped = try outcome(scenario.batches)
+            let oneByOne = try outcome(scenario.batches.flatMap { $0.map { [$0] } })
+            #expect(grouped.alerts == scenario.alerts, "\(scenario.batches): \(grouped.alerts)")
+            #expect(grouped.alerts == oneByOne.alerts && grouped.incidents == oneByOne.incidents,
+                    "\(scenario.batches): \(grouped) in batches, \(oneByOne) one by one")
+        }
     }
 
     /// Folds held for a batch that rolls back are forgotten with it: the next batch's fold
