@@ -1,4 +1,3 @@
-import CSQLite
 import VigilModel
 
 /// The folds of the open transaction that the alerts table does not show yet.
@@ -180,6 +179,9 @@ extension StoreWriter {
     /// does not depend on the detection's times and is learned once per transaction, is the
     /// answer without the query: no stored alert could rank above it.
     func openAlert(_ dedupe: PendingFolds.DedupeIdentity, firstTime: Int64, time: Int64, window: Int64) throws(StoreError) -> Int64? {
+        // The queries leave the pending alerts out by id, a parameter each: past a few (a sender
+        // can spread one identity's events over many windows), the folds are written instead.
+        if pendingFolds.alerts(of: dedupe).count >= Self.mostLeftOut { try writePendingFolds() }
         let pending = pendingFolds.alerts(of: dedupe)
         var bestPending: PendingFolds.Rank?
         for id in pending {
@@ -197,43 +199,43 @@ extension StoreWriter {
                 latest = known
             } else {
                 let identity: [(any SQLValue)?] = [dedupe.rule, dedupe.machineID, dedupe.dedupeKey]
-                latest = PendingFolds.LatestStored(alert: try connection.statement(Self.latestStoredQuery(leavingOut: pending.count))
+                latest = PendingFolds.LatestStored(alert: try connection.statement(Self.latestStoredQueries[pending.count])
                     .bind(identity + leftOut).firstRow { PendingFolds.Rank(last: $0.int("last_event_time"), id: $0.int("id")) })
                 pendingFolds.learn(latest, of: dedupe)
             }
             if latest.alert.map({ bestPending > $0 }) ?? true { return bestPending.id }
         }
         let values: [(any SQLValue)?] = [dedupe.rule, dedupe.machineID, dedupe.dedupeKey, time - window, time + window, time, firstTime, window]
-        let stored = try connection.statement(Self.openAlertQuery(leavingOut: pending.count)).bind(values + leftOut)
+        let stored = try connection.statement(Self.openAlertQueries[pending.count]).bind(values + leftOut)
             .firstRow { PendingFolds.Rank(last: $0.int("last_event_time"), id: $0.int("id")) }
         guard let bestPending else { return stored?.id }
         return max(stored ?? bestPending, bestPending).id
     }
 
-    /// The open-alert query, leaving out `count` alerts by id (`?9` onwards).
-    private static func openAlertQuery(leavingOut count: Int) -> String {
-        count < openAlertQueries.count ? openAlertQueries[count] : makeOpenAlertQuery(leavingOut: count)
-    }
+    /// The most alerts the queries below leave out by id.
+    private static let mostLeftOut = 8
 
-    private static let openAlertQueries = (0..<8).map(makeOpenAlertQuery(leavingOut:))
-
-    /// The latest stored open alert of a dedupe identity, whatever its times, leaving out
-    /// `count` alerts by id (`?4` onwards).
-    private static func latestStoredQuery(leavingOut count: Int) -> String {
-        """
-        SELECT id, last_event_time FROM alerts
-        WHERE rule_id = ?1 AND machine_id = ?2 AND dedupe_key = ?3 AND status IN ('new', 'in_progress')
-        """ + (count == 0 ? "" : "\n  AND id NOT IN (" + (0..<count).map { "?\(4 + $0)" }.joined(separator: ", ") + ")")
-            + "\nORDER BY last_event_time DESC, id DESC LIMIT 1"
-    }
-
-    private static func makeOpenAlertQuery(leavingOut count: Int) -> String {
+    /// The open-alert queries, by how many alerts each leaves out by id (`?9` onwards).
+    private static let openAlertQueries = (0..<mostLeftOut).map { count in
         """
         SELECT id, last_event_time FROM alerts
         WHERE rule_id = ?1 AND machine_id = ?2 AND dedupe_key = ?3 AND status IN ('new', 'in_progress')
           AND last_event_time >= ?4 AND first_event_time <= ?5
           AND MAX(last_event_time, ?6) - MIN(first_event_time, ?7) <= ?8
-        """ + (count == 0 ? "" : "\n  AND id NOT IN (" + (0..<count).map { "?\(9 + $0)" }.joined(separator: ", ") + ")")
-            + "\nORDER BY last_event_time DESC, id DESC LIMIT 1"
+        """ + leavingOut(count, from: 9) + "\nORDER BY last_event_time DESC, id DESC LIMIT 1"
+    }
+
+    /// The latest stored open alert of a dedupe identity, whatever its times, by how many
+    /// alerts each leaves out by id (`?4` onwards).
+    private static let latestStoredQueries = (0..<mostLeftOut).map { count in
+        """
+        SELECT id, last_event_time FROM alerts
+        WHERE rule_id = ?1 AND machine_id = ?2 AND dedupe_key = ?3 AND status IN ('new', 'in_progress')
+        """ + leavingOut(count, from: 4) + "\nORDER BY last_event_time DESC, id DESC LIMIT 1"
+    }
+
+    /// `AND id NOT IN (…)` over `count` parameters numbered from `first`; empty for none.
+    private static func leavingOut(_ count: Int, from first: Int) -> String {
+        count == 0 ? "" : "\n  AND id NOT IN (" + (0..<count).map { "?\(first + $0)" }.joined(separator: ", ") + ")"
     }
 }

@@ -210,7 +210,7 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
     /// past the 3,600 s window, so the event opens an alert of its own. Second, two alerts of
     /// one rule and machine are stored; the next batch folds into the earlier one, then brings
     /// an event both could take: the later alert ranks first, though the earlier one has folds
-    /// pending, so the event joins the later one.
+    /// pending, so the event joins the later one. Third, many alerts of one identity.
     @Test(arguments: TestBackend.available) func aBatchDecidesEachDetectionWithTheFoldsBeforeIt(on backend: TestBackend) throws {
         let detection = Detection(rule: RuleInfo(id: "r1", title: "Test rule", severity: .medium), matchedFields: [])
         func outcome(_ batches: [[Double]]) throws -> (alerts: [String], incidents: [String]) {
@@ -236,6 +236,10 @@ func sampleEvent(host: String = "web-01", raw: String = "{}", seconds: Double = 
         let scenarios: [(batches: [[Double]], alerts: [String])] = [
             ([[1000, 4000, 0]], ["1 0-0", "2 1000-4000"]),
             ([[1000, 5000], [1100, 3000]], ["2 1000-1100", "2 3000-5000"]),
+            // Ten alerts of one identity take folds in one batch: past eight pending, the
+            // writer writes them rather than leave more out of its queries by id.
+            ([(0..<10).map { Double($0 * 10_000) }, (1...2).flatMap { step in (0..<10).map { Double($0 * 10_000 + step) } }],
+             (0..<10).map { "3 \($0 * 10_000)-\($0 * 10_000 + 2)" }.sorted()),
         ]
         for scenario in scenarios {
             let grouped = try outcome(scenario.batches)
