@@ -25,11 +25,13 @@ struct PendingFolds {
         let severity: Int64
         let integration: String
         let incidentID: Int64?
-        /// The times with the folds.
-        var first: Int64, last: Int64
         /// The span of the folded detections alone: the alert's incident widens to it.
         var foldedFirst: Int64, foldedLast: Int64
-        var events = 0
+        var events: Int
+
+        /// The times with the folds.
+        var first: Int64 { min(storedFirst, foldedFirst) }
+        var last: Int64 { max(storedLast, foldedLast) }
     }
 
     /// An alert's place in `openAlert`'s order: the latest last event, then the highest id.
@@ -65,8 +67,6 @@ struct PendingFolds {
     /// Adds a fold of `first...last` to the pending alert `id`; false when it has none pending.
     mutating func fold(into id: Int64, first: Int64, last: Int64) -> Bool {
         guard var alert = alerts[id] else { return false }
-        alert.first = min(alert.first, first)
-        alert.last = max(alert.last, last)
         alert.foldedFirst = min(alert.foldedFirst, first)
         alert.foldedLast = max(alert.foldedLast, last)
         alert.events += 1
@@ -104,7 +104,6 @@ extension StoreWriter {
                         dedupe: .init(rule: row.text("rule_id"), machineID: row.int("machine_id"), dedupeKey: row.text("dedupe_key")),
                         storedFirst: row.int("first_event_time"), storedLast: row.int("last_event_time"), severity: row.int("severity"),
                         integration: row.text("integration"), incidentID: row.optionalInt("incident_id"),
-                        first: min(row.int("first_event_time"), first), last: max(row.int("last_event_time"), last),
                         foldedFirst: first, foldedLast: last, events: 1)
                 }
             guard let stored else {
