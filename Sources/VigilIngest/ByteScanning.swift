@@ -83,4 +83,17 @@ extension UnsafeBufferPointer<UInt8> {
     func string(_ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: self[range]), as: UTF8.self)
     }
+
+    /// The bytes in `range` read as `Int(_:)` reads text (an optional sign, then decimal digits),
+    /// without making a String when they are plain digits.
+    package func integer(_ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 18 else { return Int(string(range)) }
+        var value = 0
+        for index in range {
+            let digit = self[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return Int(string(range)) }
+            value = value * 10 + Int(digit)
+        }
+        return value
+    }
 }

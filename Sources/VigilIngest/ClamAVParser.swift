@@ -134,8 +134,8 @@ public struct ClamAVParser: EventParser {
             }
             guard nextWord() != nil, let monthWord = nextWord(), let dayWord = nextWord(), let clockWord = nextWord(),
                   let yearWord = nextWord(), nextWord() == nil,
-                  let month = SyslogHeader.months.firstIndex(of: bytes.string(monthWord)), let day = Int(bytes.string(dayWord)),
-                  let year = Int(bytes.string(yearWord)), let clock = SyslogHeader.timeOfDay(bytes, clockWord)
+                  let month = SyslogHeader.month(bytes, monthWord), let day = bytes.integer(dayWord),
+                  let year = bytes.integer(yearWord), let clock = SyslogHeader.timeOfDay(bytes, clockWord)
             else { return nil }
             return Timestamp(year: year, month: month + 1, day: day, hour: clock.hour, minute: clock.minute, second: clock.second)
         }

@@ -16,9 +16,13 @@ public struct FieldMap: Sendable {
 
     /// Appends the mapped fields; a target already set (by the source or an earlier pair) is not set again.
     public func apply(to fields: inout [EventField], joiningLists: Bool = true) {
+        // Which keys may be present, one bit per key modulo 64: most pairs' source names are
+        // absent from a record, and the bit says so without a scan of its fields.
+        var mayBePresent: UInt64 = 0
+        for field in fields { mayBePresent |= Self.bit(field.key) }
         var filled: [FieldKey] = []
         for (source, target) in keys {
-            guard let first = fields.firstIndex(where: { $0.key == source }) else { continue }
+            guard mayBePresent & Self.bit(source) != 0, let first = fields.firstIndex(where: { $0.key == source }) else { continue }
             if filled.contains(target) || fields.contains(where: { $0.key == target }) { continue }
             filled.append(target)
             var value = fields[first].value
@@ -31,6 +35,9 @@ public struct FieldMap: Sendable {
                 index += 1
             }
             fields.append(EventField(target, value))
+            mayBePresent |= Self.bit(target)
         }
     }
+
+    private static func bit(_ key: FieldKey) -> UInt64 { 1 << UInt64(key.rawValue & 63) }
 }

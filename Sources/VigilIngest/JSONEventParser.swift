@@ -61,25 +61,27 @@ public struct JSONEventParser: EventParser {
         }
         var logSource = LogSource()
         var product: String?
-        var kept: [EventField] = []
-        kept.reserveCapacity(fields.count)
+        var namesLogSource = false
         for field in fields {
             switch field.key {
             case Self.productKey: product = field.value
             case Self.categoryKey: logSource.category = LogSource.normalized(field.value)
             case Self.serviceKey: logSource.service = LogSource.normalized(field.value)
-            default: kept.append(field)
+            default: continue
             }
+            namesLogSource = true
         }
-        if let ocsfClass = kept.first(Self.ocsfClassKey) {
-            Self.ocsfMap.apply(to: &kept)
+        // In place, keeping the other fields' order: no second array per record.
+        if namesLogSource { fields.removeAll { $0.key == Self.productKey || $0.key == Self.categoryKey || $0.key == Self.serviceKey } }
+        if let ocsfClass = fields.first(Self.ocsfClassKey) {
+            Self.ocsfMap.apply(to: &fields)
             if logSource.category == nil {
                 logSource.category = ["1007": "process_creation", "1001": "file_event", "4001": "network_connection", "2004": "antivirus"][ocsfClass]
             }
         } else {
-            Self.ecsMap.apply(to: &kept)
+            Self.ecsMap.apply(to: &fields)
             if logSource.category == nil {
-                let categories = kept.filter { $0.key == Self.ecsCategoryKey }.map(\.value)
+                let categories = fields.filter { $0.key == Self.ecsCategoryKey }.map(\.value)
                 if categories.contains("process") { logSource.category = "process_creation" }
                 else if categories.contains("malware") { logSource.category = "antivirus" }
                 else if categories.contains("file") { logSource.category = "file_event" }
@@ -87,18 +89,18 @@ public struct JSONEventParser: EventParser {
             }
         }
         let time: (time: Timestamp, fromIngest: Bool)
-        switch context.time(kept.first(Self.timeKeys), parse: Timestamp.init(parsing:)) {
+        switch context.time(fields.first(Self.timeKeys), parse: Timestamp.init(parsing:)) {
         case .success(let read): time = read
         case .failure(let refusal): return RejectedRecord(line: record.line, reason: refusal.reason, raw: record.text)
         }
-        let hostname = kept.first(Self.hostnameKeys) ?? context.defaultHostname
-        let platform = kept.first(Self.platformKeys).map(OSPlatform.init(reported:)) ?? .unknown
+        let hostname = fields.first(Self.hostnameKeys) ?? context.defaultHostname
+        let platform = fields.first(Self.platformKeys).map(OSPlatform.init(reported:)) ?? .unknown
         logSource.product = (product ?? platform.sigmaProduct).map(LogSource.normalized)
         var event = Event(
             time: time.time,
-            machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: kept.first(Self.versionKeys)),
+            machine: MachineIdentity(hostname: hostname, platform: platform, osVersion: fields.first(Self.versionKeys)),
             sourceFormat: Self.format, integration: context.integration, logSource: logSource,
-            fields: kept, raw: record.text, line: record.line)
+            fields: fields, raw: record.text, line: record.line)
         if time.fromIngest { event.markTimeFromIngest() }
         events.append(event)
         return nil

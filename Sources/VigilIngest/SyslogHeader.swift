@@ -14,6 +14,14 @@ struct SyslogHeader {
     var message: Substring
 
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    /// Each month's three bytes as one number, in `months`' order.
+    private static let packedMonths: [UInt32] = months.map { $0.utf8.reduce(0) { $0 << 8 | UInt32($1) } }
+
+    /// The month (0 for January) that the bytes in `word` name, as `months` spells it.
+    static func month(_ bytes: UnsafeBufferPointer<UInt8>, _ word: Range<Int>) -> Int? {
+        guard word.count == 3 else { return nil }
+        return packedMonths.firstIndex(of: bytes[word].reduce(0) { $0 << 8 | UInt32($1) })
+    }
 
     init?(_ line: String, now: Timestamp = .now()) {
         var text = line
@@ -52,19 +60,18 @@ struct SyslogHeader {
         } else {
             // "Oct 24 17:05:31" or "Nov  2 15:40:14" or "Nov 2 15:40:14": three words, then
             // what follows the space after the third.
-            var words: [Range<Int>] = []
             var index = position
-            while words.count < 3, index < end {
+            func nextWord() -> Range<Int>? {
                 while index < end, bytes[index] == 0x20 { index += 1 }
-                guard index < end else { break }
+                guard index < end else { return nil }
                 let wordEnd = bytes.firstIndex(of: 0x20, in: index..<end) ?? end
-                words.append(index..<wordEnd)
-                index = wordEnd + 1
+                defer { index = wordEnd + 1 }
+                return index..<wordEnd
             }
-            guard words.count == 3, index < end,
-                  let month = months.firstIndex(of: bytes.string(words[0])),
-                  let day = Int(bytes.string(words[1])),
-                  let clock = timeOfDay(bytes, words[2]) else { return nil }
+            guard let monthWord = nextWord(), let dayWord = nextWord(), let clockWord = nextWord(), index < end,
+                  let month = Self.month(bytes, monthWord),
+                  let day = bytes.integer(dayWord),
+                  let clock = timeOfDay(bytes, clockWord) else { return nil }
             let year = now.year
             guard var stamp = Timestamp(year: year, month: month + 1, day: day, hour: clock.hour, minute: clock.minute, second: clock.second) else { return nil }
             if stamp.microseconds > now.microseconds + 86_400_000_000,
@@ -99,7 +106,7 @@ struct SyslogHeader {
         while index < word.upperBound {
             let partEnd = bytes.firstIndex(of: UInt8(ascii: ":"), in: index..<word.upperBound) ?? word.upperBound
             if partEnd > index {
-                guard count < 3, let value = Int(bytes.string(index..<partEnd)) else { return nil }
+                guard count < 3, let value = bytes.integer(index..<partEnd) else { return nil }
                 switch count {
                 case 0: parts.0 = value
                 case 1: parts.1 = value

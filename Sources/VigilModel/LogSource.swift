@@ -15,10 +15,18 @@ public struct LogSource: Hashable, Sendable {
     /// `part` in lowercase. A name of Sigma's taxonomy comes back as one shared constant: the
     /// events of a source then share it instead of each holding a copy, and the writer, which
     /// compares each event's parts with the last event's, reads no memory a parser thread wrote.
+    /// (A name of at most 15 UTF-8 bytes is held inline, with nothing to share, so it skips the
+    /// look-up: every event's parser calls this.)
     public static func normalized(_ part: String) -> String {
-        let lowercased = part.utf8.contains { (0x41...0x5A).contains($0) || $0 >= 0x80 } ? part.lowercased() : part
+        var part = part
+        let needsLowercasing = part.withUTF8 { bytes in bytes.contains { $0 &- UInt8(ascii: "A") < 26 || $0 >= 0x80 } }
+        let lowercased = needsLowercasing ? part.lowercased() : part
+        guard lowercased.utf8.count > smallStringCapacity else { return lowercased }
         return taxonomy[lowercased] ?? lowercased
     }
+
+    /// The most UTF-8 bytes a String holds inline on 64-bit platforms.
+    private static let smallStringCapacity = 15
 
     private static let taxonomy: [String: String] = Dictionary(uniqueKeysWithValues: [
         "linux", "macos", "windows", "ios", "android",

@@ -36,4 +36,15 @@ import VigilModel
             }
         }
     }
+
+    /// Reading digits straight from bytes gives what `Int(_:)` gives for the same text, signs,
+    /// overflow and stray characters included.
+    @Test(arguments: ["0", "07", "31", "+5", "-3", "", "-", "1a", " 1", "123456789012345678", "9223372036854775807",
+                      "9223372036854775808", "12345678901234567890123"])
+    func integerReadsAsIntDoes(text: String) {
+        let bytes = Array(("<" + text + ">").utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            #expect(buffer.integer(1..<buffer.count - 1) == Int(text), "\(text)")
+        }
+    }
 }

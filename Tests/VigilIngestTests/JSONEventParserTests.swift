@@ -39,6 +39,19 @@ func parseFile(_ path: String, format: SourceFormat = .json) throws -> (events: 
         #expect(event.raw == line)
     }
 
+    /// Each record's fields are reserved at the size of the record before, but never more than a
+    /// bound: after a record of a thousand fields, a small record does not hold a thousand slots.
+    @Test func aHugeRecordDoesNotSizeTheNext() throws {
+        let huge = "{" + (0..<1_000).map { #""f\#($0)":"v""# }.joined(separator: ",") + "}"
+        let small = #"{"a":"1","b":"2"}"#
+        let (events, rejected) = try parseJSON([huge, small, small].joined(separator: "\n") + "\n")
+        #expect(rejected.isEmpty)
+        #expect(events.count == 3)
+        #expect(events[0].fields.count > 1_000)
+        #expect(events[1].fields.capacity <= 64)
+        #expect(events[1].fields.prefix(2).map(\.value) == ["1", "2"])
+    }
+
     @Test func decodesEscapes() throws {
         let (events, _) = try parseJSON(#"{"a":"tab\there \"q\" \u00e9 \ud83d\ude00 \/"}"# + "\n")
         #expect(events.first?.value(of: FieldKey("a")) == "tab\there \"q\" é 😀 /")
