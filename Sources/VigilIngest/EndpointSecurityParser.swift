@@ -95,7 +95,22 @@ public struct EndpointSecurityParser: EventParser {
     }
 
     /// `Version 14.4.1 (Build 23E224)` → `14.4.1`.
-    static func macOSVersion(_ text: String) -> String {
+    package static func macOSVersion(_ text: String) -> String {
+        var bytesOfText = text
+        // In ASCII every byte is a character, so splitting bytes at spaces splits characters.
+        // The answer is nil for other text (split as characters below), else the version word
+        // or, when there is none, nil inside.
+        let asciiAnswer = bytesOfText.withUTF8 { bytes -> String?? in
+            guard bytes.isASCII else { return .none }
+            var start = 0
+            while start < bytes.count, bytes[start] == 0x20 { start += 1 }
+            guard bytes.hasPrefix("Version ", at: start) else { return .some(nil) }
+            start += "Version ".utf8.count
+            while start < bytes.count, bytes[start] == 0x20 { start += 1 }
+            guard start < bytes.count else { return .some(nil) }
+            return bytes.string(start..<(bytes.firstIndex(of: 0x20, in: start..<bytes.count) ?? bytes.count))
+        }
+        if let asciiAnswer { return asciiAnswer ?? text }
         let words = text.split(separator: " ")
         if words.count >= 2, words[0] == "Version" { return String(words[1]) }
         return text

@@ -30,11 +30,20 @@ public struct OsqueryParser: EventParser {
     private var reader = JSONRecordReader()
     private var keyCache = FieldKeyCache()
     private var names = FieldNameCache()
+    /// What each field key stands for here, indexed by the key's raw value: for a
+    /// `columns.<name>` key, the key of `<name>`. Learned once per key, not once per field.
+    private var shortColumnKeys: [ShortColumnKey] = []
+
+    private enum ShortColumnKey {
+        case unlearned
+        case notAColumn
+        case short(FieldKey)
+    }
 
     public init(context: ParserContext) { self.context = context }
 
     public mutating func parse(_ record: RawRecord, into events: inout [Event]) -> RejectedRecord? {
-        let fields: [EventField]
+        var fields: [EventField]
         switch reader.fields(of: record) {
         case .failure(let rejection): return rejection
         case .success(let parsed): fields = parsed
@@ -50,7 +59,7 @@ public struct OsqueryParser: EventParser {
         let machine = MachineIdentity(hostname: host, platform: platform, osVersion: fields.first(keys.osVersion))
         let query = Self.queries.first { name.hasBytes($0.fragment) }
         // Snapshot results carry many rows; each becomes an event with the record's other keys.
-        let rows: [[EventField]]
+        var rows: [[EventField]]
         if record.text.hasBytes("\"snapshot\"") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(record.text.utf8)) as? [String: Any],
                 let snapshot = object["snapshot"] as? [[String: Any]]
@@ -62,12 +71,13 @@ public struct OsqueryParser: EventParser {
                 shared + row.keys.sorted().map { EventField(keyCache.key(for: "columns.\($0)"), "\(row[$0]!)") }
             }
         } else {
-            rows = [fields]
+            rows = [consume fields]
         }
-        for var row in rows {
-            for field in row {
-                let name = names.name(of: field.key)
-                if name.hasPrefix("columns.") { row.append(EventField(keyCache.key(for: String(name.dropFirst(8))), field.value)) }
+        for index in rows.indices {
+            var row = rows[index]
+            rows[index] = []  // so that appending to `row` does not copy it
+            for fieldIndex in row.indices {
+                if let short = shortColumnKey(of: row[fieldIndex].key) { row.append(EventField(short, row[fieldIndex].value)) }
             }
             query?.map.apply(to: &row)
             events.append(Event(
@@ -76,5 +86,20 @@ public struct OsqueryParser: EventParser {
                 fields: row, raw: record.text, line: record.line))
         }
         return nil
+    }
+
+    /// The key of `<name>` when `key` is `columns.<name>`, else nil.
+    private mutating func shortColumnKey(of key: FieldKey) -> FieldKey? {
+        let index = Int(key.rawValue)
+        if index >= shortColumnKeys.count { shortColumnKeys += repeatElement(.unlearned, count: index - shortColumnKeys.count + 1) }
+        switch shortColumnKeys[index] {
+        case .short(let short): return short
+        case .notAColumn: return nil
+        case .unlearned:
+            let name = names.name(of: key)
+            let short = name.hasPrefix("columns.") ? keyCache.key(for: String(name.dropFirst(8))) : nil
+            shortColumnKeys[index] = short.map(ShortColumnKey.short) ?? .notAColumn
+            return short
+        }
     }
 }

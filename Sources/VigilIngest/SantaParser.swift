@@ -15,6 +15,9 @@ public struct SantaParser: EventParser {
     public static let fileMap = FieldMap([("path", "TargetFilename"), ("processpath", "Image"), ("pid", "ProcessId"),
                                           ("user", "User"), ("newpath", "TargetFilename")])
 
+    /// The most fields either map adds.
+    private static let mostMappedFields = max(execMap.pairs.count, fileMap.pairs.count)
+
     let context: ParserContext
     private var keys = FieldKeyCache()
     private static let actionKey = FieldKey("action")
@@ -30,15 +33,22 @@ public struct SantaParser: EventParser {
             return RejectedRecord(line: record.line, reason: "not a santad log line: expected '[<time>] I santad: key=value|…'", raw: text)
         }
         var fields: [EventField] = []
-        // `key=value` pairs split on `|`, searched as bytes (both delimiters are ASCII).
-        var rest = text[marker.upperBound...]
-        while !rest.isEmpty {
-            let end = rest.utf8.firstIndex(of: UInt8(ascii: "|")) ?? rest.endIndex
-            let pair = rest[..<end]
-            if let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) {
-                fields.append(EventField(keys.key(for: String(pair[..<equals])), String(pair[pair.utf8.index(after: equals)...])))
+        // `key=value` pairs split on `|`, read as bytes by offset (both delimiters are ASCII, so
+        // every piece holds whole characters).
+        let pairsStart = text.utf8.distance(from: text.startIndex, to: marker.upperBound)
+        var bytesOfText = text
+        bytesOfText.withUTF8 { bytes in
+            let end = bytes.count
+            fields.reserveCapacity(bytes.count(of: UInt8(ascii: "|"), in: pairsStart..<end) + 1 + Self.mostMappedFields)
+            var pairStart = pairsStart
+            while pairStart < end {
+                let pairEnd = bytes.firstIndex(of: UInt8(ascii: "|"), in: pairStart..<end) ?? end
+                if let equals = bytes.firstIndex(of: UInt8(ascii: "="), in: pairStart..<pairEnd) {
+                    let key = keys.key(forUTF8: UnsafeBufferPointer(rebasing: bytes[pairStart..<equals]))
+                    fields.append(EventField(key, bytes.string(equals + 1..<pairEnd)))
+                }
+                pairStart = pairEnd + 1
             }
-            rest = end < rest.endIndex ? rest[rest.utf8.index(after: end)...] : rest[end...]
         }
         guard let action = fields.first(Self.actionKey) else {
             return RejectedRecord(line: record.line, reason: "the santad line has no action=", raw: text)
