@@ -18,7 +18,10 @@ public struct CEFParser: EventParser {
     public static let isStateless = true
 
     static let headerNames = ["CEFVersion", "DeviceVendor", "DeviceProduct", "DeviceVersion", "SignatureID", "Name", "Severity"]
-    static let threatLabels = ["malware", "threat", "virus", "signature", "detection name", "threat name"]
+    static let threatLabels: [StaticString] = ["malware", "threat", "virus", "signature", "detection name", "threat name"]
+    /// Fields a record may gain past its header and extensions: Signature, threat_name,
+    /// vendor_title, vendor_severity, Filename, Action.
+    private static let mostDerivedFields = 6
     static let fileLabels = ["infected object", "file", "file path", "filename"]
     static let osKeys = ["deviceOsName", "os", "deviceOs", "dvcos", "osName", "cs_os", "platform"]
     static let versionKeys = ["deviceOsVersion", "osVersion", "os_version"]
@@ -34,31 +37,38 @@ public struct CEFParser: EventParser {
             return RejectedRecord(line: record.line, reason: "not a CEF record: no 'CEF:' header", raw: text)
         }
         let syslog = start.lowerBound > text.startIndex ? SyslogHeader(String(text[..<start.lowerBound]) + ": x", now: context.now) : nil
-        // The header as bytes: `|` separates, `\` escapes the next byte (both ASCII).
-        var header: [String] = []
-        var current: [UInt8] = []
-        var index = start.upperBound
-        var escaped = false
-        while index < text.endIndex, header.count < 7 {
-            let byte = text.utf8[index]
-            if escaped {
-                current.append(byte)
-                escaped = false
-            } else if byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: "|") {
-                header.append(String(decoding: current, as: UTF8.self))
-                current.removeAll(keepingCapacity: true)
-            } else {
-                current.append(byte)
+        let headerStart = text.utf8.distance(from: text.startIndex, to: start.upperBound)
+        var bytesOfText = text
+        let (header, extensions) = bytesOfText.withUTF8 { bytes in
+            // The header as bytes: `|` separates, `\` escapes the next byte (both ASCII).
+            var header: [String] = []
+            header.reserveCapacity(7)
+            var current: [UInt8] = []
+            var index = headerStart
+            var escaped = false
+            while index < bytes.count, header.count < 7 {
+                let byte = bytes[index]
+                if escaped {
+                    current.append(byte)
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "|") {
+                    header.append(String(decoding: current, as: UTF8.self))
+                    current.removeAll(keepingCapacity: true)
+                } else {
+                    current.append(byte)
+                }
+                index += 1
             }
-            index = text.utf8.index(after: index)
+            return (header, header.count == 7 ? Self.parseExtension(UnsafeBufferPointer(rebasing: bytes[index...])) : [])
         }
         guard header.count == 7 else {
             return RejectedRecord(line: record.line, reason: "the CEF header has \(header.count + 1) of its 8 '|'-separated fields", raw: text)
         }
-        var fields: [EventField] = zip(Self.headerNames, header).map { EventField(keys.key(for: $0), $1) }
-        let extensions = Self.parseExtension(text[index...])
+        var fields: [EventField] = []
+        fields.reserveCapacity(Self.headerNames.count + 2 * extensions.count + Self.mostDerivedFields)
+        for (name, value) in zip(Self.headerNames, header) { fields.append(EventField(keys.key(for: name), value)) }
         var labels: [String: String] = [:]
         for (key, value) in extensions where key.hasSuffix("Label") { labels[String(key.dropLast(5))] = value }
         var signature: String?
@@ -68,7 +78,7 @@ public struct CEFParser: EventParser {
             if let label = labels[key] {
                 fields.append(EventField(keys.key(for: label), value))
                 let lowered = label.lowercased()
-                if signature == nil, Self.threatLabels.contains(where: { lowered.contains($0) }) { signature = value }
+                if signature == nil, Self.threatLabels.contains(where: { lowered.hasBytes($0) }) { signature = value }
                 if filename == nil, Self.fileLabels.contains(lowered) { filename = value }
             }
         }
@@ -116,49 +126,55 @@ public struct CEFParser: EventParser {
     }
 
     /// Splits `key=value key2=value two` into pairs: a value runs to the next ` key=`.
-    static func parseExtension(_ text: Substring) -> [(key: String, value: String)] {
+    package static func parseExtension(_ text: UnsafeBufferPointer<UInt8>) -> [(key: String, value: String)] {
         // Bytes, not Characters: every delimiter is ASCII, and escapes only ever drop a backslash.
         var pairs: [(key: String, value: String)] = []
-        var key: [UInt8]?
+        var key: [UInt8] = []
+        var hasKey = false
         var value: [UInt8] = []
         var token: [UInt8] = []
         func finishValue() {
-            guard let key, !key.isEmpty else { return }
+            guard hasKey, !key.isEmpty else { return }
             var trimmed = value[...]
             while let first = trimmed.first, first == 0x20 || first == 0x09 { trimmed.removeFirst() }
             while let last = trimmed.last, last == 0x20 || last == 0x09 { trimmed.removeLast() }
             pairs.append((String(decoding: key, as: UTF8.self), String(decoding: trimmed, as: UTF8.self)))
         }
-        var bytes = text.utf8.makeIterator()
-        while let byte = bytes.next() {
-            if byte == UInt8(ascii: "\\") {
-                guard let next = bytes.next() else {
-                    token.append(byte)
+        var index = 0
+        while index < text.count {
+            // The run up to the next backslash or `=` joins the token at once.
+            let stop = text.firstIndex(ofAny: UInt8(ascii: "\\"), UInt8(ascii: "="), UInt8(ascii: "="), in: index..<text.count) ?? text.count
+            token.append(contentsOf: UnsafeBufferPointer(rebasing: text[index..<stop]))
+            guard stop < text.count else { break }
+            index = stop + 1
+            if text[stop] == UInt8(ascii: "\\") {
+                guard index < text.count else {
+                    token.append(text[stop])
                     break
                 }
-                switch next {
+                switch text[index] {
                 case UInt8(ascii: "n"): token.append(0x0A)
                 case UInt8(ascii: "r"): token.append(0x0D)
-                default: token.append(next)
+                default: token.append(text[index])
                 }
-                continue
-            }
-            guard byte == UInt8(ascii: "=") else {
-                token.append(byte)
+                index += 1
                 continue
             }
             // `token` ends with the next key: the text after its last space.
             if let space = token.lastIndex(of: 0x20) {
                 value += token[..<space]
                 finishValue()
-                key = Array(token[(space + 1)...])
+                key.removeAll(keepingCapacity: true)
+                key += token[(space + 1)...]
             } else {
-                if key != nil {
+                if hasKey {
                     value += token
                     finishValue()
                 }
-                key = token
+                key.removeAll(keepingCapacity: true)
+                key += token
             }
+            hasKey = true
             value.removeAll(keepingCapacity: true)
             token.removeAll(keepingCapacity: true)
         }

@@ -19,6 +19,8 @@ public struct SyslogParser: EventParser {
 
     static let programKey = FieldKey("program"), pidKey = FieldKey("pid"), messageKey = FieldKey("message")
     static let userKey = FieldKey("User"), sourceIPKey = FieldKey("SourceIp"), sourcePortKey = FieldKey("SourcePort")
+    /// Program, message, pid and the three login fields.
+    private static let usualFieldCount = 6
 
     /// sshd and PAM name the account and the remote address in prose: `Failed password for
     /// invalid user admin from 203.0.113.5 port 2222 ssh2`. These become `User`, `SourceIp`
@@ -28,6 +30,7 @@ public struct SyslogParser: EventParser {
         message.withUTF8 { bytes in
             // Words split on bytes (a space never sits inside one), compared by their bytes.
             var words: [Range<Int>] = []
+            words.reserveCapacity(bytes.count(of: 0x20, in: 0..<bytes.count) + 1)
             var start = 0
             while start < bytes.count {
                 let end = bytes.firstIndex(of: 0x20, in: start..<bytes.count) ?? bytes.count
@@ -64,7 +67,10 @@ public struct SyslogParser: EventParser {
         guard let header = SyslogHeader(record.text, now: context.now) else {
             return RejectedRecord(line: record.line, reason: "not a syslog line: expected 'Mmm dd hh:mm:ss host program[pid]: message'", raw: record.text)
         }
-        var fields = [EventField(Self.programKey, header.program), EventField(Self.messageKey, String(header.message))]
+        var fields: [EventField] = []
+        fields.reserveCapacity(Self.usualFieldCount)
+        fields.append(EventField(Self.programKey, header.program))
+        fields.append(EventField(Self.messageKey, String(header.message)))
         if let pid = header.pid { fields.append(EventField(Self.pidKey, pid)) }
         Self.extractLoginFields(header.message, into: &fields)
         let service = Self.services[header.program] ?? (header.message.hasPrefix("pam_") ? "auth" : "syslog")

@@ -14,6 +14,8 @@ public struct SysmonLinuxParser: EventParser {
     ]
 
     static let eventIDKey = FieldKey("EventID"), computerKey = FieldKey("Computer")
+    /// Fields reserved for an event: enough for a process creation's 25 (Sysmon event 1).
+    private static let typicalFieldCount = 28
     let context: ParserContext
     private var keys = FieldKeyCache()
     public private(set) var skippedRecords = 0
@@ -71,13 +73,20 @@ public struct SysmonLinuxParser: EventParser {
         let end = bytes.count
         guard let xmlStart = bytes.firstRange(of: "<Event>", in: messageStart..<end)?.lowerBound else { return .noEvent }
         let xml = xmlStart..<end
-        guard bytes.firstRange(of: "</Event>", in: xml) != nil else { return .refused("the Sysmon event XML is truncated (no </Event>)") }
-        guard let eventID = element("<EventID>", "</EventID>", in: xml, of: bytes) else { return .refused("the Sysmon event has no EventID") }
-        var fields = [EventField(Self.eventIDKey, eventID)]
+        let eventID = element("<EventID>", "</EventID>", in: xml, of: bytes)
+        var fields: [EventField] = []
+        fields.reserveCapacity(Self.typicalFieldCount)
+        if let eventID { fields.append(EventField(Self.eventIDKey, eventID)) }
         let computer = element("<Computer>", "</Computer>", in: xml, of: bytes)
         if let computer { fields.append(EventField(Self.computerKey, computer)) }
         var rest = xml
-        while let nameStart = bytes.firstRange(of: "<Data Name=\"", in: rest) {
+        // Sysmon writes each `<Data>` right after the one before, so the next is looked for there first.
+        func nextData() -> Range<Int>? {
+            let opening: StaticString = "<Data Name=\""
+            if bytes.hasPrefix(opening, at: rest.lowerBound) { return rest.lowerBound..<rest.lowerBound + opening.utf8CodeUnitCount }
+            return bytes.firstRange(of: opening, in: rest)
+        }
+        while let nameStart = nextData() {
             guard let nameEnd = bytes.firstIndex(of: UInt8(ascii: "\""), in: nameStart.upperBound..<end) else { break }
             // Bytes after the name's closing quote: `/>` (no value) or `>` and the value.
             var valueStart = nameEnd + 1
@@ -92,6 +101,11 @@ public struct SysmonLinuxParser: EventParser {
             fields.append(EventField(keys.key(forUTF8: name), decodedText(valueStart..<close.lowerBound, of: bytes)))
             rest = close.upperBound..<end
         }
+        // `</Event>` anywhere in the XML; it closes it, so it is looked for after the last `<Data>` first.
+        guard bytes.firstRange(of: "</Event>", in: rest) != nil || bytes.firstRange(of: "</Event>", in: xml) != nil else {
+            return .refused("the Sysmon event XML is truncated (no </Event>)")
+        }
+        guard let eventID else { return .refused("the Sysmon event has no EventID") }
         return .event(EventXML(eventID: eventID, computer: computer, systemTime: attribute("SystemTime=\"", of: "<TimeCreated ", in: xml, of: bytes),
                                fields: fields))
     }
