@@ -30,35 +30,36 @@ public struct EventKey: Sendable, Hashable {
     /// The key from an event's stored columns (the migrations that rekey stored events use it).
     public init(sourceFormat: String, category: String?, time: Timestamp, raw: String, hostname: String, integration: String) {
         // Hashed: format, 0, category, 0, time (8 bytes, little-endian), raw, 0, host name
-        // lowercased, 0, integration. What surrounds the raw text is gathered on the stack, so a
-        // key costs three updates and no allocation.
+        // lowercased, 0, integration, gathered into one buffer (on the stack when it is small)
+        // so that a key costs one update of the hasher: each update is a call through
+        // swift-crypto's wrapper, and those calls cost more than the copy.
         var hasher = SHA256()
         let category = category ?? ""
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: sourceFormat.utf8.count + category.utf8.count + 10) { buffer in
-            var head = UnsafeByteWriter(buffer)
-            head.append(utf8: sourceFormat)
-            head.append(0)
-            head.append(utf8: category)
-            head.append(0)
-            withUnsafeBytes(of: time.microseconds.littleEndian) { head.append($0.assumingMemoryBound(to: UInt8.self)) }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<head.count])))
-        }
-        var raw = raw
-        raw.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         // An ASCII host name (the usual) is lowercased byte by byte, without allocating.
         let isASCII = hostname.utf8.allSatisfy { $0 < 0x80 }
         let folded = isASCII ? hostname : hostname.lowercased()
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: folded.utf8.count + integration.utf8.count + 2) { buffer in
-            var tail = UnsafeByteWriter(buffer)
-            tail.append(0)
-            if isASCII {
-                for byte in hostname.utf8 { tail.append(byte &- 65 < 26 ? byte | 0x20 : byte) }
-            } else {
-                tail.append(utf8: folded)
+        let length = sourceFormat.utf8.count + category.utf8.count + 10 + raw.utf8.count + folded.utf8.count + integration.utf8.count + 2
+        var raw = raw
+        raw.withUTF8 { rawBytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
+                var bytes = UnsafeByteWriter(buffer)
+                bytes.append(utf8: sourceFormat)
+                bytes.append(0)
+                bytes.append(utf8: category)
+                bytes.append(0)
+                withUnsafeBytes(of: time.microseconds.littleEndian) { bytes.append($0.assumingMemoryBound(to: UInt8.self)) }
+                bytes.append(rawBytes)
+                bytes.append(0)
+                if isASCII {
+                    for byte in hostname.utf8 { bytes.append(byte &- 65 < 26 ? byte | 0x20 : byte) }
+                } else {
+                    bytes.append(utf8: folded)
+                }
+                bytes.append(0)
+                bytes.append(utf8: integration)
+                assert(bytes.count == length, "EventKey: the bytes hashed are not the bytes counted")
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(buffer))
             }
-            tail.append(0)
-            tail.append(utf8: integration)
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<tail.count])))
         }
         digest = hasher.finalize().withUnsafeBytes { bytes in
             var words = SIMD4<UInt64>()
