@@ -17,6 +17,9 @@ public struct SantaParser: EventParser {
 
     /// The most fields either map adds.
     private static let mostMappedFields = max(execMap.pairs.count, fileMap.pairs.count)
+    /// The most pairs reserved ahead. Each event keeps its array's capacity, so a line of a
+    /// million `|` around one pair must not leave its event holding a million slots.
+    private static let mostPairsReserved = 32
 
     let context: ParserContext
     private var keys = FieldKeyCache()
@@ -39,7 +42,8 @@ public struct SantaParser: EventParser {
         var bytesOfText = text
         bytesOfText.withUTF8 { bytes in
             let end = bytes.count
-            fields.reserveCapacity(bytes.count(of: UInt8(ascii: "|"), in: pairsStart..<end) + 1 + Self.mostMappedFields)
+            let pairs = bytes.count(of: UInt8(ascii: "|"), in: pairsStart..<end) + 1
+            fields.reserveCapacity(min(pairs, Self.mostPairsReserved) + Self.mostMappedFields)
             var pairStart = pairsStart
             while pairStart < end {
                 let pairEnd = bytes.firstIndex(of: UInt8(ascii: "|"), in: pairStart..<end) ?? end
