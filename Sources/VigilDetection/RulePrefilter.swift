@@ -249,13 +249,19 @@ struct LiteralBuckets {
 /// Each literal of three bytes or more is filed under `step` consecutive trigrams of its own,
 /// its anchors, so a scan that looks at every `step`th position still meets one of them
 /// wherever the literal occurs; `step` is as large as the shortest such literal allows, up
-/// to 4. The anchors are chosen to spread literals over many keys and to avoid trigrams that
-/// log text is full of (`/us`, `bin`, ` -`), so few positions hit an anchor and each hit has
-/// few candidates. Per position the scan folds four bytes at once, hashes three and tests one
-/// bit; a hit compares the literals anchored there, each from its own start. Two-byte
-/// literals are filed under their bigram and found position by position.
+/// to 4. The anchors are chosen to spread literals over many keys and to avoid bytes that log
+/// text is full of (`/us`, `bin`, ` -`), in the trigram and the byte after it, so few positions
+/// hit an anchor and each hit has few candidates. Per position the scan folds four bytes at
+/// once, hashes three and tests one bit. A hit is checked against the fourth byte too before
+/// any literal is compared: `followers` holds a bit per anchor and the byte that follows it in
+/// its literal, or `endOfLiteral` when none does. Most hits on a trigram common in logs (`sys`
+/// of `syscall=`) stop there. What passes compares the literals anchored there, each from its
+/// own start. Two-byte literals are filed under their bigram and found position by position.
 struct ScanTable {
     let anchors: LiteralBuckets
+    /// A bit per anchor with the byte that follows it in its literal (`hash` of the four), or
+    /// with `endOfLiteral` when it ends its literal.
+    let followers: UnsafeMutableBufferPointer<UInt64>
     let step: Int
     let pairs: LiteralBuckets
     let literalBytes: UnsafeMutableBufferPointer<UInt8>
@@ -268,6 +274,7 @@ struct ScanTable {
     init(literals: [[UInt8]], owners: [[Int32]], arena: inout UnsafeBufferArena) {
         var literalBytes: [UInt8] = [], literalStarts: [Int32] = [], ownerList: [Int32] = [], ownerStarts: [Int32] = []
         var anchored: [LiteralBuckets.Entry] = [], paired: [LiteralBuckets.Entry] = []
+        var followers = [UInt64](repeating: 0, count: 1_024)
         let shortest = literals.map(\.count).filter { $0 >= 3 }.min() ?? 3
         let step = min(max(shortest - 2, 1), 4)
         var usage = [Int](repeating: 0, count: 65_536)
@@ -280,7 +287,7 @@ struct ScanTable {
             }
             func key(at offset: Int) -> Int { Self.hash(UInt32(literal[offset]) | UInt32(literal[offset + 1]) << 8 | UInt32(literal[offset + 2]) << 16) }
             func cost(at offset: Int) -> Int {
-                usage[key(at: offset)] * 4 + literal[offset..<offset + 3].filter(Self.commonBytes.contains).count
+                usage[key(at: offset)] * 4 + literal[offset..<min(offset + 4, literal.count)].filter(Self.commonBytes.contains).count
             }
             let first = (0...(literal.count - 2 - step)).min { left, right in
                 let (a, b) = ((left..<left + step).map(cost).reduce(0, +), (right..<right + step).map(cost).reduce(0, +))
@@ -289,6 +296,9 @@ struct ScanTable {
             for offset in first..<first + step {
                 usage[key(at: offset)] += 1
                 anchored.append(.init(id: Int32(id), key: key(at: offset), offset: Int32(offset)))
+                let next = offset + 3 < literal.count ? literal[offset + 3] : Self.endOfLiteral
+                let follower = Self.hash(UInt32(literal[offset]) | UInt32(literal[offset + 1]) << 8 | UInt32(literal[offset + 2]) << 16 | UInt32(next) << 24)
+                followers[follower >> 6] |= 1 << UInt64(follower & 63)
             }
         }
         for (literal, literalOwners) in zip(literals, owners) {
@@ -301,6 +311,7 @@ struct ScanTable {
         ownerStarts.append(Int32(ownerList.count))
         self.step = step
         anchors = LiteralBuckets(anchored, arena: &arena)
+        self.followers = arena.copy(followers)
         pairs = LiteralBuckets(paired, arena: &arena)
         self.literalBytes = arena.copy(literalBytes)
         self.literalStarts = arena.copy(literalStarts)
@@ -308,12 +319,20 @@ struct ScanTable {
         self.ownerStarts = arena.copy(ownerStarts)
     }
 
+    /// What `followers` files an anchor under when no byte of its literal follows it: no ASCII
+    /// byte, so no four bytes of a scanned value (ASCII) hash as it does by being equal.
+    static let endOfLiteral: UInt8 = 0x80
+
     /// Bytes that fill log text: separators, digits and the commonest letters.
     private static let commonBytes = Set(" /\\-._=:,\"'0123456789etaoinsrlcuhbd".utf8)
 
-    /// A 16-bit hash of three bytes packed first-lowest.
+    /// A 16-bit hash of three (or four) bytes packed first-lowest.
     @inline(__always)
     static func hash(_ trigram: UInt32) -> Int { Int((trigram &* 0x9E37_79B1) >> 16) }
+
+    /// Whether bit `index` of the bit set `bits` is set.
+    @inline(__always)
+    static func bit(_ index: Int, of bits: UnsafeMutablePointer<UInt64>) -> Bool { bits[index >> 6] >> UInt64(index & 63) & 1 != 0 }
 
     /// Lowercases the ASCII letters of four bytes at once (the bytes are known to be ASCII).
     @inline(__always)
@@ -329,15 +348,22 @@ struct ScanTable {
         guard bytes.count >= 2, let base = bytes.baseAddress else { return }
         if !pairs.isEmpty { scanPairs(bytes, into: marks) }
         guard bytes.count >= 3, !anchors.isEmpty else { return }
-        // The hot loop: one load, fold, hash and bit test per position looked at.
-        let bits = anchors.bits.baseAddress!
+        // The hot loop: one load, fold, hash and bit test per position looked at; a second hash
+        // and test, of all four bytes, only where the first hit.
+        let bits = anchors.bits.baseAddress!, followers = followers.baseAddress!
         let count = bytes.count
+        // Positions stay within `0...count` and `step` is at most 4: the arithmetic cannot overflow.
+        let lastFourByteLoad = count &- 4
         var position = 0
-        while position + 4 <= count {
+        while position <= lastFourByteLoad {
             assert(position >= 0, "the scan position went negative")
-            let key = Self.hash(Self.fold(UInt32(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt32.self))) & 0xFF_FFFF)
-            if bits[key >> 6] & (1 << UInt64(key & 63)) != 0 { candidates(in: anchors, key: key, at: position, of: bytes, into: marks) }
-            position += step
+            let word = Self.fold(UInt32(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt32.self)))
+            let key = Self.hash(word & 0xFF_FFFF)
+            if Self.bit(key, of: bits),
+               Self.bit(Self.hash(word), of: followers) || Self.bit(Self.hash(word & 0xFF_FFFF | UInt32(Self.endOfLiteral) << 24), of: followers) {
+                candidates(in: anchors, key: key, at: position, of: bytes, into: marks)
+            }
+            position &+= step
         }
         // The last trigram, when the four-byte loads stopped just short of it.
         if position + 3 == count {
