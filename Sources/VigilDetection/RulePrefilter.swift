@@ -252,11 +252,12 @@ struct LiteralBuckets {
 /// to 4. The anchors are chosen to spread literals over many keys and to avoid bytes that log
 /// text is full of (`/us`, `bin`, ` -`), in the trigram and the byte after it, so few positions
 /// hit an anchor and each hit has few candidates. Per position the scan folds four bytes at
-/// once, hashes three and tests one bit. A hit is checked against the fourth byte too before
-/// any literal is compared: `followers` holds a bit per anchor and the byte that follows it in
-/// its literal, or `endOfLiteral` when none does. Most hits on a trigram common in logs (`sys`
-/// of `syscall=`) stop there. What passes compares the literals anchored there, each from its
-/// own start. Two-byte literals are filed under their bigram and found position by position.
+/// once (`keyFold`), hashes three and tests one bit. A hit is checked against the fourth byte
+/// too before any literal is compared: `followers` holds a bit per anchor and the byte that
+/// follows it in its literal, or `endOfLiteral` when none does. Most hits on a trigram common
+/// in logs (`sys` of `syscall=`) stop there. What passes compares the literals anchored there,
+/// each from its own start. Two-byte literals are filed under their bigram and found position
+/// by position.
 struct ScanTable {
     let anchors: LiteralBuckets
     /// A bit per anchor with the byte that follows it in its literal (`hash` of the four), or
@@ -282,10 +283,10 @@ struct ScanTable {
         for id in literals.indices.sorted(by: { literals[$0].count < literals[$1].count }) {
             let literal = literals[id]
             guard literal.count >= 3 else {
-                paired.append(.init(id: Int32(id), key: Int(literal[0]) | Int(literal[1]) << 8))
+                paired.append(.init(id: Int32(id), key: Int(Self.keyWord(literal[0..<2]))))
                 continue
             }
-            func key(at offset: Int) -> Int { Self.hash(UInt32(literal[offset]) | UInt32(literal[offset + 1]) << 8 | UInt32(literal[offset + 2]) << 16) }
+            func key(at offset: Int) -> Int { Self.hash(Self.keyWord(literal[offset..<offset + 3])) }
             func cost(at offset: Int) -> Int {
                 usage[key(at: offset)] * 4 + literal[offset..<min(offset + 4, literal.count)].filter(Self.commonBytes.contains).count
             }
@@ -296,8 +297,8 @@ struct ScanTable {
             for offset in first..<first + step {
                 usage[key(at: offset)] += 1
                 anchored.append(.init(id: Int32(id), key: key(at: offset), offset: Int32(offset)))
-                let next = offset + 3 < literal.count ? literal[offset + 3] : Self.endOfLiteral
-                let follower = Self.hash(UInt32(literal[offset]) | UInt32(literal[offset + 1]) << 8 | UInt32(literal[offset + 2]) << 16 | UInt32(next) << 24)
+                let follower = Self.hash(offset + 3 < literal.count ? Self.keyWord(literal[offset..<offset + 4])
+                                         : Self.keyWord(literal[offset..<offset + 3]) | UInt32(Self.endOfLiteral) << 24)
                 followers[follower >> 6] |= 1 << UInt64(follower & 63)
             }
         }
@@ -319,8 +320,8 @@ struct ScanTable {
         self.ownerStarts = arena.copy(ownerStarts)
     }
 
-    /// What `followers` files an anchor under when no byte of its literal follows it: no ASCII
-    /// byte, so no four bytes of a scanned value (ASCII) hash as it does by being equal.
+    /// What `followers` files an anchor under when no byte of its literal follows it: no byte
+    /// of a scanned value (ASCII, with `keyFold` set) is equal to it.
     static let endOfLiteral: UInt8 = 0x80
 
     /// Bytes that fill log text: separators, digits and the commonest letters.
@@ -334,12 +335,16 @@ struct ScanTable {
     @inline(__always)
     static func bit(_ index: Int, of bits: UnsafeMutablePointer<UInt64>) -> Bool { bits[index >> 6] >> UInt64(index & 63) & 1 != 0 }
 
-    /// Lowercases the ASCII letters of four bytes at once (the bytes are known to be ASCII).
-    @inline(__always)
-    static func fold(_ word: UInt32) -> UInt32 {
-        // A byte's high bit after +0x3F means ≥ "A"; after +0x25, ≥ "["; neither carries.
-        let upper = (word &+ 0x3F3F_3F3F) & ~(word &+ 0x2525_2525) & 0x8080_8080
-        return word | upper >> 2
+    /// Set in every byte a key is made of, in text and literals alike: it lowercases ASCII
+    /// letters in one instruction, and merges a few other pairs of bytes (`@` and `` ` ``, `_`
+    /// and DEL, control bytes and punctuation). Only keys are made of folded bytes, never a
+    /// comparison, so a merged pair costs at most a comparison that fails.
+    static let keyFold: UInt8 = 0x20
+    static let fourKeyFolds: UInt32 = 0x2020_2020
+
+    /// `bytes` (two to four) with `keyFold` set, packed first-lowest.
+    static func keyWord(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.reversed().reduce(0) { $0 << 8 | UInt32($1 | keyFold) }
     }
 
     /// Sets the bit of each owner of every literal that occurs in `bytes` (ASCII, any case) in
@@ -357,7 +362,7 @@ struct ScanTable {
         var position = 0
         while position <= lastFourByteLoad {
             assert(position >= 0, "the scan position went negative")
-            let word = Self.fold(UInt32(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt32.self)))
+            let word = UInt32(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt32.self)) | Self.fourKeyFolds
             let key = Self.hash(word & 0xFF_FFFF)
             if Self.bit(key, of: bits),
                Self.bit(Self.hash(word), of: followers) || Self.bit(Self.hash(word & 0xFF_FFFF | UInt32(Self.endOfLiteral) << 24), of: followers) {
@@ -367,16 +372,16 @@ struct ScanTable {
         }
         // The last trigram, when the four-byte loads stopped just short of it.
         if position + 3 == count {
-            let key = Self.hash(UInt32(TextPattern.lower(base[position])) | UInt32(TextPattern.lower(base[position + 1])) << 8
-                                | UInt32(TextPattern.lower(base[position + 2])) << 16)
+            let key = Self.hash(UInt32(base[position] | Self.keyFold) | UInt32(base[position + 1] | Self.keyFold) << 8
+                                | UInt32(base[position + 2] | Self.keyFold) << 16)
             if anchors.contains(key) { candidates(in: anchors, key: key, at: position, of: bytes, into: marks) }
         }
     }
 
     private func scanPairs(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<UInt64>) {
-        var pair = Int(TextPattern.lower(bytes[0])) << 8
+        var pair = Int(bytes[0] | Self.keyFold) << 8
         for index in 1..<bytes.count {
-            pair = pair >> 8 | Int(TextPattern.lower(bytes[index])) << 8
+            pair = pair >> 8 | Int(bytes[index] | Self.keyFold) << 8
             if pairs.contains(pair) { candidates(in: pairs, key: pair, at: index - 1, of: bytes, into: marks) }
         }
     }

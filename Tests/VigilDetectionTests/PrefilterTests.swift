@@ -123,4 +123,21 @@ import VigilModel
         #expect(found > 300, "the values must contain literals often enough to test anything")
         withExtendedLifetime(arena) {}  // the table's buffers live in it
     }
+
+    /// Keys fold bytes by setting one bit (`ScanTable.keyFold`), which merges a few pairs besides
+    /// the letters' cases: `_` and DEL, `@` and `` ` ``, tab and `)`. A merged pair shares a key,
+    /// never a match.
+    @Test func bytesThatShareAKeyDoNotMatch() {
+        let literals = ["a_b", "x_yz", "q@rs", "uv)w", "_k"].map { Array($0.utf8) }
+        var arena = UnsafeBufferArena()
+        let table = ScanTable(literals: literals, owners: literals.indices.map { [Int32($0)] }, arena: &arena)
+        func marked(_ value: String) -> [Bool] {
+            var marks: UInt64 = 0
+            Array(value.utf8).withUnsafeBufferPointer { table.scan($0, into: &marks) }
+            return literals.indices.map { marks & 1 << UInt64($0) != 0 }
+        }
+        #expect(marked("..A_B..X_YZ..Q@RS..UV)W.._K") == [true, true, true, true, true])
+        #expect(marked("..a\u{7F}b..x\u{7F}yz..q`rs..uv\tw..\u{7F}k") == [false, false, false, false, false])
+        withExtendedLifetime(arena) {}
+    }
 }
