@@ -349,6 +349,7 @@ struct ScanTable {
 
     /// Sets the bit of each owner of every literal that occurs in `bytes` (ASCII, any case) in
     /// `marks`, which holds a bit for every owner.
+    @inline(__always)
     func scan(_ bytes: UnsafeBufferPointer<UInt8>, into marks: UnsafeMutablePointer<UInt64>) {
         guard bytes.count >= 2, let base = bytes.baseAddress else { return }
         if !pairs.isEmpty { scanPairs(bytes, into: marks) }
