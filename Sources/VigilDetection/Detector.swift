@@ -42,12 +42,13 @@ public struct Detector {
 
     private var memory: Memory
     private var candidatePositions: [LogSource: Int] = [:]
-    /// Events of a file mostly share one logsource: the last lookup skips hashing it again.
-    /// `lastLogSource` means nothing while `last` is nil. It is not optional: comparing an
-    /// event's logsource with an optional one copied the event's into an optional first (a
-    /// retain and a release of each of its strings, per event).
-    private var lastLogSource = LogSource()
-    private var last: Candidates?
+    /// Events of a file mostly share one logsource, or alternate between two (auditd's process
+    /// events and its other records): the last two lookups skip hashing it again.
+    /// `lastLogSource` means nothing while `last` is nil, `previousLogSource` while `previous`
+    /// is. They are not optional: comparing an event's logsource with an optional one copied
+    /// the event's into an optional first (a retain and a release of each of its strings).
+    private var lastLogSource = LogSource(), previousLogSource = LogSource()
+    private var last: Candidates?, previous: Candidates?
 
     public init(ruleSet: RuleSet) {
         self.ruleSet = ruleSet
@@ -58,8 +59,15 @@ public struct Detector {
     public mutating func detect(_ event: Event, into detections: inout [Detection]) {
         if !isKnownUniquelyReferenced(&memory) { self = Detector(ruleSet: ruleSet) }
         if last == nil || event.logSource != lastLogSource {
-            last = candidates(for: event.logSource)
-            lastLogSource = event.logSource
+            if previous != nil && event.logSource == previousLogSource {
+                swap(&last, &previous)
+                swap(&lastLogSource, &previousLogSource)
+            } else {
+                previous = last
+                previousLogSource = lastLogSource
+                last = candidates(for: event.logSource)
+                lastLogSource = event.logSource
+            }
         }
         guard let entry = last else { return }
         let marks = memory.marks
