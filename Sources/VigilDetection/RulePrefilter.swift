@@ -340,6 +340,7 @@ struct ScanTable {
     /// and DEL, control bytes and punctuation). Only keys are made of folded bytes, never a
     /// comparison, so a merged pair costs at most a comparison that fails.
     static let keyFold: UInt8 = 0x20
+    /// `keyFold` in each byte of a four-byte word.
     static let fourKeyFolds: UInt32 = 0x2020_2020
 
     /// `bytes` (two to four) with `keyFold` set, packed first-lowest.
