@@ -42,6 +42,12 @@ public struct Detector {
 
     private var memory: Memory
     private var candidatePositions: [LogSource: Int] = [:]
+    /// The most logsources whose candidates a detector keeps. Events name their own logsource
+    /// (a JSON record's `logsource.*`), so a hostile input may name a new one in every record;
+    /// past this many, the detector frees what it kept and starts over.
+    static let mostLogSourcesKept = 256
+    /// How many logsources' candidates are kept now.
+    var logSourcesKept: Int { candidatePositions.count }
     /// Events of a file mostly share one logsource, or alternate between two (auditd's process
     /// events and its other records): the last two lookups skip hashing it again.
     /// `lastLogSource` means nothing while `last` is nil, `previousLogSource` while `previous`
@@ -95,9 +101,18 @@ public struct Detector {
 
     private mutating func candidates(for logSource: LogSource) -> Candidates {
         if let position = candidatePositions[logSource] { return memory.candidates[position] }
+        if candidatePositions.count >= Self.mostLogSourcesKept {
+            // The kept candidates, `last` and `previous` among them, live in the old memory.
+            memory = Memory(ruleSet: ruleSet)
+            candidatePositions = [:]
+            last = nil
+            previous = nil
+        }
         let rules = ruleSet.rules.indices.filter { ruleSet.rules[$0].info.logSource.covers(logSource) }.map(Int32.init)
         let prefilter = ruleSet.prefilter
-        let needed = prefilter.indexes.map { index in index.groups.contains { rules.contains(prefilter.rule(ofMark: $0)) } }
+        var isCandidate = [Bool](repeating: false, count: ruleSet.rules.count)
+        for rule in rules { isCandidate[Int(rule)] = true }
+        let needed = prefilter.indexes.map { index in index.groups.contains { isCandidate[Int(prefilter.rule(ofMark: $0))] } }
         var sets = [[UInt64]](repeating: [UInt64](repeating: 0, count: prefilter.markWords / 2), count: 3)
         for rule in rules { sets[Int(prefilter.groupCounts[Int(rule)])][Int(rule) >> 6] |= 1 << UInt64(rule & 63) }
         let entry = Candidates(

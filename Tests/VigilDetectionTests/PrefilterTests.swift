@@ -81,6 +81,25 @@ import VigilModel
         #expect(try compile(rule("selection:\n    a0|contains: 'wget'\n    a1|re: '.*'")).prefilter.groupCounts == [1])
     }
 
+    /// Events name their own logsource, so a hostile input can name a new one per record: the
+    /// detector keeps a bounded number of them, and still detects after starting over.
+    @Test func aNewLogsourcePerEventDoesNotGrowTheDetector() throws {
+        let rules = try compile(rule("selection:\n    a0|contains: 'wget'"))
+        var detector = Detector(ruleSet: rules)
+        var detections: [Detection] = []
+        for index in 0..<(Detector.mostLogSourcesKept * 3 + 7) {
+            detector.detect(event(#"{"a0":"wget x","logsource":{"product":"test","service":"s\#(index)"}}"#), into: &detections)
+            #expect(detector.logSourcesKept <= Detector.mostLogSourcesKept)
+        }
+        #expect(detections.count == Detector.mostLogSourcesKept * 3 + 7)
+        // Alternating between two logsources after a start-over finds what it should.
+        for index in 0..<4 {
+            detector.detect(event(#"{"a0":"wget","logsource":{"product":"test","service":"s\#(index % 2)"}}"#), into: &detections)
+            detector.detect(event(#"{"a0":"curl","logsource":{"product":"test","service":"s\#(index % 2)"}}"#), into: &detections)
+        }
+        #expect(detections.count == Detector.mostLogSourcesKept * 3 + 7 + 4)
+    }
+
     @Test func nonASCIIValuesStillMatchAfterUnicodeFolding() throws {
         let rules = try compile(rule("selection:\n    f|contains:\n        - 'ärger'\n        - 'zz'\n        - 'yy'\n        - 'xx'"))
         #expect(!matchingTitles(rules, event(#"{"f":"Großer ÄRGER","logsource":{"product":"test"}}"#)).isEmpty)
